@@ -1,0 +1,279 @@
+"""Channel `rr_api`: the platform's escalation service (rr_desktop/demo/openapi.yaml).
+
+Pull: the changes feed `GET /v1/escalations?cursor=&limit=` (server-sequence cursor,
+`has_more`). Push: `PATCH` with `If-Match` for field edits (412 = conflict with the current
+record), `POST .../notes|replies` with `Idempotency-Key` = the op id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import requests
+
+from ..domain import (
+    Analyst,
+    Escalation,
+    Fact,
+    PolicyCategory,
+    ReporterType,
+    Severity,
+    Status,
+    Urgency,
+    normalize_market,
+    region_of,
+)
+from ..http import new_session, parse_retry_after, redact
+from .base import (
+    AuthError,
+    ChannelError,
+    CursorExpired,
+    Incoming,
+    Mutation,
+    NetworkError,
+    Page,
+    PushResult,
+    Quarantined,
+    RateLimited,
+    Rejected,
+    ServerError,
+    VersionConflict,
+)
+
+KIND = "rr_api"
+PAGE_SIZE = 500
+MAX_ID = 200
+MAX_TITLE = 2_000
+MAX_BODY = 16 * 1024 * 1024
+MAX_TAGS = 64
+
+
+class _Reporter(msgspec.Struct):
+    name: str
+    type: str
+
+
+class _Reach(msgspec.Struct):
+    views: int = 0
+    shares: int = 0
+
+
+class _Fact(msgspec.Struct):
+    at: datetime
+    text: str
+
+
+class _Record(msgspec.Struct):
+    id: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    title: str
+    body: str
+    reporter: _Reporter
+    category: str
+    market: str
+    language: str
+    severity: str
+    urgency: str
+    status: str
+    assignee: str | None = None
+    tags: list[str] = []
+    deadline_at: datetime | None = None
+    reach: _Reach = msgspec.field(default_factory=_Reach)
+    content_url: str | None = None
+    facts: list[_Fact] = []
+
+
+class _Page(msgspec.Struct):
+    items: list[msgspec.Raw]
+    next_cursor: str
+    has_more: bool
+    server_time: datetime | None = None
+
+
+class _Analyst(msgspec.Struct):
+    id: str
+    name: str
+    email: str = ""
+    languages: list[str] = []
+    markets: list[str] = []
+
+
+class _Analysts(msgspec.Struct):
+    items: list[_Analyst]
+
+
+_record_decoder = msgspec.json.Decoder(_Record)
+_page_decoder = msgspec.json.Decoder(_Page)
+_id_decoder = msgspec.json.Decoder(dict[str, Any])
+
+
+class MalformedPage(ServerError):
+    """The page as a whole is unusable (not JSON, wrong shape): kept in quarantine and
+    retried; the cursor does not move."""
+
+    def __init__(self, message: str, quarantined: Quarantined) -> None:
+        super().__init__(message)
+        self.quarantined = quarantined
+
+
+def _aware(dt: datetime, what: str) -> datetime:
+    if dt.tzinfo is None:
+        raise ValueError(f"{what} has no time zone")
+    return dt
+
+
+def to_record(raw: bytes) -> Escalation:
+    """Validate one wire record; ValueError/msgspec errors say what is wrong."""
+    w = _record_decoder.decode(raw)
+    if not w.id or len(w.id) > MAX_ID:
+        raise ValueError("id is empty or too long")
+    if len(w.title) > MAX_TITLE:
+        raise ValueError(f"title is {len(w.title)} characters (max {MAX_TITLE})")
+    if len(w.body) > MAX_BODY:
+        raise ValueError(f"body is {len(w.body)} characters (max {MAX_BODY})")
+    if len(w.tags) > MAX_TAGS or any(not t or len(t) > 100 or " " in t for t in w.tags):
+        raise ValueError("tags are not a list of short words")
+    if w.version < 0 or w.reach.views < 0 or w.reach.shares < 0:
+        raise ValueError("negative version or reach")
+    market = normalize_market(w.market)
+    return Escalation(
+        external_id=w.id, remote_version=w.version, title=w.title, body=w.body,
+        reporter=w.reporter.name, reporter_type=ReporterType(w.reporter.type),
+        category=PolicyCategory(w.category), market=market, region=region_of(market),
+        language=w.language[:35], severity=Severity.parse(w.severity),
+        urgency=Urgency.parse(w.urgency), status=Status(w.status),
+        created_at=_aware(w.created_at, "created_at"),
+        updated_at=_aware(w.updated_at, "updated_at"), assignee=w.assignee or None,
+        tags=tuple(w.tags),
+        deadline_at=_aware(w.deadline_at, "deadline_at") if w.deadline_at else None,
+        views=w.reach.views, shares=w.reach.shares, content_url=w.content_url,
+        facts=tuple(Fact(_aware(f.at, "fact time"), f.text) for f in w.facts),
+    )
+
+
+def _external_id(raw: bytes) -> str | None:
+    try:
+        value = _id_decoder.decode(raw).get("id")
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return value[:MAX_ID] if isinstance(value, str) else None
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def validate(raw: bytes) -> Incoming | Quarantined:
+    try:
+        record = to_record(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+        return Quarantined.of(_external_id(raw), str(exc) or type(exc).__name__, _text(raw))
+    return Incoming(record, hashlib.blake2b(raw, digest_size=16).hexdigest())
+
+
+class RrApiChannel:
+    """Client of the platform escalation service; one instance per configured channel."""
+
+    def __init__(self, name: str, base_url: str, token: str, page_size: int = PAGE_SIZE,
+                 session: requests.Session | None = None) -> None:
+        self.name = name
+        self._base = base_url.rstrip("/")
+        self._page_size = page_size
+        self._session = session or new_session()
+        self._session.headers["Authorization"] = f"Bearer {token}"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _call(self, method: str, path: str, write: bool = False,
+              **kwargs: Any) -> requests.Response:
+        url = self._base + path
+        try:
+            resp = self._session.request(method, url, **kwargs)
+        except requests.exceptions.ConnectTimeout as exc:
+            raise NetworkError(f"{self.name}: the server did not answer in time") from exc
+        except requests.exceptions.SSLError as exc:
+            raise NetworkError(f"{self.name}: TLS error talking to {self._base}") from exc
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            # A write whose response was lost may have been applied (ambiguous).
+            sent = not isinstance(exc.__context__, ConnectionRefusedError)
+            raise NetworkError(
+                f"{self.name}: cannot reach {redact(self._base)} ({type(exc).__name__})",
+                ambiguous=write and sent) from exc
+        self._raise_for_status(resp)
+        return resp
+
+    def _raise_for_status(self, resp: requests.Response) -> None:
+        code = resp.status_code
+        if code < 400 or code == 412:
+            return
+        if code in (401, 403):
+            raise AuthError(f"{self.name}: the server refused the credentials ({code})")
+        if code == 410:
+            raise CursorExpired(f"{self.name}: the sync cursor expired; resyncing")
+        if code == 429:
+            wait = parse_retry_after(resp.headers.get("Retry-After"), time.time())
+            raise RateLimited(f"{self.name}: rate limited", wait if wait is not None else 30.0)
+        if code >= 500:
+            raise ServerError(f"{self.name}: server error {code}")
+        raise Rejected(f"{self.name}: request refused ({code}): {resp.text[:200]}")
+
+    def pull(self, cursor: str | None) -> Page:
+        params: dict[str, str | int] = {"limit": self._page_size}
+        if cursor:
+            params["cursor"] = cursor
+        resp = self._call("GET", "/v1/escalations", params=params)
+        try:
+            page = _page_decoder.decode(resp.content)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise MalformedPage(
+                f"{self.name}: the server sent a malformed page ({exc})",
+                Quarantined.of(None, f"malformed page: {exc}", _text(resp.content))) from exc
+        items: list[Incoming] = []
+        bad: list[Quarantined] = []
+        for raw in page.items:
+            result = validate(bytes(raw))
+            (items if isinstance(result, Incoming) else bad).append(result)  # type: ignore[arg-type]
+        return Page(items, bad, page.next_cursor, not page.has_more, page.server_time)
+
+    def fetch(self, external_id: str) -> Incoming:
+        resp = self._call("GET", f"/v1/escalations/{external_id}")
+        return self._incoming(resp.content)
+
+    def _incoming(self, raw: bytes) -> Incoming:
+        result = validate(raw)
+        if isinstance(result, Quarantined):
+            raise ServerError(f"{self.name}: the server sent an invalid record: {result.reason}")
+        return result
+
+    def push(self, mutation: Mutation) -> PushResult:
+        path = f"/v1/escalations/{mutation.external_id}"
+        if mutation.op_type == "update":
+            resp = self._call("PATCH", path, write=True, json=mutation.payload,
+                              headers={"If-Match": f'"{mutation.base_version}"'})
+            if resp.status_code == 412:
+                current = msgspec.json.encode(_id_decoder.decode(resp.content).get("current"))
+                raise VersionConflict(f"{self.name}: changed on the server meanwhile",
+                                      self._incoming(current))
+            incoming = self._incoming(resp.content)
+            return PushResult(incoming.record.remote_version, incoming)
+        if mutation.op_type in ("note", "reply"):
+            self._call("POST", f"{path}/{mutation.op_type}s", write=True,
+                       json=mutation.payload, headers={"Idempotency-Key": mutation.op_id})
+            return PushResult(None)
+        raise ChannelError(f"{self.name}: cannot push a {mutation.op_type!r}")
+
+    def analysts(self) -> list[Analyst]:
+        resp = self._call("GET", "/v1/analysts")
+        try:
+            data = msgspec.json.decode(resp.content, type=_Analysts)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise ServerError(f"{self.name}: malformed analyst list ({exc})") from exc
+        return [Analyst(a.id, a.name, a.email, tuple(a.languages), tuple(a.markets))
+                for a in data.items]

@@ -1,0 +1,1 @@
+"""The local cache: SQLite through SQLAlchemy 2, migrated by Alembic."""

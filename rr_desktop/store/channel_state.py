@@ -1,0 +1,158 @@
+"""Channel rows: configuration, sync cursors, visible sync state and the run lease."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..domain import Channel
+from .timecodec import to_epoch
+
+LEASE_TTL_S = 120
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStatus:
+    """What the status bar and sync view show for one channel (SYNC.md rule 14)."""
+
+    channel_id: int
+    name: str
+    kind: str
+    last_success_at: int | None
+    last_attempt_at: int | None
+    last_remote_time: int | None
+    last_error: str | None
+    rate_limited_until: int | None
+    queued_ops: int
+    conflicts: int
+    dead_ops: int
+    quarantined: int
+    running: bool
+
+
+def ensure_channel(db: sqlite3.Connection, channel: Channel) -> int:
+    """Insert or update a channel by name; returns its id."""
+    db.execute(
+        "INSERT INTO channel (name, kind, config) VALUES (?, ?, ?) ON CONFLICT (name) "
+        "DO UPDATE SET kind = excluded.kind, config = excluded.config",
+        (channel.name, channel.kind, json.dumps(channel.config, sort_keys=True)))
+    row = db.execute("SELECT id FROM channel WHERE name = ?", (channel.name,)).fetchone()
+    return int(row[0])
+
+
+def list_channels(db: sqlite3.Connection) -> list[Channel]:
+    return [Channel(name, kind, json.loads(cfg), cid) for cid, name, kind, cfg in db.execute(
+        "SELECT id, name, kind, config FROM channel ORDER BY name")]
+
+
+def remove_channel(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("DELETE FROM channel WHERE name = ?", (name,)).rowcount > 0
+
+
+def get_cursor(db: sqlite3.Connection, channel_id: int, scope: str) -> str | None:
+    row = db.execute("SELECT cursor FROM sync_cursor WHERE channel_id = ? AND scope = ?",
+                     (channel_id, scope)).fetchone()
+    return None if row is None else row[0]
+
+
+def set_cursor(db: sqlite3.Connection, channel_id: int, scope: str, cursor: str | None,
+               now: datetime) -> None:
+    db.execute(
+        "INSERT INTO sync_cursor (channel_id, scope, cursor, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (channel_id, scope) DO UPDATE SET cursor = excluded.cursor, "
+        "updated_at = excluded.updated_at", (channel_id, scope, cursor, to_epoch(now)))
+
+
+def drop_cursor(db: sqlite3.Connection, channel_id: int, scope: str) -> None:
+    db.execute("DELETE FROM sync_cursor WHERE channel_id = ? AND scope = ?",
+               (channel_id, scope))
+
+
+def record_attempt(db: sqlite3.Connection, channel_id: int, now: datetime) -> None:
+    db.execute("UPDATE channel SET last_attempt_at = ? WHERE id = ?",
+               (to_epoch(now), channel_id))
+
+
+def record_success(db: sqlite3.Connection, channel_id: int, now: datetime,
+                   remote_time: datetime | None) -> None:
+    db.execute(
+        "UPDATE channel SET last_success_at = ?, last_error = NULL, last_error_at = NULL, "
+        "rate_limited_until = NULL, last_remote_time = coalesce(?, last_remote_time) "
+        "WHERE id = ?",
+        (to_epoch(now), to_epoch(remote_time) if remote_time else None, channel_id))
+
+
+def record_error(db: sqlite3.Connection, channel_id: int, message: str,
+                 now: datetime) -> None:
+    db.execute("UPDATE channel SET last_error = ?, last_error_at = ? WHERE id = ?",
+               (message, to_epoch(now), channel_id))
+
+
+def set_rate_limited(db: sqlite3.Connection, channel_id: int, until: int | None) -> None:
+    db.execute("UPDATE channel SET rate_limited_until = ? WHERE id = ?", (until, channel_id))
+
+
+def lease_owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_is_dead(owner: str) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def acquire_lease(db: sqlite3.Connection, channel_id: int, owner: str, now: datetime,
+                  ttl_s: int = LEASE_TTL_S) -> bool:
+    """Take the channel's run lease (one run per channel across threads and processes).
+
+    A lease is free when expired, already ours, or held by a dead process on this host.
+    """
+    now_s = to_epoch(now)
+    row = db.execute("SELECT lease_owner, lease_until FROM channel WHERE id = ?",
+                     (channel_id,)).fetchone()
+    if row is None:
+        return False
+    held_by, until = row
+    if held_by and held_by != owner and (until or 0) > now_s and not _owner_is_dead(held_by):
+        return False
+    db.execute("UPDATE channel SET lease_owner = ?, lease_until = ? WHERE id = ?",
+               (owner, now_s + ttl_s, channel_id))
+    return True
+
+
+def renew_lease(db: sqlite3.Connection, channel_id: int, owner: str, now: datetime,
+                ttl_s: int = LEASE_TTL_S) -> None:
+    db.execute("UPDATE channel SET lease_until = ? WHERE id = ? AND lease_owner = ?",
+               (to_epoch(now) + ttl_s, channel_id, owner))
+
+
+def release_lease(db: sqlite3.Connection, channel_id: int, owner: str) -> None:
+    db.execute("UPDATE channel SET lease_owner = NULL, lease_until = NULL "
+               "WHERE id = ? AND lease_owner = ?", (channel_id, owner))
+
+
+def channel_statuses(db: sqlite3.Connection, now: datetime) -> list[ChannelStatus]:
+    now_s = to_epoch(now)
+    rows = db.execute(
+        "SELECT c.id, c.name, c.kind, c.last_success_at, c.last_attempt_at, "
+        "c.last_remote_time, c.last_error, c.rate_limited_until, "
+        "(SELECT count(*) FROM outbox o WHERE o.channel_id = c.id AND o.state = 'pending'), "
+        "(SELECT count(*) FROM conflict k JOIN escalation e ON e.id = k.escalation_id "
+        " WHERE e.channel_id = c.id AND k.resolved_at IS NULL), "
+        "(SELECT count(*) FROM outbox o WHERE o.channel_id = c.id AND o.state = 'dead'), "
+        "(SELECT count(*) FROM quarantine q WHERE q.channel_id = c.id), "
+        "c.lease_owner IS NOT NULL AND coalesce(c.lease_until, 0) > ? "
+        "FROM channel c ORDER BY c.name", (now_s,)).fetchall()
+    return [ChannelStatus(*r) for r in rows]  # running arrives as 0/1

@@ -1,0 +1,79 @@
+"""Applying field edits to a cached escalation (local actions and pending-edit rebase).
+
+Priority is re-derived whenever severity or urgency changes, and the change is recorded
+with its reasons. The caller owns the transaction and the FTS row of the escalation.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from ..domain import PriorityFacts, ReporterType, Severity, Urgency, assess_priority
+from .timecodec import from_epoch, to_epoch
+
+EDITABLE_FIELDS = ("status", "assignee", "severity", "urgency", "tags")
+
+
+def encode_field(field: str, value: Any) -> Any:
+    """The column value of a wire/payload field value."""
+    if field == "tags":
+        return " ".join(value) if isinstance(value, list | tuple) else str(value or "")
+    if field in ("severity", "urgency"):
+        return int(str(value).lstrip("SUsu")) if value is not None else None
+    return value
+
+
+def apply_fields(db: sqlite3.Connection, esc_id: int, fields: dict[str, Any],
+                 now: datetime) -> dict[str, tuple[Any, Any]]:
+    """Set editable fields; returns {field: (old, new)} for what really changed."""
+    cols = [f for f in fields if f in EDITABLE_FIELDS]
+    if not cols:
+        return {}
+    row = db.execute(
+        f"SELECT {', '.join(cols)}, severity, urgency, deadline_at, views, shares, "
+        "reporter_type, priority FROM escalation WHERE id = ?", (esc_id,)).fetchone()
+    if row is None:
+        return {}
+    changes: dict[str, tuple[Any, Any]] = {}
+    for i, col in enumerate(cols):
+        new = encode_field(col, fields[col])
+        if row[i] != new:
+            changes[col] = (row[i], new)
+    if not changes:
+        return {}
+    sets = ", ".join(f"{c} = ?" for c in changes)
+    db.execute(f"UPDATE escalation SET {sets} WHERE id = ?",
+               [v[1] for v in changes.values()] + [esc_id])
+    if "severity" in changes or "urgency" in changes:
+        sev, urg, deadline, views, shares, rtype, old_pri = row[len(cols):]
+        sev = changes.get("severity", (sev, sev))[1]
+        urg = changes.get("urgency", (urg, urg))[1]
+        assessment = assess_priority(
+            PriorityFacts(Severity(sev), Urgency(urg),
+                          from_epoch(deadline) if deadline else None, views, shares,
+                          ReporterType(rtype)), now)
+        if int(assessment.priority) != old_pri:
+            raised_at = to_epoch(now) if assessment.priority < old_pri else None
+            db.execute(
+                "UPDATE escalation SET priority = ?, priority_reasons = ?, "
+                "priority_raised_at = coalesce(?, priority_raised_at) WHERE id = ?",
+                (int(assessment.priority), json.dumps(assessment.reasons), raised_at,
+                 esc_id))
+            changes["priority"] = (old_pri, int(assessment.priority))
+    return changes
+
+
+def decode_field(field: str, value: Any) -> Any:
+    """The wire/payload value of a column value (inverse of encode_field)."""
+    if value is None:
+        return None
+    if field == "tags":
+        return [t for t in str(value).split() if t]
+    if field == "severity":
+        return f"S{int(value)}"
+    if field == "urgency":
+        return f"U{int(value)}"
+    return value

@@ -1,0 +1,220 @@
+"""The outbox: local mutations queued for their source channel (SYNC.md rules 7-9).
+
+Every local change writes its optimistic edit, its outbox row, its timeline event and its
+audit entry in the caller's one transaction. Ops replay FIFO per escalation; repeated
+edits of an op that was never sent are coalesced into it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .local_edits import apply_fields, decode_field
+from .timecodec import to_epoch
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxOp:
+    """One queued op, joined with what the channel needs to push it."""
+
+    seq: int
+    op_id: str
+    channel_id: int
+    escalation_id: int
+    external_id: str
+    op_type: str
+    payload: dict[str, Any]
+    base: dict[str, Any]
+    base_version: int
+    attempts: int
+    state: str
+    raw_payload: str
+
+
+def audit(db: sqlite3.Connection, actor: str, action: str, now: datetime,
+          escalation_id: int | None = None, channel_id: int | None = None,
+          **detail: Any) -> None:
+    db.execute(
+        "INSERT INTO audit_log (at, actor, action, escalation_id, channel_id, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (to_epoch(now), actor, action, escalation_id, channel_id,
+         json.dumps(detail, default=str)))
+
+
+def _refresh_fts(db: sqlite3.Connection, esc_id: int, old: tuple[str, str, str]) -> None:
+    db.execute("INSERT INTO escalation_fts (escalation_fts, rowid, title, body, tags) "
+               "VALUES ('delete', ?, ?, ?, ?)", (esc_id, *old))
+    db.execute("INSERT INTO escalation_fts (rowid, title, body, tags) "
+               "SELECT id, title, body, tags FROM escalation WHERE id = ?", (esc_id,))
+
+
+def record_local_update(db: sqlite3.Connection, esc_id: int, fields: dict[str, Any],
+                        actor: str, reason: str | None, now: datetime) -> dict[str, Any]:
+    """Optimistically edit an escalation and queue the edit; returns the changed fields
+    as {field: (old, new)} column values (empty if nothing changed, nothing queued)."""
+    row = db.execute("SELECT channel_id, remote_version, title, body, tags FROM escalation "
+                     "WHERE id = ?", (esc_id,)).fetchone()
+    if row is None:
+        raise LookupError(f"escalation {esc_id} is not in the cache")
+    channel_id, version, title, body, tags = row
+    changes = apply_fields(db, esc_id, fields, now)
+    if not changes:
+        return {}
+    if "tags" in changes:
+        _refresh_fts(db, esc_id, (title, body, tags))
+    now_s = to_epoch(now)
+    for field, (old, new) in changes.items():
+        db.execute(
+            "INSERT INTO escalation_event (escalation_id, at, kind, field, old, new, reason, "
+            "author, source) VALUES (?, ?, 'field_change', ?, ?, ?, ?, ?, 'local')",
+            (esc_id, now_s, field, _text(field, old), _text(field, new), reason, actor))
+    wire = {f: decode_field(f, new) for f, (_, new) in changes.items() if f != "priority"}
+    base = {f: decode_field(f, old) for f, (old, _) in changes.items() if f != "priority"}
+    _enqueue_update(db, channel_id, esc_id, version, wire, base, now_s)
+    audit(db, actor, "local_update", now, esc_id, channel_id, fields=wire, reason=reason)
+    return changes
+
+
+def _text(field: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if field == "priority":
+        return f"P{value}"
+    return str(decode_field(field, value))
+
+
+def _enqueue_update(db: sqlite3.Connection, channel_id: int, esc_id: int, version: int,
+                    wire: dict[str, Any], base: dict[str, Any], now_s: int) -> None:
+    unsent = db.execute(
+        "SELECT seq, payload, base FROM outbox WHERE escalation_id = ? AND op_type = 'update' "
+        "AND state = 'pending' AND attempts = 0 ORDER BY seq DESC LIMIT 1",
+        (esc_id,)).fetchone()
+    if unsent is not None:
+        seq, payload, old_base = unsent
+        merged_payload = {**json.loads(payload), **wire}
+        merged_base = {**base, **json.loads(old_base)}  # the earliest base wins
+        db.execute("UPDATE outbox SET payload = ?, base = ? WHERE seq = ?",
+                   (json.dumps(merged_payload), json.dumps(merged_base), seq))
+        return
+    db.execute(
+        "INSERT INTO outbox (op_id, channel_id, escalation_id, op_type, payload, base, "
+        "base_version, state, created_at) VALUES (?, ?, ?, 'update', ?, ?, ?, 'pending', ?)",
+        (str(uuid.uuid4()), channel_id, esc_id, json.dumps(wire), json.dumps(base), version,
+         now_s))
+
+
+def record_message(db: sqlite3.Connection, esc_id: int, kind: str, text: str, author: str,
+                   now: datetime) -> str:
+    """Queue an internal note ("note") or a reply on the source ("reply"); returns op_id."""
+    if kind not in ("note", "reply"):
+        raise ValueError(f"unknown message kind {kind!r}")
+    row = db.execute("SELECT channel_id, remote_version FROM escalation WHERE id = ?",
+                     (esc_id,)).fetchone()
+    if row is None:
+        raise LookupError(f"escalation {esc_id} is not in the cache")
+    op_id = str(uuid.uuid4())
+    now_s = to_epoch(now)
+    db.execute(
+        "INSERT INTO outbox (op_id, channel_id, escalation_id, op_type, payload, "
+        "base_version, state, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+        (op_id, row[0], esc_id, kind, json.dumps({"text": text, "author": author}), row[1],
+         now_s))
+    db.execute(
+        "INSERT INTO escalation_event (escalation_id, at, kind, new, author, source) "
+        "VALUES (?, ?, ?, ?, ?, 'local')", (esc_id, now_s, kind, text, author))
+    audit(db, author, f"local_{kind}", now, esc_id, row[0], op_id=op_id)
+    return op_id
+
+
+def due_ops(db: sqlite3.Connection, channel_id: int, now: datetime,
+            limit: int = 100) -> list[OutboxOp]:
+    """Pending ops whose time has come, FIFO, at most one per escalation (the oldest):
+    a later op on the same escalation waits for the earlier one."""
+    rows = db.execute(
+        "SELECT o.seq, o.op_id, o.channel_id, o.escalation_id, e.external_id, o.op_type, "
+        "o.payload, o.base, o.base_version, o.attempts, o.state, o.next_attempt_at "
+        "FROM outbox o JOIN escalation e ON e.id = o.escalation_id "
+        "WHERE o.channel_id = ? AND o.state = 'pending' AND o.seq = ("
+        " SELECT min(seq) FROM outbox p WHERE p.escalation_id = o.escalation_id "
+        " AND p.state IN ('pending', 'conflict')) "
+        "ORDER BY o.seq LIMIT ?", (channel_id, limit)).fetchall()
+    now_s = to_epoch(now)
+    return [OutboxOp(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), json.loads(r[7]),
+                     r[8], r[9], r[10], r[6]) for r in rows if r[11] <= now_s]
+
+
+def next_due_at(db: sqlite3.Connection, channel_id: int) -> int | None:
+    row = db.execute("SELECT min(next_attempt_at) FROM outbox WHERE channel_id = ? "
+                     "AND state = 'pending'", (channel_id,)).fetchone()
+    return None if row is None else row[0]
+
+
+def mark_done(db: sqlite3.Connection, op: OutboxOp, remote_version: int | None,
+              now: datetime) -> bool:
+    """Done, unless the op was amended (coalesced) while in flight: then it stays pending
+    on the new base version and False is returned."""
+    done = db.execute(
+        "UPDATE outbox SET state = 'done', done_at = ?, last_error = NULL "
+        "WHERE seq = ? AND payload = ?", (to_epoch(now), op.seq, op.raw_payload)).rowcount
+    if not done and remote_version is not None:
+        db.execute("UPDATE outbox SET base_version = ?, attempts = 0 WHERE seq = ?",
+                   (remote_version, op.seq))
+    if remote_version is not None:
+        db.execute("UPDATE escalation SET remote_version = max(remote_version, ?) "
+                   "WHERE id = ?", (remote_version, op.escalation_id))
+    audit(db, "sync", f"pushed_{op.op_type}", now, op.escalation_id, op.channel_id,
+          op_id=op.op_id, remote_version=remote_version)
+    return bool(done)
+
+
+def mark_retry(db: sqlite3.Connection, op: OutboxOp, error: str, next_attempt_at: int,
+               count_attempt: bool = True) -> None:
+    db.execute(
+        "UPDATE outbox SET attempts = attempts + ?, next_attempt_at = ?, last_error = ? "
+        "WHERE seq = ?", (1 if count_attempt else 0, next_attempt_at, error, op.seq))
+
+
+def mark_dead(db: sqlite3.Connection, op: OutboxOp, error: str, now: datetime) -> None:
+    db.execute("UPDATE outbox SET state = 'dead', last_error = ? WHERE seq = ?",
+               (error, op.seq))
+    audit(db, "sync", "op_dead", now, op.escalation_id, op.channel_id, op_id=op.op_id,
+          error=error)
+
+
+def rebase(db: sqlite3.Connection, op: OutboxOp, payload: dict[str, Any],
+           base: dict[str, Any], base_version: int) -> None:
+    """Re-target an op at the server's current version (disjoint remote changes)."""
+    db.execute("UPDATE outbox SET payload = ?, base = ?, base_version = ? WHERE seq = ?",
+               (json.dumps(payload), json.dumps(base), base_version, op.seq))
+
+
+def mark_conflict(db: sqlite3.Connection, op: OutboxOp,
+                  fields: dict[str, tuple[Any, Any, Any]], theirs_version: int, now: datetime,
+                  remaining: dict[str, Any], remaining_base: dict[str, Any]) -> None:
+    """The source changed the same field: record (base, mine, theirs) per field. The op
+    waits for the analyst (never last-writer-wins), holding the conflicting fields and any
+    other fields still to push (`remaining`, rebased on their version)."""
+    now_s = to_epoch(now)
+    payload = {**remaining, **{f: mine for f, (_, mine, _) in fields.items()}}
+    base = {**remaining_base, **{f: b for f, (b, _, _) in fields.items()}}
+    db.execute("UPDATE outbox SET state = 'conflict', payload = ?, base = ?, "
+               "base_version = ? WHERE seq = ?",
+               (json.dumps(payload), json.dumps(base), theirs_version, op.seq))
+    for field, (b, mine, theirs) in fields.items():
+        db.execute(
+            "INSERT INTO conflict (escalation_id, op_id, field, base, mine, theirs, "
+            "theirs_version, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (op.escalation_id, op.op_id, field, json.dumps(b), json.dumps(mine),
+             json.dumps(theirs), theirs_version, now_s))
+        db.execute(
+            "INSERT INTO escalation_event (escalation_id, at, kind, field, old, new, reason, "
+            "source) VALUES (?, ?, 'conflict', ?, ?, ?, ?, 'sync')",
+            (op.escalation_id, now_s, field, json.dumps(theirs), json.dumps(mine),
+             "changed on the source too: choose mine, theirs or edit"))
+    audit(db, "sync", "conflict", now, op.escalation_id, op.channel_id, op_id=op.op_id,
+          fields=sorted(fields))

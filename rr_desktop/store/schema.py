@@ -1,0 +1,200 @@
+"""The cache's tables (SQLAlchemy Core). Changes here need an Alembic migration.
+
+Timestamps are stored as integer Unix seconds (UTC): they sort, index and compare cheaply
+in SQLite and never carry a local time zone.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+# Major schema version: a DB whose major is newer than this is refused (see migrate.py).
+SCHEMA_MAJOR = 1
+
+metadata = MetaData()
+
+channel = Table(
+    "channel",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, nullable=False, unique=True),
+    Column("kind", String, nullable=False),
+    Column("config", Text, nullable=False, server_default="{}"),  # JSON, never secrets
+    Column("enabled", Integer, nullable=False, server_default="1"),
+    Column("last_success_at", Integer),
+    Column("last_attempt_at", Integer),
+    Column("last_remote_time", Integer),
+    Column("last_error", Text),
+    Column("last_error_at", Integer),
+    Column("rate_limited_until", Integer),
+    Column("lease_owner", String),
+    Column("lease_until", Integer),
+)
+
+sync_cursor = Table(
+    "sync_cursor",
+    metadata,
+    Column("channel_id", Integer, ForeignKey("channel.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("scope", String, primary_key=True),
+    Column("cursor", Text),
+    Column("updated_at", Integer, nullable=False),
+)
+
+analyst = Table(
+    "analyst",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("email", String, nullable=False, server_default=""),
+    Column("languages", String, nullable=False, server_default=""),
+    Column("markets", String, nullable=False, server_default=""),
+)
+
+escalation = Table(
+    "escalation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel_id", Integer, ForeignKey("channel.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("external_id", String, nullable=False),
+    Column("remote_version", Integer, nullable=False),
+    Column("payload_hash", String, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("reporter", String, nullable=False),
+    Column("reporter_type", String, nullable=False),
+    Column("category", String, nullable=False),
+    Column("market", String, nullable=False),
+    Column("region", String, nullable=False),
+    Column("language", String, nullable=False),
+    Column("severity", Integer, nullable=False),
+    Column("urgency", Integer, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("priority_reasons", Text, nullable=False, server_default="[]"),  # JSON list
+    Column("priority_raised_at", Integer),
+    Column("status", String, nullable=False),
+    Column("assignee", String),
+    Column("tags", Text, nullable=False, server_default=""),  # space separated
+    Column("deadline_at", Integer),
+    Column("views", Integer, nullable=False, server_default="0"),
+    Column("shares", Integer, nullable=False, server_default="0"),
+    Column("content_url", Text),
+    Column("facts", Text, nullable=False, server_default="[]"),  # JSON list
+    Column("created_at", Integer, nullable=False),
+    Column("updated_at", Integer, nullable=False),
+    Column("synced_at", Integer, nullable=False),
+    Column("snoozed_until", Integer),
+    Column("incident_id", Integer),
+    UniqueConstraint("channel_id", "external_id", name="uq_escalation_channel_external"),
+)
+# Triage order is (priority, created_at, id); every filter index ends with it so the
+# keyset queries of the triage view never sort.
+Index("ix_escalation_triage", escalation.c.priority, escalation.c.created_at, escalation.c.id)
+Index("ix_escalation_status_triage", escalation.c.status, escalation.c.priority,
+      escalation.c.created_at, escalation.c.id)
+Index("ix_escalation_assignee_triage", escalation.c.assignee, escalation.c.priority,
+      escalation.c.created_at, escalation.c.id)
+Index("ix_escalation_market_triage", escalation.c.market, escalation.c.priority,
+      escalation.c.created_at, escalation.c.id)
+
+escalation_event = Table(
+    "escalation_event",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("escalation_id", Integer, ForeignKey("escalation.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("at", Integer, nullable=False),
+    Column("kind", String, nullable=False),  # fact | field_change | note | reply | conflict
+    Column("field", String),
+    Column("old", Text),
+    Column("new", Text),
+    Column("reason", Text),
+    Column("author", String),
+    Column("source", String, nullable=False),  # remote | local | sync
+)
+Index("ix_escalation_event_escalation", escalation_event.c.escalation_id, escalation_event.c.at)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True),  # FIFO order
+    Column("op_id", String, nullable=False, unique=True),  # uuid, the idempotency key
+    Column("channel_id", Integer, ForeignKey("channel.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("escalation_id", Integer, ForeignKey("escalation.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("op_type", String, nullable=False),  # update | note | reply
+    Column("payload", Text, nullable=False),  # JSON
+    Column("base", Text, nullable=False, server_default="{}"),  # JSON: field values seen
+    Column("base_version", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Integer, nullable=False, server_default="0"),
+    Column("state", String, nullable=False),  # pending | done | conflict | dead
+    Column("last_error", Text),
+    Column("created_at", Integer, nullable=False),
+    Column("done_at", Integer),
+)
+Index("ix_outbox_state", outbox.c.channel_id, outbox.c.state, outbox.c.seq)
+Index("ix_outbox_escalation", outbox.c.escalation_id, outbox.c.state)
+
+conflict = Table(
+    "conflict",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("escalation_id", Integer, ForeignKey("escalation.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("op_id", String, nullable=False),
+    Column("field", String, nullable=False),
+    Column("base", Text),
+    Column("mine", Text),
+    Column("theirs", Text),
+    Column("theirs_version", Integer, nullable=False),
+    Column("detected_at", Integer, nullable=False),
+    Column("resolved_at", Integer),
+    Column("resolution", String),  # mine | theirs | edit
+)
+Index("ix_conflict_open", conflict.c.resolved_at, conflict.c.escalation_id)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel_id", Integer, ForeignKey("channel.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("external_id", String),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),  # size-capped copy of the payload
+    Column("received_at", Integer, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", Integer, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("action", String, nullable=False),
+    Column("escalation_id", Integer),
+    Column("channel_id", Integer),
+    Column("detail", Text, nullable=False, server_default="{}"),
+)
+
+# FTS5 over title/body/tags, external content = escalation; kept in step set-based by
+# store/escalations.py (per-row triggers cost ~7x ingest, see PERFORMANCE.md).
+FTS_DDL = text(
+    "CREATE VIRTUAL TABLE escalation_fts USING fts5("
+    "title, body, tags, content='escalation', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2')"
+)

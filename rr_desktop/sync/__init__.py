@@ -1,0 +1,1 @@
+"""The sync engine: channel pages into the cache, the outbox back out."""

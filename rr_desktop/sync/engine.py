@@ -1,0 +1,236 @@
+"""The sync engine: pulls pages into the cache and drains the outbox, one run per channel.
+
+Plain threads, no Qt: progress goes out through a callback and a run stops when its
+cancel event is set. Rules from shared/design/SYNC.md are cited by number.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import TypeVar
+
+from ..channels.base import (
+    AuthError,
+    ChannelClient,
+    ChannelError,
+    CursorExpired,
+    Page,
+    RateLimited,
+)
+from ..store import channel_state as cs
+from ..store.database import Store
+from ..store.ingest import merge_page
+from ..store.timecodec import to_epoch, utcnow
+from .backoff import full_jitter
+from .outbox_push import OutboxPusher
+
+log = logging.getLogger("rr_desktop.sync")
+
+_T = TypeVar("_T")
+SCOPE = "default"
+MAX_PULL_ATTEMPTS = 6
+
+
+class Cancelled(Exception):
+    """The run's cancel event was set."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncProgress:
+    """Reported after every page, push and wait."""
+
+    channel: str
+    phase: str  # push | pull | wait | done
+    pages: int
+    items: int
+    pushed: int
+    message: str = ""
+
+
+@dataclass(slots=True)
+class SyncReport:
+    """The outcome of one run; `changed_ids` lets views redraw just those rows."""
+
+    channel: str
+    pages: int = 0
+    received: int = 0
+    changed: int = 0
+    stale: int = 0
+    quarantined: int = 0
+    pushed: int = 0
+    conflicts: int = 0
+    dead: int = 0
+    resynced: bool = False
+    cancelled: bool = False
+    error: str | None = None
+    changed_ids: set[int] = field(default_factory=set)
+
+    def summary(self) -> str:
+        if self.error:
+            return f"{self.channel}: failed: {self.error}"
+        parts = [f"{self.received} received", f"{self.changed} changed",
+                 f"{self.quarantined} quarantined", f"{self.pushed} pushed"]
+        if self.conflicts:
+            parts.append(f"{self.conflicts} conflicts")
+        if self.dead:
+            parts.append(f"{self.dead} failed for good")
+        state = "cancelled" if self.cancelled else "ok"
+        return f"{self.channel}: {state}: " + ", ".join(parts)
+
+
+ProgressFn = Callable[[SyncProgress], None]
+
+
+class SyncEngine:
+    """Runs sync for the channels of one Store. Thread-safe: each channel has a lease, so
+    a second run of the same channel (thread or process) is refused, not doubled."""
+
+    def __init__(self, store: Store, clients: Mapping[str, ChannelClient],
+                 clock: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
+                 owner: str | None = None) -> None:
+        self.store = store
+        self.clients = dict(clients)
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.owner = owner or cs.lease_owner_id()
+        self._ids: dict[str, int] = {}
+
+    def channel_id(self, name: str) -> int:
+        if name not in self._ids:
+            with self.store.read() as db:
+                row = db.execute("SELECT id FROM channel WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                raise KeyError(f"no channel named {name!r}")
+            self._ids[name] = int(row[0])
+        return self._ids[name]
+
+    def run_all(self, progress: ProgressFn | None = None,
+                cancel: threading.Event | None = None) -> list[SyncReport]:
+        """Every channel in turn; one failing channel never stops the others."""
+        return [self.run(name, progress, cancel) for name in sorted(self.clients)]
+
+    def run(self, name: str, progress: ProgressFn | None = None,
+            cancel: threading.Event | None = None) -> SyncReport:
+        cancel = cancel or threading.Event()
+        report = SyncReport(name)
+        client = self.clients[name]
+        cid = self.channel_id(name)
+        with self.store.write() as db:
+            if not cs.acquire_lease(db, cid, self.owner, self.clock()):
+                report.error = "a sync of this channel is already running"
+                return report
+            cs.record_attempt(db, cid, self.clock())
+        self.store.set_autocheckpoint(0)  # PERFORMANCE.md lesson 2
+        try:
+            pusher = OutboxPusher(self, client, cid, report, progress, cancel)
+            pusher.drain()
+            self._pull_all(client, cid, report, progress, cancel)
+            pusher.drain()
+            with self.store.write() as db:
+                cs.record_success(db, cid, self.clock(), None)
+        except Cancelled:
+            report.cancelled = True
+        except ChannelError as exc:
+            report.error = str(exc)
+            log.warning("sync of %s failed: %s", name, exc)
+            with self.store.write() as db:
+                cs.record_error(db, cid, str(exc), self.clock())
+        finally:
+            with self.store.write() as db:
+                cs.release_lease(db, cid, self.owner)
+            self.store.set_autocheckpoint(1000)
+            self.store.checkpoint()
+            if progress:
+                progress(SyncProgress(name, "done", report.pages, report.received,
+                                      report.pushed, report.summary()))
+        return report
+
+    def _pull_all(self, client: ChannelClient, cid: int, report: SyncReport,
+                  progress: ProgressFn | None, cancel: threading.Event) -> None:
+        while True:
+            self.check(cancel)
+            with self.store.read() as db:
+                cursor = cs.get_cursor(db, cid, SCOPE)
+            try:
+                page = self.call(partial(client.pull, cursor), cid, report, cancel,
+                                 progress)
+            except CursorExpired:
+                if cursor is None or report.resynced:
+                    raise
+                log.info("%s: cursor expired, full resync of scope %s", report.channel, SCOPE)
+                with self.store.write() as db:  # rule 5: the outbox is not touched
+                    cs.drop_cursor(db, cid, SCOPE)
+                report.resynced = True
+                continue
+            self._apply(cid, page, report)
+            if progress:
+                progress(SyncProgress(report.channel, "pull", report.pages, report.received,
+                                      report.pushed))
+            if page.done:
+                return
+
+    def _apply(self, cid: int, page: Page, report: SyncReport) -> None:
+        """Rule 2: a page's rows and its new cursor commit in one transaction."""
+        now = self.clock()
+        with self.store.write() as db:
+            result = merge_page(db, cid, page.items, page.quarantined, now)
+            cs.set_cursor(db, cid, SCOPE, page.next_cursor, now)
+            cs.renew_lease(db, cid, self.owner, now)
+            if page.remote_time:
+                cs.record_success(db, cid, now, page.remote_time)
+        report.pages += 1
+        report.received += len(page.items)
+        report.changed += len(result.changed_ids)
+        report.stale += result.stale
+        report.quarantined += result.quarantined
+        report.changed_ids.update(result.changed_ids)
+
+    def call(self, fn: Callable[[], _T], cid: int, report: SyncReport,
+                cancel: threading.Event, progress: ProgressFn | None) -> _T:
+        """Call the channel, waiting out rate limits (not counted as failures, rule 10) and
+        retrying transient errors with full-jitter backoff."""
+        attempt = 0
+        while True:
+            self.check(cancel)
+            try:
+                return fn()
+            except RateLimited as exc:
+                until = to_epoch(self.clock()) + int(exc.retry_after + 0.999)
+                with self.store.write() as db:
+                    cs.set_rate_limited(db, cid, until)
+                self._wait(exc.retry_after, f"rate limited, waiting {exc.retry_after:.0f} s",
+                           report, cancel, progress)
+            except AuthError:
+                raise
+            except ChannelError as exc:
+                quarantined = getattr(exc, "quarantined", None)
+                if quarantined is not None and attempt == 0:
+                    with self.store.write() as db:
+                        merge_page(db, cid, [], [quarantined], self.clock())
+                    report.quarantined += 1
+                attempt += 1
+                if not exc.retryable or attempt >= MAX_PULL_ATTEMPTS:
+                    raise
+                delay = full_jitter(attempt, self.rng)
+                self._wait(delay, f"{exc}; retrying in {delay:.1f} s", report, cancel,
+                           progress)
+
+    def _wait(self, seconds: float, message: str, report: SyncReport,
+              cancel: threading.Event, progress: ProgressFn | None) -> None:
+        if progress:
+            progress(SyncProgress(report.channel, "wait", report.pages, report.received,
+                                  report.pushed, message))
+        if cancel.wait(max(seconds, 0.0)):
+            raise Cancelled()
+
+    @staticmethod
+    def check(cancel: threading.Event) -> None:
+        if cancel.is_set():
+            raise Cancelled()
+

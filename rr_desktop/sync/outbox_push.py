@@ -1,0 +1,151 @@
+"""Draining a channel's outbox: idempotent replay, conflicts, dead letters (SYNC.md 7-10, 13).
+
+- An update is pushed conditionally on the version the analyst saw (If-Match). A 412
+  brings the server's record: fields the server already holds as ours are done (this is
+  how a replay after a lost response ends), fields only we changed are rebased and pushed
+  again, and a field both sides changed becomes a recorded conflict.
+- Notes and replies carry the op id as Idempotency-Key, so a replay never doubles them.
+- 429 waits without counting; transient failures back off; after POISON attempts, or on
+  a non-retryable 4xx, the op is dead-lettered for the user to see.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ..channels.base import (
+    AuthError,
+    ChannelClient,
+    ChannelError,
+    Incoming,
+    Mutation,
+    RateLimited,
+    VersionConflict,
+)
+from ..domain import Escalation
+from ..store import outbox as ob
+from ..store.ingest import merge_page
+from ..store.timecodec import to_epoch
+from .backoff import full_jitter
+
+if TYPE_CHECKING:
+    from .engine import ProgressFn, SyncEngine, SyncReport
+
+POISON = 8
+WAIT_HORIZON_S = 20  # within one run, wait for ops due this soon; later ones wait for a run
+
+
+def wire_value(record: Escalation, field: str) -> Any:
+    """A record's value of an editable field in wire form (as outbox payloads hold it)."""
+    if field == "status":
+        return record.status.value
+    if field == "severity":
+        return record.severity.name
+    if field == "urgency":
+        return record.urgency.name
+    if field == "tags":
+        return list(record.tags)
+    if field == "assignee":
+        return record.assignee
+    raise KeyError(field)
+
+
+class OutboxPusher:
+    """Pushes one channel's due ops during a run of the engine."""
+
+    def __init__(self, engine: SyncEngine, client: ChannelClient, channel_id: int,
+                 report: SyncReport, progress: ProgressFn | None,
+                 cancel: threading.Event) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.client = client
+        self.cid = channel_id
+        self.report = report
+        self.progress = progress
+        self.cancel = cancel
+
+    def drain(self) -> None:
+        while True:
+            self.engine.check(self.cancel)
+            now = self.engine.clock()
+            with self.store.read() as db:
+                ops = ob.due_ops(db, self.cid, now)
+                next_due = ob.next_due_at(db, self.cid)
+            if ops:
+                for op in ops:
+                    self.engine.check(self.cancel)
+                    self._push(op)
+                continue
+            if next_due is None or next_due - to_epoch(now) > WAIT_HORIZON_S:
+                return
+            self.engine._wait(next_due - to_epoch(now), "waiting to retry queued changes",
+                              self.report, self.cancel, self.progress)
+
+    def _push(self, op: ob.OutboxOp) -> None:
+        mutation = Mutation(op.op_id, op.op_type, op.external_id, op.payload,
+                            op.base_version, op.base)
+        now = self.engine.clock()
+        try:
+            result = self.client.push(mutation)
+        except VersionConflict as exc:
+            self._on_conflict(op, exc.current)
+            return
+        except RateLimited as exc:
+            with self.store.write() as db:
+                ob.mark_retry(db, op, str(exc), to_epoch(now) + int(exc.retry_after + 0.999),
+                              count_attempt=False)
+            return
+        except AuthError:
+            raise
+        except ChannelError as exc:
+            with self.store.write() as db:
+                if not exc.retryable or op.attempts + 1 >= POISON:
+                    ob.mark_dead(db, op, str(exc), now)
+                    self.report.dead += 1
+                else:
+                    delay = full_jitter(op.attempts + 1, self.engine.rng)
+                    ob.mark_retry(db, op, str(exc), to_epoch(now) + int(delay + 0.999))
+            return
+        with self.store.write() as db:
+            if result.record is not None:
+                self._merge(db, result.record)
+            ob.mark_done(db, op, result.remote_version, now)
+        self.report.pushed += 1
+        if self.progress:
+            from .engine import SyncProgress
+
+            self.progress(SyncProgress(self.report.channel, "push", self.report.pages,
+                                       self.report.received, self.report.pushed))
+
+    def _merge(self, db: Any, incoming: Incoming) -> None:
+        result = merge_page(db, self.cid, [incoming], [], self.engine.clock())
+        self.report.changed_ids.update(result.changed_ids)
+
+    def _on_conflict(self, op: ob.OutboxOp, current: Incoming) -> None:
+        theirs = current.record
+        conflicts: dict[str, tuple[Any, Any, Any]] = {}
+        remaining: dict[str, Any] = {}
+        rebased_base: dict[str, Any] = {}
+        for field, mine in op.payload.items():
+            their_value = wire_value(theirs, field)
+            base_value = op.base.get(field)
+            if their_value == mine:
+                continue  # already applied (e.g. our earlier attempt whose response was lost)
+            if their_value == base_value:
+                remaining[field] = mine  # only we changed it: push again on their version
+                rebased_base[field] = their_value
+            else:
+                conflicts[field] = (base_value, mine, their_value)
+        now = self.engine.clock()
+        with self.store.write() as db:
+            self._merge(db, current)
+            if conflicts:
+                ob.mark_conflict(db, op, conflicts, theirs.remote_version, now,
+                                 remaining, rebased_base)
+                self.report.conflicts += 1
+            elif remaining:
+                ob.rebase(db, op, remaining, rebased_base, theirs.remote_version)
+            else:
+                ob.mark_done(db, op, theirs.remote_version, now)
+                self.report.pushed += 1
