@@ -1,0 +1,215 @@
+"""`rr-desktop`: the GUI by default, subcommands for headless work.
+
+    rr-desktop [--data-dir D] [--no-demo]          the app (demo channel on by default)
+    rr-desktop sync [--once] [--channel N] [--demo] sync headless, a summary per channel
+    rr-desktop channels list|add|remove             configure channels (secrets -> keyring)
+    rr-desktop demo-server [--port P] [--live S]    the reference escalation service
+
+Errors are one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__, secrets
+from .channels.base import ChannelError
+from .paths import ENV_DATA_DIR, data_dir
+from .store.database import CorruptDatabase
+from .store.migrate import SchemaTooNew
+
+log = logging.getLogger("rr_desktop")
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """Something the user can fix; printed as one line."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rr-desktop", description=__doc__.split("\n")[0])
+    p.add_argument("--version", action="version", version=f"rr-desktop {__version__}")
+    p.add_argument("--data-dir", help=f"where the cache lives (env {ENV_DATA_DIR})")
+    p.add_argument("--demo", dest="demo", action="store_true", default=None,
+                   help="use the embedded demo channel (default for the GUI)")
+    p.add_argument("--no-demo", dest="demo", action="store_false")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command")
+
+    s = sub.add_parser("sync", help="sync channels headless")
+    s.add_argument("--once", action="store_true", help="one run per channel, then exit")
+    s.add_argument("--channel", help="only this channel")
+    s.add_argument("--interval", type=float, default=60.0, help="seconds between runs")
+    s.add_argument("--demo", dest="demo", action="store_true", default=None)
+    s.add_argument("--demo-count", type=int, default=3000, help=argparse.SUPPRESS)
+
+    c = sub.add_parser("channels", help="list, add or remove channels")
+    csub = c.add_subparsers(dest="action", required=True)
+    csub.add_parser("list", help="configured channels and their sync state")
+    add = csub.add_parser("add", help="add a channel; its token is read from stdin")
+    add.add_argument("kind", choices=["rr_api"])
+    add.add_argument("name")
+    add.add_argument("--url", required=True, help="base URL of the service")
+    rm = csub.add_parser("remove", help="remove a channel, its cache and its secret")
+    rm.add_argument("name")
+
+    d = sub.add_parser("demo-server", help="run the reference escalation service")
+    d.add_argument("--host", default="127.0.0.1")
+    d.add_argument("--port", type=int, default=8765)
+    d.add_argument("--token", default=os.environ.get("RR_DEMO_TOKEN"),
+                   help="bearer token (env RR_DEMO_TOKEN; generated if absent)")
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--count", type=int, default=3000)
+    d.add_argument("--live", type=float, default=None, metavar="SECONDS",
+                   help="keep adding and changing escalations every SECONDS")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        if args.command == "sync":
+            return _cmd_sync(args)
+        if args.command == "channels":
+            return _cmd_channels(args)
+        if args.command == "demo-server":
+            return _cmd_demo_server(args)
+        return _cmd_gui(args)
+    except (UserError, SchemaTooNew, CorruptDatabase, secrets.SecretStoreError,
+            ChannelError) as exc:
+        print(f"rr-desktop: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"rr-desktop: error: {exc.strerror or exc}"
+              + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _open(args: argparse.Namespace, demo_default: bool, live: float | None = None,
+          count: int = 3000):  # type: ignore[no-untyped-def]
+    from .workspace import Workspace
+
+    demo = demo_default if args.demo is None else args.demo
+    return Workspace.open(data_dir(args.data_dir), demo=demo, demo_live=live,
+                          demo_count=count)
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    ws = _open(args, demo_default=True, live=5.0)
+    try:
+        from .gui.app import run_gui
+
+        return run_gui(ws, sys.argv[:1])
+    finally:
+        ws.close()
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    ws = _open(args, demo_default=False, count=args.demo_count)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        names = sorted(ws.engine.clients)
+        if args.channel:
+            if args.channel not in ws.engine.clients:
+                raise UserError(ws.setup_errors.get(args.channel)
+                                or f"no channel named {args.channel!r}")
+            names = [args.channel]
+        if not names:
+            raise UserError("no channels configured; add one with `rr-desktop channels add` "
+                            "or use --demo")
+        for name, error in ws.setup_errors.items():
+            print(f"{name}: not synced: {error}")
+        failed = False
+        while True:
+            for name in names:
+                report = ws.engine.run(name, cancel=stop)
+                print(report.summary(), flush=True)
+                failed = failed or report.error is not None
+            if args.once or stop.wait(args.interval):
+                break
+        return EXIT_ERROR if failed else 0
+    finally:
+        ws.close()
+
+
+def _cmd_channels(args: argparse.Namespace) -> int:
+    from .domain import Channel
+    from .paths import db_path
+    from .store import channel_state as cs
+    from .store.database import Store
+    from .store.timecodec import utcnow
+
+    store = Store.open(db_path(data_dir(args.data_dir)))
+    try:
+        if args.action == "list":
+            with store.read() as db:
+                statuses = cs.channel_statuses(db, utcnow())
+            if not statuses:
+                print("no channels configured")
+            for st in statuses:
+                state = f"error: {st.last_error}" if st.last_error else (
+                    "never synced" if st.last_success_at is None else "ok")
+                print(f"{st.name}\t{st.kind}\t{state}\tqueued={st.queued_ops}"
+                      f"\tconflicts={st.conflicts}\tquarantined={st.quarantined}")
+            return 0
+        if args.action == "add":
+            if not args.url.startswith(("https://", "http://")):
+                raise UserError("--url must start with https:// (or http:// for loopback)")
+            token = _read_secret("token")
+            secrets.set_secret(args.name, "token", token)
+            with store.write() as db:
+                cs.ensure_channel(db, Channel(args.name, args.kind, {"base_url": args.url}))
+            print(f"added channel {args.name} ({args.kind}); token stored in the keyring")
+            return 0
+        with store.write() as db:
+            removed = cs.remove_channel(db, args.name)
+        if not removed:
+            raise UserError(f"no channel named {args.name!r}")
+        secrets.delete_secret(args.name, "token")
+        print(f"removed channel {args.name}")
+        return 0
+    finally:
+        store.close()
+
+
+def _read_secret(what: str) -> str:
+    if sys.stdin.isatty():
+        value = getpass.getpass(f"{what}: ")
+    else:
+        value = sys.stdin.readline().strip()
+    if not value:
+        raise UserError(f"no {what} given on standard input")
+    return value
+
+
+def _cmd_demo_server(args: argparse.Namespace) -> int:
+    import secrets as pysecrets
+
+    from .demo import serve
+
+    token = args.token or pysecrets.token_urlsafe(24)
+    serve(args.host, args.port, token, args.seed, args.count, args.live)
+    return 0
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

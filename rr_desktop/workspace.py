@@ -1,0 +1,112 @@
+"""A workspace: the cache in a data dir, its channels' clients and the sync engine.
+
+The GUI and the headless commands both start from here. The embedded demo channel runs
+the reference escalation service in-process on 127.0.0.1 with a token made up for this
+run; it protects nothing real, so it is passed in memory, never stored anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets as pysecrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import secrets
+from .channels.base import ChannelClient
+from .channels.rr_api import KIND as RR_API, RrApiChannel
+from .domain import Channel
+from .paths import db_path
+from .store import channel_state as cs
+from .store.database import Store
+from .store.timecodec import utcnow
+from .sync.engine import SyncEngine
+
+if TYPE_CHECKING:
+    from .demo import DemoServer
+
+log = logging.getLogger("rr_desktop")
+
+DEMO_CHANNEL = "demo"
+DEMO_SEED = 7
+
+
+class ChannelSetupError(Exception):
+    """A configured channel cannot be used (unknown kind, missing or unreadable secret)."""
+
+
+@dataclass
+class Workspace:
+    """The open cache plus what syncs it. Close it to stop the demo server."""
+
+    data_dir: Path
+    store: Store
+    engine: SyncEngine
+    demo: DemoServer | None = None
+    setup_errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, data_dir: Path, demo: bool = True, demo_live: float | None = 5.0,
+             demo_count: int = 3000) -> Workspace:
+        store = Store.open(db_path(data_dir))
+        clients: dict[str, ChannelClient] = {}
+        server = None
+        try:
+            if demo:
+                server, client = _start_demo(store, demo_count, demo_live)
+                clients[DEMO_CHANNEL] = client
+            errors: dict[str, str] = {}
+            with store.read() as db:
+                channels = cs.list_channels(db)
+            for channel in channels:
+                if channel.name == DEMO_CHANNEL:
+                    continue
+                try:
+                    clients[channel.name] = build_client(channel)
+                except (ChannelSetupError, secrets.SecretStoreError) as exc:
+                    errors[channel.name] = str(exc)
+                    with store.write() as db:
+                        cs.record_error(db, channel.id or 0, str(exc), utcnow())
+        except BaseException:
+            if server is not None:
+                server.stop()
+            store.close()
+            raise
+        return cls(data_dir, store, SyncEngine(store, clients), server, errors)
+
+    def close(self) -> None:
+        for client in self.engine.clients.values():
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
+        if self.demo is not None:
+            self.demo.stop()
+        self.store.close()
+
+
+def _start_demo(store: Store, count: int,
+                live: float | None) -> tuple[DemoServer, ChannelClient]:
+    from .demo import DemoServer
+
+    token = pysecrets.token_urlsafe(24)
+    server = DemoServer(token=token, seed=DEMO_SEED, count=count)
+    server.start()
+    if live:
+        server.start_live(live)
+    with store.write() as db:
+        cs.ensure_channel(db, Channel(DEMO_CHANNEL, RR_API, {"base_url": server.url,
+                                                             "demo": "true"}))
+    return server, RrApiChannel(DEMO_CHANNEL, server.url, token)
+
+
+def build_client(channel: Channel) -> ChannelClient:
+    """A client for a configured channel, its secret read from the keyring."""
+    if channel.kind == RR_API:
+        token = secrets.get_secret(channel.name, "token")
+        if not token:
+            raise ChannelSetupError(
+                f"{channel.name}: no token in the keyring; run "
+                f"`rr-desktop channels add {channel.name} ...` again")
+        return RrApiChannel(channel.name, channel.config["base_url"], token)
+    raise ChannelSetupError(f"{channel.name}: unknown channel kind {channel.kind!r}")

@@ -1,0 +1,177 @@
+"""Hostile and broken pages: no crash, bad records quarantined, good ones stored."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rr_desktop.channels.rr_api import RrApiChannel
+from rr_desktop.domain import Channel
+from rr_desktop.store import channel_state as cs
+from rr_desktop.store.database import Store
+from rr_desktop.sync.engine import SyncEngine
+
+
+class _PageServer:
+    """Serves whatever body the test sets, as the changes feed, on loopback."""
+
+    def __init__(self) -> None:
+        self.body = b"{}"
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(outer.body)))
+                self.end_headers()
+                self.wfile.write(outer.body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def page_server() -> Iterator[_PageServer]:
+    s = _PageServer()
+    yield s
+    s.stop()
+
+
+def good(n: int) -> dict[str, Any]:
+    return {
+        "id": f"GOOD-{n}", "version": 1, "created_at": "2026-11-25T01:00:00Z",
+        "updated_at": "2026-11-25T01:00:00Z", "title": f"Scam ad impersonating bank #{n}",
+        "body": "Partner reports a cloned bank login page advertised to users in Manila.",
+        "reporter": {"name": "BSP fraud desk", "type": "regulator"},
+        "category": "impersonation_scams", "market": "PH", "language": "fil",
+        "severity": "S2", "urgency": "U1", "status": "new", "assignee": None, "tags": ["scam"],
+        "deadline_at": None, "reach": {"views": 10, "shares": 1}, "content_url": None,
+        "facts": [],
+    }
+
+
+_junk_value = st.one_of(
+    st.none(), st.integers(), st.floats(allow_nan=False), st.booleans(),
+    st.text(max_size=50), st.text(alphabet=st.characters(codec="utf-8"), min_size=1,
+                                  max_size=20).map(lambda t: "\u202e\x00\x1b" + t),
+    st.lists(st.integers(), max_size=3), st.just("x" * 3_000),
+)
+_fields = list(good(0))
+_optional = {"assignee", "tags", "deadline_at", "reach", "content_url", "facts"}
+_required = [f for f in _fields if f not in _optional]
+
+
+@st.composite
+def bad_record(draw: st.DrawFn) -> dict[str, Any] | Any:
+    kind = draw(st.sampled_from(["wrong_type", "missing", "not_object", "bad_enum"]))
+    rec: dict[str, Any] = good(draw(st.integers(10_000, 99_999)))
+    rec["id"] = "BAD-" + rec["id"]
+    if kind == "not_object":
+        return draw(_junk_value)
+    if kind == "missing":
+        del rec[draw(st.sampled_from(_required))]
+        return rec
+    if kind == "bad_enum":
+        rec[draw(st.sampled_from(["category", "status", "severity", "market"]))] = "??"
+        return rec
+    field = draw(st.sampled_from(_fields))
+    rec[field] = draw(_junk_value.filter(lambda v, f=field: not _acceptable(f, v)))
+    return rec
+
+
+def _acceptable(field: str, value: Any) -> bool:
+    """Junk that happens to be valid for the field (e.g. None for assignee)."""
+    if field in ("assignee", "deadline_at", "content_url") and value is None:
+        return True
+    if field in ("title", "body", "language", "assignee", "content_url", "id") and \
+            isinstance(value, str):
+        return not (field == "title" and len(value) > 2_000) and not (
+            field == "id" and (not value or len(value) > 200))
+    return False
+
+
+def _engine(tmp: Path, url: str) -> tuple[SyncEngine, Store]:
+    store = Store.open(tmp / "c.sqlite3")
+    with store.write() as db:
+        cs.ensure_channel(db, Channel("p", "rr_api", {"base_url": url}))
+    return SyncEngine(store, {"p": RrApiChannel("p", url, "t")}), store
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(goods=st.integers(0, 5), bads=st.lists(bad_record(), max_size=6))
+def test_bad_records_quarantined_good_ones_stored(page_server: _PageServer, tmp_path_factory:
+                                                  pytest.TempPathFactory, goods: int,
+                                                  bads: list[Any]) -> None:
+    items = [good(i) for i in range(goods)] + bads
+    page_server.body = json.dumps({"items": items, "next_cursor": "c1", "has_more": False}
+                                  ).encode()
+    engine, store = _engine(tmp_path_factory.mktemp("m"), page_server.url)
+    report = engine.run("p")
+    assert report.error is None
+    with store.read() as db:
+        stored = {r[0] for r in db.execute("SELECT external_id FROM escalation")}
+        quarantined = db.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+    store.close()
+    assert stored == {f"GOOD-{i}" for i in range(goods)}
+    assert quarantined == len(bads)
+
+
+@pytest.mark.parametrize("body", [
+    b"not json at all", b'{"items": 5}', b"[]", b'{"items": [], "has_more": "yes"}',
+    b"\xff\xfe\x00garbage", b'{"items": [' + b'{"id": "x"},' * 1000 + b'{}]}',
+])
+def test_malformed_page_is_quarantined_and_cursor_kept(page_server: _PageServer,
+                                                       tmp_path: Path, body: bytes) -> None:
+    page_server.body = body
+    engine, store = _engine(tmp_path, page_server.url)
+    import rr_desktop.sync.engine as eng
+
+    old, eng.MAX_PULL_ATTEMPTS = eng.MAX_PULL_ATTEMPTS, 1
+    try:
+        report = engine.run("p")
+    finally:
+        eng.MAX_PULL_ATTEMPTS = old
+    assert report.error is not None and "malformed page" in report.error
+    with store.read() as db:
+        assert db.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 1
+        assert db.execute("SELECT count(*) FROM sync_cursor").fetchone()[0] == 0
+        assert db.execute("SELECT last_error FROM channel").fetchone()[0] == report.error
+    store.close()
+
+
+def test_huge_body_record_is_stored_or_quarantined_not_crashing(page_server: _PageServer,
+                                                                 tmp_path: Path) -> None:
+    big = good(1)
+    big["body"] = "\u202e" + "A" * (10 * 1024 * 1024)
+    huge = good(2)
+    huge["body"] = "B" * (17 * 1024 * 1024)
+    page_server.body = json.dumps({"items": [big, huge], "next_cursor": "c",
+                                   "has_more": False}).encode()
+    engine, store = _engine(tmp_path, page_server.url)
+    assert engine.run("p").error is None
+    with store.read() as db:
+        assert db.execute("SELECT length(body) FROM escalation").fetchall() == [
+            (10 * 1024 * 1024 + 1,)]
+        reason, raw_len = db.execute("SELECT reason, length(raw) FROM quarantine").fetchone()
+    assert "body is" in reason and raw_len < 100_000
+    store.close()

@@ -1,0 +1,183 @@
+"""The sync engine against the real reference service over loopback HTTP."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from rr_desktop.channels.rr_api import RrApiChannel
+from rr_desktop.demo import DemoServer
+from rr_desktop.store import outbox as ob
+from rr_desktop.store.ingest import merge_page
+from rr_desktop.store.timecodec import utcnow
+from tests.integration.sync_env import TOKEN, SyncEnv, make_env
+
+
+def _server_ids(server: DemoServer) -> set[str]:
+    return set(server.state.ids())
+
+
+def test_ten_thousand_arrive_exactly_once(tmp_path: Path) -> None:
+    with DemoServer(token=TOKEN, seed=3, count=10_000) as server:
+        env = make_env(server, tmp_path / "c.sqlite3")
+        report = env.engine.run("demo")
+        assert report.error is None, report.error
+        assert report.received == 10_000 and report.changed == 10_000
+        with env.store.read() as db:
+            ids = [r[0] for r in db.execute("SELECT external_id FROM escalation")]
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert len(ids) == len(set(ids)) == 10_000
+        assert set(ids) == _server_ids(server)
+        again = env.engine.run("demo")  # nothing new: nothing changes
+        assert again.error is None and again.changed == 0
+        env.store.close()
+
+
+def test_replayed_and_out_of_order_pages_change_nothing(env: SyncEnv) -> None:
+    client = RrApiChannel("demo", env.server.url, TOKEN, page_size=100)
+    pages, cursor = [], None
+    while True:
+        page = client.pull(cursor)
+        pages.append(page)
+        cursor = page.next_cursor
+        if page.done:
+            break
+    some = env.server.state.ids()[:50]
+    for ext in some:
+        env.server.state.mutate(ext, status="investigating")
+    newer = client.pull(cursor)
+    assert {i.record.external_id for i in newer.items} == set(some)
+    order = [*pages, newer]
+    random.Random(5).shuffle(order)
+    for page in [*order, *order]:  # shuffled, then everything replayed
+        with env.store.write() as db:
+            merge_page(db, env.channel_id, page.items, page.quarantined, utcnow())
+    assert env.count() == 1000
+    for ext in some:
+        assert env.cached(ext)[1] == "investigating"
+    with env.store.read() as db:
+        versions = dict(db.execute("SELECT external_id, remote_version FROM escalation"))
+    assert all(versions[e] == env.server.state.get(e)["version"] for e in versions)
+
+
+def _queue_status_changes(env: SyncEnv, n: int, status: str = "triaged") -> list[str]:
+    exts = env.server.state.ids()[:n]
+    now = utcnow()
+    with env.store.write() as db:
+        for ext in exts:
+            esc_id = env.cached(ext)[0]
+            ob.record_local_update(db, esc_id, {"status": status, "assignee": "a.tan"},
+                                   "a.tan", "test", now)
+            ob.record_message(db, esc_id, "note", f"checked {ext}", "a.tan", now)
+    return exts
+
+
+@pytest.mark.parametrize("fault", ["429", "5xx", "drop"])
+def test_outbox_ops_apply_exactly_once_under_faults(env: SyncEnv, fault: str) -> None:
+    assert env.engine.run("demo").error is None
+    exts = _queue_status_changes(env, 10)
+    env.server.faults.add(fault, count=6, retry_after=1)
+    env.engine.rng = random.Random(0)
+    for _ in range(10):
+        report = env.engine.run("demo")
+        with env.store.read() as db:
+            left = db.execute("SELECT count(*) FROM outbox WHERE state != 'done'").fetchone()[0]
+        if not left:
+            break
+        with env.store.write() as db:  # don't wait out backoff in a test
+            db.execute("UPDATE outbox SET next_attempt_at = 0")
+    assert left == 0, report
+    for ext in exts:
+        assert env.server.state.get(ext)["status"] == "triaged"
+        assert env.server.state.get(ext)["assignee"] == "a.tan"
+        assert env.server.state.patch_count(ext) == 1
+        assert len(env.server.state.notes(ext)) == 1
+        assert env.cached(ext)[1] == "triaged"
+        assert env.cached(ext)[4] == env.server.state.get(ext)["version"]  # echo applied
+
+
+def test_same_field_changed_on_both_sides_is_a_conflict(env: SyncEnv) -> None:
+    assert env.engine.run("demo").error is None
+    [ext] = env.server.state.ids()[:1]
+    esc_id = env.cached(ext)[0]
+    with env.store.write() as db:
+        ob.record_local_update(db, esc_id, {"status": "declined", "severity": "S3"}, "a.tan",
+                               "spam", utcnow())
+    env.server.state.mutate(ext, status="contained", assignee="k.lee")  # a colleague acts
+    report = env.engine.run("demo")
+    assert report.conflicts == 1
+    server_rec = env.server.state.get(ext)
+    assert server_rec["status"] == "contained"  # theirs was not overwritten
+    with env.store.read() as db:
+        conflicts = db.execute("SELECT field, mine, theirs FROM conflict WHERE "
+                               "escalation_id = ?", (esc_id,)).fetchall()
+        state = db.execute("SELECT state, payload FROM outbox WHERE escalation_id = ?",
+                           (esc_id,)).fetchone()
+        events = db.execute("SELECT count(*) FROM escalation_event WHERE kind = 'conflict' "
+                            "AND escalation_id = ?", (esc_id,)).fetchone()[0]
+    assert conflicts == [("status", '"declined"', '"contained"')]
+    assert state[0] == "conflict" and '"severity": "S3"' in state[1]  # disjoint field kept
+    assert events == 1
+    assert env.cached(ext)[1] == "declined"  # mine stays visible until resolved
+    assert env.cached(ext)[2] == "k.lee"  # their disjoint change merged
+
+
+def test_expired_cursor_resyncs_without_touching_outbox(env: SyncEnv, tmp_path: Path) -> None:
+    assert env.engine.run("demo").error is None
+    _queue_status_changes(env, 1)
+    with env.store.write() as db:
+        db.execute("UPDATE sync_cursor SET cursor = 'someoneelse.5'")
+        db.execute("UPDATE outbox SET next_attempt_at = 9999999999")  # keep it queued
+    report = env.engine.run("demo")
+    assert report.error is None and report.resynced
+    assert report.received == 1000 and env.count() == 1000
+    with env.store.read() as db:
+        assert db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+
+
+def test_wrong_token_is_a_clear_error(demo_server: DemoServer, tmp_path: Path) -> None:
+    env = make_env(demo_server, tmp_path / "c.sqlite3")
+    env.engine.clients["demo"] = RrApiChannel("demo", demo_server.url, "wrong")
+    report = env.engine.run("demo")
+    assert report.error == "demo: the server refused the credentials (401)"
+    with env.store.read() as db:
+        assert db.execute("SELECT last_error FROM channel").fetchone()[0] == report.error
+    env.store.close()
+
+
+def test_unreachable_server_records_error_and_loses_nothing(tmp_path: Path) -> None:
+    with DemoServer(token=TOKEN, seed=1, count=10) as server:
+        env = make_env(server, tmp_path / "c.sqlite3")
+        url = server.url
+    env.engine.clients["demo"] = RrApiChannel("demo", url, TOKEN)
+    env.engine.rng = random.Random(1)
+    import rr_desktop.sync.engine as eng
+
+    old = eng.MAX_PULL_ATTEMPTS
+    eng.MAX_PULL_ATTEMPTS = 2
+    try:
+        report = env.engine.run("demo")
+    finally:
+        eng.MAX_PULL_ATTEMPTS = old
+    assert report.error is not None and "cannot reach" in report.error
+    env.store.close()
+
+
+def test_lease_allows_one_run_per_channel(env: SyncEnv) -> None:
+    from rr_desktop.store import channel_state as cs
+
+    with env.store.write() as db:
+        assert cs.acquire_lease(db, env.channel_id, "otherhost:1", utcnow())
+    report = env.engine.run("demo")
+    assert report.error == "a sync of this channel is already running"
+    assert env.count() == 0
+
+
+def test_integrity_after_sync(env: SyncEnv) -> None:
+    env.engine.run("demo")
+    conn = sqlite3.connect(env.store.path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
