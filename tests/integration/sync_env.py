@@ -42,3 +42,8 @@ def make_env(server: DemoServer, db_file: Path, page_size: int = 500) -> SyncEnv
         cid = cs.ensure_channel(db, Channel("demo", "rr_api", {"base_url": server.url}))
     client = RrApiChannel("demo", server.url, TOKEN, page_size=page_size)
     return SyncEnv(server, store, SyncEngine(store, {"demo": client}), cid)
+
+
+def server_ids(server: DemoServer) -> list[str]:
+    """Every id the service holds, in creation order."""
+    return [server.state.id_at(i) for i in range(len(server.state))]

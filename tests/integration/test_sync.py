@@ -13,11 +13,11 @@ from rr_desktop.demo import DemoServer
 from rr_desktop.store import outbox as ob
 from rr_desktop.store.ingest import merge_page
 from rr_desktop.store.timecodec import utcnow
-from tests.integration.sync_env import TOKEN, SyncEnv, make_env
+from tests.integration.sync_env import TOKEN, SyncEnv, make_env, server_ids
 
 
 def _server_ids(server: DemoServer) -> set[str]:
-    return set(server.state.ids())
+    return set(server_ids(server))
 
 
 def test_ten_thousand_arrive_exactly_once(tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_ten_thousand_arrive_exactly_once(tmp_path: Path) -> None:
             ids = [r[0] for r in db.execute("SELECT external_id FROM escalation")]
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert len(ids) == len(set(ids)) == 10_000
-        assert set(ids) == _server_ids(server)
+        assert set(ids) == set(server_ids(server))
         again = env.engine.run("demo")  # nothing new: nothing changes
         assert again.error is None and again.changed == 0
         env.store.close()
@@ -45,7 +45,7 @@ def test_replayed_and_out_of_order_pages_change_nothing(env: SyncEnv) -> None:
         cursor = page.next_cursor
         if page.done:
             break
-    some = env.server.state.ids()[:50]
+    some = server_ids(env.server)[:50]
     for ext in some:
         env.server.state.mutate(ext, status="investigating")
     newer = client.pull(cursor)
@@ -64,7 +64,7 @@ def test_replayed_and_out_of_order_pages_change_nothing(env: SyncEnv) -> None:
 
 
 def _queue_status_changes(env: SyncEnv, n: int, status: str = "triaged") -> list[str]:
-    exts = env.server.state.ids()[:n]
+    exts = server_ids(env.server)[:n]
     now = utcnow()
     with env.store.write() as db:
         for ext in exts:
@@ -90,6 +90,7 @@ def test_outbox_ops_apply_exactly_once_under_faults(env: SyncEnv, fault: str) ->
         with env.store.write() as db:  # don't wait out backoff in a test
             db.execute("UPDATE outbox SET next_attempt_at = 0")
     assert left == 0, report
+    assert len(env.server.faults.injected) == 6  # the faults really happened
     for ext in exts:
         assert env.server.state.get(ext)["status"] == "triaged"
         assert env.server.state.get(ext)["assignee"] == "a.tan"
@@ -101,7 +102,7 @@ def test_outbox_ops_apply_exactly_once_under_faults(env: SyncEnv, fault: str) ->
 
 def test_same_field_changed_on_both_sides_is_a_conflict(env: SyncEnv) -> None:
     assert env.engine.run("demo").error is None
-    [ext] = env.server.state.ids()[:1]
+    [ext] = server_ids(env.server)[:1]
     esc_id = env.cached(ext)[0]
     with env.store.write() as db:
         ob.record_local_update(db, esc_id, {"status": "declined", "severity": "S3"}, "a.tan",

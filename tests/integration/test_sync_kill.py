@@ -16,7 +16,7 @@ import pytest
 from rr_desktop.demo import DemoServer
 from rr_desktop.store import outbox as ob
 from rr_desktop.store.timecodec import utcnow
-from tests.integration.sync_env import TOKEN, make_env
+from tests.integration.sync_env import TOKEN, make_env, server_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,11 +33,12 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
     rng = random.Random(20261125)
     db = tmp_path / "cache.sqlite3"
     with DemoServer(token=TOKEN, seed=5, count=10_000) as server:
-        server.faults.add("latency", count=100_000, seconds=0.002)
+        server.faults.add("latency", count=1_000_000, seconds=0.01)
         # Some local changes are queued before the first run, so kills also hit pushes.
         env = make_env(server, db)
         env.engine.run("demo")
-        first = server.state.ids()[:40]
+        first = [e for e in server_ids(server)[:100]
+                 if server.state.get(e)["status"] != "triaged"][:40]
         with env.store.write() as conn:
             for ext in first:
                 ob.record_local_update(conn, env.cached(ext)[0], {"status": "triaged"},
@@ -45,15 +46,24 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
                 ob.record_message(conn, env.cached(ext)[0], "note", "seen", "a.tan", utcnow())
             conn.execute("DELETE FROM sync_cursor")  # the next runs re-read everything
         env.store.close()
-        for ext in server.state.ids()[5000:5300]:  # and the server moves on meanwhile
+        for ext in server_ids(server)[5000:5300]:  # and the server moves on meanwhile
             server.state.mutate(ext, status="investigating")
 
         kills = 0
-        for _ in range(8):
+        for round_ in range(8):
+            # The server keeps changing, and every other round re-reads the whole feed
+            # (replays over rows already cached), so every run has pages to be killed in.
+            for ext in rng.sample(server_ids(server)[100:], 300):
+                server.state.mutate(ext, status=rng.choice(["triaged", "contained"]))
+            if round_ % 2:
+                raw = sqlite3.connect(db)
+                raw.execute("DELETE FROM sync_cursor")
+                raw.commit()
+                raw.close()
             proc = _child(db, server.url)
             assert proc.stdout is not None
             assert proc.stdout.readline().strip() == "START"
-            time.sleep(rng.uniform(0.05, 1.5))
+            time.sleep(rng.uniform(0.02, 0.6))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
@@ -68,7 +78,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
         ids = [r[0] for r in conn.execute("SELECT external_id FROM escalation")]
         assert len(ids) == len(set(ids)) == 10_000
         cached = dict(conn.execute("SELECT external_id, remote_version FROM escalation"))
-        assert all(cached[e] == server.state.get(e)["version"] for e in server.state.ids())
+        assert all(cached[e] == server.state.get(e)["version"] for e in server_ids(server))
         assert conn.execute("SELECT count(*) FROM outbox WHERE state != 'done'").fetchone()[0] == 0
         conn.execute("INSERT INTO escalation_fts(escalation_fts, rank) "
                      "VALUES('integrity-check', 1)")

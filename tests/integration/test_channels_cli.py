@@ -1,0 +1,77 @@
+"""`rr-desktop channels add` + `sync` with the token in a real Secret Service keyring."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from rr_desktop.demo import DemoServer
+from tests.peers.secret_service import secret_service
+
+CANARY = "canary-token-7c1e9d0b5a"
+
+
+def _cli(args: list[str], env: dict[str, str], data: Path, stdin: str = "") -> \
+        subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "rr_desktop", "--data-dir", str(data), *args],
+                          input=stdin, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env})
+
+
+@pytest.mark.slow
+def test_add_channel_token_goes_to_keyring_and_sync_uses_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with secret_service() as env, DemoServer(token=CANARY, seed=2, count=300) as server:
+        added = _cli(["channels", "add", "rr_api", "platform", "--url", server.url], env, data,
+                     stdin=CANARY + "\n")
+        assert added.returncode == 0, added.stderr
+        synced = _cli(["sync", "--once"], env, data)
+        assert synced.returncode == 0, synced.stdout + synced.stderr
+        assert "platform: ok: 300 received" in synced.stdout
+        listed = _cli(["channels", "list"], env, data)
+        assert "platform\trr_api\tok" in listed.stdout
+        outputs = added.stdout + added.stderr + synced.stdout + synced.stderr + listed.stdout
+    assert CANARY not in outputs
+    for path in data.rglob("*"):  # the secret is nowhere in the data dir (DB, WAL, ...)
+        if path.is_file():
+            assert CANARY.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.slow
+def test_locked_keyring_gives_clear_error(tmp_path: Path) -> None:
+    root = Path(tempfile.mkdtemp(prefix="rr-kr-"))
+    data = tmp_path / "data"
+    with secret_service(password="right", root=root) as env:
+        assert _cli(["channels", "add", "rr_api", "p", "--url", "http://127.0.0.1:9"], env,
+                    data, stdin="tok\n").returncode == 0
+    with secret_service(password="wrong", root=root) as env:
+        result = _cli(["sync", "--once", "--channel", "p"], env, data)
+    assert result.returncode == 1
+    assert "keyring is locked" in (result.stdout + result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_no_keyring_backend_refuses_plaintext(tmp_path: Path) -> None:
+    env = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    result = _cli(["channels", "add", "rr_api", "p", "--url", "https://esc.example.com"], env,
+                  tmp_path, stdin="secret-value\n")
+    assert result.returncode == 1
+    assert "No system keyring is available" in result.stderr
+    assert "Traceback" not in result.stderr
+    listed = _cli(["channels", "list"], env, tmp_path)
+    assert "no channels configured" in listed.stdout
+
+
+def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "cache.sqlite3"
+    bad.write_bytes(b"garbage" * 1000)
+    result = _cli(["channels", "list"], {}, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "damaged" in result.stderr
+    unknown = _cli(["sync", "--once", "--channel", "nope"], {}, tmp_path / "other")
+    assert unknown.returncode == 1 and "no channel named 'nope'" in unknown.stderr
