@@ -1,0 +1,174 @@
+"""The demo escalation service: in-process for the demo and tests, or standalone (``serve``).
+
+    with DemoServer(token="t0k3n", count=5000) as server:
+        requests.get(f"{server.url}/v1/escalations", headers={"Authorization": "Bearer t0k3n"})
+        server.faults.add("429", count=2, retry_after=1, method="GET")
+        server.state.mutate("ESC-000042", status="contained")
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from types import FrameType, TracebackType
+
+from .api import EscalationApi
+from .faults import FaultInjector
+from .generator import Evolver, generate
+from .handler import DemoHttpServer
+from .state import EscalationStore, NotFound
+
+_RECENT = 300  # live changes prefer the newest records, like a real queue
+
+
+class LiveFeed:
+    """A thread that keeps the queue moving: each tick creates 0-2 escalations and
+    changes 1-5 existing ones through the :class:`Evolver`."""
+
+    def __init__(self, state: EscalationStore, rng: random.Random, interval_s: float) -> None:
+        if interval_s <= 0:
+            raise ValueError("interval_s must be positive")
+        self._state = state
+        self._rng = rng
+        self._evolver = Evolver(rng)
+        self._interval = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rr-demo-live", daemon=True)
+        self.ticks = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    def tick(self) -> None:
+        """One round of new and changed escalations (also callable directly in tests)."""
+        rng, state = self._rng, self._state
+        now = datetime.now(UTC)
+        for _ in range(rng.randint(0, 2)):
+            state.create(lambda number: self._evolver.create(number, now))
+        for _ in range(rng.randint(1, 5)):
+            size = len(state)
+            if size == 0:
+                break
+            if rng.random() < 0.7:
+                index = size - 1 - int(rng.random() * min(size, _RECENT))
+            else:
+                index = int(rng.random() * size)
+            try:
+                state.update(state.id_at(index), lambda rec: self._evolver.change(rec, now))
+            except NotFound:  # pragma: no cover - records are never deleted today
+                pass
+        self.ticks += 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.tick()
+
+
+class DemoServer:
+    """The reference escalation service on a background thread (random port by default).
+
+    ``state`` is the :class:`EscalationStore` (inspect or change records from tests),
+    ``faults`` the :class:`FaultInjector`. A server is started once and stopped once.
+    """
+
+    def __init__(self, token: str, seed: int = 7, count: int = 2000, host: str = "127.0.0.1",
+                 port: int = 0, *, now: datetime | None = None) -> None:
+        self.token = token
+        self.seed = seed
+        self.state = EscalationStore(generate(seed, count, now or datetime.now(UTC)))
+        self.faults = FaultInjector()
+        self.api = EscalationApi(token, self.state, self.faults)
+        self._address = (host, port)
+        self._httpd: DemoHttpServer | None = None
+        self._thread: threading.Thread | None = None
+        self._live: LiveFeed | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` once started."""
+        if self._httpd is None:
+            raise RuntimeError("the server is not started")
+        host, port = self._httpd.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else str(host)
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}"
+
+    def start(self) -> DemoServer:
+        """Bind and serve on a daemon thread; returns self."""
+        with self._lock:
+            if self._httpd is not None:
+                raise RuntimeError("the server was started already")
+            self._httpd = DemoHttpServer(self._address, self.api)
+            self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                            kwargs={"poll_interval": 0.05},
+                                            name="rr-demo-server", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop live changes and the server, close open connections. Idempotent."""
+        self.stop_live()
+        with self._lock:
+            httpd, thread = self._httpd, self._thread
+            if httpd is None or thread is None or not thread.is_alive():
+                return
+            httpd.shutdown()
+            httpd.close_connections()
+            httpd.server_close()
+            thread.join(timeout=5)
+
+    def start_live(self, interval_s: float) -> None:
+        """Create and change escalations every ``interval_s`` seconds until stop_live."""
+        self.stop_live()
+        live = LiveFeed(self.state, random.Random(self.seed + 1), interval_s)
+        self._live = live
+        live.start()
+
+    def stop_live(self) -> None:
+        live, self._live = self._live, None
+        if live is not None:
+            live.stop()
+
+    def __enter__(self) -> DemoServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def serve(host: str, port: int, token: str, seed: int, count: int,
+          live_interval: float | None) -> None:
+    """Run the service until Ctrl+C or SIGTERM; prints the URL and token once."""
+    server = DemoServer(token, seed=seed, count=count, host=host, port=port)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        server.start()
+        if live_interval:
+            server.start_live(live_interval)
+        print(f"RR demo escalation service: {server.url}  (token: {token})", flush=True)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        sys.stdout.flush()
