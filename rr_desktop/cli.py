@@ -18,13 +18,16 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, secrets
 from .channels.base import ChannelError
 from .paths import ENV_DATA_DIR, data_dir
 from .store.database import CorruptDatabase
 from .store.migrate import SchemaTooNew
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 log = logging.getLogger("rr_desktop")
 
@@ -100,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open(args: argparse.Namespace, demo_default: bool, live: float | None = None,
-          count: int = 3000):  # type: ignore[no-untyped-def]
+          count: int = 3000) -> Workspace:
     from .workspace import Workspace
 
     demo = demo_default if args.demo is None else args.demo
@@ -188,10 +191,8 @@ def _cmd_channels(args: argparse.Namespace) -> int:
 
 
 def _read_secret(what: str) -> str:
-    if sys.stdin.isatty():
-        value = getpass.getpass(f"{what}: ")
-    else:
-        value = sys.stdin.readline().strip()
+    tty = sys.stdin.isatty()
+    value = getpass.getpass(f"{what}: ") if tty else sys.stdin.readline().strip()
     if not value:
         raise UserError(f"no {what} given on standard input")
     return value

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from . import secrets
 from .channels.base import ChannelClient
-from .channels.rr_api import KIND as RR_API, RrApiChannel
+from .channels.rr_api import KIND as RR_API
+from .channels.rr_api import RrApiChannel
 from .domain import Channel
 from .paths import db_path
 from .store import channel_state as cs

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 import msgspec
 import requests
@@ -44,6 +45,7 @@ from .base import (
     VersionConflict,
 )
 
+_M = TypeVar("_M", bound=Enum)
 KIND = "rr_api"
 PAGE_SIZE = 500
 MAX_ID = 200
@@ -109,6 +111,19 @@ class _Analysts(msgspec.Struct):
 
 
 _record_decoder = msgspec.json.Decoder(_Record)
+# Dict lookups instead of Enum(value) calls: a third of validation time at 100k records.
+_REPORTER = {m.value: m for m in ReporterType}
+_CATEGORY = {m.value: m for m in PolicyCategory}
+_STATUS = {m.value: m for m in Status}
+_SEVERITY = {m.name: m for m in Severity}
+_URGENCY = {m.name: m for m in Urgency}
+
+
+def _member(table: dict[str, _M], value: str, what: str) -> _M:
+    try:
+        return table[value]
+    except KeyError:
+        raise ValueError(f"{what} {value[:40]!r} is not one we know") from None
 _page_decoder = msgspec.json.Decoder(_Page)
 _id_decoder = msgspec.json.Decoder(dict[str, Any])
 
@@ -144,10 +159,13 @@ def to_record(raw: bytes) -> Escalation:
     market = normalize_market(w.market)
     return Escalation(
         external_id=w.id, remote_version=w.version, title=w.title, body=w.body,
-        reporter=w.reporter.name, reporter_type=ReporterType(w.reporter.type),
-        category=PolicyCategory(w.category), market=market, region=region_of(market),
-        language=w.language[:35], severity=Severity.parse(w.severity),
-        urgency=Urgency.parse(w.urgency), status=Status(w.status),
+        reporter=w.reporter.name,
+        reporter_type=_member(_REPORTER, w.reporter.type, "reporter type"),
+        category=_member(_CATEGORY, w.category, "category"), market=market,
+        region=region_of(market), language=w.language[:35],
+        severity=_member(_SEVERITY, w.severity, "severity"),
+        urgency=_member(_URGENCY, w.urgency, "urgency"),
+        status=_member(_STATUS, w.status, "status"),
         created_at=_aware(w.created_at, "created_at"),
         updated_at=_aware(w.updated_at, "updated_at"), assignee=w.assignee or None,
         tags=tuple(w.tags),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from . import fts
 from .local_edits import apply_fields, decode_field
 from .timecodec import to_epoch
 
@@ -46,13 +47,6 @@ def audit(db: sqlite3.Connection, actor: str, action: str, now: datetime,
          json.dumps(detail, default=str)))
 
 
-def _refresh_fts(db: sqlite3.Connection, esc_id: int, old: tuple[str, str, str]) -> None:
-    db.execute("INSERT INTO escalation_fts (escalation_fts, rowid, title, body, tags) "
-               "VALUES ('delete', ?, ?, ?, ?)", (esc_id, *old))
-    db.execute("INSERT INTO escalation_fts (rowid, title, body, tags) "
-               "SELECT id, title, body, tags FROM escalation WHERE id = ?", (esc_id,))
-
-
 def record_local_update(db: sqlite3.Connection, esc_id: int, fields: dict[str, Any],
                         actor: str, reason: str | None, now: datetime) -> dict[str, Any]:
     """Optimistically edit an escalation and queue the edit; returns the changed fields
@@ -66,7 +60,7 @@ def record_local_update(db: sqlite3.Connection, esc_id: int, fields: dict[str, A
     if not changes:
         return {}
     if "tags" in changes:
-        _refresh_fts(db, esc_id, (title, body, tags))
+        fts.replace_row(db, esc_id, (title, body, tags))
     now_s = to_epoch(now)
     for field, (old, new) in changes.items():
         db.execute(

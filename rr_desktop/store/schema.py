@@ -191,6 +191,14 @@ audit_log = Table(
     Column("detail", Text, nullable=False, server_default="{}"),
 )
 
+# Small facts about the cache itself (e.g. "fts_stale" while an initial load defers FTS).
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 # FTS5 over title/body/tags, external content = escalation; kept in step set-based by
 # store/escalations.py (per-row triggers cost ~7x ingest, see PERFORMANCE.md).
 FTS_DDL = text(

@@ -26,7 +26,7 @@ from rr_desktop.channels.rr_api import RrApiChannel
 from rr_desktop.store.database import Store
 from rr_desktop.store.ingest import STAGE_COLUMNS, escalation_row
 from rr_desktop.store.timecodec import utcnow
-from tests.integration.sync_env import TOKEN, make_env
+from tests.integration.sync_env import TOKEN, make_env, server_ids
 
 PAGE = 500
 
@@ -40,7 +40,7 @@ def _serve(count: int, conn: Connection) -> None:
     while True:
         cmd = conn.recv()
         if cmd == "change_all":
-            for ext in server.state.ids():
+            for ext in server_ids(server):
                 rec = server.state.get(ext)
                 server.state.mutate(ext, status="investigating",
                                     reach={"views": rec["reach"]["views"] + 1000,
@@ -77,7 +77,7 @@ def raw_merge(store: Store, pages: list[list[Incoming]]) -> float:
     now = utcnow()
     rows = [[escalation_row(i.record, i.payload_hash, now) for i in p] for p in pages]
     marks = ", ".join("?" * len(STAGE_COLUMNS))
-    match = "e.channel_id = 1 AND e.external_id = s.external_id"
+    match = "e.channel_id = 1 AND e.external_id = s.external_id"  # stage drives the join
     store.set_autocheckpoint(0)
     start = time.perf_counter()
     for page in rows:
@@ -87,10 +87,11 @@ def raw_merge(store: Store, pages: list[list[Incoming]]) -> float:
             db.executemany(f"INSERT INTO stage VALUES ({marks})", page)
             db.execute("INSERT INTO escalation_fts (escalation_fts, rowid, title, body, tags) "
                        "SELECT 'delete', e.id, e.title, e.body, e.tags FROM stage s "
-                       f"JOIN escalation e ON {match}")
+                       f"CROSS JOIN escalation e ON {match} ORDER BY e.id")
             db.execute(_RAW_UPSERT)
             db.execute("INSERT INTO escalation_fts (rowid, title, body, tags) SELECT e.id, "
-                       f"e.title, e.body, e.tags FROM stage s JOIN escalation e ON {match}")
+                       f"e.title, e.body, e.tags FROM stage s CROSS JOIN escalation e ON {match} "
+                       "ORDER BY e.id")
     elapsed = time.perf_counter() - start
     store.set_autocheckpoint(1000)
     return elapsed
@@ -115,7 +116,8 @@ def main() -> None:
         initial_pages = _collect(url)
 
         ours.send("change_all")
-        ours.recv()
+        if not ours.poll(600) or ours.recv() != "ok":
+            raise SystemExit("the service process did not change the records")
         changed_pages = _collect_after(url, env)
         t = time.perf_counter()
         r2 = env.engine.run("demo")

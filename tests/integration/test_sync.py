@@ -31,6 +31,16 @@ def test_ten_thousand_arrive_exactly_once(tmp_path: Path) -> None:
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert len(ids) == len(set(ids)) == 10_000
         assert set(ids) == set(server_ids(server))
+        # The initial load indexed FTS once at the end: every row is searchable.
+        sample = server.state.get(server_ids(server)[1234])
+        assert sample is not None
+        word = max(sample["title"].split(), key=len).strip(".,:;'\"()")
+        with env.store.read() as db:
+            assert db.execute("SELECT count(*) FROM store_meta").fetchone()[0] == 0
+            hits = {r[0] for r in db.execute(
+                "SELECT e.external_id FROM escalation_fts f JOIN escalation e ON e.id = "
+                "f.rowid WHERE escalation_fts MATCH ?", (f'"{word}"',))}
+        assert sample["id"] in hits
         again = env.engine.run("demo")  # nothing new: nothing changes
         assert again.error is None and again.changed == 0
         env.store.close()

@@ -48,9 +48,8 @@ def test_writes_begin_immediate(store: Store) -> None:
     """A second writer can't start while a write transaction is open (the RESERVED lock is
     taken at BEGIN, not at the first write)."""
     other = sqlite3.connect(store.path, timeout=0, isolation_level=None)
-    with store.write():
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            other.execute("BEGIN IMMEDIATE")
+    with store.write(), pytest.raises(sqlite3.OperationalError, match="locked"):
+        other.execute("BEGIN IMMEDIATE")
     other.execute("BEGIN IMMEDIATE")
     other.execute("ROLLBACK")
     other.close()

@@ -1,5 +1,5 @@
 """Initial schema: channels, cursors, escalations + FTS5, timeline, outbox, conflicts,
-quarantine, audit log, analysts. Schema major 1.
+quarantine, audit log, analysts, store meta. Schema major 1.
 
 Revision ID: 0001
 Revises:
@@ -168,6 +168,11 @@ def upgrade() -> None:
         sa.Column("channel_id", sa.Integer),
         sa.Column("detail", sa.Text, nullable=False, server_default="{}"),
     )
+    op.create_table(
+        "store_meta",
+        sa.Column("key", sa.String, primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
     op.execute(
         "CREATE VIRTUAL TABLE escalation_fts USING fts5("
         "title, body, tags, content='escalation', content_rowid='id', "
@@ -178,7 +183,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE escalation_fts")
-    for table in ("audit_log", "quarantine", "conflict", "outbox", "escalation_event",
+    for table in ("store_meta", "audit_log", "quarantine", "conflict", "outbox", "escalation_event",
                   "escalation", "analyst", "sync_cursor", "channel"):
         op.drop_table(table)
     op.execute("PRAGMA user_version = 0")
