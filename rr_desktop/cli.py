@@ -27,6 +27,7 @@ from .store.database import CorruptDatabase
 from .store.migrate import SchemaTooNew
 
 if TYPE_CHECKING:
+    from .store.database import Store
     from .workspace import Workspace
 
 log = logging.getLogger("rr_desktop")
@@ -59,10 +60,18 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("channels", help="list, add or remove channels")
     csub = c.add_subparsers(dest="action", required=True)
     csub.add_parser("list", help="configured channels and their sync state")
-    add = csub.add_parser("add", help="add a channel; its token is read from stdin")
-    add.add_argument("kind", choices=["rr_api"])
+    add = csub.add_parser(
+        "add", help="add a channel; secrets are read from stdin, one line each",
+        description="Settings are given with --set NAME=VALUE (see `channels kinds`); "
+        "each secret field is read from standard input, one line per secret, in the order "
+        "`channels kinds` lists them, and stored in the system keyring.")
+    add.add_argument("kind")
     add.add_argument("name")
-    add.add_argument("--url", required=True, help="base URL of the service")
+    add.add_argument("--url", help="shorthand for --set base_url=URL")
+    add.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    add.add_argument("--test", action="store_true",
+                     help="test the connection before saving; save only if it works")
+    csub.add_parser("kinds", help="channel kinds and their settings")
     rm = csub.add_parser("remove", help="remove a channel, its cache and its secret")
     rm.add_argument("name")
 
@@ -151,7 +160,6 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _cmd_channels(args: argparse.Namespace) -> int:
-    from .domain import Channel
     from .paths import db_path
     from .store import channel_state as cs
     from .store.database import Store
@@ -170,24 +178,84 @@ def _cmd_channels(args: argparse.Namespace) -> int:
                 print(f"{st.name}\t{st.kind}\t{state}\tqueued={st.queued_ops}"
                       f"\tconflicts={st.conflicts}\tquarantined={st.quarantined}")
             return 0
-        if args.action == "add":
-            if not args.url.startswith(("https://", "http://")):
-                raise UserError("--url must start with https:// (or http:// for loopback)")
-            token = _read_secret("token")
-            secrets.set_secret(args.name, "token", token)
-            with store.write() as db:
-                cs.ensure_channel(db, Channel(args.name, args.kind, {"base_url": args.url}))
-            print(f"added channel {args.name} ({args.kind}); token stored in the keyring")
+        if args.action == "kinds":
+            _print_kinds()
             return 0
+        if args.action == "add":
+            return _add_channel(args, store)
         with store.write() as db:
+            removed_channels = cs.list_channels(db)
             removed = cs.remove_channel(db, args.name)
         if not removed:
             raise UserError(f"no channel named {args.name!r}")
-        secrets.delete_secret(args.name, "token")
+        from .channels import registry
+
+        kind = next((c.kind for c in removed_channels if c.name == args.name), None)
+        if kind is not None and kind in registry.kinds():
+            for f in registry.spec(kind).secret_fields():
+                secrets.delete_secret(args.name, f.name)
         print(f"removed channel {args.name}")
         return 0
     finally:
         store.close()
+
+
+def _print_kinds() -> None:
+    from .channels import registry
+
+    for kind in registry.kinds():
+        spec = registry.spec(kind)
+        print(f"{kind}\t{spec.label}")
+        for f in spec.fields:
+            what = "secret, read from stdin" if f.secret else (
+                "required" if f.required else f"optional, default {f.default!r}")
+            print(f"    {f.name}\t{f.label} ({what}){': ' + f.help if f.help else ''}")
+
+
+def _add_channel(args: argparse.Namespace, store: Store) -> int:
+    from .channels import registry
+    from .domain import Channel
+    from .store import channel_state as cs
+
+    try:
+        spec = registry.spec(args.kind)
+    except KeyError as exc:
+        raise UserError(exc.args[0]) from None
+    config: dict[str, str] = {}
+    if args.url:
+        config["base_url"] = args.url
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or key not in {f.name for f in spec.plain_fields()}:
+            raise UserError(f"--set {item!r}: expected NAME=VALUE with NAME one of "
+                            + ", ".join(f.name for f in spec.plain_fields()))
+        config[key] = value
+    for f in spec.plain_fields():
+        if f.default and f.name not in config:
+            config[f.name] = f.default
+    problems = spec.validate(config)
+    if problems:
+        raise UserError("; ".join(problems))
+    url = config.get("base_url", "")
+    if url and not url.startswith(("https://", "http://")):
+        raise UserError("the base URL must start with https:// (or http:// for loopback)")
+    secret_values = {f.name: _read_secret(f.label) for f in spec.secret_fields()}
+    if args.test:
+        try:
+            client = spec.build(args.name, config, secret_values.get)
+        except ChannelError as exc:
+            raise UserError(str(exc)) from exc
+        check = getattr(client, "check", None)
+        if check is not None:
+            check()  # raises a ChannelError with a clear verdict
+        print(f"{args.name}: connection works")
+    for name, value in secret_values.items():
+        secrets.set_secret(args.name, name, value)
+    with store.write() as db:
+        cs.ensure_channel(db, Channel(args.name, spec.kind, config))
+    stored = " and its secrets stored in the keyring" if secret_values else ""
+    print(f"added channel {args.name} ({spec.kind}){stored}")
+    return 0
 
 
 def _read_secret(what: str) -> str:

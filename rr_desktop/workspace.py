@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import secrets
-from .channels.base import ChannelClient
+from .channels import registry
+from .channels.base import ChannelClient, ChannelError
 from .channels.rr_api import KIND as RR_API
 from .channels.rr_api import RrApiChannel
 from .domain import Channel
@@ -102,12 +103,16 @@ def _start_demo(store: Store, count: int,
 
 
 def build_client(channel: Channel) -> ChannelClient:
-    """A client for a configured channel, its secret read from the keyring."""
-    if channel.kind == RR_API:
-        token = secrets.get_secret(channel.name, "token")
-        if not token:
-            raise ChannelSetupError(
-                f"{channel.name}: no token in the keyring; run "
-                f"`rr-desktop channels add {channel.name} ...` again")
-        return RrApiChannel(channel.name, channel.config["base_url"], token)
-    raise ChannelSetupError(f"{channel.name}: unknown channel kind {channel.kind!r}")
+    """A client for a configured channel, its secrets read from the keyring."""
+    try:
+        kind = registry.spec(channel.kind)
+    except KeyError as exc:
+        raise ChannelSetupError(f"{channel.name}: {exc.args[0]}") from None
+    problems = kind.validate(channel.config)
+    if problems:
+        raise ChannelSetupError(f"{channel.name}: " + "; ".join(problems))
+    try:
+        return kind.build(channel.name, channel.config,
+                          lambda field: secrets.get_secret(channel.name, field))
+    except ChannelError as exc:
+        raise ChannelSetupError(str(exc)) from exc

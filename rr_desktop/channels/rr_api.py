@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
@@ -44,6 +45,7 @@ from .base import (
     ServerError,
     VersionConflict,
 )
+from .registry import ChannelSpec, FieldSpec, SecretLookup, register
 
 _M = TypeVar("_M", bound=Enum)
 KIND = "rr_api"
@@ -240,6 +242,10 @@ class RrApiChannel:
             raise RateLimited(f"{self.name}: rate limited", wait if wait is not None else 30.0)
         if code >= 500:
             raise ServerError(f"{self.name}: server error {code}")
+        if code == 404 and resp.request.method == "GET" and \
+                "/v1/escalations?" in (resp.request.path_url or ""):
+            raise Rejected(f"{self.name}: {redact(self._base)} is not an escalation service "
+                           "(404 for /v1/escalations): check the URL")
         raise Rejected(f"{self.name}: request refused ({code}): {resp.text[:200]}")
 
     def pull(self, cursor: str | None) -> Page:
@@ -259,6 +265,16 @@ class RrApiChannel:
             result = validate(bytes(raw))
             (items if isinstance(result, Incoming) else bad).append(result)  # type: ignore[arg-type]
         return Page(items, bad, page.next_cursor, not page.has_more, page.server_time)
+
+    def check(self) -> None:
+        """Test the connection and credentials (one 1-item page); raises a ChannelError
+        whose message is the verdict (auth failed, unreachable, TLS error, wrong URL)."""
+        resp = self._call("GET", "/v1/escalations", params={"limit": 1})
+        try:
+            _page_decoder.decode(resp.content)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise Rejected(f"{self.name}: {redact(self._base)} answered, but not like an "
+                           "escalation service: check the URL") from exc
 
     def fetch(self, external_id: str) -> Incoming:
         resp = self._call("GET", f"/v1/escalations/{external_id}")
@@ -295,3 +311,21 @@ class RrApiChannel:
             raise ServerError(f"{self.name}: malformed analyst list ({exc})") from exc
         return [Analyst(a.id, a.name, a.email, tuple(a.languages), tuple(a.markets))
                 for a in data.items]
+
+
+def _build(name: str, config: Mapping[str, str], secret: SecretLookup) -> RrApiChannel:
+    token = secret("token")
+    if not token:
+        raise ChannelError(f"{name}: no token in the keyring; add the channel again")
+    return RrApiChannel(name, config["base_url"], token)
+
+
+SPEC = register(ChannelSpec(
+    kind=KIND, label="Platform escalation service",
+    description="The platform's own escalation API (rr_desktop/demo/openapi.yaml).",
+    fields=(
+        FieldSpec("base_url", "Base URL", help="e.g. https://escalations.internal.example"),
+        FieldSpec("token", "API token", secret=True),
+    ),
+    build=_build,
+))

@@ -75,3 +75,31 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1 and "damaged" in result.stderr
     unknown = _cli(["sync", "--once", "--channel", "nope"], {}, tmp_path / "other")
     assert unknown.returncode == 1 and "no channel named 'nope'" in unknown.stderr
+
+
+def test_sync_demo_once_prints_a_summary_per_channel(tmp_path: Path) -> None:
+    result = _cli(["sync", "--demo", "--once"], {}, tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("demo: ok: 3000 received, 3000 changed, 0 quarantined")
+    again = _cli(["sync", "--demo", "--once"], {}, tmp_path / "data")
+    # A new demo server instance: the old cursor is refused (410) and a full resync finds
+    # nothing newer, so nothing changes.
+    assert again.returncode == 0 and "demo: ok: 3000 received, 0 changed" in again.stdout
+
+
+def test_add_with_test_connection_gives_clear_verdicts(tmp_path: Path) -> None:
+    env: dict[str, str] = {}
+    with DemoServer(token=CANARY, seed=2, count=5) as server:
+        wrong_token = _cli(["channels", "add", "rr_api", "p", "--url", server.url, "--test"],
+                           env, tmp_path, stdin="nope\n")
+        wrong_url = _cli(["channels", "add", "rr_api", "p", "--url", server.url + "/api",
+                          "--test"], env, tmp_path, stdin=CANARY + "\n")
+        url = server.url
+    unreachable = _cli(["channels", "add", "rr_api", "p", "--url", url, "--test"], env,
+                       tmp_path, stdin=CANARY + "\n")
+    assert "refused the credentials (401)" in wrong_token.stderr
+    assert "is not an escalation service" in wrong_url.stderr
+    assert "cannot reach" in unreachable.stderr
+    for result in (wrong_token, wrong_url, unreachable):
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "no channels configured" in _cli(["channels", "list"], env, tmp_path).stdout
