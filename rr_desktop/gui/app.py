@@ -1,0 +1,118 @@
+"""Bootstrap: the QApplication, the theme, the main window, background sync, the loop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from .. import APP_NAME, __version__
+from .locations import resource_path
+from .main_window import MainWindow, WorkspaceLike
+from .theme import load_stylesheet
+
+log = logging.getLogger("rr_desktop.gui")
+
+ENV_SMOKE = "RR_DESKTOP_SMOKE"
+SMOKE_TIMEOUT_S = 20.0
+
+
+def make_app(argv: Sequence[str]) -> QApplication:
+    """The QApplication (reused if one exists, as under pytest-qt), named and themed."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv))
+    app.setApplicationName("rr-desktop")
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName("rr-desktop")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("rr-desktop")
+    app.setStyle("Fusion")  # the same look everywhere; theme.qss builds on it
+    icon = resource_path("icons", "rr-desktop.svg")
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    app.setStyleSheet(load_stylesheet())
+    return app
+
+
+class SmokeCheck:
+    """RR_DESKTOP_SMOKE=1: wait until the table has rows (or time out), print the verdict
+    on stdout and quit the event loop with 0 or 1. Used on the frozen bundle."""
+
+    def __init__(self, app: QApplication, window: MainWindow,
+                 timeout_s: float | None = None) -> None:
+        self._app, self._window = app, window
+        self._timeout_s = SMOKE_TIMEOUT_S if timeout_s is None else timeout_s
+        self._deadline = time.monotonic() + self._timeout_s
+        self._timer = QTimer()
+        self._timer.setInterval(100)
+        self._timer.timeout.connect(self._check)
+        self._timer.start()
+
+    def _check(self) -> None:
+        rows = self._window.model.rowCount()
+        visible = self._window.isVisible()
+        if rows > 0 and visible:
+            self._finish(f"SMOKE OK rows={rows}", 0)
+        elif time.monotonic() > self._deadline:
+            self._finish(f"SMOKE FAIL rows={rows} visible={visible} "
+                         f"after {self._timeout_s:.0f} s", 1)
+
+    def _finish(self, line: str, code: int) -> None:
+        self._timer.stop()
+        print(line, flush=True)
+        self._app.exit(code)
+
+
+class QuitOnSignals:
+    """Ctrl+C / SIGTERM quit the event loop cleanly (sync cancelled, cache closed) while
+    installed; `restore()` puts the previous handlers back.
+
+    Python runs signal handlers only between bytecodes, never inside Qt's C++ loop, so a
+    timer hands control back to the interpreter a few times a second.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, app: QApplication) -> None:
+        self._previous = {s: signal.getsignal(s) for s in self.SIGNALS}
+        for sig in self.SIGNALS:
+            signal.signal(sig, lambda _signum, _frame: app.exit(130))
+        self._timer = QTimer()
+        self._timer.timeout.connect(lambda: None)
+        self._timer.start(250)
+
+    def restore(self) -> None:
+        self._timer.stop()
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def run_gui(workspace: WorkspaceLike, argv: list[str]) -> int:
+    """Run the GUI on an opened `rr_desktop.workspace.Workspace` until the window closes;
+    returns the exit code. The caller still owns the workspace and closes it afterwards."""
+    app = make_app(argv)
+    window = MainWindow(workspace)
+    window.show()
+    window.start_background_sync()
+    signals = QuitOnSignals(app)
+    smoke = SmokeCheck(app, window) if os.environ.get(ENV_SMOKE) == "1" else None
+    try:
+        code = app.exec()
+    finally:
+        signals.restore()
+        window.shutdown()
+        window.close()
+        window.deleteLater()
+        del smoke
+    return int(code)
+
+
+if __name__ == "__main__":  # pragma: no cover - use `rr-desktop` (rr_desktop.cli)
+    sys.exit("run `rr-desktop` instead")

@@ -1,0 +1,86 @@
+"""Showing untrusted text safely (SECURITY.md, "Untrusted content in Qt").
+
+Pure functions, no Qt: they could move to the core unchanged. Every string that came from
+a channel goes through `reveal_invisibles` before a widget shows it, and widgets show it as
+plain text (`Qt.TextFormat.PlainText`, QPlainTextEdit, item views).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+
+# Bidi embeddings/overrides/isolates, zero-width and direction marks, the Arabic letter
+# mark, BOM, C0/C1 controls (tab and newline stay), DEL, and a few more characters that are
+# invisible or move text around: line/paragraph separators, word joiner and invisible
+# operators, deprecated format characters, Mongolian vowel separator, interlinear
+# annotation controls.
+_HIDDEN = re.compile(
+    "[\u0000-\u0008\u000b-\u001f\u007f-\u009f"
+    "\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb]"
+)
+
+DISPLAY_CAP_CHARS = 1_000_000
+"""Bodies longer than this are cut for display (the stored text is untouched)."""
+
+
+def _marker(match: re.Match[str]) -> str:
+    return f"[U+{ord(match.group()):04X}]"
+
+
+def reveal_invisibles(text: str) -> str:
+    """Replace characters that hide or reorder text with visible markers like `[U+202E]`.
+
+    CRLF and lone CR become LF first (mail bodies carry CRLF; a marker on every line would
+    be noise), then every remaining hidden character is shown as its code point.
+    """
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _HIDDEN.sub(_marker, text)
+
+
+def one_line(text: str | None) -> str:
+    """Untrusted text for a single-line cell or label: invisibles revealed, line breaks and
+    tabs shown as spaces so a title cannot push fake rows into a table."""
+    if not text:
+        return ""
+    shown = reveal_invisibles(text)
+    return shown.replace("\n", " \u23ce ").replace("\t", " ")
+
+
+def cap_for_display(text: str, cap: int = DISPLAY_CAP_CHARS) -> tuple[str, str | None]:
+    """(text to show, note or None): very long text is truncated with a note saying so."""
+    if len(text) <= cap:
+        return text, None
+    note = (f"[Shown truncated for display: first {cap:,} of {len(text):,} characters. "
+            "The full text is kept in the cache.]")
+    return text[:cap], note
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip string that shows `text` literally.
+
+    Tooltips auto-detect rich text, so untrusted text is escaped and wrapped in `<qt>` (which
+    forces rich-text mode, where the escapes render as the original characters).
+    """
+    escaped = html.escape(one_line(text), quote=False)
+    return f"<qt>{escaped}</qt>"
+
+
+def format_age(seconds: float) -> str:
+    """Compact age for a dense column: "now", "12 min", "5 h", "3 d"."""
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 48 * 3600:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} d"
+
+
+def format_time(epoch_s: int) -> str:
+    """An absolute UTC time for tooltips and the detail pane."""
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%d %H:%M UTC")

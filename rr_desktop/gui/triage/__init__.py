@@ -1,0 +1,1 @@
+"""The triage list: model (ids + lazy row window), table view and detail pane."""

@@ -1,0 +1,210 @@
+"""The detail pane: everything about one escalation, as plain text only.
+
+Untrusted text (title, body, reporter, facts, tags, URLs) never reaches a rich-text
+widget: labels are `Qt.TextFormat.PlainText` and the body sits in a read-only
+QPlainTextEdit filled through QTextCursor.insertText (literal text; headings get a bold
+character format, never markup). Invisible and bidi characters are shown as [U+XXXX].
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+
+from ...domain import Priority, Severity, Urgency
+from ...store.engine import raw_reader
+from ...store.triage_queries import EscalationDetail, escalation_detail
+from ..text import cap_for_display, format_time, one_line, reveal_invisibles
+
+_TIME_FIELDS = ("created_at", "updated_at", "synced_at", "deadline_at", "priority_raised_at",
+                "snoozed_until")
+# The order fields are listed in; anything else the schema grows is listed after them.
+_FIELD_ORDER = ("external_id", "channel", "status", "severity", "urgency", "priority",
+                "category", "market", "region", "language", "reporter", "reporter_type",
+                "assignee", "tags", "deadline_at", "views", "shares", "content_url",
+                "incident_id", "created_at", "updated_at", "synced_at", "remote_version",
+                "priority_raised_at", "snoozed_until")
+_HIDDEN_FIELDS = frozenset({"id", "channel_id", "title", "body", "payload_hash"})
+
+
+def plain_label(object_name: str, wrap: bool = True) -> QLabel:
+    """A QLabel that can never render markup, selectable with the mouse."""
+    label = QLabel()
+    label.setObjectName(object_name)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def field_text(name: str, value: Any) -> str:
+    """One field's value as a line of plain text."""
+    if value is None or value == "":
+        return "\u2014"
+    if name in _TIME_FIELDS:
+        return format_time(int(value))
+    if name == "severity":
+        return Severity(int(value)).label
+    if name == "urgency":
+        return Urgency(int(value)).label
+    if name == "priority":
+        return Priority(int(value)).name
+    if name in ("status", "reporter_type", "category"):
+        return one_line(str(value)).replace("_", " ")
+    if name in ("views", "shares"):
+        return f"{int(value):,}"
+    return one_line(str(value))
+
+
+class DetailPane(QWidget):
+    """Shows one escalation (`show_escalation(id)`), read on its own connection.
+
+    Signals: shown(int): an escalation was rendered (its id; -1 for none or missing).
+    """
+
+    shown = Signal(int)
+
+    def __init__(self, db_path: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("detailPane")
+        self._conn: sqlite3.Connection | None = raw_reader(db_path)
+        self._esc_id: int | None = None
+        self.title = plain_label("detailTitle")
+        self.meta = plain_label("detailMeta")
+        self.why = plain_label("detailPriority")
+        self.text = QPlainTextEdit()
+        self.text.setObjectName("detailText")
+        self.text.setReadOnly(True)
+        self.text.setUndoRedoEnabled(False)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 6)
+        layout.setSpacing(4)
+        for widget in (self.title, self.meta, self.why):
+            layout.addWidget(widget)
+        layout.addSpacing(4)
+        layout.addWidget(self.text, 1)
+        self.setFocusProxy(self.text)
+        self._soon = QTimer(self)  # coalesces j/k bursts: the table paints first
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(0)
+        self._soon.timeout.connect(lambda: self.show_escalation(self._next_id))
+        self._next_id: int | None = None
+        self._heading = QTextCharFormat()
+        self._heading.setFontWeight(QFont.Weight.Bold)
+        self.show_escalation(None)
+
+    @property
+    def escalation_id(self) -> int | None:
+        return self._esc_id
+
+    def close_db(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def refresh(self) -> None:
+        """Re-read the escalation shown (after a sync changed it)."""
+        self.show_escalation(self._esc_id)
+
+    def show_escalation_soon(self, esc_id: int | None) -> None:
+        """Render `esc_id` once control returns to the event loop: the table repaints its
+        new current row first, and only the last of a burst of j/k presses is rendered."""
+        self._next_id = esc_id
+        self._soon.start()
+
+    def is_pending(self) -> bool:
+        return self._soon.isActive()
+
+    def show_escalation(self, esc_id: int | None) -> None:
+        """Render escalation `esc_id` now (None: an empty pane)."""
+        self._soon.stop()
+        self._esc_id = esc_id
+        detail = None
+        if esc_id is not None and self._conn is not None:
+            detail = escalation_detail(self._conn, esc_id)
+        if detail is None:
+            self.title.setText("No escalation selected" if esc_id is None
+                               else "This escalation is no longer in the cache")
+            self.meta.clear()
+            self.why.clear()
+            self.text.clear()
+            self.shown.emit(-1)
+            return
+        self._render(detail)
+        self.shown.emit(esc_id)
+
+    def _render(self, d: EscalationDetail) -> None:
+        f = d.fields
+        self.title.setText(one_line(str(f.get("title", ""))))
+        severity, urgency = Severity(int(f["severity"])), Urgency(int(f["urgency"]))
+        status = str(f["status"]).replace("_", " ")
+        parts = [severity.label, urgency.label, status, field_text("market", f.get("market")),
+                 field_text("channel", f.get("channel")),
+                 field_text("external_id", f.get("external_id"))]
+        if f.get("assignee"):
+            parts.append(f"assigned to {one_line(str(f['assignee']))}")
+        self.meta.setText("  \u00b7  ".join(parts))
+        priority = Priority(int(f["priority"]))
+        reasons = "; ".join(one_line(r) for r in d.priority_reasons) or "no reasons recorded"
+        self.why.setText(f"{priority.name} because {reasons}")
+
+        body, note = cap_for_display(str(f.get("body") or ""))
+        lines: list[str] = []
+        headings: list[int] = []  # block numbers that get the bold heading format
+
+        def section(title: str) -> None:
+            if lines:
+                lines.append("")
+            headings.append(len(lines))
+            lines.append(title)
+
+        section("Body")
+        lines.append(reveal_invisibles(body) or "(empty)")
+        if note:
+            lines.append(note)
+        if d.pending_ops or d.open_conflicts:
+            section("Sync")
+            if d.pending_ops:
+                lines.append(f"{d.pending_ops} local change(s) waiting to sync")
+            if d.open_conflicts:
+                lines.append(f"{d.open_conflicts} conflict(s) with the source")
+        section(f"Facts ({len(d.facts)})")
+        lines.extend(f"{format_time(at)}  {one_line(text)}" for at, text in d.facts)
+        if not d.facts:
+            lines.append("none yet")
+        section(f"Timeline ({len(d.timeline)})")
+        for e in d.timeline:
+            what = e.kind.replace("_", " ")
+            if e.field:
+                old = one_line(e.old) or "\u2014"
+                what = f"{e.field}: {old} \u2192 {one_line(e.new)}"
+            extra = f" ({one_line(e.reason)})" if e.reason else ""
+            who = f" by {one_line(e.author)}" if e.author else ""
+            lines.append(f"{format_time(e.at)}  {what}{extra}{who} [{e.source}]")
+        if not d.timeline:
+            lines.append("no changes recorded")
+        section("Fields")
+        names = [n for n in _FIELD_ORDER if n in f]
+        names += sorted(n for n in f if n not in _FIELD_ORDER and n not in _HIDDEN_FIELDS)
+        lines.extend(f"{name.replace('_', ' ')}: {field_text(name, f[name])}" for name in names)
+        # One setPlainText (literal text, never markup) then bold headings: ~10x cheaper
+        # than inserting line by line, which relayouts the document on every insert.
+        self.text.setPlainText("\n".join(lines))
+        doc = self.text.document()
+        # Only the body spans several blocks (everything else is one_line): headings after
+        # it move down by its extra blocks.
+        offset = doc.blockCount() - len(lines)
+        for number in headings:
+            block = doc.findBlockByNumber(number + (offset if number else 0))
+            cursor = QTextCursor(block)
+            cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock,
+                                QTextCursor.MoveMode.KeepAnchor)
+            cursor.setCharFormat(self._heading)

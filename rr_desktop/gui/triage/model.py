@@ -1,0 +1,383 @@
+"""The triage table model: the ordered ids of the current view plus a lazily fetched,
+capped cache of rows around what the view asks for (STYLE habit 10; Anki's browser table).
+
+Never holds every row: at 1,000,000 escalations the ids are one 8 MB `array('q')` and the
+cache holds at most `CACHE_CAP` rows. Reads run on the model's own `raw_reader` connection
+(WAL: sync writes never block them); a window of 200 rows costs ~1 ms.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+import time
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QFont
+
+from ...domain import Priority, Severity, Status
+from ...store.engine import raw_reader
+from ...store.triage_queries import TriageRow, ViewFilter, rows_by_id, view_ids
+from .. import theme
+from ..text import format_age, format_time, one_line, plain_tooltip
+
+ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+"""int: the escalation id of the row (never fetches the row)."""
+ROW_ROLE = int(Qt.ItemDataRole.UserRole) + 2
+"""TriageRow | None: the whole row (None when it vanished from the cache file)."""
+SEVERITY_ROLE = int(Qt.ItemDataRole.UserRole) + 3
+"""int: severity level, 0 = S0."""
+PRIORITY_ROLE = int(Qt.ItemDataRole.UserRole) + 4
+"""int: priority level, 0 = P0."""
+
+TRIAGE_VIEW = ViewFilter(statuses=tuple(
+    s.value for s in Status if s.is_open and s is not Status.SNOOZED))
+"""The default view: everything still open and not snoozed (`g s` shows the snoozed).
+An IN list on ix_escalation_status_triage: ~85 ms at 1M rows with 15% open."""
+
+WINDOW_BEFORE = 50
+WINDOW_AFTER = 150  # j moves down: fetch mostly ahead
+CACHE_CAP = 4000
+RAISED_RECENTLY_S = 6 * 3600
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+class Column(IntEnum):
+    """The table's columns, in display order."""
+
+    SEVERITY = 0
+    PRIORITY = 1
+    STATUS = 2
+    MARKET = 3
+    CHANNEL = 4
+    TITLE = 5
+    AGE = 6
+    ASSIGNEE = 7
+
+
+HEADERS: dict[Column, tuple[str, str]] = {
+    Column.SEVERITY: ("Sev", "Severity, the impact if unaddressed: S0 critical ... S3 low"),
+    Column.PRIORITY: ("Pri", "Priority, P0 first; \u25b2 = raised in the last 6 hours"),
+    Column.STATUS: ("Status", "Where the escalation is in its lifecycle"),
+    Column.MARKET: ("Market", "Country (ISO 3166)"),
+    Column.CHANNEL: ("Channel", "Where the escalation came from"),
+    Column.TITLE: ("Title", "As reported (untrusted text, shown literally)"),
+    Column.AGE: ("Age", "Time since the escalation was created"),
+    Column.ASSIGNEE: ("Assignee", "Who is working on it"),
+}
+
+_DR = Qt.ItemDataRole
+# What each role needs, looked up once per data() call (the view asks ~7 roles per cell
+# per paint: this dispatch is the hot path of j/k, PERFORMANCE.md budget p50 <= 4 ms).
+_TEXT, _FG, _FONT, _ALIGN, _ID, _OTHER = range(6)
+_ROLE_KIND: dict[int, int] = {
+    int(_DR.DisplayRole): _TEXT, int(_DR.AccessibleTextRole): _TEXT,
+    int(_DR.ForegroundRole): _FG, int(_DR.FontRole): _FONT,
+    int(_DR.TextAlignmentRole): _ALIGN, int(ID_ROLE): _ID, int(_DR.ToolTipRole): _OTHER,
+    int(ROW_ROLE): _OTHER, int(SEVERITY_ROLE): _OTHER, int(PRIORITY_ROLE): _OTHER,
+}
+CHANGED_ROLES = sorted(r for r, kind in _ROLE_KIND.items() if kind not in (_ALIGN, _ID))
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+# Every column left-aligned (None: the view's default), ages too: a right-aligned age next
+# to a left-aligned assignee reads as one run of text in a dense table.
+_ALIGNS: tuple[int | None, ...] = tuple(None for _ in Column)
+_AGE = int(Column.AGE)
+_COLUMNS = len(Column)
+_MISSING = object()
+
+# A cached row: (row, display texts, foregrounds, fonts), one entry per column.
+Cells = tuple[TriageRow, tuple[str, ...], tuple[Any, ...], tuple[Any, ...]]
+
+
+def read_view_ids(db_path: Path, view: ViewFilter) -> array[int]:
+    """The view's ids on a fresh connection: for workers (the GUI thread has its own)."""
+    conn = raw_reader(db_path)
+    try:
+        return array("q", view_ids(conn, view))
+    finally:
+        conn.close()
+
+
+def _positions(ids: array[int], wanted: set[int]) -> dict[int, int]:
+    """Row of each wanted id in `ids` (C-speed byte search for a few, one pass for many)."""
+    if len(wanted) > 16:
+        return {esc_id: row for row, esc_id in enumerate(ids) if esc_id in wanted}
+    buf = ids.tobytes()
+    found: dict[int, int] = {}
+    for esc_id in wanted:
+        needle = struct.pack("=q", esc_id)
+        start = buf.find(needle)
+        while start >= 0 and start % 8:
+            start = buf.find(needle, start + 1)
+        if start >= 0:
+            found[esc_id] = start // 8
+    return found
+
+
+class TriageModel(QAbstractTableModel):
+    """Rows of one triage view (`ViewFilter`), in triage order, fetched lazily by id.
+
+    Signals: the QAbstractItemModel ones, used this way:
+      dataChanged(top, bottom, roles): `refresh_rows()` for the changed rows only;
+      layoutAboutToBeChanged/layoutChanged: `load_ids()`/`reload()` (persistent indexes,
+        so the view's current row and selection, follow their escalation);
+      modelAboutToBeReset/modelReset: `set_view()` (a filter change starts afresh);
+      ids_loaded(int): after every (re)load, with the new row count.
+    """
+
+    ids_loaded = Signal(int)
+
+    def __init__(self, db_path: Path, view: ViewFilter | None = None,
+                 parent: QObject | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__(parent)
+        self.db_path = db_path
+        self._view = view or ViewFilter()
+        self._conn: sqlite3.Connection | None = raw_reader(db_path)
+        self._clock = clock
+        self._ids: array[int] = array("q")
+        self._cache: OrderedDict[int, Cells | None] = OrderedDict()
+        self._pos: dict[int, int] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._ids = array("q", view_ids(self._db(), self._view))
+
+    # -- lifecycle and loading -----------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the read connection (the model shows nothing useful afterwards)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @property
+    def view(self) -> ViewFilter:
+        return self._view
+
+    def set_view(self, view: ViewFilter) -> None:
+        """Show another view: a model reset (current row and selection start afresh)."""
+        ids = array("q", view_ids(self._db(), view))
+        self.beginResetModel()
+        self._view = view
+        self._ids = ids
+        self._forget_rows()
+        self.endResetModel()
+        self.ids_loaded.emit(len(ids))
+
+    def reload(self) -> bool:
+        """Re-read the view's ids on the GUI thread (~30 ms at 100k rows: prefer
+        `read_view_ids` on a worker + `load_ids` for big caches). True if they changed."""
+        return self.load_ids(view_ids(self._db(), self._view))
+
+    def load_ids(self, ids: Sequence[int]) -> bool:
+        """Swap in a freshly read id list. Rows keep their escalation: persistent indexes
+        (current row, selection) move with their id, or become invalid if it left the view.
+        Returns False (and emits nothing) when nothing changed."""
+        new = ids if isinstance(ids, array) else array("q", ids)
+        if new == self._ids:
+            return False
+        self.layoutAboutToBeChanged.emit()
+        old_indexes = self.persistentIndexList()
+        old_ids = self._ids
+        wanted = {old_ids[p.row()] for p in old_indexes if 0 <= p.row() < len(old_ids)}
+        where = _positions(new, wanted)
+        self._ids = new
+        self._forget_rows()
+        new_indexes = []
+        for p in old_indexes:
+            row = where.get(old_ids[p.row()]) if 0 <= p.row() < len(old_ids) else None
+            new_indexes.append(QModelIndex() if row is None else self.index(row, p.column()))
+        self.changePersistentIndexList(old_indexes, new_indexes)
+        self.layoutChanged.emit()
+        self.ids_loaded.emit(len(new))
+        return True
+
+    def refresh_rows(self, changed_ids: Iterable[int]) -> int:
+        """Forget the cached rows of `changed_ids` and emit `dataChanged` for those of them
+        the view has shown (the others are read fresh when first shown). Returns the
+        number of rows notified."""
+        changed = changed_ids if isinstance(changed_ids, set | frozenset) else set(changed_ids)
+        hits = ([i for i in self._cache if i in changed] if len(changed) > len(self._cache)
+                else [i for i in changed if i in self._cache])
+        rows: list[int] = []
+        for esc_id in hits:
+            del self._cache[esc_id]
+            row = self._pos.pop(esc_id, None)
+            if row is not None and row < len(self._ids) and self._ids[row] == esc_id:
+                rows.append(row)
+        last = _COLUMNS - 1
+        for first, end in _runs(sorted(rows)):
+            self.dataChanged.emit(self.index(first, 0), self.index(end, last), CHANGED_ROLES)
+        return len(rows)
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def id_at(self, row: int) -> int | None:
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def row_of(self, esc_id: int) -> int | None:
+        """The row showing `esc_id`, or None (a scan of the ids: ~2 ms at 1M)."""
+        cached = self._pos.get(esc_id)
+        if cached is not None and self.id_at(cached) == esc_id:
+            return cached
+        return _positions(self._ids, {esc_id}).get(esc_id)
+
+    def row_at(self, row: int) -> TriageRow | None:
+        if not 0 <= row < len(self._ids):
+            return None
+        cells = self._cells_at(row)
+        return None if cells is None else cells[0]
+
+    def cached_count(self) -> int:
+        """Rows held in memory (bounded by CACHE_CAP)."""
+        return len(self._cache)
+
+    # -- QAbstractTableModel -------------------------------------------------------------
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        """Qt override: rows of the view (0 under any parent: a flat table)."""
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        """Qt override."""
+        return 0 if parent.isValid() else _COLUMNS
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Qt override: column names and their explanations as tooltips."""
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
+            return None
+        name, help_text = HEADERS[Column(section)]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return help_text
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _ALIGNS[section] or _LEFT
+        return None
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Qt override: cells as plain text; severity/priority also coloured (never colour
+        alone); untrusted text with invisible characters revealed."""
+        kind = _ROLE_KIND.get(role)
+        if kind is None:
+            return None
+        row = index.row()  # -1 for an invalid index
+        if row < 0 or row >= len(self._ids):
+            return None
+        if kind == _ALIGN:
+            return _ALIGNS[index.column()]
+        if kind == _ID:
+            return self._ids[row]
+        cells = self._cells_at(row)
+        col = index.column()
+        if cells is None:  # deleted since the ids were read
+            return "(removed)" if kind == _TEXT and col == Column.TITLE else None
+        if kind == _TEXT:
+            if col == _AGE:
+                return format_age(self._clock() - cells[0].created_at)
+            return cells[1][col]
+        if kind == _FG:
+            return cells[2][col]
+        if kind == _FONT:
+            return cells[3][col]
+        r = cells[0]
+        if role == ROW_ROLE:
+            return r
+        if role == SEVERITY_ROLE:
+            return int(r.severity)
+        if role == PRIORITY_ROLE:
+            return int(r.priority)
+        return self._tooltip(r, Column(col))
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError("the triage model is closed")
+        return self._conn
+
+    def _forget_rows(self) -> None:
+        self._cache.clear()
+        self._pos.clear()
+
+    def _cells_at(self, row: int) -> Cells | None:
+        cells = self._cache.get(self._ids[row], _MISSING)
+        return self._fetch(row) if cells is _MISSING else cells  # type: ignore[return-value]
+
+    def _fetch(self, row: int) -> Cells | None:
+        """Read the window around `row` (only ids not cached yet); evict the oldest rows
+        beyond CACHE_CAP (first in, first out: cheap, and a re-read costs ~1 ms)."""
+        if self._conn is None:  # closed while the window goes away: paint nothing
+            return None
+        start = max(row - WINDOW_BEFORE, 0)
+        end = min(row + WINDOW_AFTER, len(self._ids))
+        missing = {i: start + k for k, i in enumerate(self._ids[start:end])
+                   if i not in self._cache}
+        got = rows_by_id(self._db(), list(missing))
+        for i, at in missing.items():
+            r = got.get(i)  # None: deleted since the ids were read
+            self._cache[i] = None if r is None else self._cells(r)
+            self._pos[i] = at
+        while len(self._cache) > CACHE_CAP:
+            gone, _ = self._cache.popitem(last=False)
+            self._pos.pop(gone, None)
+        return self._cache.get(self._ids[row])
+
+    def _cells(self, r: TriageRow) -> Cells:
+        raised = (r.priority_raised_at is not None
+                  and self._clock() - r.priority_raised_at < RAISED_RECENTLY_S)
+        texts = (
+            r.severity.name, f"{r.priority.name} \u25b2" if raised else r.priority.name,
+            r.status.label, one_line(r.market), one_line(r.channel), one_line(r.title),
+            "",  # Age: computed when shown, it moves with the clock
+            one_line(r.assignee) if r.assignee else "\u2014",
+        )
+        muted = theme.MUTED_FG
+        fgs = (theme.SEVERITY_FG[r.severity], theme.PRIORITY_FG[r.priority], None, None, None,
+               None, muted, None if r.assignee else muted)
+        bold = self._bold
+        fonts = (bold if r.severity <= Severity.S1 else None,
+                 bold if r.priority <= Priority.P1 else None, None, None, None, None, None,
+                 None)
+        return r, texts, fgs, fonts
+
+    def _tooltip(self, r: TriageRow, col: Column) -> str | None:
+        if col == Column.SEVERITY:
+            return r.severity.label
+        if col == Column.PRIORITY:
+            if r.priority_raised_at is not None:
+                return f"{r.priority.name}, raised {format_time(r.priority_raised_at)}"
+            return r.priority.name
+        if col == Column.STATUS:
+            return r.status.label
+        if col == Column.TITLE:
+            return plain_tooltip(r.title)
+        if col == Column.AGE:
+            return f"Created {format_time(r.created_at)}"
+        return None
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Consecutive runs of sorted row numbers as (first, last) pairs."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and row == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs

@@ -1,0 +1,126 @@
+"""The triage table widget: dense, whole-row selection, one line per escalation."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView, QWidget
+
+from .. import theme
+from .model import ID_ROLE, Column
+
+# The widest value each column should show unelided; Title takes what is left.
+_SAMPLES = {
+    Column.SEVERITY: "S0", Column.PRIORITY: "P0 \u25b2", Column.STATUS: "waiting on partner",
+    Column.MARKET: "NZ", Column.CHANNEL: "helpdesk", Column.AGE: "59 min",
+    Column.ASSIGNEE: "s.wulandari",
+}
+_CELL_PADDING = 24  # item padding (theme.qss) + focus frame + breathing room
+
+
+class TriageView(QTableView):
+    """A QTableView set up for triage: rows of uniform height, no word wrap, no grid, no
+    editing, no sorting (the order is the triage order of the store).
+
+    Signals: current_id_changed(int): the current row now shows this escalation id (-1:
+    no current row).
+    """
+
+    current_id_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("triageTable")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setShowGrid(False)
+        self.setAlternatingRowColors(True)
+        self.setSortingEnabled(False)
+        self.setTabKeyNavigation(False)
+        self.setCornerButtonEnabled(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        theme.apply_table_palette(self)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        vheader = self.verticalHeader()
+        vheader.hide()
+        vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vheader.setMinimumSectionSize(1)
+        vheader.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        hheader = self.horizontalHeader()
+        hheader.setHighlightSections(False)
+        hheader.setSectionsMovable(True)
+        hheader.setStretchLastSection(False)
+        hheader.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self._last_id = -1
+        self._last_row = -1
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        """Qt override: also sizes the columns and tracks the current escalation."""
+        super().setModel(model)
+        if model is None:
+            return
+        header = self.horizontalHeader()
+        bold = QFont(header.font())
+        bold.setBold(True)
+        header_fm, cell_fm = QFontMetrics(bold), self.fontMetrics()
+        for col in Column:
+            if col == Column.TITLE:
+                header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
+                continue
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            title = str(model.headerData(col, Qt.Orientation.Horizontal))
+            self.setColumnWidth(col, max(header_fm.horizontalAdvance(title),
+                                         cell_fm.horizontalAdvance(_SAMPLES[col]))
+                                + _CELL_PADDING)
+        self.selectionModel().currentRowChanged.connect(self._on_current_row)
+        model.layoutChanged.connect(self._after_relayout)
+        model.modelReset.connect(self._after_relayout)
+
+    def current_id(self) -> int | None:
+        index = self.currentIndex()
+        if not index.isValid():
+            return None
+        value = index.data(ID_ROLE)
+        return int(value) if value is not None else None
+
+    def move_current(self, delta: int) -> None:
+        """Select the row `delta` rows from the current one (clamped), as j/k do."""
+        model = self.model()
+        if model is None or model.rowCount() == 0:
+            return
+        index = self.currentIndex()
+        row = 0 if not index.isValid() else index.row() + delta
+        row = max(0, min(row, model.rowCount() - 1))
+        self.select_row(row)
+
+    def select_row(self, row: int) -> None:
+        model = self.model()
+        if model is None or not 0 <= row < model.rowCount():
+            return
+        column = max(self.currentIndex().column(), 0)
+        self.setCurrentIndex(model.index(row, column))
+        self.scrollTo(model.index(row, column), QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def _on_current_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._announce(current)
+
+    def _after_relayout(self) -> None:
+        # After a reload the current row follows its escalation (persistent index). If
+        # that escalation left the view, stay at the same position instead of nowhere.
+        model = self.model()
+        if model is None:
+            return
+        if not self.currentIndex().isValid() and model.rowCount() > 0:
+            self.select_row(min(max(self._last_row, 0), model.rowCount() - 1))
+        self._announce(self.currentIndex())
+
+    def _announce(self, index: QModelIndex) -> None:
+        value = index.data(ID_ROLE) if index.isValid() else None
+        esc_id = int(value) if value is not None else -1
+        self._last_row = index.row() if index.isValid() else self._last_row
+        if esc_id != self._last_id:
+            self._last_id = esc_id
+            self.current_id_changed.emit(esc_id)

@@ -1,0 +1,52 @@
+"""run_gui, the entry the CLI calls: the smoke mode used on the frozen bundle."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from rr_desktop.gui import app as app_mod
+from rr_desktop.gui.app import run_gui
+
+from .conftest import FakeWorkspace
+from .seed import make_store
+
+
+@pytest.fixture(autouse=True)
+def plain_app(qtbot: QtBot) -> Iterator[None]:
+    yield
+    instance = QApplication.instance()
+    assert isinstance(instance, QApplication)
+    instance.setStyleSheet("")  # run_gui themes the shared app; later tests expect none
+
+
+def test_smoke_ok_when_rows_show(workspace: FakeWorkspace, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("RR_DESKTOP_SMOKE", "1")
+    handler = signal.getsignal(signal.SIGINT)
+    assert run_gui(workspace, ["rr-desktop"]) == 0
+    assert "SMOKE OK rows=40" in capsys.readouterr().out
+    assert workspace.engine.runs >= 1  # background sync was started
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_smoke_fails_without_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("RR_DESKTOP_SMOKE", "1")
+    monkeypatch.setattr(app_mod, "SMOKE_TIMEOUT_S", 0.3)
+    store = make_store(tmp_path, 0)
+    try:
+        assert run_gui(FakeWorkspace(store), ["rr-desktop"]) == 1
+    finally:
+        store.close()
+    assert "SMOKE FAIL rows=0" in capsys.readouterr().out
+
+
+def test_theme_loads() -> None:
+    qss = app_mod.load_stylesheet()
+    assert "QHeaderView::section" in qss and "QLabel#detailTitle" in qss

@@ -1,0 +1,83 @@
+"""Designer forms: every ui/*.ui compiles, loads and instantiates; labels are plain text."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QLabel
+from pytestqt.qtbot import QtBot
+
+from rr_desktop.gui import forms
+from rr_desktop.gui.dialogs import AboutDialog, SyncDetailsDialog
+from rr_desktop.gui.locations import ui_dir
+from rr_desktop.store.channel_state import ChannelStatus
+
+UI_FILES = sorted(ui_dir().glob("*.ui"))
+
+
+def test_there_are_forms() -> None:
+    names = {p.stem for p in UI_FILES}
+    assert {"about", "sync_error"} <= names
+    assert forms.form_names() == sorted(names)
+
+
+@pytest.mark.parametrize("ui_file", UI_FILES, ids=lambda p: p.stem)
+def test_every_form_loads_and_instantiates(qtbot: QtBot, ui_file: Path) -> None:
+    ui_class = forms.load_form(ui_file.stem)
+    assert ui_class.__name__.startswith("Ui_")
+    dialog = QDialog()
+    qtbot.addWidget(dialog)
+    ui = ui_class()
+    ui.setupUi(dialog)
+    assert dialog.windowTitle()
+    labels = dialog.findChildren(QLabel)
+    assert all(lbl.textFormat() == Qt.TextFormat.PlainText for lbl in labels)
+    assert not forms.is_stale(ui_file.stem)
+
+
+def test_a_changed_form_is_recompiled(qtbot: QtBot, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forms, "ui_dir", lambda: tmp_path)
+    name = f"zz_test_{os.getpid()}"
+    source = tmp_path / f"{name}.ui"
+    shutil.copy(ui_dir() / "about.ui", source)
+    try:
+        first = forms.load_form(name)
+        assert not forms.is_stale(name)
+        time.sleep(0.01)
+        source.write_text(source.read_text().replace("About RR Desktop", "Changed title"))
+        os.utime(source, (time.time() + 5, time.time() + 5))
+        assert forms.is_stale(name)
+        second = forms.load_form(name)
+        dialog = QDialog()
+        qtbot.addWidget(dialog)
+        second().setupUi(dialog)
+        assert dialog.windowTitle() == "Changed title"
+        assert first is not second
+    finally:
+        forms.module_path(name).unlink(missing_ok=True)
+
+
+def test_missing_form_is_a_clear_error() -> None:
+    with pytest.raises(forms.FormError):
+        forms.load_form("no_such_form")
+
+
+def test_dialogs_show_untrusted_text_literally(qtbot: QtBot, tmp_path: Path) -> None:
+    about = AboutDialog(tmp_path)
+    qtbot.addWidget(about)
+    assert "Version" in about.ui.versionLabel.text()
+    error = "<img src=http://127.0.0.1:1/x> HTTP 503\u202e"
+    status = ChannelStatus(1, "demo", "rr_api", None, 1_700_000_000, None, error, None, 2, 1,
+                           0, 3, False)
+    dialog = SyncDetailsDialog(status)
+    qtbot.addWidget(dialog)
+    assert dialog.ui.errorText.toPlainText() == "<img src=http://127.0.0.1:1/x> HTTP 503[U+202E]"
+    assert dialog.ui.stateValue.text().startswith("demo: error: <img")
+    assert dialog.ui.successValue.text() == "never"
+    assert "2 waiting" in dialog.ui.queueValue.text()

@@ -1,0 +1,61 @@
+"""The PyInstaller bundle starts, migrates a fresh cache, syncs the demo channel and shows
+rows (STYLE habit 13). Builds with packaging/build.sh unless a fresh build exists."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUNDLE_DIR = ROOT / "build" / "dist" / "rr-desktop"
+EXE = BUNDLE_DIR / ("rr-desktop.exe" if sys.platform == "win32" else "rr-desktop")
+SOURCES = ("rr_desktop", "ui", "resources", "packaging")
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+
+
+def newest_source() -> float:
+    newest = 0.0
+    for top in SOURCES:
+        for path in (ROOT / top).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+@pytest.fixture(scope="module")
+def bundle() -> Path:
+    if not EXE.is_file() or EXE.stat().st_mtime < newest_source():
+        proc = subprocess.run(["bash", str(ROOT / "packaging" / "build.sh")], cwd=ROOT,
+                              capture_output=True, text=True, timeout=900,
+                              env={**os.environ, "PYTHON": sys.executable}, check=False)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert EXE.is_file()
+    return EXE
+
+
+def test_bundle_smoke(bundle: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RR_DESKTOP_")}
+    env.update(RR_DESKTOP_SMOKE="1", QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([str(bundle), "--data-dir", str(data)], env=env,
+                          capture_output=True, text=True, timeout=90, check=False)
+    assert "SMOKE OK" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.returncode == 0
+    rows = int(proc.stdout.split("SMOKE OK rows=")[1].split()[0])
+    assert rows > 0
+    db = data / "cache.sqlite3"
+    assert db.is_file() and (db.stat().st_mode & 0o777) == 0o600
+
+
+def test_bundle_leaves_out_unused_qt(bundle: Path) -> None:
+    internal = BUNDLE_DIR / "_internal" / "PySide6"
+    names = {p.name.split(".")[0] for p in internal.glob("Qt*.so")} | {
+        p.name.split(".")[0] for p in internal.glob("Qt*.pyd")}
+    assert {"QtCore", "QtGui", "QtWidgets"} <= names
+    assert not names & {"QtWebEngineCore", "QtQml", "QtQuick", "QtNetwork", "QtMultimedia",
+                        "Qt3DCore", "QtSql", "QtTest"}
