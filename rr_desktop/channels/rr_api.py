@@ -8,7 +8,6 @@ record), `POST .../notes|replies` with `Idempotency-Key` = the op id.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
@@ -29,23 +28,20 @@ from ..domain import (
     normalize_market,
     region_of,
 )
-from ..http import new_session, parse_retry_after, redact
+from ..http import redact
 from .base import (
-    AuthError,
     ChannelError,
-    CursorExpired,
     Incoming,
     Mutation,
-    NetworkError,
     Page,
     PushResult,
     Quarantined,
-    RateLimited,
     Rejected,
     ServerError,
     VersionConflict,
 )
 from .registry import ChannelSpec, FieldSpec, SecretLookup, register
+from .transport import Transport
 
 _M = TypeVar("_M", bound=Enum)
 KIND = "rr_api"
@@ -205,48 +201,21 @@ class RrApiChannel:
         self.name = name
         self._base = base_url.rstrip("/")
         self._page_size = page_size
-        self._session = session or new_session()
-        self._session.headers["Authorization"] = f"Bearer {token}"
+        self._http = Transport(name, base_url, session, hook=self._wrong_url)
+        self._http.session.headers["Authorization"] = f"Bearer {token}"
 
     def close(self) -> None:
-        self._session.close()
+        self._http.close()
 
     def _call(self, method: str, path: str, write: bool = False,
               **kwargs: Any) -> requests.Response:
-        url = self._base + path
-        try:
-            resp = self._session.request(method, url, **kwargs)
-        except requests.exceptions.ConnectTimeout as exc:
-            raise NetworkError(f"{self.name}: the server did not answer in time") from exc
-        except requests.exceptions.SSLError as exc:
-            raise NetworkError(f"{self.name}: TLS error talking to {self._base}") from exc
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            # A write whose response was lost may have been applied (ambiguous).
-            sent = not isinstance(exc.__context__, ConnectionRefusedError)
-            raise NetworkError(
-                f"{self.name}: cannot reach {redact(self._base)} ({type(exc).__name__})",
-                ambiguous=write and sent) from exc
-        self._raise_for_status(resp)
-        return resp
+        return self._http.call(method, path, write, ok=(412,), **kwargs)
 
-    def _raise_for_status(self, resp: requests.Response) -> None:
-        code = resp.status_code
-        if code < 400 or code == 412:
-            return
-        if code in (401, 403):
-            raise AuthError(f"{self.name}: the server refused the credentials ({code})")
-        if code == 410:
-            raise CursorExpired(f"{self.name}: the sync cursor expired; resyncing")
-        if code == 429:
-            wait = parse_retry_after(resp.headers.get("Retry-After"), time.time())
-            raise RateLimited(f"{self.name}: rate limited", wait if wait is not None else 30.0)
-        if code >= 500:
-            raise ServerError(f"{self.name}: server error {code}")
-        if code == 404 and resp.request.method == "GET" and \
+    def _wrong_url(self, resp: requests.Response) -> None:
+        if resp.status_code == 404 and resp.request.method == "GET" and \
                 "/v1/escalations?" in (resp.request.path_url or ""):
             raise Rejected(f"{self.name}: {redact(self._base)} is not an escalation service "
                            "(404 for /v1/escalations): check the URL")
-        raise Rejected(f"{self.name}: request refused ({code}): {resp.text[:200]}")
 
     def pull(self, cursor: str | None) -> Page:
         params: dict[str, str | int] = {"limit": self._page_size}
