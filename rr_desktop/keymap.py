@@ -1,0 +1,274 @@
+"""Every command of the app and its default keys, as data (shared/design/KEYMAP.md).
+
+The Qt layer registers a handler per command name and builds shortcuts, menus, the
+command palette and the `?` overlay from this table; the README's keymap section is
+generated from it too (`python -m rr_desktop.keymap`). User overrides come from settings
+and are checked for conflicts before they take effect. No Qt here.
+
+Keys are written in Qt's portable text form: "J", "Shift+J", "Ctrl+K", and two-key chords
+as "G, T".
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+
+class Mode(StrEnum):
+    """Where a key is live: the whole window, the triage list, the detail pane, or a
+    composer (note/reply editor). Bare-letter keys are never live in a text field."""
+
+    GLOBAL = "global"
+    LIST = "list"
+    DETAIL = "detail"
+    COMPOSER = "composer"
+    OUTBOX = "outbox"
+
+
+L, D, G, C = (Mode.LIST,), (Mode.DETAIL,), (Mode.GLOBAL,), (Mode.COMPOSER,)
+OB = (Mode.OUTBOX,)
+LD = (Mode.LIST, Mode.DETAIL)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command's identity and default binding; handlers are bound by the GUI."""
+
+    name: str
+    title: str
+    keys: tuple[str, ...]
+    modes: tuple[Mode, ...]
+    help: str
+    menu: str | None = None
+    needs_selection: bool = False
+
+
+def _cmd(name: str, title: str, keys: tuple[str, ...], modes: tuple[Mode, ...], help: str,
+         menu: str | None = None, sel: bool = False) -> Command:
+    return Command(name, title, keys, modes, help, menu, sel)
+
+
+COMMANDS: tuple[Command, ...] = (
+    # Moving around
+    _cmd("next-item", "Next item", ("J", "Down"), LD, "Move to the next escalation", "Go"),
+    _cmd("previous-item", "Previous item", ("K", "Up"), LD,
+         "Move to the previous escalation", "Go"),
+    _cmd("open-detail", "Open in detail pane", ("Return", "Enter", "O"), L,
+         "Focus the detail pane of the current escalation", "Go", True),
+    _cmd("back-to-list", "Back to list", ("U", "Esc"), D, "Return focus to the triage list",
+         "Go"),
+    _cmd("clear-selection", "Clear selection", ("Esc",), L, "Clear the selection in the list",
+         "Edit"),
+    _cmd("first-item", "First item", ("Home",), L, "Move to the first escalation", "Go"),
+    _cmd("last-item", "Last item", ("End",), L, "Move to the last escalation", "Go"),
+    _cmd("toggle-select", "Toggle select", ("X",), L,
+         "Add the current escalation to the selection, or take it out", "Edit", True),
+    _cmd("extend-down", "Extend selection down", ("Shift+J",), L,
+         "Select the next escalation too", "Edit", True),
+    _cmd("extend-up", "Extend selection up", ("Shift+K",), L,
+         "Select the previous escalation too", "Edit", True),
+    _cmd("select-all", "Select all in view", ("Ctrl+A",), L,
+         "Select every escalation of the view", "Edit"),
+    # Triage decisions
+    _cmd("accept", "Accept into work", ("1",), LD,
+         "Mark as triaged (accepted into work), then next", "Triage", True),
+    _cmd("mark-duplicate", "Mark duplicate\u2026", ("2",), LD,
+         "Mark as a duplicate of another escalation (asks which, and why), then next",
+         "Triage", True),
+    _cmd("decline", "Decline\u2026", ("3",), LD, "Decline with a reason, then next",
+         "Triage", True),
+    _cmd("snooze", "Snooze\u2026", ("H",), LD,
+         "Hide until later (1 h, 4 h, tomorrow, custom) with a reason, then next",
+         "Triage", True),
+    _cmd("resolve", "Resolve", ("E",), LD, "Mark as resolved, then next", "Triage", True),
+    *(_cmd(f"severity-{n}", f"Severity S{n}", (f"S, {n}",), LD, f"Set severity to S{n}",
+           "Triage", True) for n in range(4)),
+    *(_cmd(f"urgency-{n}", f"Urgency U{n}", (f"Y, {n}",), LD, f"Set urgency to U{n}",
+           "Triage", True) for n in range(4)),
+    _cmd("assign", "Assign\u2026", ("A",), LD, "Assign to an analyst (picker)", "Triage",
+         True),
+    _cmd("assign-me", "Assign to me", ("I",), LD, "Assign to yourself", "Triage", True),
+    _cmd("tags", "Labels / tags\u2026", ("L",), LD, "Add or remove tags", "Triage", True),
+    _cmd("move-queue", "Move to queue\u2026", ("V",), LD, "Move to another queue",
+         "Triage", True),
+    _cmd("escalate-incident", "Escalate to incident\u2026", ("F",), LD,
+         "Add to an incident, or create one by title", "Triage", True),
+    _cmd("note", "Internal note / log a fact\u2026", ("M",), D,
+         "Write an internal note or log an evolving fact", "Triage", True),
+    _cmd("reply", "Reply on source\u2026", ("R",), D,
+         "Reply to the reporter on the source channel", "Triage", True),
+    # Composer
+    _cmd("submit", "Submit", ("Ctrl+Return",), C, "Send what the composer holds", None),
+    _cmd("submit-next", "Submit and next", ("Ctrl+Shift+Return",), C,
+         "Send, then move to the next escalation", None),
+    # Outbox & sync view
+    _cmd("conflict-mine", "Conflict: keep mine", ("M",), OB,
+         "Keep your value and push it over the source's", "Sync"),
+    _cmd("conflict-theirs", "Conflict: take theirs", ("T",), OB,
+         "Take the source's value; your change to that field is dropped (recorded)", "Sync"),
+    _cmd("conflict-edit", "Conflict: edit…", ("E",), OB,
+         "Type a third value and push it", "Sync"),
+    _cmd("retry-op", "Retry refused change", ("R",), OB,
+         "Queue a refused (dead) change again", "Sync"),
+    _cmd("copy-raw", "Copy raw payload", ("C",), OB,
+         "Copy a quarantined record's raw payload to the clipboard", "Sync"),
+    # Global
+    _cmd("palette", "Command palette\u2026", ("Ctrl+K",), G,
+         "Find any command by name; shows its key", "Help"),
+    _cmd("search", "Search\u2026", ("/",), G,
+         "Full-text search with operators (sev: pri: status: channel: market: region: "
+         "cat: assignee: is: before: after:)", "Go"),
+    _cmd("undo", "Undo", ("Z", "Ctrl+Z"), G, "Undo the last action (a whole batch too)",
+         "Edit"),
+    _cmd("redo", "Redo", ("Ctrl+Shift+Z",), G, "Redo what was undone", "Edit"),
+    _cmd("go-triage", "Go to Triage", ("G, T",), G, "New escalations, by priority", "View"),
+    _cmd("go-mine", "Go to Mine", ("G, M",), G, "Open escalations assigned to you", "View"),
+    _cmd("go-snoozed", "Go to Snoozed", ("G, S",), G, "Snoozed escalations", "View"),
+    _cmd("go-sla", "Go to SLA at risk", ("G, A",), G,
+         "Open escalations whose SLA is at risk or breached", "View"),
+    _cmd("go-all", "Go to All", ("G, E",), G, "Every cached escalation", "View"),
+    _cmd("go-outbox", "Outbox & sync", ("G, O",), G,
+         "Channel freshness, queued changes, conflicts and quarantined records", "View"),
+    *(_cmd(f"view-{n}", f"Saved view {n}", (f"Ctrl+{n}",), G, f"Show saved view {n}",
+           "View") for n in range(1, 10)),
+    _cmd("toggle-split", "Toggle split pane", ("Ctrl+\\",), G,
+         "Show or hide the detail pane", "View"),
+    _cmd("sync-now", "Sync now", ("F5", "Ctrl+R"), G,
+         "Sync every channel now (resets backoff)", "Sync"),
+    _cmd("sync-details", "Sync details\u2026", (), G,
+         "Show each channel's sync state and last error", "Sync"),
+    _cmd("shortcuts", "Keyboard shortcuts", ("?",), G,
+         "The keys that work where the focus is", "Help"),
+    _cmd("about", "About RR Desktop", (), G, "Version, runtime and data location", "Help"),
+    _cmd("quit", "Quit", ("Ctrl+Q",), G, "Quit RR Desktop", "File"),
+)
+
+MENU_ORDER = ("File", "Edit", "View", "Go", "Triage", "Sync", "Help")
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Two commands bound to the same key where both can be live at once."""
+
+    key: str
+    first: str
+    second: str
+
+    def sentence(self) -> str:
+        return f"{self.key} is bound to both {self.first} and {self.second}"
+
+
+def normalize_key(key: str) -> str:
+    """A comparable form of a key text: modifiers sorted, case folded, chord parts kept."""
+    parts = []
+    for chord in key.split(","):
+        chord = chord.strip()
+        if not chord:
+            continue
+        bits = chord.split("+") if chord != "+" else ["+"]
+        if len(bits) > 1 and bits[-1] == "":  # "Ctrl++"
+            bits = [*bits[:-2], "+"]
+        mods, base = sorted(b.strip().lower() for b in bits[:-1]), bits[-1].strip().lower()
+        parts.append("+".join([*mods, base]))
+    return ", ".join(parts)
+
+
+def _overlap(a: Sequence[Mode], b: Sequence[Mode]) -> bool:
+    return Mode.GLOBAL in a or Mode.GLOBAL in b or bool(set(a) & set(b))
+
+
+def find_conflicts(commands: Iterable[Command]) -> list[Conflict]:
+    """Keys bound twice in overlapping modes, and keys that are the first stroke of a
+    chord in the same mode (the chord could never be typed)."""
+    seen: list[tuple[str, str, Command]] = []
+    found: list[Conflict] = []
+    for cmd in commands:
+        for key in cmd.keys:
+            norm = normalize_key(key)
+            for other_norm, other_key, other in seen:
+                if not _overlap(cmd.modes, other.modes) or other.name == cmd.name:
+                    continue
+                if other_norm == norm:
+                    found.append(Conflict(key, other.name, cmd.name))
+                elif (norm.startswith(other_norm + ", ")
+                      or other_norm.startswith(norm + ", ")):
+                    found.append(Conflict(key if len(norm) < len(other_norm) else other_key,
+                                          other.name, cmd.name))
+            seen.append((norm, key, cmd))
+    return found
+
+
+class KeymapError(ValueError):
+    """User overrides that cannot be applied; `str()` lists every problem."""
+
+
+def with_overrides(overrides: Mapping[str, Sequence[str]],
+                   commands: Sequence[Command] = COMMANDS) -> tuple[Command, ...]:
+    """The commands with user key overrides ({command name: [keys]}; [] unbinds).
+
+    Raises KeymapError naming unknown commands and every conflict the overrides create;
+    the defaults stay in force in that case (the caller shows the message)."""
+    by_name = {c.name: c for c in commands}
+    unknown = sorted(n for n in overrides if n not in by_name)
+    if unknown:
+        raise KeymapError("unknown command(s) in the keymap settings: " + ", ".join(unknown))
+    bad_keys = [f"{n}: {k!r}" for n, keys in overrides.items() for k in keys
+                if not isinstance(k, str) or not normalize_key(k)]
+    if bad_keys:
+        raise KeymapError("not a key: " + "; ".join(bad_keys))
+    result = tuple(replace(c, keys=tuple(overrides[c.name])) if c.name in overrides else c
+                   for c in commands)
+    conflicts = find_conflicts(result)
+    if conflicts:
+        raise KeymapError("; ".join(c.sentence() for c in conflicts))
+    return result
+
+
+def display_key(key: str) -> str:
+    """Key text as the README and overlays show it: "g t", "Shift+J", "Ctrl+K"."""
+    if "," in key.strip(",") and key.strip() != ",":
+        return " ".join(display_key(p.strip()) for p in key.split(",") if p.strip())
+    if len(key) == 1 and key.isalpha():
+        return key.lower()
+    return key
+
+
+def keymap_markdown(commands: Sequence[Command] = COMMANDS) -> str:
+    """The README's keymap table, generated from the registry."""
+    lines = ["| Keys | Command | Where |", "|---|---|---|"]
+    for c in commands:
+        keys = " / ".join(f"`{display_key(k)}`" for k in c.keys) or "(palette)"
+        keys = keys.replace("|", "\\|")
+        lines.append(f"| {keys} | {c.title.rstrip(chr(0x2026))} | "
+                     f"{', '.join(m.value for m in c.modes)} |")
+    return "\n".join(lines) + "\n"
+
+
+README_START = "<!-- keymap:start (generated by python -m rr_desktop.keymap --readme) -->"
+README_END = "<!-- keymap:end -->"
+
+
+def with_readme_section(readme: str, commands: Sequence[Command] = COMMANDS) -> str:
+    """README text with the generated keymap between its markers."""
+    start, end = readme.index(README_START), readme.index(README_END)
+    return (readme[:start + len(README_START)] + "\n\n" + keymap_markdown(commands) + "\n"
+            + readme[end:])
+
+
+def main(argv: Sequence[str]) -> int:
+    if argv[1:2] == ["--readme"]:
+        path = argv[2] if len(argv) > 2 else "README.md"
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(with_readme_section(text))
+        return 0
+    sys.stdout.write(keymap_markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

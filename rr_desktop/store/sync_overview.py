@@ -1,0 +1,75 @@
+"""Read queries behind the Outbox & sync view: queued and dead ops, quarantined records.
+(Channel freshness is `channel_state.channel_statuses`; conflicts are `conflicts.py`.)"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedOp:
+    """A local change waiting for (or refused by) its source channel."""
+
+    seq: int
+    channel: str
+    escalation_id: int
+    title: str
+    op_type: str
+    summary: str
+    state: str
+    attempts: int
+    next_attempt_at: int
+    last_error: str | None
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedRecord:
+    """A record a channel sent that failed validation, with its raw payload."""
+
+    id: int
+    channel: str
+    external_id: str | None
+    reason: str
+    raw: str
+    received_at: int
+
+
+def queued_ops(db: sqlite3.Connection, limit: int = 1000) -> list[QueuedOp]:
+    """Pending, conflicting and dead ops, oldest first."""
+    rows = db.execute(
+        "SELECT o.seq, c.name, o.escalation_id, e.title, o.op_type, o.payload, o.state, "
+        "o.attempts, o.next_attempt_at, o.last_error, o.created_at FROM outbox o "
+        "JOIN channel c ON c.id = o.channel_id JOIN escalation e ON e.id = o.escalation_id "
+        "WHERE o.state IN ('pending', 'conflict', 'dead') ORDER BY o.seq LIMIT ?",
+        (limit,)).fetchall()
+    return [QueuedOp(r[0], r[1], r[2], r[3], r[4], _summary(r[4], r[5]), r[6], r[7], r[8],
+                     r[9], r[10]) for r in rows]
+
+
+def _summary(op_type: str, payload_text: str) -> str:
+    try:
+        payload = json.loads(payload_text)
+    except json.JSONDecodeError:
+        return op_type
+    if op_type in ("note", "reply"):
+        text = str(payload.get("text", ""))
+        return f"{op_type}: {text[:80]}"
+    return ", ".join(f"{k} \u2192 {v}" for k, v in payload.items())
+
+
+def quarantined(db: sqlite3.Connection, limit: int = 1000) -> list[QuarantinedRecord]:
+    rows = db.execute(
+        "SELECT q.id, c.name, q.external_id, q.reason, q.raw, q.received_at "
+        "FROM quarantine q JOIN channel c ON c.id = q.channel_id "
+        "ORDER BY q.received_at DESC, q.id DESC LIMIT ?", (limit,)).fetchall()
+    return [QuarantinedRecord(*r) for r in rows]
+
+
+def retry_dead(db: sqlite3.Connection, seq: int) -> bool:
+    """Give a dead op another go (after the analyst fixed the cause)."""
+    return bool(db.execute("UPDATE outbox SET state = 'pending', attempts = 0, "
+                           "next_attempt_at = 0 WHERE seq = ? AND state = 'dead'",
+                           (seq,)).rowcount)

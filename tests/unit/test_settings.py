@@ -1,0 +1,42 @@
+"""Preferences: defaults, bad files and values reported, atomic 0600 writes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from rr_desktop.settings import SETTINGS_NAME, load_settings, save_setting
+
+
+def test_missing_file_gives_defaults(tmp_path: Path) -> None:
+    s = load_settings(tmp_path)
+    assert s.problems == () and s.get("keymap") == {} and s.me
+
+
+def test_broken_file_is_reported_and_defaults_used(tmp_path: Path) -> None:
+    (tmp_path / SETTINGS_NAME).write_text("{not json", encoding="utf-8")
+    s = load_settings(tmp_path)
+    assert len(s.problems) == 1 and "could not be read" in s.problems[0]
+    assert s.get("queues")
+
+
+def test_bad_values_are_reported_one_by_one(tmp_path: Path) -> None:
+    (tmp_path / SETTINGS_NAME).write_text(json.dumps(
+        {"me": "a.tan", "keymap": ["wrong"], "colour": "blue"}), encoding="utf-8")
+    s = load_settings(tmp_path)
+    assert s.me == "a.tan" and s.get("keymap") == {}
+    assert any("keymap" in p for p in s.problems) and any("colour" in p for p in s.problems)
+
+
+def test_save_is_private_and_keeps_other_values(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        save_setting(tmp_path, "me", "k.lee")
+        save_setting(tmp_path, "keymap", {"resolve": ["Shift+E"]})
+    finally:
+        os.umask(old)
+    path = tmp_path / SETTINGS_NAME
+    assert path.stat().st_mode & 0o777 == 0o600
+    s = load_settings(tmp_path)
+    assert s.me == "k.lee" and s.get("keymap") == {"resolve": ["Shift+E"]}
