@@ -1,0 +1,350 @@
+"""`RestChannel`: pulls, fetches and checks a plain JSON API as its `RestConfig` says.
+
+Documented behaviours relied on (HTTP and Web Linking standards, since each internal tool
+documents only its own shapes):
+- RFC 8288 (Web Linking) 3 and 3.3: `Link: <uri-reference>; rel="next"`; the reference is
+  resolved against the request URL and relation types compare case-insensitively; requests'
+  `parse_header_links` splits the header (its `Response.links` keys by the whole rel).
+- RFC 9110 15.4 (redirects): followed only to the same origin, so credentials never go to
+  another host (requests only strips `Authorization` itself, not custom key headers).
+- RFC 6585 4 / RFC 9110 10.2.3: 429 with Retry-After (seconds or HTTP date) is mapped by
+  `Transport`. The common X-RateLimit convention, as GitHub documents it ("Troubleshooting
+  the REST API", docs.github.com): a limit answers 403 or 429; with `retry-after`, wait that
+  long; with `x-ratelimit-remaining: 0`, wait until `x-ratelimit-reset`, in UTC epoch
+  seconds (measured here against the server's Date, so a skewed laptop clock does not
+  matter). A small `X-RateLimit-Reset` / `RateLimit-Reset` is taken as delta seconds.
+- RFC 9110 6.6.1: the `Date` header is the server's clock, used as the page's remote time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
+
+import msgspec
+import requests
+
+from ...domain import Analyst
+from ...http import parse_retry_after, redact
+from ..base import (
+    ChannelError,
+    CursorExpired,
+    Incoming,
+    Mutation,
+    Page,
+    PushResult,
+    Quarantined,
+    RateLimited,
+    Rejected,
+    ServerError,
+)
+from ..transport import Transport
+from .config import RestConfig
+from .jsonpath import MISSING, parse
+from .mapping import Mapper
+from .paging import (
+    PageFacts,
+    PassState,
+    advance,
+    begin_pass,
+    decode_cursor,
+    encode_cursor,
+    fingerprint,
+    high_water,
+    list_params,
+    page_digest,
+    value_as_bool,
+    value_as_int,
+)
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 5
+
+
+class MalformedPage(ServerError):
+    """An answer that is not the JSON the config describes: kept in quarantine, retried,
+    and the cursor does not move."""
+
+    def __init__(self, message: str, quarantined: Quarantined) -> None:
+        super().__init__(message)
+        self.quarantined = quarantined
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+def url_for(template: str, external_id: str) -> str:
+    """A URL template with {id} filled in as one path segment (never "..", never "/")."""
+    segment = quote(external_id, safe="")
+    if segment in (".", ".."):
+        segment = segment.replace(".", "%2E")
+    return template.replace("{id}", segment)
+
+
+class RestChannel:
+    """A configured plain-JSON API; one instance per configured channel."""
+
+    def __init__(self, name: str, config: RestConfig, secret: str | None = None,
+                 username: str = "", base_url: str = "",
+                 session: requests.Session | None = None) -> None:
+        from .writeback import Writer
+
+        self.name = name
+        self.cfg = config
+        self.base = (base_url or config.base_url).rstrip("/")
+        self._http = Transport(name, self.base, session, expired_statuses=(),
+                               hook=self._status_hook)
+        self._auth(secret, username or config.auth.username)
+        self.mapper = Mapper(config)
+        self._fp = fingerprint(config, self.base)
+        self._items = parse(config.listing.items)
+        p = config.pagination
+        self._next_cursor = parse(p.next_cursor) if p.next_cursor else None
+        self._total = parse(p.total) if p.total else None
+        self._has_more = parse(p.has_more) if p.has_more else None
+        self._writer = Writer(self)
+
+    def _auth(self, secret: str | None, username: str) -> None:
+        a = self.cfg.auth
+        headers = self._http.session.headers
+        headers.update(self.cfg.headers)
+        headers["Accept"] = "application/json"
+        if a.style == "none":
+            return
+        if not secret:
+            raise ChannelError(f"{self.name}: no secret for auth style {a.style!r}; add the "
+                               "channel again with its token, password or API key")
+        if a.style == "bearer":
+            headers["Authorization"] = f"Bearer {secret}"
+        elif a.style == "basic":
+            if not username:
+                raise ChannelError(f"{self.name}: basic auth needs a user name (the "
+                                   "channel's username setting or auth.username)")
+            self._http.session.auth = (username, secret)
+        else:
+            headers[a.header] = a.prefix + secret
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- HTTP ---------------------------------------------------------------------------
+
+    def send(self, method: str, path: str, write: bool = False, ok: Collection[int] = (),
+             **kwargs: Any) -> requests.Response:
+        """One request through the Transport, following same-origin redirects only."""
+        url = self._http.url(path)
+        for _ in range(MAX_REDIRECTS + 1):
+            if _origin(url) != _origin(self.base):
+                raise Rejected(f"{self.name}: refusing to send credentials to "
+                               f"{redact(url)[:120]}, which is not {redact(self.base)}")
+            resp = self._http.call(method, url, write, ok=ok, allow_redirects=False,
+                                   **kwargs)
+            if resp.status_code not in _REDIRECTS:
+                return resp
+            target = urljoin(resp.url, resp.headers.get("Location", ""))
+            if _origin(target) != _origin(self.base):
+                raise Rejected(f"{self.name}: the server redirected to "
+                               f"{_origin(target)[1] or 'nowhere'} (a login page?): check "
+                               "base_url and the credentials")
+            if resp.status_code in (301, 302, 303) and method != "GET":
+                raise Rejected(f"{self.name}: the server redirected a {method}: check "
+                               "the write-back path")
+            url = target
+            kwargs.pop("params", None)  # the Location carries its own query
+        raise Rejected(f"{self.name}: too many redirects from {redact(self.base)}")
+
+    def _status_hook(self, resp: requests.Response) -> None:
+        code = resp.status_code
+        if code == 403 and resp.headers.get("Retry-After"):
+            wait = parse_retry_after(resp.headers["Retry-After"], time.time())
+            if wait is not None:
+                raise RateLimited(f"{self.name}: rate limited", wait)
+        if code in (403, 429) and not (code == 429 and resp.headers.get("Retry-After")):
+            wait = self._reset_wait(resp)
+            exhausted = resp.headers.get("X-RateLimit-Remaining", "").strip() == "0"
+            if wait is not None and (code == 429 or exhausted):
+                raise RateLimited(f"{self.name}: rate limited", wait)
+        list_path = urlsplit(self.base + self.cfg.listing.path).path.rstrip("/")
+        if code == 404 and resp.request.method == "GET" and \
+                urlsplit(resp.url).path.rstrip("/") == list_path:
+            raise Rejected(f"{self.name}: {redact(self.base)} has no {self.cfg.listing.path} "
+                           "(404): check base_url and list.path")
+
+    @staticmethod
+    def _reset_wait(resp: requests.Response) -> float | None:
+        raw = resp.headers.get("X-RateLimit-Reset") or resp.headers.get("RateLimit-Reset")
+        value = value_as_int(raw)
+        if value is None:
+            return None
+        if value < 1_000_000_000:
+            return float(value)  # delta seconds
+        server_ms = _server_ms(resp)
+        now = server_ms / 1000 if server_ms is not None else time.time()
+        return max(value - now, 0.0) + 1.0
+
+    def json(self, resp: requests.Response, what: str) -> Any:
+        try:
+            return msgspec.json.decode(resp.content)
+        except msgspec.DecodeError as exc:
+            kind = resp.headers.get("Content-Type", "no content type").split(";")[0]
+            raise MalformedPage(
+                f"{self.name}: the {what} is not JSON ({kind}): check base_url and the paths",
+                Quarantined.of(None, f"{what} is not JSON: {exc}",
+                               resp.content.decode("utf-8", errors="replace"))) from exc
+
+    # -- pull ---------------------------------------------------------------------------
+
+    def pull(self, cursor: str | None) -> Page:
+        state = decode_cursor(cursor, self._fp, self.name)
+        mid_pass = state.started
+        if not mid_pass:
+            state = begin_pass(self.cfg, state)
+        resp = self._list(state, mid_pass)
+        if not mid_pass:
+            t0 = _server_ms(resp)
+            state = PassState(state.hw, state.since, True, state.page, state.offset,
+                              t0=t0)
+        doc = self.json(resp, "list answer")
+        items = self._items.get(doc)
+        if not isinstance(items, list):
+            raise MalformedPage(
+                f"{self.name}: the answer has no list at {self.cfg.listing.items!r}",
+                Quarantined.of(None, f"no list at {self.cfg.listing.items!r}",
+                               resp.content.decode("utf-8", errors="replace")))
+        good: list[Incoming] = []
+        bad: list[Quarantined] = []
+        for item in items:
+            result = self.mapper.validate(item)
+            if isinstance(result, Incoming):
+                good.append(result)
+            else:
+                bad.append(result)
+        facts = PageFacts(
+            count=len(items),
+            digest=page_digest([self.mapper.external_id(i) for i in items]),
+            has_more=value_as_bool(self._has_more.get(doc)) if self._has_more else None,
+            total=value_as_int(self._total.get(doc)) if self._total else None,
+            next_token=self._token(doc), next_url=self._next_link(resp))
+        hw = high_water(state.hw, [i.record.updated_at for i in good])
+        new_state, done, loop = advance(self.cfg, state, facts, hw)
+        if loop:
+            raise Rejected(f"{self.name}: {loop}")
+        return Page(good, bad, encode_cursor(new_state, self._fp), done, _server_time(resp))
+
+    def _list(self, state: PassState, mid_pass: bool) -> requests.Response:
+        p = self.cfg.pagination
+        expired = tuple(p.expired_statuses) if mid_pass else ()
+        if p.style == "link" and state.url:
+            resp = self.send("GET", state.url, ok=expired)
+        else:
+            resp = self.send("GET", self.cfg.listing.path, ok=expired,
+                             params=list_params(self.cfg, state))
+        if resp.status_code in expired:
+            if not p.expired_contains or p.expired_contains in resp.text:
+                raise CursorExpired(f"{self.name}: the sync cursor expired; resyncing")
+            self._http.raise_for_status(resp)
+        return resp
+
+    def _token(self, doc: Any) -> str | None:
+        if self._next_cursor is None:
+            return None
+        value = self._next_cursor.get(doc)
+        if value is MISSING or value is None or isinstance(value, (bool, dict, list)):
+            return None
+        return str(value) or None
+
+    def _next_link(self, resp: requests.Response) -> str | None:
+        if self.cfg.pagination.style != "link" or "Link" not in resp.headers:
+            return None
+        for link in requests.utils.parse_header_links(resp.headers["Link"]):
+            rels = (link.get("rel") or "").lower().split()
+            if "next" in rels and link.get("url"):
+                return urljoin(resp.url, link["url"])
+        return None
+
+    # -- the rest of the protocol -------------------------------------------------------
+
+    def check(self) -> None:
+        """Test connection, credentials and config with one small page; raises a
+        ChannelError whose message is the verdict."""
+        state = begin_pass(self.cfg, PassState())
+        resp = self.send("GET", self.cfg.listing.path, params=list_params(self.cfg, state, 1))
+        try:
+            doc = self.json(resp, "list answer")
+        except MalformedPage as exc:
+            raise Rejected(f"{self.name}: {redact(self.base)} answered, but not with JSON: "
+                           "check base_url and list.path") from exc
+        items = self._items.get(doc)
+        if not isinstance(items, list):
+            raise Rejected(f"{self.name}: the answer has no list at "
+                           f"{self.cfg.listing.items!r}: check list.items")
+        if items:
+            first = self.mapper.validate(items[0])
+            if isinstance(first, Quarantined):
+                raise Rejected(f"{self.name}: connected, but the first record does not fit "
+                               f"the field mapping: {first.reason}")
+
+    def item_doc(self, external_id: str) -> tuple[Any, requests.Response]:
+        if self.cfg.item is None:
+            raise Rejected(f"{self.name}: the config has no item endpoint (item.path), so "
+                           "one record cannot be read on its own")
+        resp = self.send("GET", url_for(self.cfg.item.path, external_id))
+        doc = self.json(resp, "record")
+        return parse(self.cfg.item.item).get(doc), resp
+
+    def incoming(self, record: Any) -> Incoming:
+        result = self.mapper.validate(record)
+        if isinstance(result, Quarantined):
+            raise ServerError(f"{self.name}: the server sent an unusable record: "
+                              f"{result.reason}")
+        return result
+
+    def fetch(self, external_id: str) -> Incoming:
+        record, _ = self.item_doc(external_id)
+        return self.incoming(record)
+
+    def push(self, mutation: Mutation) -> PushResult:
+        return self._writer.push(mutation)
+
+    def analysts(self) -> list[Analyst]:
+        a = self.cfg.analysts
+        if a is None:
+            return []
+        doc = self.json(self.send("GET", a.path), "analyst list")
+        rows = parse(a.items).get(doc)
+        if not isinstance(rows, list):
+            raise ServerError(f"{self.name}: the analyst list has no list at {a.items!r}")
+        out = []
+        id_path, name_path = parse(a.id), parse(a.name)
+        email_path = parse(a.email) if a.email else None
+        for row in rows:
+            ident, name = id_path.get(row), name_path.get(row)
+            if isinstance(ident, (str, int)) and not isinstance(ident, bool) and \
+                    isinstance(name, str):
+                email = email_path.get(row) if email_path else ""
+                out.append(Analyst(str(ident), name, email if isinstance(email, str) else ""))
+        return out
+
+
+def _server_time(resp: requests.Response) -> datetime | None:
+    """The server's clock from its Date header (RFC 9110 6.6.1), aware UTC."""
+    value = resp.headers.get("Date")
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _server_ms(resp: requests.Response) -> int | None:
+    when = _server_time(resp)
+    return None if when is None else int(when.timestamp() * 1000)

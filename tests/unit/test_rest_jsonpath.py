@@ -1,0 +1,117 @@
+"""The REST channel's dotted JSON paths: the documented syntax, and never a surprise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rr_desktop.channels.rest.jsonpath import MISSING, PathError, format_path, parse
+
+DOC: dict[str, Any] = {
+    "data": {"items": [1, 2]},
+    "fields": {"priority": {"name": "P1"}},
+    "tags": ["a", "b"],
+    "labels": [{"name": "x"}, {"other": 1}, {"name": "y"}],
+    "reporter": [{"name": "first"}, {"name": "last"}],
+    "0": "zero-key",
+    "meta": {"next.page": "tok", "a[b]": 2, 'q"uote': 3},
+}
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("data.items", [1, 2]),
+    ("fields.priority.name", "P1"),
+    ("tags[*]", ["a", "b"]),
+    ("labels[*].name", ["x", "y"]),
+    ("reporter.0.name", "first"),
+    ("reporter[0].name", "first"),
+    ("reporter[-1].name", "last"),
+    ("reporter.-1.name", "last"),
+    ("0", "zero-key"),
+    ('meta["next.page"]', "tok"),
+    ('meta["a[b]"]', 2),
+    ('meta["q\\"uote"]', 3),
+    ('["data"].items[1]', 2),
+])
+def test_documented_syntax(path: str, expected: Any) -> None:
+    assert parse(path).get(DOC) == expected
+
+
+def test_empty_path_is_the_document() -> None:
+    assert parse("").get([1]) == [1]
+
+
+@pytest.mark.parametrize("path", [
+    "data.nope", "data.items.x", "tags[5]", "fields[0]", "reporter.name", "tags[*].x.y",
+])
+def test_absent_is_missing_never_an_error(path: str) -> None:
+    value = parse(path).get(DOC)
+    assert value is MISSING or value == []
+
+
+@pytest.mark.parametrize(("path", "where"), [
+    ("a..b", "empty segment"), (".a", "empty segment"), ("a.", "ends with"),
+    ("a[x]", "expected [N]"), ("a[", "expected [N]"), ("]a", "unexpected"),
+    ('a["\\x"]', "bad escape"), ("a.[0]", "right after"), ("a" * 400, "characters long"),
+    (".".join("a" * 40), "more than"), ("a[0]b", "expected '.'"),
+])
+def test_bad_paths_say_what_is_wrong(path: str, where: str) -> None:
+    with pytest.raises(PathError, match=where.replace("[", r"\[")):
+        parse(path)
+
+
+def test_set_builds_nested_objects_and_refuses_indexes() -> None:
+    body: dict[str, Any] = {"keep": 1, "fields": "not an object"}
+    parse("fields.status.name").set(body, "done")
+    parse("assignee").set(body, None)
+    assert body == {"keep": 1, "fields": {"status": {"name": "done"}}, "assignee": None}
+    with pytest.raises(PathError):
+        parse("labels[*]").set(body, [])
+    assert not parse("a[0]").is_simple and parse("a.b").is_simple
+
+
+_keys = st.lists(st.one_of(st.text(max_size=8), st.integers(0, 3)), min_size=1, max_size=6)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=5), kids,
+                                                              max_size=4),
+    max_leaves=20)
+
+
+def _nest(keys: list[str | int], leaf: Any) -> Any:
+    node = leaf
+    for key in reversed(keys):
+        node = [None] * key + [node] if isinstance(key, int) else {key: node}
+    return node
+
+
+@given(_keys, _json)
+def test_formatted_paths_find_what_was_put_there(keys: list[str | int], leaf: Any) -> None:
+    path = parse(format_path(keys))
+    assert path.get(_nest(keys, leaf)) == leaf
+
+
+@given(st.text(max_size=60))
+def test_any_text_parses_or_raises_path_error(text: str) -> None:
+    try:
+        parse(text)
+    except PathError:
+        pass
+
+
+@given(st.sampled_from(["a", "a.b", "a[*].b", "a.0", "a[-1]", "[*][*]", "a.b[*].c.0"]),
+       _json)
+def test_get_never_raises_on_any_document(text: str, doc: Any) -> None:
+    parse(text).get(doc)
+
+
+@given(st.lists(st.text(min_size=1, max_size=6).filter(
+    lambda k: not k.lstrip("-").isdigit()), min_size=1, max_size=5), _json)
+def test_set_then_get_round_trips(keys: list[str], value: Any) -> None:
+    body: dict[str, Any] = {}
+    path = parse(format_path(list(keys)))
+    path.set(body, value)
+    assert path.get(body) == value
