@@ -213,55 +213,35 @@ def _print_kinds() -> None:
 
 
 def _add_channel(args: argparse.Namespace, store: Store) -> int:
-    from .channels import registry
-    from .domain import Channel
-    from .store import channel_state as cs
+    from .channels import setup
 
     try:
-        spec = registry.spec(args.kind)
-    except KeyError as exc:
-        raise UserError(exc.args[0]) from None
-    config: dict[str, str] = {}
-    if args.url:
-        config["base_url"] = args.url
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep or key not in {f.name for f in spec.plain_fields()}:
-            raise UserError(f"--set {item!r}: expected NAME=VALUE with NAME one of "
-                            + ", ".join(f.name for f in spec.plain_fields()))
-        config[key] = value
-    for f in spec.plain_fields():
-        if f.default and f.name not in config:
-            config[f.name] = f.default
-    problems = spec.validate(config)
-    if problems:
-        raise UserError("; ".join(problems))
-    url = config.get("base_url", "")
-    if url and not url.startswith(("https://", "http://")):
-        raise UserError("the base URL must start with https:// (or http:// for loopback)")
-    secret_values = {f.name: _read_secret(f.label) for f in spec.secret_fields()}
-    if args.test:
-        try:
-            client = spec.build(args.name, config, secret_values.get)
-        except ChannelError as exc:
-            raise UserError(str(exc)) from exc
-        check = getattr(client, "check", None)
-        if check is not None:
-            check()  # raises a ChannelError with a clear verdict
-        print(f"{args.name}: connection works")
-    for name, value in secret_values.items():
-        secrets.set_secret(args.name, name, value)
-    with store.write() as db:
-        cs.ensure_channel(db, Channel(args.name, spec.kind, config))
-    stored = " and its secrets stored in the keyring" if secret_values else ""
-    print(f"added channel {args.name} ({spec.kind}){stored}")
+        values = setup.parse_assignments(args.kind, args.set)
+        if args.url:
+            values.setdefault("base_url", args.url)
+        draft = setup.new_draft(args.kind, args.name, values)
+        problems = draft.config_problems()
+        if problems:  # before asking for secrets
+            raise UserError("; ".join(problems))
+        draft = draft.with_secrets({f.name: _read_secret(f.label, f.required)
+                                    for f in draft.spec.secret_fields()})
+        if args.test:
+            verdict = setup.check_connection(draft)
+            if not verdict.ok:
+                raise UserError(verdict.message)
+            print(verdict.message)
+        setup.save(store, draft)
+    except setup.SetupError as exc:
+        raise UserError(str(exc)) from None
+    stored = " and its secrets stored in the keyring" if draft.secret_values else ""
+    print(f"added channel {draft.name} ({draft.kind}){stored}")
     return 0
 
 
-def _read_secret(what: str) -> str:
+def _read_secret(what: str, required: bool = True) -> str:
     tty = sys.stdin.isatty()
     value = getpass.getpass(f"{what}: ") if tty else sys.stdin.readline().strip()
-    if not value:
+    if not value and required:
         raise UserError(f"no {what} given on standard input")
     return value
 
