@@ -12,7 +12,6 @@ from rr_desktop.store import outbox as ob
 from rr_desktop.store.conflicts import ConflictGone, open_conflicts, resolve_conflict
 from rr_desktop.store.sync_overview import queued_ops
 from rr_desktop.store.timecodec import utcnow
-
 from tests.integration.sync_env import TOKEN, SyncEnv, make_env, server_ids
 
 
@@ -59,7 +58,7 @@ def test_keep_mine_pushes_mine_over_theirs(env: SyncEnv) -> None:
 
 
 def test_take_theirs_keeps_the_source_value_and_pushes_the_rest(env: SyncEnv) -> None:
-    ext, esc_id = _conflict(env)
+    ext, _esc_id = _conflict(env)
     with env.store.read() as db:
         [conflict] = open_conflicts(db)
     patches = env.server.state.patch_count(ext)
