@@ -69,7 +69,7 @@ def register(spec: ChannelSpec) -> ChannelSpec:
 
 def _load_builtin() -> None:
     # Importing a channel module registers its kind.
-    from . import feeds, rest, rr_api, zendesk  # noqa: F401
+    from . import feeds, jira, rest, rr_api, spreadsheet, zendesk  # noqa: F401
 
 
 def spec(kind: str) -> ChannelSpec:

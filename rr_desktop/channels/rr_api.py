@@ -176,7 +176,7 @@ def to_record(raw: bytes) -> Escalation:
 def _external_id(raw: bytes) -> str | None:
     try:
         value = _id_decoder.decode(raw).get("id")
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None
     return value[:MAX_ID] if isinstance(value, str) else None
 
@@ -188,7 +188,7 @@ def _text(raw: bytes) -> str:
 def validate(raw: bytes) -> Incoming | Quarantined:
     try:
         record = to_record(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError) as exc:
         return Quarantined.of(_external_id(raw), str(exc) or type(exc).__name__, _text(raw))
     return Incoming(record, hashlib.blake2b(raw, digest_size=16).hexdigest())
 
@@ -224,7 +224,7 @@ class RrApiChannel:
         resp = self._call("GET", "/v1/escalations", params=params)
         try:
             page = _page_decoder.decode(resp.content)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             raise MalformedPage(
                 f"{self.name}: the server sent a malformed page ({exc})",
                 Quarantined.of(None, f"malformed page: {exc}", _text(resp.content))) from exc
@@ -241,7 +241,7 @@ class RrApiChannel:
         resp = self._call("GET", "/v1/escalations", params={"limit": 1})
         try:
             _page_decoder.decode(resp.content)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             raise Rejected(f"{self.name}: {redact(self._base)} answered, but not like an "
                            "escalation service: check the URL") from exc
 
@@ -276,7 +276,7 @@ class RrApiChannel:
         resp = self._call("GET", "/v1/analysts")
         try:
             data = msgspec.json.decode(resp.content, type=_Analysts)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             raise ServerError(f"{self.name}: malformed analyst list ({exc})") from exc
         return [Analyst(a.id, a.name, a.email, tuple(a.languages), tuple(a.markets))
                 for a in data.items]

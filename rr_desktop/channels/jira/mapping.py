@@ -1,0 +1,309 @@
+"""Jira issue JSON -> Escalation, and the channel settings that steer the mapping.
+
+Documented shapes relied on (Jira Cloud REST v3 issue fields): `id` (numeric string,
+stable), `key` (PROJ-123, changes when an issue moves), `fields.summary`,
+`fields.description` (ADF), `fields.status` {name, statusCategory {key: new |
+indeterminate | done}}, `fields.priority` {name}, `fields.labels` [str, no spaces],
+`fields.assignee` / `fields.reporter` {accountId, displayName}, `fields.created` /
+`fields.updated` (`2024-05-01T10:05:51.199+0000`), `fields.duedate` (`yyyy-MM-dd`),
+`fields.comment` {comments: [{author, body (ADF), created}]}.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any, TypeVar
+
+import msgspec
+
+from ...domain import (
+    Escalation,
+    Fact,
+    PolicyCategory,
+    ReporterType,
+    Severity,
+    Status,
+    Urgency,
+    normalize_market,
+    region_of,
+)
+from ..base import Incoming, Quarantined
+from .adf import adf_to_text
+from .wire import parse_time, to_ms
+
+_V = TypeVar("_V")
+FIELDS = ("summary", "description", "status", "priority", "labels", "assignee", "reporter",
+          "created", "updated", "duedate", "comment")
+DEFAULT_STATUS_MAP = ("To Do=new,Open=new,Backlog=new,Selected for Development=triaged,"
+                      "In Progress=investigating,In Review=investigating,"
+                      "Blocked=waiting_on_stakeholder,Done=resolved,Resolved=resolved,"
+                      "Closed=closed,Won't Do=declined,Duplicate=duplicate")
+DEFAULT_SEVERITY_MAP = "Highest=S0,High=S1,Medium=S2,Low=S3,Lowest=S3"
+# statusCategory.key is one of three documented values; it covers unmapped statuses.
+_CATEGORY_STATUS = {"new": Status.NEW, "indeterminate": Status.INVESTIGATING,
+                    "done": Status.RESOLVED}
+URGENCY_PREFIX, MARKET_PREFIX, CATEGORY_PREFIX = "urgency-", "market-", "category-"
+_STRUCTURAL = (URGENCY_PREFIX, MARKET_PREFIX, CATEGORY_PREFIX)
+_ISSUE_ID = re.compile(r"[0-9]{1,20}")
+_ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,99}-[0-9]{1,12}")
+MAX_SUMMARY = 1_000
+MAX_LABELS = 100
+MAX_FACTS = 100
+MAX_FACT_CHARS = 4_000
+_decode = msgspec.json.Decoder()
+
+
+def parse_pairs(text: str, value: Callable[[str], _V], what: str) -> tuple[tuple[str, _V], ...]:
+    """"Name=value,Name=value" -> ((name, value), ...) in the given order."""
+    pairs = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        name, eq, raw = part.rpartition("=")
+        if not eq or not name.strip():
+            raise ValueError(f"{what}: {part.strip()!r} is not NAME=VALUE")
+        try:
+            pairs.append((name.strip(), value(raw.strip())))
+        except ValueError:
+            raise ValueError(f"{what}: {raw.strip()!r} is not a known value") from None
+    if not pairs:
+        raise ValueError(f"{what} is empty")
+    return tuple(pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class JiraSettings:
+    """How this site's issues become escalations (see the channel's config fields)."""
+
+    site: str
+    status_map: tuple[tuple[str, Status], ...]
+    severity_map: tuple[tuple[str, Severity], ...]
+    market: str
+    category: PolicyCategory
+    reporter_type: ReporterType
+    urgency: Urgency
+    language: str = "en"
+
+    @classmethod
+    def from_config(cls, site: str, config: Mapping[str, str]) -> JiraSettings:
+        """ValueError with a sentence naming the bad setting."""
+        return cls(
+            site=site.rstrip("/"),
+            status_map=parse_pairs(config.get("status_map") or DEFAULT_STATUS_MAP, Status,
+                                   "Status mapping"),
+            severity_map=parse_pairs(config.get("severity_map") or DEFAULT_SEVERITY_MAP,
+                                     Severity.parse, "Priority mapping"),
+            market=normalize_market(config.get("default_market") or "SG"),
+            category=PolicyCategory(config.get("default_category") or "other"),
+            reporter_type=ReporterType(config.get("default_reporter_type") or "internal"),
+            urgency=Urgency.parse(config.get("default_urgency") or "U2"),
+            language=(config.get("language") or "en")[:35],
+        )
+
+    def status_of(self, name: str) -> Status | None:
+        folded = name.casefold()
+        return next((s for n, s in self.status_map if n.casefold() == folded), None)
+
+    def severity_of(self, priority: str | None) -> Severity:
+        if priority:
+            folded = priority.casefold()
+            for n, s in self.severity_map:
+                if n.casefold() == folded:
+                    return s
+        return Severity.S2
+
+    def priority_for(self, severity: Severity) -> str | None:
+        """The first Jira priority name mapped to `severity` (as written in the map)."""
+        return next((n for n, s in self.severity_map if s == severity), None)
+
+
+def _obj(value: Any, what: str, optional: bool = True) -> dict[str, Any]:
+    if value is None and optional:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} is not an object")
+    return value
+
+
+def _name(value: Any, what: str) -> str:
+    name = _obj(value, what).get("name")
+    if name is not None and not isinstance(name, str):
+        raise ValueError(f"{what}.name is not text")
+    return name or ""
+
+
+def split_labels(labels: list[str]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(structural labels by prefix, the remaining labels as tags)."""
+    special: dict[str, str] = {}
+    tags = []
+    for label in labels:
+        prefix = next((p for p in _STRUCTURAL if label.lower().startswith(p)), None)
+        if prefix:
+            special.setdefault(prefix, label[len(prefix):])
+        else:
+            tags.append(label)
+    return special, tuple(tags)
+
+
+def merged_labels(current: Any, todo: dict[str, Any]) -> list[str]:
+    """The issue's new labels: every structural one (market-, category-, urgency-) kept,
+    urgency- replaced when urgency changes, and the tags."""
+    labels = [x for x in current if isinstance(x, str)] if isinstance(current, list) else []
+    _, tags = split_labels(labels)
+    kept = [x for x in labels if x.lower().startswith(_STRUCTURAL)]
+    if "urgency" in todo:
+        kept = [x for x in kept if not x.lower().startswith(URGENCY_PREFIX)]
+        kept.append(URGENCY_PREFIX + todo["urgency"])
+    return sorted(set(kept) | set(todo.get("tags", tags)))
+
+
+def _labels(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_LABELS or not all(
+            isinstance(v, str) and v and len(v) <= 255 and not any(c.isspace() for c in v)
+            for v in value):
+        raise ValueError("labels are not a list of short words")
+    return value
+
+
+def _try(fn: Callable[[str], _V], text: str, default: _V) -> _V:
+    try:
+        return fn(text)
+    except (ValueError, KeyError):
+        return default
+
+
+def _status(fields: dict[str, Any], cfg: JiraSettings) -> Status:
+    status = _obj(fields.get("status"), "status", optional=False)
+    name = _name(status, "status")
+    mapped = cfg.status_of(name)
+    if mapped is None:
+        category = _obj(status.get("statusCategory"), "status.statusCategory").get("key")
+        mapped = _CATEGORY_STATUS.get(category) if isinstance(category, str) else None
+    if mapped is None:
+        raise ValueError(f"status {name[:60]!r} is not in the status mapping and has no "
+                         "status category")
+    return mapped
+
+
+def _person(value: Any, what: str) -> tuple[str | None, str]:
+    """(accountId, display name) of a user object, or (None, "")."""
+    user = _obj(value, what)
+    account, display = user.get("accountId"), user.get("displayName")
+    if account is not None and (not isinstance(account, str) or not 0 < len(account) <= 128):
+        raise ValueError(f"{what}.accountId is not an account id")
+    return account, display if isinstance(display, str) else ""
+
+
+def _due(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValueError(f"duedate {str(value)[:40]!r} is not a date")
+    return datetime.combine(day, time(23, 59), UTC)
+
+
+def _facts(value: Any) -> tuple[Fact, ...]:
+    """Comments as timeline facts; a malformed comment is skipped, not fatal."""
+    comments = _obj(value, "comment").get("comments")
+    facts = []
+    for c in comments[-MAX_FACTS:] if isinstance(comments, list) else []:
+        if not isinstance(c, dict):
+            continue
+        try:
+            at = parse_time(c.get("created"), "comment created")
+            _, author = _person(c.get("author"), "comment author")
+        except ValueError:
+            continue
+        text = adf_to_text(c.get("body"), MAX_FACT_CHARS)
+        facts.append(Fact(at, f"{author or 'Someone'}: {text}"[:MAX_FACT_CHARS]))
+    return tuple(facts)
+
+
+def to_record(issue: dict[str, Any], cfg: JiraSettings) -> Escalation:
+    """Validate one issue object; ValueError says what is wrong."""
+    issue_id, key = issue.get("id"), issue.get("key")
+    if not isinstance(issue_id, str) or not _ISSUE_ID.fullmatch(issue_id):
+        raise ValueError("id is missing or not a Jira issue id")
+    if not isinstance(key, str) or not _ISSUE_KEY.fullmatch(key):
+        raise ValueError("key is missing or not a Jira issue key")
+    fields = _obj(issue.get("fields"), "fields", optional=False)
+    summary = fields.get("summary")
+    if not isinstance(summary, str) or len(summary) > MAX_SUMMARY:
+        raise ValueError("summary is missing, not text or too long")
+    updated = parse_time(fields.get("updated"), "updated")
+    labels = _labels(fields.get("labels"))
+    special, tags = split_labels(labels)
+    market = _try(normalize_market, special.get(MARKET_PREFIX, ""), cfg.market)
+    assignee, _ = _person(fields.get("assignee"), "assignee")
+    reporter_id, reporter = _person(fields.get("reporter"), "reporter")
+    return Escalation(
+        external_id=issue_id, remote_version=to_ms(updated),
+        title=f"{key}: {summary}", body=adf_to_text(fields.get("description")),
+        reporter=reporter or reporter_id or "", reporter_type=cfg.reporter_type,
+        category=_try(PolicyCategory, special.get(CATEGORY_PREFIX, "").lower(),
+                      cfg.category),
+        market=market, region=region_of(market), language=cfg.language,
+        severity=cfg.severity_of(_name(fields.get("priority"), "priority")),
+        urgency=_try(Urgency.parse, special.get(URGENCY_PREFIX, ""), cfg.urgency),
+        status=_status(fields, cfg),
+        created_at=parse_time(fields.get("created"), "created"), updated_at=updated,
+        assignee=assignee, tags=tags, deadline_at=_due(fields.get("duedate")),
+        content_url=f"{cfg.site}/browse/{key}", facts=_facts(fields.get("comment")),
+    )
+
+
+def identity(issue: Any) -> tuple[str, int] | None:
+    """(id, updated ms) of an issue object, if it has them, even when it is invalid."""
+    try:
+        fields = issue["fields"]
+        issue_id = issue["id"]
+        if isinstance(issue_id, str) and _ISSUE_ID.fullmatch(issue_id):
+            return issue_id, to_ms(parse_time(fields["updated"], "updated"))
+    except (KeyError, TypeError, ValueError, OverflowError):
+        pass
+    return None
+
+
+def validate(raw: bytes, cfg: JiraSettings) -> tuple[Incoming | Quarantined,
+                                                      tuple[str, int] | None]:
+    """One raw issue -> (Incoming or Quarantined, its identity for the cursor)."""
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        issue = _decode.decode(raw)
+    except RecursionError:
+        return Quarantined.of(None, "the issue is nested too deeply", text), None
+    except msgspec.DecodeError as exc:
+        return Quarantined.of(None, f"the issue is not JSON ({exc})", text), None
+    ident = identity(issue)
+    ext = ident[0] if ident else None
+    if not isinstance(issue, dict):
+        return Quarantined.of(ext, "the issue is not a JSON object", text), ident
+    try:
+        record = to_record(issue, cfg)
+    except (ValueError, OverflowError) as exc:
+        return Quarantined.of(ext, str(exc) or type(exc).__name__, text), ident
+    return Incoming(record, hashlib.blake2b(raw, digest_size=16).hexdigest()), ident
+
+
+def wire_value(record: Escalation, field: str) -> Any:
+    """A record's editable field in outbox payload form ("S1", "triaged", [...])."""
+    values = {"status": record.status.value, "severity": record.severity.name,
+              "urgency": record.urgency.name, "tags": list(record.tags),
+              "assignee": record.assignee}
+    return values[field]
+
+
+def same(field: str, a: Any, b: Any) -> bool:
+    if field == "tags" and isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return sorted(map(str, a)) == sorted(map(str, b))
+    return bool(a == b)

@@ -1,0 +1,103 @@
+"""Small documented Jira rules used by the client: error bodies, rate-limit headers,
+comment visibility, and what an outbox value must look like before it is sent."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import msgspec
+import requests
+
+from ...domain import Severity, Status, Urgency
+from ..base import ChannelError, Quarantined, Rejected, ServerError
+from .wire import parse_time
+
+DEFAULT_WAIT_S = 30.0
+_ISSUE_REF = re.compile(r"[0-9]{1,20}|[A-Z][A-Z0-9_]{0,99}-[0-9]{1,12}")
+_decode = msgspec.json.Decoder()
+
+
+class MalformedPage(ServerError):
+    """The search response as a whole is unusable: kept in quarantine, retried, and the
+    cursor does not move."""
+
+    def __init__(self, message: str, quarantined: Quarantined) -> None:
+        super().__init__(message)
+        self.quarantined = quarantined
+
+
+def error_text(resp: requests.Response) -> str:
+    """Jira's error body {"errorMessages": [...], "errors": {field: message}} as one
+    line (capped); the raw text when the body is not that."""
+    try:
+        body = _decode.decode(resp.content)
+    except (msgspec.DecodeError, RecursionError):
+        body = None
+    msgs: list[str] = []
+    if isinstance(body, dict):
+        msgs = [m for m in body.get("errorMessages") or [] if isinstance(m, str)]
+        errs = body.get("errors")
+        if isinstance(errs, dict):
+            msgs += [f"{k}: {v}" for k, v in errs.items() if isinstance(v, str)]
+    return "; ".join(msgs)[:300] or resp.text[:200]
+
+
+def server_time(resp: requests.Response) -> datetime | None:
+    """The server clock from the Date header (for the channel's lag display)."""
+    try:
+        return parsedate_to_datetime(resp.headers["Date"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def reset_wait(reset: str, date: str | None) -> float:
+    """Seconds until X-RateLimit-Reset (ISO 8601, `yyyy-MM-ddTHH:mmZ`), measured from the
+    response's Date header (the server clock) when there is one; 1 s .. 1 h."""
+    try:
+        until = parse_time(reset.strip().replace("Z", "+00:00"), "X-RateLimit-Reset")
+        now = parsedate_to_datetime(date).timestamp() if date else time.time()
+    except (ValueError, TypeError):
+        return DEFAULT_WAIT_S
+    return min(max(until.timestamp() - now, 1.0), 3600.0)
+
+
+def visibility(name: str, text: str) -> dict[str, str] | None:
+    """Comment visibility for internal notes: "role:NAME" or "group:NAME" (or none)."""
+    if not text.strip():
+        return None
+    kind, _, value = text.strip().partition(":")
+    if kind not in ("role", "group") or not value.strip():
+        raise ChannelError(f"{name}: note visibility must be role:NAME or group:NAME")
+    return {"type": kind, "value": value.strip()}
+
+
+def checked_value(name: str, field: str, value: Any) -> Any:
+    """An outbox field value in wire form, or Rejected with the reason."""
+    try:
+        if field == "status":
+            return Status(value).value
+        if field == "severity":
+            return Severity.parse(str(value)).name
+        if field == "urgency":
+            return Urgency.parse(str(value)).name
+    except ValueError:
+        raise Rejected(f"{name}: {value!r} is not a valid {field}") from None
+    if field == "assignee" and not (value is None or (isinstance(value, str) and
+                                    0 < len(value) <= 128)):
+        raise Rejected(f"{name}: the assignee must be a Jira account id")
+    if field == "tags" and not (isinstance(value, list) and all(
+            isinstance(t, str) and 0 < len(t) <= 255 and not any(c.isspace() for c in t)
+            for t in value)):
+        raise Rejected(f"{name}: Jira labels are single words without spaces")
+    return value
+
+
+def issue_path(issue: str) -> str:
+    """The REST path of an issue id or key (anything else is refused, not sent)."""
+    if not _ISSUE_REF.fullmatch(issue):
+        raise Rejected(f"{issue[:40]!r} is not a Jira issue id")
+    return f"/rest/api/3/issue/{issue}"

@@ -1,0 +1,348 @@
+"""The `spreadsheet` channel client: a partner's file imported as a feed.
+
+`pull()` reads the configured file and pages its rows out as escalations (and rejected
+rows as quarantine, with row number and reason). Re-importing is idempotent:
+
+- `external_id` is the row's identity (its ID column, else a hash of its key fields), so
+  a re-sorted file maps to the same escalations;
+- the cursor remembers the file's content hash and the fingerprints of every row of the
+  last complete import. An unchanged file is not read again; in a changed file only new
+  or changed rows are sent, with `remote_version` = the time of this import in ms (always
+  above the previous import's). Unchanged rows are not sent at all, so the engine's
+  version guard has nothing to do for them and local triage on them stays untouched.
+- A changed mapping, defaults or header re-sends every row (their records change).
+
+Push: a spreadsheet has no write API. Edits, notes and replies are accepted locally and
+there is nothing to send (`PushResult(None)`): the cache keeps the analyst's change and the
+next import only overwrites a row the partner changed in the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from ...domain import Analyst, PolicyCategory, ReporterType, Severity, Urgency
+from ..base import (
+    ChannelError,
+    CursorExpired,
+    Incoming,
+    Mutation,
+    Page,
+    PushResult,
+    Quarantined,
+    Rejected,
+)
+from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
+from .mapping import ColumnMapping
+from .reader import DataRow, Sheet, SpreadsheetError, open_sheet, scan_file
+from .rows import Defaults, MappedRow, RowInvalid, RowMapper, imported_time
+
+_R = TypeVar("_R")
+KIND = "spreadsheet"
+PAGE_SIZE = 500
+CURSOR_FORMAT = 1
+CONFIG_KEYS = ("sheet", "mapping", "reporter", "reporter_type", "category", "market",
+               "severity", "urgency", "language", "date_order", "timezone")
+
+
+def pack(known: frozenset[bytes]) -> str:
+    """The fingerprint set as cursor text (sorted, compressed, base64)."""
+    return base64.b64encode(zlib.compress(b"".join(sorted(known)))).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportState:
+    """What the cursor carries between pages and runs (JSON, opaque to the engine).
+
+    `after` is the last row number done of an import in progress (None once complete);
+    `known` holds the row fingerprints of the last complete import.
+    """
+
+    config: str
+    header: str
+    file: str
+    size: int
+    mtime_ns: int
+    version: int
+    after: int | None
+    known: frozenset[bytes] = field(default_factory=frozenset)
+
+    def encode(self, packed: str | None = None) -> str:
+        """The cursor text; `packed` is `pack(self.known)` when the caller has it."""
+        packed = pack(self.known) if packed is None else packed
+        return json.dumps({"v": CURSOR_FORMAT, "config": self.config, "header": self.header,
+                           "file": self.file, "size": self.size, "mtime_ns": self.mtime_ns,
+                           "version": self.version, "after": self.after, "known": packed},
+                          separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, text: str, with_known: bool = True) -> ImportState:
+        """CursorExpired for anything this version did not write (the engine resyncs).
+        Without `with_known` the fingerprints are left out (a quick look)."""
+        try:
+            d = json.loads(text)
+            if d.get("v") != CURSOR_FORMAT:
+                raise ValueError("cursor format")
+            blob = zlib.decompress(base64.b64decode(d["known"], validate=True)) \
+                if with_known else b""
+            if len(blob) % 8:
+                raise ValueError("fingerprint table")
+            after = d["after"]
+            return cls(str(d["config"]), str(d["header"]), str(d["file"]), int(d["size"]),
+                       int(d["mtime_ns"]), int(d["version"]),
+                       None if after is None else int(after),
+                       frozenset(blob[i:i + 8] for i in range(0, len(blob), 8)))
+        except (ValueError, TypeError, KeyError, AttributeError, zlib.error) as exc:
+            raise CursorExpired(f"the import cursor is unreadable ({exc})") from None
+
+
+@dataclass(slots=True)
+class _Import:
+    """One pass over the file, possibly spanning several pages of one run."""
+
+    state: ImportState
+    sheet: Sheet
+    mapper: RowMapper
+    rows: Iterator[DataRow]
+    seen: list[bytes] = field(default_factory=list)
+    cursor: str | None = None  # the cursor the last page of this pass returned
+    packed: str | None = None  # pack(state.known), which does not change during a pass
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _payload_hash(row: MappedRow) -> str:
+    return hashlib.blake2b(row.raw().encode(), digest_size=16).hexdigest()
+
+
+def _mtime(state: ImportState) -> datetime:
+    return datetime.fromtimestamp(state.mtime_ns / 1e9, UTC)
+
+
+class SpreadsheetChannel:
+    """Imports one CSV/XLSX file; one instance per configured channel. No network."""
+
+    def __init__(self, name: str, config: Mapping[str, str], page_size: int = PAGE_SIZE,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.name = name
+        self.path = Path(config.get("path", "")).expanduser()
+        self.sheet_name = config.get("sheet", "")
+        try:
+            self.mapping = ColumnMapping.from_json(config.get("mapping", ""))
+            self.defaults = Defaults.from_config(config)
+        except ValueError as exc:
+            raise ChannelError(f"{name}: {exc}") from None
+        self.config_digest = _digest(json.dumps(
+            {k: config.get(k, "") for k in CONFIG_KEYS} | {"mapping": self.mapping.to_json()},
+            sort_keys=True))
+        self._page_size = page_size
+        self._clock = clock
+        self._live: _Import | None = None
+
+    # -- pull ------------------------------------------------------------------------
+
+    def pull(self, cursor: str | None) -> Page:
+        live, self._live = self._live, None
+        if live is not None and cursor == live.cursor and self._same_stat(live.state):
+            return self._run(live)  # the next page of the pass this run is making
+        if live is not None:
+            live.sheet.close()
+        if cursor:
+            look = ImportState.decode(cursor, with_known=False)
+            if look.after is None and look.config == self.config_digest and \
+                    self._same_stat(look):  # the file has not been touched since
+                return Page([], [], cursor, True, _mtime(look))
+        state = ImportState.decode(cursor) if cursor else None
+        begun = self._begin(state)
+        if isinstance(begun, ImportState):
+            return self._caught_up(begun)
+        return self._run(begun)
+
+    def _same_stat(self, state: ImportState) -> bool:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns) == (state.size, state.mtime_ns)
+
+    def _caught_up(self, state: ImportState) -> Page:
+        return Page([], [], state.encode(), True, _mtime(state))
+
+    def _begin(self, state: ImportState | None) -> _Import | ImportState:
+        """Open the file and decide: nothing to do (the state, with the file's new stat),
+        resume an import in progress, or start a new one against the fingerprints of the
+        last complete import."""
+        scan = self._guard(lambda: scan_file(self.path))
+        if state is not None and state.after is None and state.file == scan.sha256 and \
+                state.config == self.config_digest:
+            return replace(state, size=scan.size, mtime_ns=scan.mtime_ns)  # only touched
+        sheet = self._guard(lambda: open_sheet(self.path, self.sheet_name, scan))
+        try:
+            headers = sheet.info.headers
+            mapping = self.mapping or ColumnMapping.suggest(headers)
+            mapper = self._guard(lambda: RowMapper(headers, mapping, self.defaults,
+                                                   self.name))
+        except BaseException:
+            sheet.close()
+            raise
+        header = _digest(json.dumps(headers))
+        same_setup = state is not None and state.config == self.config_digest and \
+            state.header == header
+        if state is not None and same_setup and state.after is not None and \
+                state.file == scan.sha256:
+            new = replace(state, size=scan.size, mtime_ns=scan.mtime_ns)  # resume
+        else:
+            now_ms = int(self._clock().timestamp() * 1000)
+            floor = state.version + 1 if state is not None else 0
+            known = state.known if state is not None and same_setup else frozenset()
+            new = ImportState(self.config_digest, header, scan.sha256, scan.size,
+                              scan.mtime_ns, max(now_ms, floor), 0, known)
+        return _Import(new, sheet, mapper, self._guard_iter(sheet.rows()))
+
+    def _run(self, imp: _Import) -> Page:
+        try:
+            return self._page(imp)
+        except BaseException:
+            imp.sheet.close()
+            raise
+
+    def _page(self, imp: _Import) -> Page:
+        items: list[Incoming] = []
+        bad: list[Quarantined] = []
+        state, mapper = imp.state, imp.mapper
+        done_upto = state.after or 0
+        imported_at = imported_time(state.version)
+        for data in imp.rows:  # the same iterator across pages: never re-wrapped
+            mapped = mapper.map(data)
+            imp.seen.append(mapped.fingerprint)
+            duplicate = mapper.duplicate_of(mapped)
+            if data.number <= done_upto or mapped.fingerprint in state.known:
+                continue  # sent by an earlier page, or unchanged since the last import
+            if duplicate is not None:
+                bad.append(self._quarantine(mapped, duplicate))
+            else:
+                try:
+                    record = mapper.to_record(mapped, state.version, imported_at)
+                except RowInvalid as exc:
+                    bad.append(self._quarantine(mapped, str(exc)))
+                else:
+                    items.append(Incoming(record, _payload_hash(mapped)))
+            if len(items) + len(bad) >= self._page_size:
+                imp.state = replace(state, after=data.number)
+                imp.packed = imp.packed or pack(state.known)
+                imp.cursor = imp.state.encode(imp.packed)
+                self._live = imp
+                return Page(items, bad, imp.cursor, False, _mtime(state))
+        imp.sheet.close()
+        final = replace(state, after=None, known=frozenset(imp.seen))
+        return Page(items, bad, final.encode(), True, _mtime(state))
+
+    def _quarantine(self, row: MappedRow, reason: str) -> Quarantined:
+        return Quarantined.of(row.external_id, f"row {row.number}: {reason}", row.raw())
+
+    def _guard(self, fn: Callable[[], _R]) -> _R:
+        """Name the channel in a file error (the run fails with this sentence)."""
+        try:
+            return fn()
+        except SpreadsheetError as exc:
+            raise SpreadsheetError(f"{self.name}: {exc}") from exc
+
+    def _guard_iter(self, rows: Iterator[DataRow]) -> Iterator[DataRow]:
+        try:
+            yield from rows
+        except SpreadsheetError as exc:
+            raise SpreadsheetError(f"{self.name}: {exc}") from exc
+
+    # -- the rest of the channel contract ---------------------------------------------
+
+    def check(self) -> None:
+        """"Test connection" for a file: it exists, reads as CSV/XLSX, and every mapped
+        column is in its header. Raises SpreadsheetError (a Rejected) with the verdict."""
+        with self._guard(lambda: open_sheet(self.path, self.sheet_name)) as sheet:
+            mapping = self.mapping or ColumnMapping.suggest(sheet.info.headers)
+            self._guard(lambda: RowMapper(sheet.info.headers, mapping, self.defaults,
+                                          self.name))
+
+    def fetch(self, external_id: str) -> Incoming:
+        """The row with this identity as the file holds it now. Its version is 0: a
+        fetched row never overrides what an import stored (versions come from imports)."""
+        with self._guard(lambda: open_sheet(self.path, self.sheet_name)) as sheet:
+            mapping = self.mapping or ColumnMapping.suggest(sheet.info.headers)
+            mapper = self._guard(lambda: RowMapper(sheet.info.headers, mapping,
+                                                   self.defaults, self.name))
+            now = self._clock()
+            for data in self._guard_iter(sheet.rows()):
+                mapped = mapper.map(data)
+                if mapped.external_id == external_id:
+                    try:
+                        return Incoming(mapper.to_record(mapped, 0, now),
+                                        _payload_hash(mapped))
+                    except RowInvalid as exc:
+                        raise Rejected(f"{self.name}: row {data.number} is invalid: "
+                                       f"{exc}") from None
+        raise Rejected(f"{self.name}: no row {external_id!r} in {self.path.name}")
+
+    def push(self, mutation: Mutation) -> PushResult:
+        """Spreadsheets have no write API: the change stays local, nothing is sent."""
+        if mutation.op_type in ("update", "note", "reply"):
+            return PushResult(None)
+        raise Rejected(f"{self.name}: a spreadsheet cannot take a {mutation.op_type!r}")
+
+    def analysts(self) -> list[Analyst]:
+        return []
+
+    def close(self) -> None:
+        live, self._live = self._live, None
+        if live is not None:
+            live.sheet.close()
+
+
+def _build(name: str, config: Mapping[str, str], secret: SecretLookup) -> SpreadsheetChannel:
+    return SpreadsheetChannel(name, config)
+
+
+SPEC = register(ChannelSpec(
+    kind=KIND, label="Spreadsheet (CSV / XLSX file)",
+    description="A list a partner or regulator sends, imported from a local file; "
+                "re-importing a new version brings only new and changed rows. Local only: "
+                "triage stays in the app, nothing is written back to the file.",
+    fields=(
+        FieldSpec("path", "File", help="path of the .csv or .xlsx file"),
+        FieldSpec("sheet", "Sheet", required=False,
+                  help="XLSX sheet name; empty for the first sheet"),
+        FieldSpec("mapping", "Column mapping", required=False,
+                  help='JSON {"field": "Column"}, e.g. {"title": "Subject", "content_url": '
+                       '"Link", "market": "Country"}; empty to guess from the header'),
+        FieldSpec("reporter", "Default reporter", required=False,
+                  help="who sent the list, when no column says"),
+        FieldSpec("reporter_type", "Default reporter type", required=False,
+                  default=ReporterType.TRUSTED_PARTNER.value,
+                  choices=tuple(m.value for m in ReporterType)),
+        FieldSpec("category", "Default category", required=False,
+                  default=PolicyCategory.OTHER.value,
+                  choices=tuple(m.value for m in PolicyCategory)),
+        FieldSpec("market", "Default market", required=False,
+                  help="ISO country code for rows without a country"),
+        FieldSpec("severity", "Default severity", required=False, default="S2",
+                  choices=tuple(m.name for m in Severity)),
+        FieldSpec("urgency", "Default urgency", required=False, default="U2",
+                  choices=tuple(m.name for m in Urgency)),
+        FieldSpec("language", "Default language", required=False,
+                  help="language tag like en or zh-TW; empty for undetermined"),
+        FieldSpec("date_order", "Date order", required=False, default="DMY",
+                  choices=("DMY", "MDY"), help="how to read 04/03/2025"),
+        FieldSpec("timezone", "Time zone", required=False, default="UTC",
+                  help="IANA zone for dates without one, e.g. Australia/Sydney"),
+    ),
+    build=_build,
+))
