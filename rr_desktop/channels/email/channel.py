@@ -1,0 +1,324 @@
+"""Channel `email`: a shared IMAP mailbox of partner and law-enforcement inquiries.
+
+Pull, per folder (the mailbox, then the resolved and notes folders when they exist):
+the cursor is JSON `{folder: {uidvalidity, last_uid, highestmodseq}}`.
+1. EXAMINE; a UIDVALIDITY other than the cursor's raises CursorExpired (the engine then
+   resyncs from `pull(None)`; escalations are keyed by Message-ID, so nothing doubles).
+2. With CONDSTORE, messages up to last_uid changed since highestmodseq (flag changes by
+   colleagues, our own STOREs) are re-read, oldest mod-sequence first.
+3. Messages above last_uid (UIDNEXT tells whether there are any) are new.
+Every changed message's whole thread is rebuilt into one Escalation (threads.py,
+record.py). Without CONDSTORE only new mail is seen; keyword changes made elsewhere
+show when the thread next receives mail.
+
+remote_version = (max UIDVALIDITY << 32) + sum of the folders' HIGHESTMODSEQ (UIDNEXT
+without CONDSTORE). Each part only grows: a new UIDVALIDITY is greater than the old one
+(RFC 3501 §2.3.1.1; servers derive it from the clock, so also than older folders'), and
+every change gets a mod-sequence greater than all before it, so HIGHESTMODSEQ never
+decreases under one UIDVALIDITY (RFC 7162 §3.1). A thread read later never carries a lower
+version, across a UIDVALIDITY change too (while UIDVALIDITY stays below 2**31, true of
+time-based values until 2038). A folder deleted for good lowers the sum: that escalations
+then keep their last state is the one known gap.
+
+`idle_wait(timeout_s)` is for the GUI while the app is open: on its own connection it
+IDLEs on the mailbox (RFC 2177) and returns True as soon as the server reports new mail,
+an expunge or a flag change (then run a sync), False after `timeout_s` (capped at 29 min).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from ...domain import Analyst
+from ..base import (
+    ChannelError,
+    CursorExpired,
+    Incoming,
+    Mutation,
+    NetworkError,
+    Page,
+    PushResult,
+    Quarantined,
+    Rejected,
+)
+from ..registry import ChannelSpec, SecretLookup, register
+from . import push as pushing
+from . import smtp
+from .config import FIELDS, EmailConfig
+from .imap import FolderState, ImapSession
+from .record import Message, build
+from .threads import Link, ThreadIndex
+
+KIND = "email"
+PAGE_MESSAGES = 100
+MAX_MEMBERS = 200
+_T = TypeVar("_T")
+
+
+@dataclass(slots=True)
+class FolderCursor:
+    """Where one folder's feed stands."""
+
+    uidvalidity: int
+    last_uid: int
+    highestmodseq: int
+
+
+def decode_cursor(cursor: str | None) -> dict[str, FolderCursor]:
+    if not cursor:
+        return {}
+    try:
+        data = json.loads(cursor)
+        return {str(k): FolderCursor(int(v["uidvalidity"]), int(v["last_uid"]),
+                                     int(v["highestmodseq"])) for k, v in data.items()}
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise CursorExpired(f"unreadable email cursor ({exc}); resyncing") from exc
+
+
+def encode_cursor(state: Mapping[str, FolderCursor]) -> str:
+    return json.dumps({k: {"uidvalidity": v.uidvalidity, "last_uid": v.last_uid,
+                           "highestmodseq": v.highestmodseq} for k, v in state.items()},
+                      sort_keys=True)
+
+
+class EmailChannel:
+    """Client of one shared mailbox (IMAP to read and file, SMTP to reply)."""
+
+    def __init__(self, name: str, cfg: EmailConfig, password: str,
+                 smtp_password: str | None = None) -> None:
+        self.name = name
+        self.cfg = cfg
+        self._password = password
+        self._smtp_password = smtp_password or password
+        self._lock = threading.RLock()
+        self._session: ImapSession | None = None
+        self._idle: ImapSession | None = None
+        self._idle_lock = threading.Lock()
+        self.index = ThreadIndex()
+
+    # --- plumbing ------------------------------------------------------------------
+    def folders(self) -> list[tuple[str, str]]:
+        """(folder, role) in reading order."""
+        out = [(self.cfg.mailbox, "mailbox")]
+        if self.cfg.resolved_folder:
+            out.append((self.cfg.resolved_folder, "resolved"))
+        if self.cfg.notes_folder:
+            out.append((self.cfg.notes_folder, "notes"))
+        return out
+
+    def role(self, folder: str) -> str:
+        return dict(self.folders()).get(folder, "mailbox")
+
+    def call(self, fn: Callable[[ImapSession], _T]) -> _T:
+        """Run `fn` on the (lazily opened) session; a broken session is dropped."""
+        with self._lock:
+            if self._session is None:
+                self._session = ImapSession(self.name, self.cfg, self._password)
+            try:
+                return fn(self._session)
+            except (NetworkError, OSError):
+                self._drop()
+                raise
+
+    def _drop(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+        idle = self._idle
+        if idle is not None:
+            idle.close(force=True)
+            self._idle = None
+
+    def snapshot(self, s: ImapSession) -> dict[str, FolderState]:
+        """EXAMINE every folder and bring the thread index up to date."""
+        snaps: dict[str, FolderState] = {}
+        for folder, _ in self.folders():
+            st = s.open(folder)
+            if st is None:
+                if folder == self.cfg.mailbox:
+                    raise Rejected(f"{self.name}: the mailbox {folder!r} does not exist on "
+                                   f"{self.cfg.imap_host}: check the mailbox name")
+                continue
+            self._refresh(s, st)
+            snaps[folder] = st
+        return snaps
+
+    def _refresh(self, s: ImapSession, st: FolderState) -> None:
+        fi = self.index.folder(st.name)
+        if fi is None or fi.uidvalidity != st.uidvalidity:
+            fi = self.index.reset(st.name, st.uidvalidity)
+        if st.uidnext - 1 > fi.max_uid:
+            for link in s.links(st.name, s.uids_from(fi.max_uid + 1)):
+                self.index.add(link)
+        if st.exists < len(fi.links):  # something was expunged or moved away
+            present = s.all_uids()
+            self.index.discard(st.name, [u for u in fi.links if u not in present])
+
+    def version(self, s: ImapSession, snaps: Mapping[str, FolderState]) -> int:
+        epoch = min(max(st.uidvalidity for st in snaps.values()), 2**31 - 1)
+        seq = sum(st.highestmodseq if s.condstore else st.uidnext - 1
+                  for st in snaps.values())
+        return (epoch << 32) + min(seq, 2**32 - 1)
+
+    def read_threads(self, s: ImapSession, roots: Sequence[str],
+                     report: set[tuple[str, int]]) -> tuple[dict[str, list[Message]],
+                                                            list[Quarantined]]:
+        """Fetch every member of the given threads, folder by folder."""
+        wanted: dict[str, list[Link]] = {}
+        for root in roots:
+            members = sorted(self.index.members(root), key=lambda lk: (lk.folder, lk.uid))
+            if len(members) > MAX_MEMBERS:
+                members = [members[0], *members[-(MAX_MEMBERS - 1):]]
+            for link in members:
+                wanted.setdefault(link.folder, []).append(link)
+        out: dict[str, list[Message]] = {r: [] for r in roots}
+        bad: list[Quarantined] = []
+        for folder, links in wanted.items():
+            if s.open(folder) is None:
+                continue
+            got, broken = s.messages(folder, self.role(folder), [lk.uid for lk in links],
+                                     {u for f, u in report if f == folder})
+            for m in got:
+                found = self.index.get(folder, m.uid)
+                if found is not None:
+                    out.setdefault(self.index.root_of(found), []).append(m)
+            for uid, reason, raw in broken:
+                found = self.index.get(folder, uid)
+                bad.append(Quarantined.of(self.index.root_of(found) if found else None,
+                                          f"{folder} UID {uid}: {reason}", raw))
+        return out, bad
+
+    # --- pull ----------------------------------------------------------------------
+    def pull(self, cursor: str | None) -> Page:
+        state = decode_cursor(cursor)
+        return self.call(lambda s: self._pull(s, state))
+
+    def _pull(self, s: ImapSession, state: dict[str, FolderCursor]) -> Page:
+        snaps = self.snapshot(s)
+        for folder, fc in state.items():
+            st = snaps.get(folder)
+            if st is None or st.uidvalidity != fc.uidvalidity:
+                raise CursorExpired(f"{self.name}: {folder!r} was recreated on the server "
+                                    "(UIDVALIDITY changed); resyncing")
+        budget = PAGE_MESSAGES
+        changed: list[tuple[str, int]] = []
+        new_state: dict[str, FolderCursor] = {}
+        for folder, st in snaps.items():
+            fc = state.get(folder) or FolderCursor(st.uidvalidity, 0, st.highestmodseq)
+            new_state[folder] = fc
+            if budget <= 0:
+                continue
+            if s.condstore and fc.last_uid and st.highestmodseq > fc.highestmodseq:
+                s.open(folder)
+                mods = s.changed_since(fc.highestmodseq, fc.last_uid)
+                order = sorted(mods, key=lambda u: (mods[u], u))
+                taken = order[:budget]
+                while len(taken) < len(order) and mods[order[len(taken)]] == mods[taken[-1]]:
+                    taken.append(order[len(taken)])  # a mod-sequence is taken whole
+                changed += [(folder, u) for u in taken]
+                budget -= len(taken)
+                if len(taken) < len(order):
+                    fc.highestmodseq = mods[taken[-1]]
+                    continue
+                fc.highestmodseq = max([st.highestmodseq, *mods.values()])
+            fi = self.index.folder(folder)
+            fresh = sorted(u for u in fi.links if u > fc.last_uid) if fi else []
+            taken = fresh[:max(budget, 0)]
+            changed += [(folder, u) for u in taken]
+            budget -= len(taken)
+            if taken:
+                fc.last_uid = taken[-1]
+            if not s.condstore:
+                fc.highestmodseq = 0
+        roots: list[str] = []
+        for folder, uid in changed:
+            link = self.index.get(folder, uid)
+            root = self.index.root_of(link) if link else None
+            if root is not None and root not in roots:
+                roots.append(root)
+        threads, bad = self.read_threads(s, roots, set(changed))
+        version = self.version(s, snaps)
+        items = [inc for root in roots
+                 if (inc := build(root, threads.get(root, []), self.cfg, version)) is not None]
+        return Page(items, bad, encode_cursor(new_state), done=budget > 0)
+
+    # --- single records, push, check -------------------------------------------------
+    def thread(self, s: ImapSession, root: str) -> tuple[Incoming | None, list[Message]]:
+        snaps = self.snapshot(s)
+        threads, _ = self.read_threads(s, [root], set())
+        msgs = threads.get(root, [])
+        return build(root, msgs, self.cfg, self.version(s, snaps)), msgs
+
+    def fetch(self, external_id: str) -> Incoming:
+        incoming, _ = self.call(lambda s: self.thread(s, external_id))
+        if incoming is None:
+            raise Rejected(f"{self.name}: no message of thread <{external_id}> is left in "
+                           f"{self.cfg.mailbox!r}")
+        return incoming
+
+    def push(self, mutation: Mutation) -> PushResult:
+        if mutation.op_type == "update":
+            return self.call(lambda s: pushing.update(self, s, mutation))
+        if mutation.op_type == "reply":
+            return self.call(lambda s: pushing.reply(self, s, mutation,
+                                                     self._smtp_password))
+        if mutation.op_type == "note":
+            return self.call(lambda s: pushing.note(self, s, mutation))
+        raise Rejected(f"{self.name}: an email channel cannot do a {mutation.op_type!r}")
+
+    def check(self) -> None:
+        """Test connection: IMAP login, the mailbox exists, SMTP login. Raises AuthError /
+        NetworkError / Rejected whose message is the verdict."""
+        def probe(s: ImapSession) -> None:
+            if s.open(self.cfg.mailbox) is None:
+                raise Rejected(f"{self.name}: the mailbox {self.cfg.mailbox!r} does not "
+                               f"exist on {self.cfg.imap_host}: check the mailbox name")
+
+        self.call(probe)
+        smtp.check(self.name, self.cfg, self._smtp_password)
+
+    def analysts(self) -> list[Analyst]:
+        return []  # a mailbox has no directory of assignees
+
+    def idle_wait(self, timeout_s: float) -> bool:
+        """Block up to `timeout_s` on a separate connection; True when the server reported
+        new mail or a change in the mailbox (sync then). For the GUI while the app is
+        open; call it from a worker thread, never the GUI thread."""
+        with self._idle_lock:
+            try:
+                if self._idle is None:
+                    self._idle = ImapSession(self.name, self.cfg, self._password)
+                    if self._idle.open(self.cfg.mailbox) is None:
+                        raise Rejected(f"{self.name}: the mailbox {self.cfg.mailbox!r} "
+                                       "does not exist")
+                return self._idle.wait(timeout_s)
+            except ChannelError:
+                if self._idle is not None:
+                    self._idle.close()
+                    self._idle = None
+                raise
+
+
+def _build(name: str, config: Mapping[str, str], secret: SecretLookup) -> EmailChannel:
+    password = secret("password")
+    if not password:
+        raise ChannelError(f"{name}: no password in the keyring; add the channel again")
+    return EmailChannel(name, EmailConfig.from_mapping(name, config), password,
+                        secret("smtp_password") or None)
+
+
+SPEC = register(ChannelSpec(
+    kind=KIND, label="Shared mailbox (IMAP + SMTP)",
+    description="Partner and law-enforcement inquiries in a shared mailbox: one escalation "
+                "per thread; triage kept as IMAP keywords; replies sent by SMTP.",
+    fields=FIELDS,
+    build=_build,
+))
