@@ -140,9 +140,13 @@ COMMANDS: tuple[Command, ...] = (
          "Sync every channel now (resets backoff)", "Sync"),
     _cmd("sync-details", "Sync details\u2026", (), G,
          "Show each channel's sync state and last error", "Sync"),
-    _cmd("shortcuts", "Keyboard shortcuts", ("?",), G,
+    _cmd("shortcuts", "Keyboard shortcuts", ("?", "Shift+?"), G,
          "The keys that work where the focus is", "Help"),
     _cmd("about", "About RR Desktop", (), G, "Version, runtime and data location", "Help"),
+    _cmd("add-channel", "Add channel\u2026", (), G,
+         "Set up a channel (Zendesk, Jira, mailbox, feed, REST, ...) and test it", "File"),
+    _cmd("import-spreadsheet", "Import spreadsheet\u2026", (), G,
+         "Import a partner's or regulator's CSV/XLSX list as a channel", "File"),
     _cmd("quit", "Quit", ("Ctrl+Q",), G, "Quit RR Desktop", "File"),
 )
 

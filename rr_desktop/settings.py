@@ -34,8 +34,6 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("keymap", "Key overrides: {command name: [keys]}; [] unbinds", {}),
     SettingSpec("sla", "SLA targets in minutes per severity: {\"S0\": {\"acknowledge\": 15, "
                 "\"contain\": 60, \"resolve\": 240}, ...}", {}),
-    SettingSpec("saved_views", "Saved views: [{\"title\": ..., \"query\": ...}] (Ctrl+1..9)",
-                []),
     SettingSpec("queues", "Queues escalations can be moved to", [
         "apac-tier1", "apac-tier2", "legal-review", "policy-review", "law-enforcement"]),
     SettingSpec("decline_reasons", "Preset decline reasons", [

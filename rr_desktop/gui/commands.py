@@ -1,141 +1,147 @@
-"""Commands registered once: name, title, default keys per scope, help text (STYLE habits
-7 and 8; qutebrowser's cmdutils + configdata). Menus, and later the command palette and the
-`?` overlay, are generated from the registry; the default keys below are data.
+"""Commands as QActions (STYLE habits 7 and 8; qutebrowser's cmdutils + configdata).
 
-Scopes are where a key is live: GLOBAL anywhere in the window, LIST while the triage table
-has focus, DETAIL while the detail pane has focus. Bare-letter keys never fire while a text
-input has focus: Qt lets an editable widget claim them first (ShortcutOverride).
+The commands and their default keys are data in `rr_desktop.keymap`; this registry binds
+a handler to each, makes its keys live in the right mode, and builds the menus. The
+command palette and the `?` overlay read `commands()` from here.
+
+Modes are where a key is live: GLOBAL anywhere in the window, LIST while the triage table
+has focus, DETAIL in the detail pane, COMPOSER in a note/reply editor. Bare-letter keys
+never fire while a text input has focus: Qt lets an editable widget claim printable keys
+first (ShortcutOverride), so only modified keys (Ctrl+K, Ctrl+Return) reach shortcuts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenuBar, QWidget
+from PySide6.QtWidgets import QApplication, QMenuBar, QWidget
 
+from ..keymap import COMMANDS, MENU_ORDER, Command, Conflict, Mode, display_key, find_conflicts
 
-class Scope(StrEnum):
-    GLOBAL = "global"
-    LIST = "list"
-    DETAIL = "detail"
-
-
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    """A command's identity and defaults; the handler is bound at registration."""
-
-    name: str
-    title: str
-    keys: tuple[str, ...]
-    scopes: tuple[Scope, ...]
-    help: str
-    menu: str | None = None
-
-
-# Defaults from shared/design/KEYMAP.md (the part the first window implements).
-DEFAULT_COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("next-item", "Next item", ("J", "Down"), (Scope.LIST, Scope.DETAIL),
-                "Move to the next escalation", "Go"),
-    CommandSpec("previous-item", "Previous item", ("K", "Up"), (Scope.LIST, Scope.DETAIL),
-                "Move to the previous escalation", "Go"),
-    CommandSpec("first-item", "First item", ("Home",), (Scope.LIST,),
-                "Move to the first escalation", "Go"),
-    CommandSpec("last-item", "Last item", ("End",), (Scope.LIST,),
-                "Move to the last escalation", "Go"),
-    CommandSpec("open-detail", "Open in detail pane", ("Return", "Enter", "O"), (Scope.LIST,),
-                "Focus the detail pane of the current escalation", "Go"),
-    CommandSpec("back-to-list", "Back to list", ("U", "Esc"), (Scope.DETAIL,),
-                "Return focus to the triage list", "Go"),
-    CommandSpec("clear-selection", "Clear selection", ("Esc",), (Scope.LIST,),
-                "Clear the selection in the list"),
-    CommandSpec("sync-now", "Sync now", ("F5", "Ctrl+R"), (Scope.GLOBAL,),
-                "Sync every channel now", "Sync"),
-    CommandSpec("sync-details", "Sync details\u2026", (), (Scope.GLOBAL,),
-                "Show each channel's sync state and last error", "Sync"),
-    CommandSpec("quit", "Quit", ("Ctrl+Q",), (Scope.GLOBAL,), "Quit RR Desktop", "File"),
-    CommandSpec("about", "About RR Desktop", (), (Scope.GLOBAL,),
-                "Version, runtime and data location", "Help"),
-)
-
-MENU_ORDER = ("File", "Go", "Sync", "Help")
+Handler = Callable[[], object]
 
 
 class CommandRegistry(QObject):
-    """Turns command specs into QActions with their shortcuts live in the right scope.
+    """Turns `keymap.Command`s into QActions with their shortcuts live in the right mode.
 
-    Signals: triggered(str): a command ran (its name), whatever invoked it.
+    Signals:
+      triggered(str): a command ran (its name), whatever invoked it (key, menu, palette);
+      refused(str): a command needing a current escalation ran without one (the message).
     """
 
     triggered = Signal(str)
+    refused = Signal(str)
 
-    def __init__(self, window: QWidget, scopes: dict[Scope, Sequence[QWidget]]) -> None:
+    def __init__(self, window: QWidget, modes: dict[Mode, Sequence[QWidget]],
+                 has_selection: Callable[[], bool] = lambda: True) -> None:
         super().__init__(window)
         self._window = window
-        self._scopes = {Scope.GLOBAL: [window], **{k: list(v) for k, v in scopes.items()}}
-        self._specs: dict[str, CommandSpec] = {}
+        self._modes: dict[Mode, list[QWidget]] = {Mode.GLOBAL: [window]}
+        for mode, widgets in modes.items():
+            self._modes[mode] = list(widgets)
+        self._has_selection = has_selection
+        self._commands: dict[str, Command] = {}
         self._actions: dict[str, QAction] = {}
+        self._handlers: dict[str, Handler] = {}
 
-    def register(self, spec: CommandSpec, handler: Callable[[], object]) -> QAction:
-        if spec.name in self._specs:
-            raise ValueError(f"command {spec.name!r} registered twice")
-        action = QAction(spec.title, self._window)
-        action.setObjectName(f"command-{spec.name}")
-        action.setShortcuts([QKeySequence(k) for k in spec.keys])
-        action.setToolTip(spec.help)
-        action.setStatusTip(spec.help)
-        if Scope.GLOBAL in spec.scopes:
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        else:
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        for scope in spec.scopes:
-            for widget in self._scopes[scope]:
-                widget.addAction(action)
-        action.triggered.connect(lambda _checked=False, n=spec.name, h=handler: self._run(n, h))
-        self._specs[spec.name] = spec
-        self._actions[spec.name] = action
+    def register(self, command: Command, handler: Handler) -> QAction:
+        if command.name in self._commands:
+            raise ValueError(f"command {command.name!r} registered twice")
+        action = QAction(command.title, self._window)
+        action.setObjectName(f"command-{command.name}")
+        action.setToolTip(command.help)
+        action.setStatusTip(command.help)
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut if Mode.GLOBAL in
+                                  command.modes else
+                                  Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(lambda _checked=False, n=command.name: self.run(n))
+        self._commands[command.name] = command
+        self._actions[command.name] = action
+        self._handlers[command.name] = handler
+        self._attach(command, action)
         return action
 
-    def register_all(self, specs: Iterable[CommandSpec],
-                     handlers: dict[str, Callable[[], object]]) -> None:
-        for spec in specs:
-            self.register(spec, handlers[spec.name])
+    def register_all(self, handlers: dict[str, Handler],
+                     commands: Iterable[Command] = COMMANDS) -> None:
+        """Register every command; a command without a handler is a programming error."""
+        missing = [c.name for c in commands if c.name not in handlers]
+        if missing:
+            raise ValueError(f"no handler for: {', '.join(missing)}")
+        for command in commands:
+            self.register(command, handlers[command.name])
+
+    def add_mode_widget(self, mode: Mode, widget: QWidget) -> None:
+        """Make `mode`'s keys live in a widget created later (a composer dialog)."""
+        widgets = self._modes.setdefault(mode, [])
+        widgets.append(widget)
+        widget.destroyed.connect(lambda _obj=None, w=widget: _discard(widgets, w))
+        for name, command in self._commands.items():
+            if mode in command.modes:
+                widget.addAction(self._actions[name])
+
+    def rebind(self, commands: Iterable[Command]) -> None:
+        """Apply new keys (user overrides already checked by keymap.with_overrides)."""
+        for command in commands:
+            if command.name in self._commands:
+                self._commands[command.name] = command
+                self._actions[command.name].setShortcuts(
+                    [QKeySequence(k) for k in command.keys])
+
+    def run(self, name: str) -> bool:
+        """Run a command by name (keys, menus and the palette all come here). Returns
+        False when it was refused for want of a current escalation."""
+        command = self._commands[name]
+        if command.needs_selection and not self._has_selection():
+            self.refused.emit(f"{command.title.rstrip(chr(0x2026))}: no escalation selected")
+            return False
+        self._handlers[name]()
+        self.triggered.emit(name)
+        return True
 
     def action(self, name: str) -> QAction:
         return self._actions[name]
 
-    def specs(self) -> list[CommandSpec]:
-        return list(self._specs.values())
+    def command(self, name: str) -> Command:
+        return self._commands[name]
 
-    def conflicts(self) -> list[tuple[str, str, str]]:
-        """(key, command, command) pairs bound to the same key in overlapping scopes."""
-        seen: list[tuple[str, CommandSpec]] = []
-        found = []
-        for spec in self._specs.values():
-            for key in spec.keys:
-                norm = QKeySequence(key).toString()
-                for other_key, other in seen:
-                    if other_key == norm and _overlap(spec.scopes, other.scopes):
-                        found.append((norm, other.name, spec.name))
-                seen.append((norm, spec))
-        return found
+    def commands(self) -> list[Command]:
+        return list(self._commands.values())
+
+    def keys_text(self, name: str) -> str:
+        """The command's keys as people read them ("g t", "Ctrl+K"), or ""."""
+        return " / ".join(display_key(k) for k in self._commands[name].keys)
+
+    def conflicts(self) -> list[Conflict]:
+        return find_conflicts(self._commands.values())
+
+    def current_mode(self) -> Mode:
+        """The mode of the widget with focus (for the `?` overlay)."""
+        focus = QApplication.focusWidget()
+        for mode in (Mode.COMPOSER, Mode.DETAIL, Mode.LIST):
+            for widget in self._modes.get(mode, []):
+                if focus is not None and (focus is widget or widget.isAncestorOf(focus)):
+                    return mode
+        return Mode.GLOBAL
 
     def build_menus(self, bar: QMenuBar) -> None:
         """One menu per `menu` name, in MENU_ORDER, commands in registration order."""
         for title in MENU_ORDER:
-            specs = [s for s in self._specs.values() if s.menu == title]
-            if specs:
+            names = [n for n, c in self._commands.items() if c.menu == title]
+            if names:
                 menu = bar.addMenu(f"&{title}")
-                for spec in specs:
-                    menu.addAction(self._actions[spec.name])
+                menu.setObjectName(f"menu-{title.lower()}")
+                for name in names:
+                    menu.addAction(self._actions[name])
 
-    def _run(self, name: str, handler: Callable[[], object]) -> None:
-        handler()
-        self.triggered.emit(name)
+    def _attach(self, command: Command, action: QAction) -> None:
+        action.setShortcuts([QKeySequence(k) for k in command.keys])
+        for mode in command.modes:
+            for widget in self._modes.get(mode, []):
+                widget.addAction(action)
 
 
-def _overlap(a: Sequence[Scope], b: Sequence[Scope]) -> bool:
-    return Scope.GLOBAL in a or Scope.GLOBAL in b or bool(set(a) & set(b))
+def _discard(widgets: list[QWidget], widget: QWidget) -> None:
+    if widget in widgets:
+        widgets.remove(widget)

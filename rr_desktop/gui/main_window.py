@@ -5,25 +5,47 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from ..keymap import COMMANDS, Command, KeymapError, Mode, with_overrides
+from ..settings import Settings, load_settings
 from ..store.database import Store
-from ..store.triage_queries import ViewFilter
 from ..sync.engine import SyncProgress, SyncReport
 from .bridge import SyncBridge, SyncRunner
-from .commands import DEFAULT_COMMANDS, CommandRegistry, Scope
+from .commands import CommandRegistry
 from .dialogs import AboutDialog, SyncDetailsDialog
+from .fuzzy import Choice
 from .jobs import JobRunner
+from .lookups import Lookups
+from .outbox_actions import OutboxActions
+from .palette import CommandPalette, ShortcutOverlay
 from .status import ChannelStatusBar
+from .sync_view import SyncView
 from .text import one_line
+from .toast import UndoToast
+from .triage.actions import TriageController
 from .triage.detail import DetailPane
-from .triage.model import TRIAGE_VIEW, TriageModel, read_view_ids
+from .triage.duplicates import DuplicateList
+from .triage.model import TriageModel
 from .triage.view import TriageView
+from .view_switcher import ViewSwitcher
+from .views import load_views
 
 log = logging.getLogger("rr_desktop.gui")
 
@@ -43,11 +65,14 @@ class WorkspaceLike(Protocol):
 
 
 class MainWindow(QMainWindow):
-    """Triage list + detail pane; keeps the current escalation stable across syncs.
+    """The triage page (view bar, table, detail pane, undo toast) and the Outbox & sync
+    page; every key is a command of `rr_desktop.keymap`.
 
-    Public API for the CLI and later issues: `start_background_sync()`, `sync_now()`,
-    `refresh_view(changed_ids)`, `shutdown()`, `current_id()`, `select_id(id)`,
-    attributes `model`, `table`, `detail`, `channels`, `commands`, `sync`, `jobs`.
+    Public API: `start_background_sync()`, `sync_now()`, `refresh_view(changed_ids)`,
+    `shutdown()`, `current_id()`, `select_id(id)`, `show_triage_page()`,
+    `show_sync_page()`; attributes `model`, `table`, `detail`, `channels`, `commands`,
+    `triage` (TriageController), `views` (ViewSwitcher), `sync_view`, `toast`, `sync`,
+    `jobs`, `settings`, `me`.
 
     Signals:
       view_refreshed(int): the table's ids were (re)loaded; the new row count;
@@ -64,21 +89,47 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(WINDOW_TITLE)
         self.setObjectName("mainWindow")
         self.store = workspace.store
-        self.data_dir: Path = getattr(workspace, "data_dir", self.store.path.parent)
+        self.engine = workspace.engine
+        self.data_dir: Path = getattr(workspace, "data_dir", None) or self.store.path.parent
+        self.settings: Settings = load_settings(self.data_dir)
+        self.me = self.settings.me
         self.jobs = JobRunner(self, max_workers=2)
-        self.model = TriageModel(self.store.path, TRIAGE_VIEW, parent=self)
+        self.lookups = Lookups(self.store.path)
+        self._closed = False
+
+        with self.store.read() as conn:
+            views = load_views(conn, self.me)
+        self.views = ViewSwitcher(self, views)
+        self.model = TriageModel(self.store.path, self.views.current, parent=self)
         self.table = TriageView()
         self.table.setModel(self.model)
         self.detail = DetailPane(self.store.path)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.setObjectName("mainSplitter")
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.detail)
-        splitter.setChildrenCollapsible(False)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([880, 480])
-        self.setCentralWidget(splitter)
+        self.duplicates = DuplicateList(self.store.path, self.jobs)
+        self.duplicates.setMaximumHeight(170)
+        self.detail.add_footer(self.duplicates)
+        self.duplicates.activated.connect(self.open_escalation)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([880, 480])
+        self.toast = UndoToast()
+        triage_page = QWidget()
+        triage_page.setObjectName("triagePage")
+        column = QVBoxLayout(triage_page)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.views.bar)
+        column.addWidget(self.splitter, 1)
+        column.addWidget(self.toast)
+        self.sync_view = SyncView(self.store.path)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(triage_page)
+        self.pages.addWidget(self.sync_view)
+        self.setCentralWidget(self.pages)
 
         self.channels = ChannelStatusBar(self.store.path, self)
         self.count_label = QLabel()
@@ -95,42 +146,84 @@ class MainWindow(QMainWindow):
         self.channels.details_requested.connect(self.show_sync_details)
 
         self.table.current_id_changed.connect(self._on_current_id)
+        self.detail.shown.connect(self._on_detail_shown)
         self.table.activated.connect(lambda _index: self.open_detail())  # double-click
         self.model.ids_loaded.connect(self._on_ids_loaded)
-        self._ids_job_running = False
-        self._ids_again = False
         self._pending_changed: set[int] = set()
-        self._closed = False
         self._progress_refresh = QTimer(self)
         self._progress_refresh.setSingleShot(True)
         self._progress_refresh.setInterval(PROGRESS_REFRESH_MS)
         self._progress_refresh.timeout.connect(self.refresh_view)
-        self._age_timer = QTimer(self)  # the Age column moves with the clock
-        self._age_timer.timeout.connect(self.table.viewport().update)
+        self._age_timer = QTimer(self)  # the Age and SLA columns move with the clock
+        self._age_timer.timeout.connect(self._tick)
         self._age_timer.start(AGE_REPAINT_MS)
 
-        self.commands = CommandRegistry(self, {Scope.LIST: [self.table],
-                                               Scope.DETAIL: [self.detail]})
-        self.commands.register_all(DEFAULT_COMMANDS, {
-            "next-item": lambda: self.table.move_current(1),
-            "previous-item": lambda: self.table.move_current(-1),
-            "first-item": lambda: self.table.select_row(0),
-            "last-item": lambda: self.table.select_row(self.model.rowCount() - 1),
-            "open-detail": self.open_detail,
-            "back-to-list": self.back_to_list,
-            "clear-selection": self.table.clearSelection,
-            "sync-now": self.sync_now,
-            "sync-details": lambda: self.show_sync_details(None),
-            "quit": self.close,
-            "about": self.show_about,
-        })
+        self.triage = TriageController(self)
+        self.outbox = OutboxActions(self)
+        self.toast.undo_requested.connect(self.triage.undo)
+        self.commands = CommandRegistry(
+            self, {Mode.LIST: [self.table], Mode.DETAIL: [self.detail],
+                   Mode.OUTBOX: [self.sync_view]},
+            has_selection=lambda: self.table.current_id() is not None)
+        self.commands.refused.connect(lambda m: self.statusBar().showMessage(m, 4000))
+        self.commands.register_all(self._handlers(), self._keymap())
         self.commands.build_menus(self.menuBar())
 
         self.resize(1360, 820)
         self._on_ids_loaded(self.model.rowCount())
         if self.model.rowCount():
             self.table.select_row(0)
+        self.restore_state()
         self.table.setFocus()
+        for problem in self.settings.problems:
+            self.statusBar().showMessage(one_line(problem), 10_000)
+
+    def _keymap(self) -> tuple[Command, ...]:
+        try:
+            return with_overrides(self.settings.get("keymap"))
+        except KeymapError as exc:
+            message = f"Keymap settings not applied: {one_line(str(exc))}"
+            QTimer.singleShot(0, lambda: self.statusBar().showMessage(message, 15_000))
+            return COMMANDS
+
+    def _handlers(self) -> dict[str, Callable[[], object]]:
+        t = self.table
+        handlers: dict[str, Callable[[], object]] = {
+            "next-item": lambda: t.move_current(1),
+            "previous-item": lambda: t.move_current(-1),
+            "first-item": lambda: t.select_row(0),
+            "last-item": lambda: t.select_row(self.model.rowCount() - 1),
+            "open-detail": self.open_detail,
+            "back-to-list": self.back_to_list,
+            "clear-selection": t.clear_selection_keep_current,
+            "toggle-select": t.toggle_current,
+            "extend-down": lambda: t.extend_selection(1),
+            "extend-up": lambda: t.extend_selection(-1),
+            "select-all": t.selectAll,
+            "submit": lambda: self._composer_submit(False),
+            "submit-next": lambda: self._composer_submit(True),
+            "palette": self.show_palette,
+            "search": self.views.focus_search,
+            "go-triage": lambda: self.views.show_view(self.views.view_named("Triage")),
+            "go-mine": lambda: self.views.show_view(self.views.view_named("Mine")),
+            "go-snoozed": lambda: self.views.show_view(self.views.view_named("Snoozed")),
+            "go-sla": lambda: self.views.show_view(self.views.view_named("SLA at risk")),
+            "go-all": lambda: self.views.show_view(self.views.view_named("All")),
+            "go-outbox": self.show_sync_page,
+            "toggle-split": self.toggle_split,
+            "sync-now": self.sync_now,
+            "sync-details": lambda: self.show_sync_details(None),
+            "shortcuts": self.show_shortcuts,
+            "about": self.show_about,
+            "add-channel": self.add_channel,
+            "import-spreadsheet": self.import_spreadsheet,
+            "quit": self.close,
+            **self.triage.handlers(),
+            **self.outbox.handlers(),
+        }
+        for n in range(1, 10):
+            handlers[f"view-{n}"] = partial(self.views.show_index, n - 1)
+        return handlers
 
     # -- public API ----------------------------------------------------------------------
 
@@ -139,8 +232,12 @@ class MainWindow(QMainWindow):
         self.sync.start()
 
     def sync_now(self) -> None:
+        """F5: sync every channel now; waits for rate limits and backoff are reset."""
         self.statusBar().showMessage("Syncing\u2026", 3000)
-        self.sync.sync_now()
+        self.outbox.sync_now_resetting_backoff()
+
+    def is_closed(self) -> bool:
+        return self._closed
 
     def current_id(self) -> int | None:
         return self.table.current_id()
@@ -157,22 +254,82 @@ class MainWindow(QMainWindow):
             self.detail.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def back_to_list(self) -> None:
+        self.show_triage_page()
         self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def back_to_list_if_lost(self, previous: QWidget | None = None) -> None:
+        """After a dialog closed: focus goes back where it was (the list or the detail
+        pane), or to the list."""
+        if QApplication.activeWindow() is not self:
+            self.activateWindow()
+        if previous is not None and previous.isVisible():
+            previous.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        focus = QApplication.focusWidget()
+        if focus is None or not self.isAncestorOf(focus):
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def show_triage_page(self) -> None:
+        self.pages.setCurrentIndex(0)
+
+    def show_sync_page(self) -> None:
+        self.sync_view.refresh()
+        self.pages.setCurrentIndex(1)
+        self.sync_view.show_conflicts() if self.sync_view.current_conflict() else \
+            self.sync_view.tabs.currentWidget().setFocus()
+
+    def toggle_split(self) -> None:
+        self.detail.setVisible(not self.detail.isVisible())
+        if not self.detail.isVisible():
+            self.table.setFocus()
+
+    def advance_past(self, ids: list[int]) -> None:
+        """Auto-advance (KEYMAP rule 3): the current row moves to the first row after the
+        acted-on ones, at once, before the write lands."""
+        rows = [r for r in (self.model.row_of(i) for i in ids[:1] + ids[-1:]) if r is not None]
+        if not rows:
+            return
+        target = max(rows) + 1
+        if target >= self.model.rowCount():
+            target = min(rows) - 1
+        self.table.marking = False
+        if target >= 0:
+            self.table.select_row(target)
+        else:
+            self.table.clearSelection()
 
     def refresh_view(self, changed_ids: set[int] | frozenset[int] = frozenset()) -> None:
         """Re-read the view's ids on a worker, then swap them in on the GUI thread (the
         current row stays on its escalation) and redraw `changed_ids`."""
         self._pending_changed |= changed_ids
+        if not self._closed:
+            self.views.refresh()
+
+    def apply_ids(self, ids: object) -> None:
+        """Swap in freshly read ids of the current view and redraw what changed."""
         if self._closed:
             return
-        if self._ids_job_running:
-            self._ids_again = True
-            return
-        self._ids_job_running = True
-        path, view = self.store.path, self.model.view
-        job = self.jobs.run("view-ids", lambda _progress, _cancel: read_view_ids(path, view),
-                            on_success=lambda ids: self._apply_ids(view, ids))
-        job.finished.connect(self._ids_job_done)
+        changed, self._pending_changed = self._pending_changed, set()
+        self.model.load_ids(ids)  # type: ignore[arg-type]
+        self.model.refresh_rows(changed)
+        self.detail.forget(changed)
+        if self.detail.escalation_id in changed:
+            self.detail.refresh()
+
+    def show_palette(self) -> None:
+        self._open_dialog(CommandPalette(self.commands, self))
+
+    def show_shortcuts(self) -> None:
+        self._open_dialog(ShortcutOverlay(self.commands, self.commands.current_mode(), self))
+
+    def _open_dialog(self, dialog: QDialog) -> None:
+        """Open a window-modal helper dialog; focus returns where it was afterwards."""
+        focus = QApplication.focusWidget()
+        previous = focus if focus is not None and self.isAncestorOf(focus) else None
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _code: self.back_to_list_if_lost(previous))
+        dialog.open()
+        dialog.activateWindow()
 
     def show_sync_details(self, channel: str | None) -> None:
         self.channels.refresh()
@@ -192,11 +349,95 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
+    def add_channel(self) -> None:
+        from .channel_setup import ChannelSetupDialog
+
+        dialog = ChannelSetupDialog(self.store, self.jobs, self)
+        dialog.channel_saved.connect(self.start_channel)
+        self._open_dialog(dialog)
+
+    def import_spreadsheet(self) -> None:
+        from .spreadsheet_import import SpreadsheetImportDialog
+
+        dialog = SpreadsheetImportDialog(self.store, self.jobs, self)
+        dialog.imported.connect(lambda channel: self.start_channel(channel.name))
+        self._open_dialog(dialog)
+
+    def start_channel(self, name: str) -> None:
+        """A channel was saved: build its client off the GUI thread (the keyring may be
+        slow), hand it to the sync engine and sync now."""
+        from ..store.channel_state import list_channels
+        from ..workspace import build_client
+
+        add = getattr(self.engine, "add_client", None)
+        if add is None:
+            return
+        store = self.store
+
+        def work(_p: object, _c: object) -> object:
+            with store.read() as db:
+                channel = next(c for c in list_channels(db) if c.name == name)
+            return build_client(channel)
+
+        def landed(client: object) -> None:
+            old = add(name, client)
+            if old is not None and old is not client:
+                QTimer.singleShot(60_000, getattr(old, "close", lambda: None))
+            self.channels.refresh()
+            self.sync_now()
+
+        self.jobs.run("start-channel", work, on_success=landed,
+                      on_failure=lambda exc: self.statusBar().showMessage(
+                          one_line(f"{name}: cannot start syncing: {exc}"), 10_000))
+
+    # -- lookups for pickers (small reads on the GUI thread's own connection) ----------
+
+    def analysts(self) -> list[tuple[str, str]]:
+        return self.lookups.analysts()
+
+    def incidents(self) -> list[tuple[int, str]]:
+        return self.lookups.incidents()
+
+    def tags_of(self, esc_id: int) -> list[str]:
+        return self.lookups.tags_of(esc_id)
+
+    def duplicate_candidates(self, ids: list[int]) -> list[Choice]:
+        return self.lookups.duplicate_candidates(ids, self.model)
+
+    # -- window state --------------------------------------------------------------------
+
+    def _qsettings(self) -> QSettings:
+        return QSettings(str(self.data_dir / "window.ini"), QSettings.Format.IniFormat)
+
+    def save_state(self) -> None:
+        qs = self._qsettings()
+        qs.setValue("geometry", self.saveGeometry())
+        qs.setValue("splitter", self.splitter.saveState())
+        qs.setValue("header", self.table.horizontalHeader().saveState())
+        qs.setValue("view", self.views.current.title)
+        qs.setValue("detail_visible", self.detail.isVisible())
+        qs.sync()
+
+    def restore_state(self) -> None:
+        qs = self._qsettings()
+        for key, restore in (("geometry", self.restoreGeometry),
+                             ("splitter", self.splitter.restoreState),
+                             ("header", self.table.horizontalHeader().restoreState)):
+            value = qs.value(key)
+            if isinstance(value, QByteArray):
+                restore(value)
+        if str(qs.value("detail_visible", "true")).lower() == "false":
+            self.detail.hide()
+        title = qs.value("view")
+        if isinstance(title, str) and title != self.views.current.title:
+            self.views.show_view(self.views.view_named(title))
+
     def shutdown(self, timeout: float = 5.0) -> None:
-        """Cancel background work, wait for it up to `timeout` s, close read connections.
-        Idempotent; called by closeEvent."""
+        """Save window state, cancel background work, wait for it up to `timeout` s,
+        close read connections. Idempotent; called by closeEvent."""
         if self._closed:
             return
+        self.save_state()
         self._closed = True
         started = time.monotonic()
         self._progress_refresh.stop()
@@ -206,6 +447,8 @@ class MainWindow(QMainWindow):
         self.jobs.shutdown(max(timeout - (time.monotonic() - started), 0.5))
         self.channels.close_db()
         self.detail.close_db()
+        self.sync_view.close_db()
+        self.lookups.close()
         self.model.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -215,21 +458,15 @@ class MainWindow(QMainWindow):
 
     # -- internals -----------------------------------------------------------------------
 
-    def _apply_ids(self, view: ViewFilter, ids: object) -> None:
-        if self._closed:
-            return
-        changed, self._pending_changed = self._pending_changed, set()
-        if view == self.model.view:
-            self.model.load_ids(ids)  # type: ignore[arg-type]
-        self.model.refresh_rows(changed)
-        if self.detail.escalation_id in changed:
-            self.detail.refresh()
+    def _composer_submit(self, advance: bool) -> None:
+        prompt = self.triage.prompt
+        submit = getattr(prompt, "submit", None)
+        if callable(submit):
+            submit(advance)
 
-    def _ids_job_done(self) -> None:
-        self._ids_job_running = False
-        if self._ids_again:
-            self._ids_again = False
-            self.refresh_view()
+    def _tick(self) -> None:
+        self.table.viewport().update()
+        self.triage.wake_snoozes()
 
     def _on_ids_loaded(self, count: int) -> None:
         self.count_label.setText(f"{count:,} escalation{'s' if count != 1 else ''}")
@@ -237,6 +474,23 @@ class MainWindow(QMainWindow):
 
     def _on_current_id(self, esc_id: int) -> None:
         self.detail.show_escalation_soon(esc_id if esc_id >= 0 else None)
+        self.detail.prefetch([i for i in (self.model.id_at(self.table.currentIndex().row() + d)
+                                          for d in (1, 2, 3)) if i is not None])
+
+    def open_escalation(self, esc_id: int) -> None:
+        """Show an escalation: its row if the view has it, else just the detail pane."""
+        if not self.select_id(esc_id):
+            self.detail.show_escalation(esc_id)
+
+    def _on_detail_shown(self, esc_id: int) -> None:
+        """The window title names the escalation shown (plain text, capped); its
+        duplicate suggestions are looked up on a worker."""
+        if not self._closed:
+            self.duplicates.show_for(esc_id if esc_id >= 0 else None)
+        title = one_line(self.detail.title.text()) if esc_id >= 0 else ""
+        if len(title) > 80:
+            title = title[:79] + "\u2026"
+        self.setWindowTitle(f"{title} \u2014 {WINDOW_TITLE}" if title else WINDOW_TITLE)
 
     def _on_sync_progress(self, progress: SyncProgress) -> None:
         self.channels.on_progress(progress)
@@ -257,6 +511,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Sync done: {len(changed):,} changed", 5000)
         if changed or self._pending_changed:
             self.refresh_view(changed)
+        if self.pages.currentIndex() == 1:
+            self.sync_view.refresh()
         self.sync_reported.emit(reports)
 
     def _on_sync_failed(self, message: str) -> None:

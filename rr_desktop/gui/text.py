@@ -22,8 +22,11 @@ _HIDDEN = re.compile(
     "\ufeff\ufff9-\ufffb]"
 )
 
-DISPLAY_CAP_CHARS = 1_000_000
+DISPLAY_CAP_CHARS = 300_000
 """Bodies longer than this are cut for display (the stored text is untouched)."""
+LONG_LINE_CHARS = 1_000
+"""Lines longer than this are broken for display: Qt lays out one paragraph in time
+quadratic in its length (a 1M-character line takes over a minute)."""
 
 
 def _marker(match: re.Match[str]) -> str:
@@ -60,6 +63,19 @@ def cap_for_display(text: str, cap: int = DISPLAY_CAP_CHARS) -> tuple[str, str |
     return text[:cap], note
 
 
+def break_long_lines(text: str, width: int = LONG_LINE_CHARS) -> str:
+    """Break lines longer than `width` into chunks (display only; stored text untouched)."""
+    if len(text) <= width:
+        return text
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+        else:
+            out.extend(line[i:i + width] for i in range(0, len(line), width))
+    return "\n".join(out)
+
+
 def plain_tooltip(text: str) -> str:
     """A tooltip string that shows `text` literally.
 
@@ -79,6 +95,19 @@ def format_age(seconds: float) -> str:
     if seconds < 48 * 3600:
         return f"{int(seconds // 3600)} h"
     return f"{int(seconds // 86400)} d"
+
+
+def format_duration(seconds: int) -> str:
+    """A duration for the detail pane: "45 min", "3 h 20 min", "2 d 4 h"."""
+    seconds = max(int(seconds), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
 
 
 def format_time(epoch_s: int) -> str:

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QAbstractItemView
 
 from ..domain import Priority, Severity
+from ..domain.sla import SlaState
 from .locations import resource_path
 
 log = logging.getLogger("rr_desktop.gui")
@@ -28,6 +29,13 @@ PRIORITY_FG: dict[Priority, QColor] = {
     Priority.P4: QColor("#667085"),
 }
 MUTED_FG = QColor("#667085")
+SLA_FG: dict[SlaState, QColor] = {
+    SlaState.OK: QColor("#344054"),
+    SlaState.AT_RISK: QColor("#b54708"),
+    SlaState.BREACHED: QColor("#b42318"),
+    SlaState.PAUSED: QColor("#667085"),
+    SlaState.MET: QColor("#067647"),
+}
 ERROR_FG = QColor("#b42318")
 
 

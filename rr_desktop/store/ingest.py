@@ -16,12 +16,14 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import msgspec
 
 from ..channels.base import Incoming, Quarantined
 from ..domain import Escalation, PriorityFacts, assess_priority
-from . import fts
+from ..domain.sla import SlaPolicy
+from . import fts, sla_sql
 from .timecodec import to_epoch
 
 STAGE_COLUMNS = (
@@ -40,16 +42,31 @@ _TRACKED = ("status", "severity", "urgency", "assignee")
 _STAGE_DDL = (
     f"CREATE TEMP TABLE IF NOT EXISTS stage ({_COLS}, PRIMARY KEY (external_id))"
 )
-_UPSERT = (
-    f"INSERT INTO escalation (channel_id, synced_at, {_COLS}) "
-    f"SELECT :channel, :now, {_COLS} FROM stage WHERE true "
-    "ON CONFLICT (channel_id, external_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _UPDATABLE)
-    + ", synced_at = excluded.synced_at, priority_raised_at = CASE "
-    "WHEN excluded.priority < escalation.priority THEN excluded.synced_at "
-    "ELSE escalation.priority_raised_at END "
-    "WHERE excluded.remote_version > escalation.remote_version"
-)
+
+
+@lru_cache(maxsize=8)
+def _upsert(policy: SlaPolicy) -> str:
+    """The page upsert. SLA milestones and deadlines are computed inside it (no extra
+    statement, no trigger); a remote status change is dated by the record's updated_at
+    (server time)."""
+    insert = sla_sql.sla_expressions("stage.status", "stage.severity", "stage.created_at",
+                                     "stage.updated_at", None, policy)
+    update = sla_sql.sla_expressions("excluded.status", "excluded.severity",
+                                     "excluded.created_at", "excluded.updated_at",
+                                     lambda c: f"escalation.{c}", policy)
+    cols = sla_sql.SLA_COLUMNS
+    return (
+        f"INSERT INTO escalation (channel_id, synced_at, {_COLS}, {', '.join(cols)}) "
+        f"SELECT :channel, :now, {_COLS}, {', '.join(insert[c] for c in cols)} "
+        "FROM stage WHERE true "
+        "ON CONFLICT (channel_id, external_id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in _UPDATABLE) + ", "
+        + ", ".join(f"{c} = {update[c]}" for c in cols)
+        + ", synced_at = excluded.synced_at, priority_raised_at = CASE "
+        "WHEN excluded.priority < escalation.priority THEN excluded.synced_at "
+        "ELSE escalation.priority_raised_at END "
+        "WHERE excluded.remote_version > escalation.remote_version"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +154,7 @@ def merge_page(
                 "INSERT INTO escalation_fts (escalation_fts, rowid, title, body, tags) "
                 "SELECT 'delete', e.id, e.title, e.body, e.tags "
                 f"FROM stage s CROSS JOIN escalation e ON {_MATCH} ORDER BY e.id", params)
-        db.execute(_UPSERT, params)
+        db.execute(_upsert(sla_sql.load_policy(db)), params)
         changed = tuple(r[0] for r in db.execute(
             f"SELECT e.id FROM stage s CROSS JOIN escalation e ON {_MATCH}", params))
         if known:
@@ -183,9 +200,9 @@ def reapply_pending_edits(db: sqlite3.Connection, ids: Sequence[int], now: datet
     from .local_edits import apply_fields  # local import: avoids an import cycle
 
     rows = db.execute(
-        "SELECT escalation_id, payload FROM outbox WHERE op_type = 'update' "
+        "SELECT escalation_id, payload, created_at FROM outbox WHERE op_type = 'update' "
         "AND state IN ('pending', 'conflict') AND escalation_id IN "
         "(SELECT value FROM json_each(?)) ORDER BY seq",
         (json.dumps(list(ids)),)).fetchall()
-    for esc_id, payload in rows:
-        apply_fields(db, esc_id, json.loads(payload), now)
+    for esc_id, payload, edited_at in rows:  # SLA milestones keep the edit's own time
+        apply_fields(db, esc_id, json.loads(payload), now, sla_at=edited_at)

@@ -1,7 +1,16 @@
 """Applying field edits to a cached escalation (local actions and pending-edit rebase).
 
 Priority is re-derived whenever severity or urgency changes, and the change is recorded
-with its reasons. The caller owns the transaction and the FTS row of the escalation.
+with its reasons; SLA milestones and deadlines follow status and severity
+(store/sla_sql.py). The caller owns the transaction and the FTS row of the escalation.
+
+Two kinds of fields:
+- EDITABLE_FIELDS belong to the source: a local edit is optimistic and goes to the outbox
+  (outbox.record_local_update).
+- LOCAL_FIELDS are the analyst's own triage state and never leave the machine:
+  `snoozed_until` (a personal reminder), `duplicate_of` (the source only learns the status
+  "duplicate"), `queue` (a local team column) and `incident_id` (incidents are local
+  records). `apply_local_fields` writes them with a timeline event.
 """
 
 from __future__ import annotations
@@ -12,9 +21,11 @@ from datetime import datetime
 from typing import Any
 
 from ..domain import PriorityFacts, ReporterType, Severity, Urgency, assess_priority
+from . import sla_sql
 from .timecodec import from_epoch, to_epoch
 
 EDITABLE_FIELDS = ("status", "assignee", "severity", "urgency", "tags")
+LOCAL_FIELDS = ("snoozed_until", "duplicate_of", "queue", "incident_id")
 
 
 def encode_field(field: str, value: Any) -> Any:
@@ -27,8 +38,9 @@ def encode_field(field: str, value: Any) -> Any:
 
 
 def apply_fields(db: sqlite3.Connection, esc_id: int, fields: dict[str, Any],
-                 now: datetime) -> dict[str, tuple[Any, Any]]:
-    """Set editable fields; returns {field: (old, new)} for what really changed."""
+                 now: datetime, sla_at: int | None = None) -> dict[str, tuple[Any, Any]]:
+    """Set editable fields; returns {field: (old, new)} for what really changed.
+    `sla_at` dates a status change for the SLA clocks (default: now)."""
     cols = [f for f in fields if f in EDITABLE_FIELDS]
     if not cols:
         return {}
@@ -47,6 +59,8 @@ def apply_fields(db: sqlite3.Connection, esc_id: int, fields: dict[str, Any],
     sets = ", ".join(f"{c} = ?" for c in changes)
     db.execute(f"UPDATE escalation SET {sets} WHERE id = ?",
                [v[1] for v in changes.values()] + [esc_id])
+    if "status" in changes or "severity" in changes:
+        sla_sql.recompute_row(db, esc_id, to_epoch(now) if sla_at is None else sla_at)
     if "severity" in changes or "urgency" in changes:
         sev, urg, deadline, views, shares, rtype, old_pri = row[len(cols):]
         sev = changes.get("severity", (sev, sev))[1]
@@ -77,3 +91,40 @@ def decode_field(field: str, value: Any) -> Any:
     if field == "urgency":
         return f"U{int(value)}"
     return value
+
+
+def apply_local_fields(db: sqlite3.Connection, esc_id: int, fields: dict[str, Any],
+                       actor: str, reason: str | None,
+                       now: datetime) -> dict[str, tuple[Any, Any]]:
+    """Set local-only fields (column values), with a timeline event per changed field;
+    returns {field: (old, new)}. Nothing is queued for the source."""
+    cols = [f for f in fields if f in LOCAL_FIELDS]
+    if not cols:
+        return {}
+    row = db.execute(f"SELECT {', '.join(cols)} FROM escalation WHERE id = ?",
+                     (esc_id,)).fetchone()
+    if row is None:
+        return {}
+    changes = {c: (row[i], fields[c]) for i, c in enumerate(cols) if row[i] != fields[c]}
+    if not changes:
+        return {}
+    db.execute(f"UPDATE escalation SET {', '.join(f'{c} = ?' for c in changes)} WHERE id = ?",
+               [new for _, new in changes.values()] + [esc_id])
+    now_s = to_epoch(now)
+    db.executemany(
+        "INSERT INTO escalation_event (escalation_id, at, kind, field, old, new, reason, "
+        "author, source) VALUES (?, ?, 'field_change', ?, ?, ?, ?, ?, 'local')",
+        [(esc_id, now_s, f, local_text(f, old), local_text(f, new), reason, actor)
+         for f, (old, new) in changes.items()])
+    return changes
+
+
+def local_text(field: str, value: Any) -> str | None:
+    """How a local field's value reads in the timeline."""
+    if value is None:
+        return None
+    if field == "snoozed_until":
+        return from_epoch(int(value)).strftime("%Y-%m-%d %H:%M UTC")
+    if field in ("duplicate_of", "incident_id"):
+        return f"#{value}"
+    return str(value)

@@ -16,7 +16,7 @@ from .schema import SCHEMA_MAJOR
 log = logging.getLogger("rr_desktop.store")
 
 # The revisions this build knows, oldest first; a test checks it against Alembic's scripts.
-KNOWN_REVISIONS = ("0001",)
+KNOWN_REVISIONS = ("0001", "0002")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

@@ -63,15 +63,28 @@ def record_local_update(db: sqlite3.Connection, esc_id: int, fields: dict[str, A
         fts.replace_row(db, esc_id, (title, body, tags))
     now_s = to_epoch(now)
     for field, (old, new) in changes.items():
+        why = reason
+        if field == "priority":  # re-prioritization history: say why it moved
+            why = _priority_reason(db, esc_id, reason)
         db.execute(
             "INSERT INTO escalation_event (escalation_id, at, kind, field, old, new, reason, "
             "author, source) VALUES (?, ?, 'field_change', ?, ?, ?, ?, ?, 'local')",
-            (esc_id, now_s, field, _text(field, old), _text(field, new), reason, actor))
+            (esc_id, now_s, field, _text(field, old), _text(field, new), why, actor))
     wire = {f: decode_field(f, new) for f, (_, new) in changes.items() if f != "priority"}
     base = {f: decode_field(f, old) for f, (old, _) in changes.items() if f != "priority"}
-    _enqueue_update(db, channel_id, esc_id, version, wire, base, now_s)
+    queued = _enqueue_update(db, channel_id, esc_id, version, wire, base, now_s)
     audit(db, actor, "local_update", now, esc_id, channel_id, fields=wire, reason=reason)
+    if queued == "cancelled":
+        audit(db, actor, "outbox_cancelled", now, esc_id, channel_id,
+              why="the unsent edit now matches the source's values")
     return changes
+
+
+def _priority_reason(db: sqlite3.Connection, esc_id: int, reason: str | None) -> str:
+    row = db.execute("SELECT priority_reasons FROM escalation WHERE id = ?",
+                     (esc_id,)).fetchone()
+    why = "; ".join(json.loads(row[0])) if row else ""
+    return f"{why} ({reason})" if reason else why
 
 
 def _text(field: str, value: Any) -> str | None:
@@ -83,7 +96,14 @@ def _text(field: str, value: Any) -> str | None:
 
 
 def _enqueue_update(db: sqlite3.Connection, channel_id: int, esc_id: int, version: int,
-                    wire: dict[str, Any], base: dict[str, Any], now_s: int) -> None:
+                    wire: dict[str, Any], base: dict[str, Any], now_s: int) -> str:
+    """Queue an update; "queued", "coalesced" into the unsent op, or "cancelled".
+
+    Coalescing keeps the earliest base. A field the edit returns to its base (an undo,
+    or an analyst changing their mind before the op left) is dropped from the op, and an
+    op left with nothing to push is deleted: no no-op round trip, no false conflict.
+    Only ops never attempted are touched (attempts = 0: the source cannot have seen them).
+    """
     unsent = db.execute(
         "SELECT seq, payload, base FROM outbox WHERE escalation_id = ? AND op_type = 'update' "
         "AND state = 'pending' AND attempts = 0 ORDER BY seq DESC LIMIT 1",
@@ -92,14 +112,21 @@ def _enqueue_update(db: sqlite3.Connection, channel_id: int, esc_id: int, versio
         seq, payload, old_base = unsent
         merged_payload = {**json.loads(payload), **wire}
         merged_base = {**base, **json.loads(old_base)}  # the earliest base wins
+        for field in [f for f, v in merged_payload.items()
+                      if f in merged_base and merged_base[f] == v]:
+            del merged_payload[field], merged_base[field]
+        if not merged_payload:
+            db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+            return "cancelled"
         db.execute("UPDATE outbox SET payload = ?, base = ? WHERE seq = ?",
                    (json.dumps(merged_payload), json.dumps(merged_base), seq))
-        return
+        return "coalesced"
     db.execute(
         "INSERT INTO outbox (op_id, channel_id, escalation_id, op_type, payload, base, "
         "base_version, state, created_at) VALUES (?, ?, ?, 'update', ?, ?, ?, 'pending', ?)",
         (str(uuid.uuid4()), channel_id, esc_id, json.dumps(wire), json.dumps(base), version,
          now_s))
+    return "queued"
 
 
 def record_message(db: sqlite3.Connection, esc_id: int, kind: str, text: str, author: str,
@@ -150,20 +177,60 @@ def next_due_at(db: sqlite3.Connection, channel_id: int) -> int | None:
 
 def mark_done(db: sqlite3.Connection, op: OutboxOp, remote_version: int | None,
               now: datetime) -> bool:
-    """Done, unless the op was amended (coalesced) while in flight: then it stays pending
-    on the new base version and False is returned."""
+    """Done, unless the op was amended or cancelled while in flight (False is returned;
+    see `_sent_while_amended`)."""
     done = db.execute(
         "UPDATE outbox SET state = 'done', done_at = ?, last_error = NULL "
-        "WHERE seq = ? AND payload = ?", (to_epoch(now), op.seq, op.raw_payload)).rowcount
-    if not done and remote_version is not None:
-        db.execute("UPDATE outbox SET base_version = ?, attempts = 0 WHERE seq = ?",
-                   (remote_version, op.seq))
+        "WHERE seq = ? AND payload = ? AND state = 'pending'",
+        (to_epoch(now), op.seq, op.raw_payload)).rowcount
+    if not done:
+        _sent_while_amended(db, op, remote_version, now)
     if remote_version is not None:
         db.execute("UPDATE escalation SET remote_version = max(remote_version, ?) "
                    "WHERE id = ?", (remote_version, op.escalation_id))
     audit(db, "sync", f"pushed_{op.op_type}", now, op.escalation_id, op.channel_id,
           op_id=op.op_id, remote_version=remote_version)
     return bool(done)
+
+
+def _sent_while_amended(db: sqlite3.Connection, op: OutboxOp, remote_version: int | None,
+                        now: datetime) -> None:
+    """The source applied `op` as read, but locally the op was coalesced, had fields
+    dropped, or was cancelled (an undo) meanwhile. The source now holds op.payload: every
+    pending op of the escalation is rebased on it, and a field no op still carries but the
+    analyst took back (it returned to op.base) is queued again with that value."""
+    if op.op_type != "update":
+        if db.execute("SELECT 1 FROM outbox WHERE seq = ?", (op.seq,)).fetchone() is None:
+            db.execute(
+                "INSERT INTO escalation_event (escalation_id, at, kind, new, reason, source) "
+                "VALUES (?, ?, ?, ?, ?, 'sync')",
+                (op.escalation_id, to_epoch(now), op.op_type, op.payload.get("text"),
+                 "sent before it could be withdrawn"))
+        return
+    covered: set[str] = set()
+    for seq, payload, base in db.execute(
+            "SELECT seq, payload, base FROM outbox WHERE escalation_id = ? AND "
+            "op_type = 'update' AND state = 'pending' ORDER BY seq",
+            (op.escalation_id,)).fetchall():
+        fields = json.loads(payload)
+        rebased = {**json.loads(base), **{f: v for f, v in op.payload.items() if f in fields}}
+        covered.update(fields)
+        db.execute("UPDATE outbox SET base = ?, base_version = max(base_version, ?), "
+                   "attempts = CASE WHEN seq = ? THEN 0 ELSE attempts END WHERE seq = ?",
+                   (json.dumps(rebased), remote_version or 0, op.seq, seq))
+    taken_back = {f: op.base.get(f) for f, v in op.payload.items()
+                  if f not in covered and op.base.get(f) != v}
+    if not taken_back:
+        return
+    db.execute(
+        "INSERT INTO outbox (op_id, channel_id, escalation_id, op_type, payload, base, "
+        "base_version, state, created_at) VALUES (?, ?, ?, 'update', ?, ?, ?, 'pending', ?)",
+        (str(uuid.uuid4()), op.channel_id, op.escalation_id, json.dumps(taken_back),
+         json.dumps({f: op.payload[f] for f in taken_back}),
+         remote_version if remote_version is not None else op.base_version, to_epoch(now)))
+    apply_fields(db, op.escalation_id, taken_back, now)  # the push's echo showed theirs
+    audit(db, "sync", "requeued_taken_back", now, op.escalation_id, op.channel_id,
+          op_id=op.op_id, fields=sorted(taken_back))
 
 
 def mark_retry(db: sqlite3.Connection, op: OutboxOp, error: str, next_attempt_at: int,
@@ -182,9 +249,11 @@ def mark_dead(db: sqlite3.Connection, op: OutboxOp, error: str, now: datetime) -
 
 def rebase(db: sqlite3.Connection, op: OutboxOp, payload: dict[str, Any],
            base: dict[str, Any], base_version: int) -> None:
-    """Re-target an op at the server's current version (disjoint remote changes)."""
-    db.execute("UPDATE outbox SET payload = ?, base = ?, base_version = ? WHERE seq = ?",
-               (json.dumps(payload), json.dumps(base), base_version, op.seq))
+    """Re-target an op at the server's current version (disjoint remote changes). An op
+    amended or cancelled since it was read is left alone: its next push re-evaluates."""
+    db.execute("UPDATE outbox SET payload = ?, base = ?, base_version = ? WHERE seq = ? "
+               "AND payload = ? AND state = 'pending'",
+               (json.dumps(payload), json.dumps(base), base_version, op.seq, op.raw_payload))
 
 
 def mark_conflict(db: sqlite3.Connection, op: OutboxOp,
@@ -196,9 +265,11 @@ def mark_conflict(db: sqlite3.Connection, op: OutboxOp,
     now_s = to_epoch(now)
     payload = {**remaining, **{f: mine for f, (_, mine, _) in fields.items()}}
     base = {**remaining_base, **{f: b for f, (b, _, _) in fields.items()}}
-    db.execute("UPDATE outbox SET state = 'conflict', payload = ?, base = ?, "
-               "base_version = ? WHERE seq = ?",
-               (json.dumps(payload), json.dumps(base), theirs_version, op.seq))
+    if not db.execute("UPDATE outbox SET state = 'conflict', payload = ?, base = ?, "
+                      "base_version = ? WHERE seq = ? AND payload = ? AND state = 'pending'",
+                      (json.dumps(payload), json.dumps(base), theirs_version, op.seq,
+                       op.raw_payload)).rowcount:
+        return  # amended or cancelled since it was read: the next push re-evaluates
     for field, (b, mine, theirs) in fields.items():
         db.execute(
             "INSERT INTO conflict (escalation_id, op_id, field, base, mine, theirs, "

@@ -97,17 +97,48 @@ escalation = Table(
     Column("synced_at", Integer, nullable=False),
     Column("snoozed_until", Integer),
     Column("incident_id", Integer),
+    # 0002: local-only triage fields (never pushed) and SLA clocks (see store/sla_sql.py).
+    Column("duplicate_of", Integer),
+    Column("queue", String),
+    Column("acknowledged_at", Integer),
+    Column("contained_at", Integer),
+    Column("resolved_at", Integer),
+    Column("sla_paused_at", Integer),
+    Column("sla_paused_s", Integer, nullable=False, server_default="0"),
+    Column("sla_due_at", Integer),
+    Column("sla_risk_at", Integer),
     UniqueConstraint("channel_id", "external_id", name="uq_escalation_channel_external"),
 )
 # Triage order is (priority, created_at, id); every filter index ends with it so the
-# keyset queries of the triage view never sort.
-Index("ix_escalation_triage", escalation.c.priority, escalation.c.created_at, escalation.c.id)
+# keyset queries of the triage view never sort. Since 0002 the triage index also carries
+# the columns search filters on without an index of their own (severity, category,
+# channel) and the common ones (status, market), so a walk in triage order filters on the
+# index alone (1M rows: 0.1 s instead of 1.1 s); the assignee index carries status (Mine).
+# Wider entries cost ingest ~nothing: the upsert rewrites every index entry anyway.
+Index("ix_escalation_triage", escalation.c.priority, escalation.c.created_at, escalation.c.id,
+      escalation.c.severity, escalation.c.status, escalation.c.category,
+      escalation.c.channel_id, escalation.c.market)
 Index("ix_escalation_status_triage", escalation.c.status, escalation.c.priority,
       escalation.c.created_at, escalation.c.id)
 Index("ix_escalation_assignee_triage", escalation.c.assignee, escalation.c.priority,
-      escalation.c.created_at, escalation.c.id)
+      escalation.c.created_at, escalation.c.id, escalation.c.status)
 Index("ix_escalation_market_triage", escalation.c.market, escalation.c.priority,
       escalation.c.created_at, escalation.c.id)
+# 0002: partial indexes hold only the rows they serve (few), so sync pays almost nothing
+# for them: snoozed items, open running SLA clocks, local queues, incidents, duplicates.
+# The range ones carry the triage order too, so their hits sort without reading rows.
+Index("ix_escalation_snoozed", escalation.c.snoozed_until, escalation.c.priority,
+      escalation.c.created_at, escalation.c.id, sqlite_where=text("snoozed_until IS NOT NULL"))
+Index("ix_escalation_sla_due", escalation.c.sla_due_at, escalation.c.priority,
+      escalation.c.created_at, escalation.c.id, sqlite_where=text("sla_due_at IS NOT NULL"))
+Index("ix_escalation_sla_risk", escalation.c.sla_risk_at, escalation.c.priority,
+      escalation.c.created_at, escalation.c.id, sqlite_where=text("sla_risk_at IS NOT NULL"))
+Index("ix_escalation_queue_triage", escalation.c.queue, escalation.c.priority,
+      escalation.c.created_at, escalation.c.id, sqlite_where=text("queue IS NOT NULL"))
+Index("ix_escalation_incident_triage", escalation.c.incident_id, escalation.c.priority,
+      escalation.c.created_at, escalation.c.id, sqlite_where=text("incident_id IS NOT NULL"))
+Index("ix_escalation_duplicate_of", escalation.c.duplicate_of,
+      sqlite_where=text("duplicate_of IS NOT NULL"))
 
 escalation_event = Table(
     "escalation_event",
@@ -189,6 +220,65 @@ audit_log = Table(
     Column("escalation_id", Integer),
     Column("channel_id", Integer),
     Column("detail", Text, nullable=False, server_default="{}"),
+)
+
+incident = Table(
+    "incident",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("status", String, nullable=False, server_default="open"),  # open | closed
+    Column("created_at", Integer, nullable=False),
+    Column("created_by", String, nullable=False),
+)
+
+# The active SLA policy, one row per severity, read by the SQL that keeps deadlines.
+sla_policy = Table(
+    "sla_policy",
+    metadata,
+    Column("severity", Integer, primary_key=True),
+    Column("acknowledge_s", Integer, nullable=False),
+    Column("contain_s", Integer, nullable=False),
+    Column("resolve_s", Integer, nullable=False),
+    Column("at_risk_pct", Integer, nullable=False),
+)
+
+# Undo/redo of triage batches (store/undo.py): one batch per action, one item per
+# escalation it changed, with the column values before and after (JSON).
+undo_batch = Table(
+    "undo_batch",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", Integer, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("state", String, nullable=False),  # done | undone
+    Column("detail", Text, nullable=False, server_default="{}"),
+)
+Index("ix_undo_batch_state", undo_batch.c.state, undo_batch.c.id)
+
+undo_item = Table(
+    "undo_item",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", Integer, ForeignKey("undo_batch.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("escalation_id", Integer, nullable=False),
+    Column("before", Text, nullable=False, server_default="{}"),
+    Column("after", Text, nullable=False, server_default="{}"),
+    Column("message", Text),  # JSON {kind, text, op_id, event_id} of a note/reply/fact
+)
+Index("ix_undo_item_batch", undo_item.c.batch_id)
+
+# Views the analyst saved (name + search query); built-in views live in store/views.py.
+saved_view = Table(
+    "saved_view",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, nullable=False, unique=True),
+    Column("query", Text, nullable=False),
+    Column("position", Integer, nullable=False),
 )
 
 # Small facts about the cache itself (e.g. "fts_stale" while an initial load defers FTS).

@@ -8,19 +8,27 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..domain import Priority, Severity, Status
+from ..domain.sla import SlaClock, SlaPolicy, SlaState, clocks
+from .timecodec import utcnow
 
 TRIAGE_ORDER = "priority, created_at, id"
 
 ROW_COLUMNS = (
     "id", "severity", "priority", "status", "market", "channel", "title", "created_at",
-    "assignee", "priority_raised_at", "urgency", "remote_version",
+    "assignee", "priority_raised_at", "urgency", "remote_version", "sla_due_at",
+    "sla_risk_at", "sla_paused", "snoozed_until", "has_conflict", "queue", "incident_id",
+    "duplicate_of",
 )
 _ROW_SQL = (
     "SELECT e.id, e.severity, e.priority, e.status, e.market, c.name, e.title, e.created_at, "
-    "e.assignee, e.priority_raised_at, e.urgency, e.remote_version "
+    "e.assignee, e.priority_raised_at, e.urgency, e.remote_version, e.sla_due_at, "
+    "e.sla_risk_at, e.sla_paused_at IS NOT NULL, e.snoozed_until, EXISTS (SELECT 1 FROM "
+    "conflict k WHERE k.resolved_at IS NULL AND k.escalation_id = e.id), e.queue, "
+    "e.incident_id, e.duplicate_of "
     "FROM escalation e JOIN channel c ON c.id = e.channel_id WHERE e.id IN "
 )
 
@@ -41,6 +49,31 @@ class TriageRow:
     priority_raised_at: int | None
     urgency: int
     remote_version: int
+    # 0002 (issue 3): SLA and local triage state. sla_due_at / sla_risk_at are the next
+    # clock's deadline and the moment it turns at risk (None while paused or resolved).
+    sla_due_at: int | None = None
+    sla_risk_at: int | None = None
+    sla_paused: bool = False
+    snoozed_until: int | None = None
+    has_conflict: bool = False
+    queue: str | None = None
+    incident_id: int | None = None
+    duplicate_of: int | None = None
+
+    def sla_state(self, now_s: int) -> SlaState | None:
+        """The next clock's state at `now_s` (MET once closed; None if unknown)."""
+        if self.sla_paused:
+            return SlaState.PAUSED
+        if self.sla_due_at is None:
+            return None if self.status.is_open else SlaState.MET
+        if now_s >= self.sla_due_at:
+            return SlaState.BREACHED
+        if self.sla_risk_at is not None and now_s >= self.sla_risk_at:
+            return SlaState.AT_RISK
+        return SlaState.OK
+
+    def is_snoozed(self, now_s: int) -> bool:
+        return self.snoozed_until is not None and self.snoozed_until > now_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +113,8 @@ def rows_by_id(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, TriageRo
     out: dict[int, TriageRow] = {}
     for r in db.execute(_ROW_SQL + f"({', '.join('?' * len(ids))})", list(ids)):
         out[r[0]] = TriageRow(r[0], Severity(r[1]), Priority(r[2]), Status(r[3]), r[4], r[5],
-                              r[6], r[7], r[8], r[9], r[10], r[11])
+                              r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+                              bool(r[14]), r[15], bool(r[16]), r[17], r[18], r[19])
     return out
 
 
@@ -97,6 +131,26 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkedItem:
+    """An escalation linked to the one shown: its canonical, or one of its duplicates."""
+
+    id: int
+    relation: str  # "canonical" | "duplicate"
+    title: str
+    status: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRef:
+    """The incident an escalation belongs to."""
+
+    id: int
+    title: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
 class EscalationDetail:
     """Everything the detail pane shows about one escalation."""
 
@@ -106,9 +160,21 @@ class EscalationDetail:
     timeline: tuple[TimelineEntry, ...]
     pending_ops: int
     open_conflicts: int
+    # 0002 (issue 3)
+    duplicate_of: int | None = None
+    incident: IncidentRef | None = None
+    sla: tuple[SlaClock, ...] = ()
+    linked: tuple[LinkedItem, ...] = ()
+    linked_more: int = 0  # duplicates beyond the LINKED_LIMIT listed
 
 
-def escalation_detail(db: sqlite3.Connection, esc_id: int) -> EscalationDetail | None:
+LINKED_LIMIT = 50
+
+
+def escalation_detail(db: sqlite3.Connection, esc_id: int, now: datetime | None = None,
+                      policy: SlaPolicy | None = None) -> EscalationDetail | None:
+    """The detail of one escalation; SLA clocks at `now` under `policy` (default: now and
+    the cache's active policy)."""
     cur = db.execute(
         "SELECT e.*, c.name AS channel FROM escalation e JOIN channel c ON c.id = e.channel_id "
         "WHERE e.id = ?", (esc_id,))
@@ -125,4 +191,35 @@ def escalation_detail(db: sqlite3.Connection, esc_id: int) -> EscalationDetail |
                            "AND resolved_at IS NULL", (esc_id,)).fetchone()[0]
     facts = tuple((int(f["at"]), str(f["text"])) for f in json.loads(fields.pop("facts")))
     reasons = tuple(json.loads(fields.pop("priority_reasons")))
-    return EscalationDetail(fields, reasons, facts, timeline, pending, conflicts)
+    incident = None
+    if fields.get("incident_id") is not None:
+        found = db.execute("SELECT id, title, status FROM incident WHERE id = ?",
+                           (fields["incident_id"],)).fetchone()
+        incident = IncidentRef(*found) if found else None
+    if policy is None:
+        from .sla_sql import load_policy
+
+        policy = load_policy(db)
+    sla = clocks(fields, policy, now or utcnow())
+    linked, more = _linked(db, esc_id, fields.get("duplicate_of"))
+    return EscalationDetail(fields, reasons, facts, timeline, pending, conflicts,
+                            fields.get("duplicate_of"), incident, sla, linked, more)
+
+
+def _linked(db: sqlite3.Connection, esc_id: int,
+            canonical: int | None) -> tuple[tuple[LinkedItem, ...], int]:
+    sql = ("SELECT e.id, e.title, e.status, c.name FROM escalation e "
+           "JOIN channel c ON c.id = e.channel_id WHERE ")
+    out: list[LinkedItem] = []
+    if canonical is not None:
+        row = db.execute(sql + "e.id = ?", (canonical,)).fetchone()
+        if row is not None:
+            out.append(LinkedItem(row[0], "canonical", row[1], row[2], row[3]))
+    dupes = db.execute(sql + "e.duplicate_of = ? ORDER BY e.id LIMIT ?",
+                       (esc_id, LINKED_LIMIT + 1)).fetchall()
+    out.extend(LinkedItem(r[0], "duplicate", r[1], r[2], r[3]) for r in dupes[:LINKED_LIMIT])
+    more = 0
+    if len(dupes) > LINKED_LIMIT:
+        more = db.execute("SELECT count(*) FROM escalation WHERE duplicate_of = ?",
+                          (esc_id,)).fetchone()[0] - LINKED_LIMIT
+    return tuple(out), more

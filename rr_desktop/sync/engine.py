@@ -103,6 +103,15 @@ class SyncEngine:
         self.owner = owner or cs.lease_owner_id()
         self._ids: dict[str, int] = {}
 
+    def add_client(self, name: str, client: ChannelClient) -> ChannelClient | None:
+        """Add or replace a channel's client while the app runs (a channel was just set
+        up or re-imported); returns the client it replaced, for the caller to close once
+        no run uses it. Copy-on-write: a run in progress keeps the dict it started with."""
+        old = self.clients.get(name)
+        self.clients = {**self.clients, name: client}
+        self._ids.pop(name, None)
+        return old
+
     def channel_id(self, name: str) -> int:
         if name not in self._ids:
             with self.store.read() as db:

@@ -26,6 +26,12 @@ class FakeEngine:
                             list[SyncReport]] | None = None
         self.runs = 0
         self.threads: list[str] = []
+        self.clients: dict[str, object] = {}
+
+    def add_client(self, name: str, client: object) -> object | None:
+        old = self.clients.get(name)
+        self.clients[name] = client
+        return old
 
     def run_all(self, progress: Callable[[SyncProgress], None] | None = None,
                 cancel: threading.Event | None = None) -> list[SyncReport]:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from rr_desktop.gui.text import cap_for_display, one_line, plain_tooltip, reveal_invisibles
+from rr_desktop.gui.text import (
+    break_long_lines,
+    cap_for_display,
+    one_line,
+    plain_tooltip,
+    reveal_invisibles,
+)
 
 
 def test_bidi_and_invisibles_are_revealed() -> None:
@@ -29,9 +35,15 @@ def test_newlines_tabs_and_text_survive() -> None:
 
 def test_long_bodies_are_capped_with_a_note() -> None:
     text, note = cap_for_display("x" * 1_500_000)
-    assert len(text) == 1_000_000
+    assert len(text) == 300_000
     assert note is not None and "1,500,000" in note
     assert cap_for_display("short") == ("short", None)
+
+
+def test_long_lines_are_broken_for_display_only() -> None:
+    shown = break_long_lines("a" * 2500 + "\nshort")
+    assert shown.split("\n") == ["a" * 1000, "a" * 1000, "a" * 500, "short"]
+    assert break_long_lines("tiny") == "tiny"
 
 
 def test_tooltips_escape_markup() -> None:

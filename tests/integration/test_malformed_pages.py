@@ -102,6 +102,8 @@ def _acceptable(field: str, value: Any) -> bool:
     """Junk that happens to be valid for the field (e.g. None for assignee)."""
     if field in ("assignee", "deadline_at", "content_url") and value is None:
         return True
+    if field in ("tags", "facts") and value == []:  # an empty list is a valid list
+        return True
     if field in ("title", "body", "language", "assignee", "content_url", "id") and \
             isinstance(value, str):
         return not (field == "title" and len(value) > 2_000) and not (

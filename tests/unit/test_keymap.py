@@ -32,7 +32,7 @@ def test_defaults_follow_keymap_md() -> None:
         "assign": ("A",), "assign-me": ("I",), "tags": ("L",), "move-queue": ("V",),
         "escalate-incident": ("F",), "note": ("M",), "reply": ("R",), "palette": ("Ctrl+K",),
         "search": ("/",), "go-triage": ("G, T",), "go-outbox": ("G, O",),
-        "sync-now": ("F5", "Ctrl+R"), "shortcuts": ("?",), "toggle-split": ("Ctrl+\\",),
+        "sync-now": ("F5", "Ctrl+R"), "shortcuts": ("?", "Shift+?"), "toggle-split": ("Ctrl+\\",),
         "severity-0": ("S, 0",), "urgency-3": ("Y, 3",), "view-9": ("Ctrl+9",),
     }
     for name, keys in expected.items():

@@ -9,6 +9,7 @@ character format, never markup). Invisible and bidi characters are shown as [U+X
 from __future__ import annotations
 
 import sqlite3
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +18,28 @@ from PySide6.QtGui import QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from ...domain import Priority, Severity, Urgency
+from ...domain.sla import SlaClock, SlaState
 from ...store.engine import raw_reader
 from ...store.triage_queries import EscalationDetail, escalation_detail
-from ..text import cap_for_display, format_time, one_line, reveal_invisibles
+from ..text import (
+    break_long_lines,
+    cap_for_display,
+    format_duration,
+    format_time,
+    one_line,
+    reveal_invisibles,
+)
 
 _TIME_FIELDS = ("created_at", "updated_at", "synced_at", "deadline_at", "priority_raised_at",
-                "snoozed_until")
+                "snoozed_until", "acknowledged_at", "contained_at", "resolved_at",
+                "sla_paused_at", "sla_due_at", "sla_risk_at")
 # The order fields are listed in; anything else the schema grows is listed after them.
 _FIELD_ORDER = ("external_id", "channel", "status", "severity", "urgency", "priority",
                 "category", "market", "region", "language", "reporter", "reporter_type",
                 "assignee", "tags", "deadline_at", "views", "shares", "content_url",
                 "incident_id", "created_at", "updated_at", "synced_at", "remote_version",
                 "priority_raised_at", "snoozed_until")
+PREFETCH_CAP = 16
 _HIDDEN_FIELDS = frozenset({"id", "channel_id", "title", "body", "payload_hash"})
 
 
@@ -56,9 +67,26 @@ def field_text(name: str, value: Any) -> str:
         return Priority(int(value)).name
     if name in ("status", "reporter_type", "category"):
         return one_line(str(value)).replace("_", " ")
+    if name == "sla_paused_s":
+        return format_duration(int(value))
     if name in ("views", "shares"):
         return f"{int(value):,}"
     return one_line(str(value))
+
+
+def _clock_line(clock: SlaClock) -> str:
+    kind = clock.kind.value.replace("_", " ")
+    state = clock.state.value.replace("_", " ")
+    if clock.state is SlaState.PAUSED:
+        return f"{kind}: paused while waiting"
+    if clock.state is SlaState.MET:
+        return f"{kind}: met with {format_duration(abs(clock.remaining_s))} to spare" \
+            if clock.remaining_s >= 0 else \
+            f"{kind}: met {format_duration(-clock.remaining_s)} late"
+    due = format_time(int(clock.due_at.timestamp())) if clock.due_at else "\u2014"
+    if clock.remaining_s < 0:
+        return f"{kind}: BREACHED {format_duration(-clock.remaining_s)} ago (due {due})"
+    return f"{kind}: {state}, {format_duration(clock.remaining_s)} left (due {due})"
 
 
 class DetailPane(QWidget):
@@ -97,6 +125,12 @@ class DetailPane(QWidget):
         self._soon.setInterval(0)
         self._soon.timeout.connect(lambda: self.show_escalation(self._next_id))
         self._next_id: int | None = None
+        self._prefetched: OrderedDict[int, EscalationDetail] = OrderedDict()
+        self._prefetch_ids: list[int] = []
+        self._prefetch_timer = QTimer(self)  # one read per idle turn of the event loop
+        self._prefetch_timer.setSingleShot(True)
+        self._prefetch_timer.setInterval(5)
+        self._prefetch_timer.timeout.connect(self._prefetch_one)
         self._heading = QTextCharFormat()
         self._heading.setFontWeight(QFont.Weight.Bold)
         self.show_escalation(None)
@@ -112,6 +146,8 @@ class DetailPane(QWidget):
 
     def refresh(self) -> None:
         """Re-read the escalation shown (after a sync changed it)."""
+        if self._esc_id is not None:
+            self._prefetched.pop(self._esc_id, None)
         self.show_escalation(self._esc_id)
 
     def show_escalation_soon(self, esc_id: int | None) -> None:
@@ -119,6 +155,35 @@ class DetailPane(QWidget):
         new current row first, and only the last of a burst of j/k presses is rendered."""
         self._next_id = esc_id
         self._soon.start()
+
+    def add_footer(self, widget: QWidget) -> None:
+        """Put a widget under the text (the duplicate suggestions)."""
+        layout = self.layout()
+        if layout is not None:
+            layout.addWidget(widget)
+
+    def prefetch(self, ids: list[int]) -> None:
+        """Read the details of the next items when idle, so j renders from memory."""
+        self._prefetch_ids = [i for i in ids if i not in self._prefetched]
+        if self._prefetch_ids:
+            self._prefetch_timer.start()
+
+    def forget(self, ids: set[int] | frozenset[int]) -> None:
+        """Drop prefetched details of escalations that changed."""
+        for esc_id in ids:
+            self._prefetched.pop(esc_id, None)
+
+    def _prefetch_one(self) -> None:
+        if not self._prefetch_ids or self._conn is None:
+            return
+        esc_id = self._prefetch_ids.pop(0)
+        detail = escalation_detail(self._conn, esc_id)
+        if detail is not None:
+            self._prefetched[esc_id] = detail
+            while len(self._prefetched) > PREFETCH_CAP:
+                self._prefetched.popitem(last=False)
+        if self._prefetch_ids:
+            self._prefetch_timer.start()
 
     def is_pending(self) -> bool:
         return self._soon.isActive()
@@ -128,8 +193,10 @@ class DetailPane(QWidget):
         self._soon.stop()
         self._esc_id = esc_id
         detail = None
-        if esc_id is not None and self._conn is not None:
-            detail = escalation_detail(self._conn, esc_id)
+        if esc_id is not None:
+            detail = self._prefetched.pop(esc_id, None)
+            if detail is None and self._conn is not None:
+                detail = escalation_detail(self._conn, esc_id)
         if detail is None:
             self.title.setText("No escalation selected" if esc_id is None
                                else "This escalation is no longer in the cache")
@@ -167,9 +234,25 @@ class DetailPane(QWidget):
             lines.append(title)
 
         section("Body")
-        lines.append(reveal_invisibles(body) or "(empty)")
+        lines.append(break_long_lines(reveal_invisibles(body)) or "(empty)")
         if note:
             lines.append(note)
+        if d.sla:
+            section("SLA clocks")
+            for clock in d.sla:
+                lines.append(_clock_line(clock))
+        if d.incident is not None:
+            section("Incident")
+            lines.append(f"#{d.incident.id} {one_line(d.incident.title)} "
+                         f"({d.incident.status.replace('_', ' ')})")
+        if d.linked:
+            section(f"Linked ({len(d.linked) + d.linked_more})")
+            for item in d.linked:
+                what = "duplicate of" if item.relation == "canonical" else "duplicate"
+                lines.append(f"{what}: #{item.id} {one_line(item.title)} "
+                             f"[{item.channel}, {item.status.replace('_', ' ')}]")
+            if d.linked_more:
+                lines.append(f"\u2026 and {d.linked_more} more duplicates")
         if d.pending_ops or d.open_conflicts:
             section("Sync")
             if d.pending_ops:

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -29,6 +29,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 
 from ...domain import Priority, Severity, Status
+from ...domain.sla import SlaState
 from ...store.engine import raw_reader
 from ...store.triage_queries import TriageRow, ViewFilter, rows_by_id, view_ids
 from .. import theme
@@ -66,7 +67,8 @@ class Column(IntEnum):
     CHANNEL = 4
     TITLE = 5
     AGE = 6
-    ASSIGNEE = 7
+    SLA = 7
+    ASSIGNEE = 8
 
 
 HEADERS: dict[Column, tuple[str, str]] = {
@@ -77,6 +79,8 @@ HEADERS: dict[Column, tuple[str, str]] = {
     Column.CHANNEL: ("Channel", "Where the escalation came from"),
     Column.TITLE: ("Title", "As reported (untrusted text, shown literally)"),
     Column.AGE: ("Age", "Time since the escalation was created"),
+    Column.SLA: ("SLA", "Time left on the next SLA clock (acknowledge, contain, resolve): "
+                 "\u26a0 at risk, \u2716 breached, \u23f8 paused while waiting"),
     Column.ASSIGNEE: ("Assignee", "Who is working on it"),
 }
 
@@ -96,6 +100,7 @@ _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 # to a left-aligned assignee reads as one run of text in a dense table.
 _ALIGNS: tuple[int | None, ...] = tuple(None for _ in Column)
 _AGE = int(Column.AGE)
+_SLA = int(Column.SLA)
 _COLUMNS = len(Column)
 _MISSING = object()
 
@@ -103,11 +108,28 @@ _MISSING = object()
 Cells = tuple[TriageRow, tuple[str, ...], tuple[Any, ...], tuple[Any, ...]]
 
 
-def read_view_ids(db_path: Path, view: ViewFilter) -> array[int]:
+class IdQuery(Protocol):
+    """A view the table can show: anything that lists escalation ids in display order
+    (a saved view, a search). Equal queries show the same rows."""
+
+    def ids(self, conn: sqlite3.Connection) -> Sequence[int]: ...
+
+
+View = ViewFilter | IdQuery
+
+
+def query_ids(conn: sqlite3.Connection, view: View) -> array[int]:
+    if isinstance(view, ViewFilter):
+        return array("q", view_ids(conn, view))
+    ids = view.ids(conn)
+    return ids if isinstance(ids, array) else array("q", ids)
+
+
+def read_view_ids(db_path: Path, view: View) -> array[int]:
     """The view's ids on a fresh connection: for workers (the GUI thread has its own)."""
     conn = raw_reader(db_path)
     try:
-        return array("q", view_ids(conn, view))
+        return query_ids(conn, view)
     finally:
         conn.close()
 
@@ -141,12 +163,12 @@ class TriageModel(QAbstractTableModel):
 
     ids_loaded = Signal(int)
 
-    def __init__(self, db_path: Path, view: ViewFilter | None = None,
+    def __init__(self, db_path: Path, view: View | None = None,
                  parent: QObject | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         super().__init__(parent)
         self.db_path = db_path
-        self._view = view or ViewFilter()
+        self._view: View = view or ViewFilter()
         self._conn: sqlite3.Connection | None = raw_reader(db_path)
         self._clock = clock
         self._ids: array[int] = array("q")
@@ -154,7 +176,7 @@ class TriageModel(QAbstractTableModel):
         self._pos: dict[int, int] = {}
         self._bold = QFont()
         self._bold.setBold(True)
-        self._ids = array("q", view_ids(self._db(), self._view))
+        self._ids = query_ids(self._db(), self._view)
 
     # -- lifecycle and loading -----------------------------------------------------------
 
@@ -165,12 +187,14 @@ class TriageModel(QAbstractTableModel):
             self._conn = None
 
     @property
-    def view(self) -> ViewFilter:
+    def view(self) -> View:
         return self._view
 
-    def set_view(self, view: ViewFilter) -> None:
-        """Show another view: a model reset (current row and selection start afresh)."""
-        ids = array("q", view_ids(self._db(), view))
+    def set_view(self, view: View, ids: Sequence[int] | None = None) -> None:
+        """Show another view (with its ids if read on a worker already): a model reset
+        (current row and selection start afresh)."""
+        ids = query_ids(self._db(), view) if ids is None else (
+            ids if isinstance(ids, array) else array("q", ids))
         self.beginResetModel()
         self._view = view
         self._ids = ids
@@ -181,7 +205,7 @@ class TriageModel(QAbstractTableModel):
     def reload(self) -> bool:
         """Re-read the view's ids on the GUI thread (~30 ms at 100k rows: prefer
         `read_view_ids` on a worker + `load_ids` for big caches). True if they changed."""
-        return self.load_ids(view_ids(self._db(), self._view))
+        return self.load_ids(query_ids(self._db(), self._view))
 
     def load_ids(self, ids: Sequence[int]) -> bool:
         """Swap in a freshly read id list. Rows keep their escalation: persistent indexes
@@ -287,6 +311,8 @@ class TriageModel(QAbstractTableModel):
         col = index.column()
         if cells is None:  # deleted since the ids were read
             return "(removed)" if kind == _TEXT and col == Column.TITLE else None
+        if col == _SLA and kind in (_TEXT, _FG, _FONT):
+            return self._sla_cell(cells[0], kind)
         if kind == _TEXT:
             if col == _AGE:
                 return format_age(self._clock() - cells[0].created_at)
@@ -345,16 +371,26 @@ class TriageModel(QAbstractTableModel):
             r.severity.name, f"{r.priority.name} \u25b2" if raised else r.priority.name,
             r.status.label, one_line(r.market), one_line(r.channel), one_line(r.title),
             "",  # Age: computed when shown, it moves with the clock
+            "",  # SLA: likewise
             one_line(r.assignee) if r.assignee else "\u2014",
         )
         muted = theme.MUTED_FG
         fgs = (theme.SEVERITY_FG[r.severity], theme.PRIORITY_FG[r.priority], None, None, None,
-               None, muted, None if r.assignee else muted)
+               None, muted, None, None if r.assignee else muted)
         bold = self._bold
         fonts = (bold if r.severity <= Severity.S1 else None,
                  bold if r.priority <= Priority.P1 else None, None, None, None, None, None,
-                 None)
+                 None, None)
         return r, texts, fgs, fonts
+
+    def _sla_cell(self, r: TriageRow, kind: int) -> Any:
+        now = int(self._clock())
+        state = r.sla_state(now)
+        if kind == _FONT:
+            return self._bold if state is SlaState.BREACHED else None
+        if kind == _FG:
+            return theme.SLA_FG.get(state) if state is not None else theme.MUTED_FG
+        return sla_text(state, r.sla_due_at, now)
 
     def _tooltip(self, r: TriageRow, col: Column) -> str | None:
         if col == Column.SEVERITY:
@@ -369,7 +405,27 @@ class TriageModel(QAbstractTableModel):
             return plain_tooltip(r.title)
         if col == Column.AGE:
             return f"Created {format_time(r.created_at)}"
+        if col == Column.SLA:
+            state = r.sla_state(int(self._clock()))
+            if r.sla_due_at is None or state is None:
+                return "No SLA clock running"
+            return f"{state.value.replace('_', ' ')}: due {format_time(r.sla_due_at)}"
         return None
+
+
+def sla_text(state: SlaState | None, due_at: int | None, now_s: int) -> str:
+    """The SLA cell: a symbol for the state (never colour alone) and the time left."""
+    if state is None:
+        return ""
+    if state is SlaState.PAUSED:
+        return "\u23f8 paused"
+    if state is SlaState.MET or due_at is None:
+        return "\u2713 met"
+    left = due_at - now_s
+    if state is SlaState.BREACHED:
+        return f"\u2716 -{format_age(-left)}"
+    mark = "\u26a0 " if state is SlaState.AT_RISK else ""
+    return f"{mark}{format_age(left)}"
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:

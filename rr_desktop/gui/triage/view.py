@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView, QWidget
 
@@ -13,6 +13,7 @@ from .model import ID_ROLE, Column
 _SAMPLES = {
     Column.SEVERITY: "S0", Column.PRIORITY: "P0 \u25b2", Column.STATUS: "waiting on partner",
     Column.MARKET: "NZ", Column.CHANNEL: "helpdesk", Column.AGE: "59 min",
+    Column.SLA: "\u26a0 59 min",
     Column.ASSIGNEE: "s.wulandari",
 }
 _CELL_PADDING = 24  # item padding (theme.qss) + focus frame + breathing room
@@ -56,6 +57,7 @@ class TriageView(QTableView):
         hheader.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self._last_id = -1
         self._last_row = -1
+        self.marking = False  # x / Shift+J built a selection: moving keeps it
 
     def setModel(self, model: QAbstractItemModel | None) -> None:
         """Qt override: also sizes the columns and tracks the current escalation."""
@@ -96,13 +98,64 @@ class TriageView(QTableView):
         row = max(0, min(row, model.rowCount() - 1))
         self.select_row(row)
 
-    def select_row(self, row: int) -> None:
+    def select_row(self, row: int, extend: bool = False) -> None:
+        """Make `row` current. It becomes the only selected row, unless a selection is
+        being built (x, Shift+J/K): then the selection stays, extended if `extend`."""
         model = self.model()
         if model is None or not 0 <= row < model.rowCount():
             return
         column = max(self.currentIndex().column(), 0)
-        self.setCurrentIndex(model.index(row, column))
-        self.scrollTo(model.index(row, column), QAbstractItemView.ScrollHint.EnsureVisible)
+        index = model.index(row, column)
+        flag = QItemSelectionModel.SelectionFlag
+        if extend:
+            command = flag.Select | flag.Rows
+        elif self.marking:
+            command = flag.NoUpdate
+        else:
+            command = flag.ClearAndSelect | flag.Rows
+        self.selectionModel().setCurrentIndex(index, command)
+        self.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def toggle_current(self) -> None:
+        """x: add the current row to the selection or take it out."""
+        index = self.currentIndex()
+        if not index.isValid():
+            return
+        flag = QItemSelectionModel.SelectionFlag
+        if not self.marking:  # the row selected by moving is not a mark yet
+            self.marking = True
+            self.selectionModel().clearSelection()
+        self.selectionModel().select(index, flag.Toggle | flag.Rows)
+
+    def extend_selection(self, delta: int) -> None:
+        """Shift+J / Shift+K: select the current row and the next/previous one."""
+        index = self.currentIndex()
+        model = self.model()
+        if not index.isValid() or model is None:
+            return
+        flag = QItemSelectionModel.SelectionFlag
+        self.marking = True
+        self.selectionModel().select(index, flag.Select | flag.Rows)
+        row = max(0, min(index.row() + delta, model.rowCount() - 1))
+        self.select_row(row, extend=True)
+
+    def selectAll(self) -> None:
+        """Qt override: Ctrl+A selects the view (a batch), keeping the current row."""
+        self.marking = True
+        super().selectAll()
+
+    def clear_selection_keep_current(self) -> None:
+        """Esc: drop the batch selection; the current row stays current and selected."""
+        self.marking = False
+        index = self.currentIndex()
+        self.clearSelection()
+        if index.isValid():
+            flag = QItemSelectionModel.SelectionFlag
+            self.selectionModel().select(index, flag.Select | flag.Rows)
+
+    def selected_count(self) -> int:
+        selection = self.selectionModel().selection()
+        return sum(selection.at(i).height() for i in range(selection.count()))
 
     def _on_current_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self._announce(current)

@@ -1,0 +1,284 @@
+"""The small, keyboard-first dialogs triage actions ask through: a reason, a pick from a
+list (analyst, queue, incident, canonical item), a snooze time, tags, a note or reply.
+
+Each dialog is window-modal and non-blocking (`open()`), and emits `chosen(value)` once
+when the user confirms; Esc cancels and nothing is written. Untrusted text is plain.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..fuzzy import Choice, FuzzyList
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
+
+
+def _label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    return label
+
+
+class ReasonPrompt(QDialog):
+    """Ask for a short reason (required); presets are one key away (1-9).
+
+    Signals: chosen(str): the reason."""
+
+    chosen = Signal(str)
+
+    def __init__(self, title: str, question: str, presets: Sequence[str] = (),
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("reasonPrompt")
+        self.setWindowTitle(title)
+        self.edit = QLineEdit()
+        self.edit.setObjectName("reasonEdit")
+        self.edit.setPlaceholderText("Reason (required)")
+        self.error = _label("")
+        self.error.setObjectName("promptError")
+        layout = QVBoxLayout(self)
+        layout.addWidget(_label(question))
+        layout.addWidget(self.edit)
+        self.presets = QListWidget()
+        self.presets.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for n, text in enumerate(presets[:9], start=1):
+            self.presets.addItem(f"Alt+{n}  {text}")
+            shortcut = QShortcut(QKeySequence(f"Alt+{n}"), self)
+            shortcut.activated.connect(lambda t=text: self.edit.setText(t))
+        if presets:
+            layout.addWidget(self.presets)
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._confirm)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.edit.setFocus()
+
+    def _confirm(self) -> None:
+        reason = self.edit.text().strip()
+        if not reason:
+            self.error.setText("A reason is required.")
+            return
+        self.accept()
+        self.chosen.emit(reason)
+
+
+class PickPrompt(QDialog):
+    """Pick one of `choices` by typing (fuzzy); with `allow_new`, Enter on a text that
+    matches nothing returns the text (e.g. a new incident's title).
+
+    Signals: chosen(str): the picked key, or the new text."""
+
+    chosen = Signal(str)
+
+    def __init__(self, title: str, choices: Sequence[Choice], placeholder: str,
+                 allow_new: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pickPrompt")
+        self.setWindowTitle(title)
+        self.finder = FuzzyList(choices, placeholder, allow_new)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.finder)
+        self.finder.picked.connect(self._picked)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.resize(480, 360)
+        self.finder.setFocus()
+
+    def _picked(self, key: str) -> None:
+        self.accept()
+        self.chosen.emit(key)
+
+
+def parse_snooze(text: str, now: datetime) -> datetime | None:
+    """"90m", "4h", "2d", "1w", "tomorrow" (08:00 local), or an ISO date/time."""
+    t = text.strip().lower()
+    match = _DURATION.match(t)
+    if match:
+        n, unit = int(match.group(1)), match.group(2)[0]
+        delta = {"m": timedelta(minutes=n), "h": timedelta(hours=n), "d": timedelta(days=n),
+                 "w": timedelta(weeks=n)}[unit]
+        return now + delta if n > 0 else None
+    if t == "tomorrow":
+        local = now.astimezone()
+        return (local + timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.astimezone()  # a wall-clock time the user typed: their time zone
+    return when if when > now else None
+
+
+class SnoozePrompt(QDialog):
+    """When to bring the escalation back (1 h, 4 h, tomorrow, or typed) and why.
+
+    Signals: chosen(object, str): the wake-up time (aware datetime) and the reason."""
+
+    chosen = Signal(object, str)
+    PRESETS = (("1", "1h", "1 hour"), ("2", "4h", "4 hours"), ("3", "tomorrow",
+                                                              "tomorrow 08:00"))
+
+    def __init__(self, now: datetime, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("snoozePrompt")
+        self.setWindowTitle("Snooze")
+        self._now = now
+        self.when = QLineEdit("4h")
+        self.when.setObjectName("snoozeWhen")
+        self.when.selectAll()
+        self.reason = QLineEdit()
+        self.reason.setObjectName("snoozeReason")
+        self.reason.setPlaceholderText("Reason (required), e.g. waiting for the partner's "
+                                       "evidence")
+        self.error = _label("")
+        self.error.setObjectName("promptError")
+        layout = QVBoxLayout(self)
+        layout.addWidget(_label("Until: 90m, 4h, 2d, tomorrow, or 2026-12-01 09:00 "
+                                "(Alt+1 1 h, Alt+2 4 h, Alt+3 tomorrow)"))
+        layout.addWidget(self.when)
+        layout.addWidget(self.reason)
+        layout.addWidget(self.error)
+        for key, value, _label_text in self.PRESETS:
+            shortcut = QShortcut(QKeySequence(f"Alt+{key}"), self)
+            shortcut.activated.connect(lambda v=value: self.when.setText(v))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._confirm)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.when.setFocus()
+
+    def _confirm(self) -> None:
+        until = parse_snooze(self.when.text(), self._now)
+        if until is None:
+            self.error.setText("Not a time in the future: try 4h, 2d, tomorrow or a date.")
+            self.when.setFocus()
+            return
+        if not self.reason.text().strip():
+            self.error.setText("A reason is required.")
+            self.reason.setFocus()
+            return
+        self.accept()
+        self.chosen.emit(until, self.reason.text().strip())
+
+
+def parse_tags(text: str, current: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Tags typed as "+urgent -stale newtag": (added, removed) relative to `current`."""
+    add: list[str] = []
+    remove: list[str] = []
+    for word in text.split():
+        if word.startswith("-") and len(word) > 1:
+            remove.append(word[1:])
+        else:
+            tag = word.lstrip("+")
+            if tag and tag not in current:
+                add.append(tag)
+    return tuple(dict.fromkeys(add)), tuple(dict.fromkeys(t for t in remove if t in current))
+
+
+class TagsPrompt(QDialog):
+    """Add (+tag or tag) and remove (-tag) tags. Signals: chosen(object, object): the
+    added and removed tags as tuples."""
+
+    chosen = Signal(object, object)
+
+    def __init__(self, current: Sequence[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tagsPrompt")
+        self.setWindowTitle("Tags")
+        self._current = list(current)
+        self.edit = QLineEdit()
+        self.edit.setObjectName("tagsEdit")
+        self.edit.setPlaceholderText("+tag to add, -tag to remove")
+        layout = QVBoxLayout(self)
+        shown = " ".join(self._current) or "none"
+        layout.addWidget(_label(f"Current tags: {shown}"))
+        layout.addWidget(self.edit)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._confirm)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.edit.setFocus()
+
+    def _confirm(self) -> None:
+        add, remove = parse_tags(self.edit.text(), self._current)
+        self.accept()
+        if add or remove:
+            self.chosen.emit(add, remove)
+
+
+class Composer(QDialog):
+    """Write an internal note, log a fact, or reply on the source. Ctrl+Return submits,
+    Ctrl+Shift+Return submits and moves to the next escalation; Esc keeps the draft for
+    the next time the composer opens on the same escalation.
+
+    Signals: submitted(str, str, bool): kind ("note" | "fact" | "reply"), text, and
+    whether to move on to the next escalation."""
+
+    submitted = Signal(str, str, bool)
+
+    def __init__(self, kind: str, target: str, draft: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("composer")
+        self.kind = kind
+        titles = {"note": "Internal note", "fact": "Log a fact", "reply": "Reply on source"}
+        self.setWindowTitle(titles[kind])
+        self.editor = QPlainTextEdit(draft)
+        self.editor.setObjectName("composerText")
+        self.editor.setTabChangesFocus(True)
+        self.error = _label("")
+        self.error.setObjectName("promptError")
+        layout = QVBoxLayout(self)
+        where = "visible to the reporter" if kind == "reply" else "internal only"
+        layout.addWidget(_label(f"{titles[kind]} on {target} ({where}). "
+                                "Ctrl+Enter sends; Ctrl+Shift+Enter sends and moves on."))
+        layout.addWidget(self.editor, 1)
+        self.as_fact = QCheckBox("&Log as an evolving fact instead of a note (Alt+L)")
+        self.as_fact.setObjectName("composerAsFact")
+        self.as_fact.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        if kind in ("note", "fact"):
+            self.as_fact.setChecked(kind == "fact")
+            layout.addWidget(self.as_fact)
+        layout.addWidget(self.error)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.resize(560, 320)
+        self.editor.setFocus()
+
+    def draft(self) -> str:
+        return self.editor.toPlainText()
+
+    def submit(self, advance: bool = False) -> None:
+        text = self.editor.toPlainText().strip()
+        if not text:
+            self.error.setText("Nothing to send yet.")
+            return
+        kind = self.kind
+        if kind in ("note", "fact"):
+            kind = "fact" if self.as_fact.isChecked() else "note"
+        self.accept()
+        self.submitted.emit(kind, text, advance)

@@ -1,0 +1,168 @@
+"""Switching views (Triage, Mine, Snoozed, SLA at risk, All, saved views) and the `/`
+search box: ids are read on a worker, the latest request wins, the table swaps them in.
+
+Search runs as you type: each keystroke restarts a short debounce; a query that arrives
+while another is running is queued (one at a time: the newest wins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
+
+from .triage.model import read_view_ids
+from .views import ViewQuery
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+SEARCH_DEBOUNCE_MS = 60
+
+
+class ViewBar(QWidget):
+    """The strip above the table: the view's title and count, the search box, and the
+    search's parse problems (plain text)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("viewBar")
+        self.title = QLabel()
+        self.title.setObjectName("viewTitle")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.search = QLineEdit()
+        self.search.setObjectName("searchEdit")
+        self.search.setPlaceholderText("/ search: words, \"phrases\", sev:0,1 pri:0 "
+                                       "status: market: cat: assignee:me is:breached \u2026")
+        self.search.setClearButtonEnabled(True)
+        self.problems = QLabel()
+        self.problems.setObjectName("searchProblems")
+        self.problems.setTextFormat(Qt.TextFormat.PlainText)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.search, 1)
+        layout.addWidget(self.problems)
+
+
+class ViewSwitcher(QObject):
+    """Owns which view the table shows and the search within it.
+
+    Signals: view_changed(object): the table now shows this `ViewQuery`."""
+
+    view_changed = Signal(object)
+
+    def __init__(self, window: MainWindow, views: Sequence[ViewQuery]) -> None:
+        super().__init__(window)
+        self.w = window
+        self.views = list(views)
+        self.current = self.views[0]
+        self.bar = ViewBar(window)
+        self._running = False
+        self._queued: ViewQuery | None = None
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._search_now)
+        self.bar.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.bar.search.installEventFilter(self)
+        self._show_title(None)
+
+    def view_named(self, title: str) -> ViewQuery | None:
+        return next((v for v in self.views if v.title == title), None)
+
+    def show_view(self, view: ViewQuery | None) -> None:
+        """Switch to a view (search cleared)."""
+        if view is None:
+            self.w.statusBar().showMessage("No such saved view (add one in settings)", 5000)
+            return
+        self.bar.search.blockSignals(True)
+        self.bar.search.clear()
+        self.bar.search.blockSignals(False)
+        self.bar.problems.clear()
+        self.w.show_triage_page()
+        self._request(view)
+
+    def show_index(self, n: int) -> None:
+        self.show_view(self.views[n] if 0 <= n < len(self.views) else None)
+
+    def focus_search(self) -> None:
+        self.w.show_triage_page()
+        self.bar.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.bar.search.selectAll()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Qt override: Esc in the search box clears it and returns to the list; Enter
+        and Down go to the results."""
+        if watched is self.bar.search and isinstance(event, QKeyEvent) \
+                and event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if key == Qt.Key.Key_Escape:
+                if self.bar.search.text():
+                    self.bar.search.clear()
+                self.w.back_to_list()
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Down):
+                self._debounce.stop()
+                self._search_now()
+                self.w.back_to_list()
+                return True
+        return super().eventFilter(watched, event)
+
+    def refresh(self) -> None:
+        """Re-read the current view's ids (after a sync or an action)."""
+        self._request(self.current, keep=True)
+
+    # -- internals -------------------------------------------------------------------
+
+    def _search_now(self) -> None:
+        base = self.view_named(self.current.title) or self.current
+        query = base.narrowed(self.bar.search.text())
+        errors = query.errors()
+        self.bar.problems.setText("; ".join(errors)[:200] if errors else "")
+        self._request(query)
+
+    def _request(self, view: ViewQuery, keep: bool = False) -> None:
+        if self._running:
+            self._queued = view
+            return
+        self._running = True
+        path = self.w.store.path
+
+        def work(_progress: Any, _cancel: Any) -> Any:
+            return read_view_ids(path, view)
+
+        job = self.w.jobs.run("view-ids", work,
+                              on_success=lambda ids: self._landed(view, ids, keep))
+        job.failed.connect(lambda exc: self.w.statusBar().showMessage(
+            f"Could not read the view: {exc}", 8000))
+        job.finished.connect(self._done)
+
+    def _landed(self, view: ViewQuery, ids: Any, keep: bool) -> None:
+        if self.w.is_closed():
+            return
+        if self._queued is not None and self._queued != view:
+            return  # a newer request is waiting: don't flash this one
+        if keep and view == self.w.model.view:
+            self.w.apply_ids(ids)
+        else:
+            self.current = view
+            self.w.model.set_view(view, ids)
+            if self.w.model.rowCount():
+                self.w.table.select_row(0)
+            self._show_title(view)
+            self.view_changed.emit(view)
+
+    def _done(self) -> None:
+        self._running = False
+        if self._queued is not None:
+            queued, self._queued = self._queued, None
+            self._request(queued, keep=queued == self.current)
+
+    def _show_title(self, view: ViewQuery | None) -> None:
+        view = view or self.current
+        suffix = " (search)" if view.search else ""
+        self.bar.title.setText(f"{view.title}{suffix}")

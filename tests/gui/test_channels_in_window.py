@@ -1,0 +1,38 @@
+"""Channels set up while the app runs start syncing without a restart."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from rr_desktop.channels.feeds import FeedChannel
+from rr_desktop.domain import Channel
+from rr_desktop.gui.main_window import MainWindow
+from rr_desktop.store.channel_state import ensure_channel
+
+from .conftest import FakeWorkspace
+
+
+def test_a_saved_channel_is_handed_to_the_engine(qtbot: QtBot, window: MainWindow,
+                                                 workspace: FakeWorkspace) -> None:
+    with workspace.store.write() as db:
+        ensure_channel(db, Channel("news", "feed", {"base_url": "https://news.example/rss",
+                                                    "default_market": "ID"}))
+    runs = workspace.engine.runs
+    window.start_channel("news")
+    qtbot.waitUntil(lambda: "news" in workspace.engine.clients, timeout=5000)
+    assert isinstance(workspace.engine.clients["news"], FeedChannel)
+    qtbot.waitUntil(lambda: workspace.engine.runs > runs, timeout=5000)  # synced at once
+
+
+def test_add_channel_and_import_commands_open_their_dialogs(qtbot: QtBot,
+                                                            window: MainWindow) -> None:
+    window.commands.run("add-channel")
+    qtbot.waitUntil(lambda: _visible(window, "ChannelSetupDialog"), timeout=3000)
+    window.commands.run("import-spreadsheet")
+    qtbot.waitUntil(lambda: _visible(window, "SpreadsheetImportDialog"), timeout=3000)
+
+
+def _visible(window: MainWindow, name: str) -> bool:
+    dialog = window.findChild(QWidget, name)
+    return dialog is not None and dialog.isVisible()

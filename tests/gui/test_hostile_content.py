@@ -1,0 +1,161 @@
+"""Hostile text from channels, shown everywhere the window shows text, fetches nothing
+and renders as literal text (SECURITY.md, "Untrusted content in Qt")."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QTextEdit,
+    QToolTip,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from rr_desktop.gui.main_window import MainWindow
+from rr_desktop.gui.safe_html import SafeHtmlView, describe_link, sanitize
+from rr_desktop.gui.triage.model import Column
+
+from .conftest import FakeWorkspace
+from .seed import escalation, make_store
+
+
+class Canary:
+    """A TCP listener that counts every connection made to it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.hits = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.hits += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture
+def canary() -> Iterator[Canary]:
+    c = Canary()
+    yield c
+    c.close()
+
+
+def corpus(port: int, secret_file: Path) -> list[str]:
+    return [
+        "<script>alert(1)</script><b>bold</b>",
+        f"<img src=http://127.0.0.1:{port}/pixel.png>",
+        f"<img src=file://{secret_file}>",
+        f"<a href=http://127.0.0.1:{port}/x>click</a><style>*{{}}</style>",
+        "evil\u202egnp.exe",  # RTL override
+        "zero\u200bwidth\u2066isolate\ufeff",
+        "line1\nFAKE ROW\tx",
+    ]
+
+
+@pytest.fixture
+def hostile_window(qtbot: QtBot, tmp_path: Path, canary: Canary) -> Iterator[MainWindow]:
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"\x89PNG not really")
+    texts = corpus(canary.port, secret)
+    records = [escalation(n, title=t, body=t * 3, reporter=t, tags=("x",),
+                          content_url=f"http://127.0.0.1:{canary.port}/c{n}")
+               for n, t in enumerate(texts)]
+    records.append(escalation(99, title="10 MB body",
+                              body=f"<img src=http://127.0.0.1:{canary.port}/big>" +
+                              "A" * 10_000_000))
+    store = make_store(tmp_path, 0, records)
+    win = MainWindow(FakeWorkspace(store, data_dir=tmp_path), sync_interval_s=None)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.shutdown()
+    store.close()
+
+
+def test_hostile_strings_render_literally_and_fetch_nothing(
+        qtbot: QtBot, hostile_window: MainWindow, canary: Canary) -> None:
+    win = hostile_window
+    model = win.model
+    assert model.rowCount() == 8
+    for r in range(model.rowCount()):
+        win.table.select_row(r)
+        qtbot.waitUntil(lambda: not win.detail.is_pending())
+        esc_id = win.current_id()
+        assert win.detail.escalation_id == esc_id
+        title_cell = str(model.index(r, Column.TITLE).data())
+        assert "\n" not in title_cell and "\u202e" not in title_cell
+        tooltip = str(model.index(r, Column.TITLE).data(Qt.ItemDataRole.ToolTipRole))
+        QToolTip.showText(win.table.mapToGlobal(QPoint(10, 10)), tooltip, win.table)
+        assert win.windowTitle().endswith("RR Desktop")
+        qtbot.wait(30)
+    QToolTip.hideText()
+    qtbot.wait(300)
+    assert canary.hits == 0
+
+
+def test_rtl_override_is_shown_as_a_marker(qtbot: QtBot,
+                                           hostile_window: MainWindow) -> None:
+    win = hostile_window
+    texts = [str(win.model.index(r, Column.TITLE).data()) for r in range(win.model.rowCount())]
+    assert any("[U+202E]" in t for t in texts)
+    assert any("[U+200B]" in t and "[U+2066]" in t for t in texts)
+
+
+def test_every_text_widget_is_plain_or_the_safe_html_view(
+        hostile_window: MainWindow) -> None:
+    for widget in hostile_window.findChildren(QWidget):
+        if isinstance(widget, QLabel):
+            assert widget.textFormat() == Qt.TextFormat.PlainText, widget.objectName()
+        if isinstance(widget, QTextEdit):
+            assert isinstance(widget, SafeHtmlView), widget.objectName()
+
+
+def test_safe_html_refuses_remote_and_file_resources(qtbot: QtBot, canary: Canary,
+                                                     tmp_path: Path) -> None:
+    view = SafeHtmlView()
+    qtbot.addWidget(view)
+    for text in corpus(canary.port, tmp_path / "x.png"):
+        view.set_untrusted_html(text)
+    cleaned = sanitize(f"<img src=http://127.0.0.1:{canary.port}/a><p style='x'>hi</p>"
+                       "<a href='javascript:alert(1)'>j</a><a href='file:///etc/passwd'>f</a>")
+    assert "<img" not in cleaned and "style" not in cleaned
+    assert "javascript" not in cleaned and "file:" not in cleaned
+    view.setHtml(f"<img src='http://127.0.0.1:{canary.port}/raw'>")  # even unsanitized
+    view.show()
+    qtbot.wait(200)
+    assert canary.hits == 0
+    assert any("127.0.0.1" in r for r in view.refused)
+    QApplication.processEvents()
+
+
+def test_links_are_confirmed_with_punycode_and_odd_schemes_refused() -> None:
+    from PySide6.QtCore import QUrl
+
+    ok, text = describe_link(QUrl("https://xn--pple-43d.com/login"))
+    assert ok and "xn--pple-43d.com" in text and "mixes writing systems" in text
+    assert describe_link(QUrl("file:///etc/passwd"))[0] is False
+    assert describe_link(QUrl("javascript:alert(1)"))[0] is False

@@ -1,0 +1,384 @@
+"""Every triage command of KEYMAP.md, driven with real key presses on the real window,
+checked in the model, the DB and the outbox."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from rr_desktop.gui.main_window import MainWindow
+from rr_desktop.gui.triage.model import ID_ROLE
+
+from .conftest import FakeWorkspace
+
+
+def row(ws: FakeWorkspace, esc_id: int, cols: str = "status") -> tuple[Any, ...]:
+    with ws.store.read() as db:
+        return tuple(db.execute(f"SELECT {cols} FROM escalation WHERE id = ?",
+                                (esc_id,)).fetchone())
+
+
+def outbox(ws: FakeWorkspace, esc_id: int) -> list[tuple[str, dict[str, Any]]]:
+    with ws.store.read() as db:
+        return [(t, json.loads(p)) for t, p in db.execute(
+            "SELECT op_type, payload FROM outbox WHERE escalation_id = ? AND state = 'pending' "
+            "ORDER BY seq", (esc_id,))]
+
+
+def press(qtbot: QtBot, window: MainWindow, *keys: Any, target: QWidget | None = None) -> None:
+    widget = target or window.table
+    qtbot.waitUntil(lambda: active(window) and (
+        widget.hasFocus() or widget.isAncestorOf(QApplication.focusWidget())))
+    for key in keys:
+        if isinstance(key, str):
+            qtbot.keyClicks(widget, key)
+        else:
+            qtbot.keyClick(widget, key)
+
+
+def act(qtbot: QtBot, window: MainWindow, *keys: Any) -> None:
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        press(qtbot, window, *keys)
+
+
+def active(dialog: QWidget | None) -> bool:
+    """Whether `dialog` is shown and has the keyboard. The offscreen platform activates
+    windows asynchronously and may hand activation back to the main window when the
+    previous prompt closes (a window manager would not): ask again until it sticks."""
+    if dialog is None or not dialog.isVisible():
+        return False
+    if QApplication.activeWindow() is not dialog:
+        dialog.activateWindow()
+        return False
+    return True
+
+
+def prompt(qtbot: QtBot, window: MainWindow) -> Any:
+    qtbot.waitUntil(lambda: active(window.triage.prompt))
+    return window.triage.prompt
+
+
+def test_accept_is_local_at_once_queued_audited_and_advances(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    first, second = window.model.id_at(0), window.model.id_at(1)
+    assert first is not None
+    act(qtbot, window, Qt.Key.Key_1)
+    assert row(workspace, first) == ("triaged",)
+    assert outbox(workspace, first) == [("update", {"status": "triaged"})]
+    assert window.current_id() == second  # auto-advance
+    with workspace.store.read() as db:
+        assert db.execute("SELECT count(*) FROM audit_log WHERE escalation_id = ?",
+                          (first,)).fetchone()[0] >= 1
+    assert window.toast.isVisible() and window.toast.message.text()
+
+
+def test_resolve_then_undo_and_redo(qtbot: QtBot, window: MainWindow,
+                                    workspace: FakeWorkspace) -> None:
+    first = window.model.id_at(0)
+    assert first is not None
+    act(qtbot, window, Qt.Key.Key_E)
+    assert row(workspace, first) == ("resolved",)
+    act(qtbot, window, Qt.Key.Key_Z)
+    assert row(workspace, first) == ("new",)
+    assert outbox(workspace, first) == []  # undone before it was sent: nothing to push
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(window.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+                       | Qt.KeyboardModifier.ShiftModifier)
+    assert row(workspace, first) == ("resolved",)
+
+
+def test_decline_needs_a_reason_and_esc_writes_nothing(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    first = window.model.id_at(0)
+    assert first is not None
+    press(qtbot, window, Qt.Key.Key_3)
+    dialog = prompt(qtbot, window)
+    qtbot.keyClick(dialog.edit, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.triage.prompt is None)
+    assert row(workspace, first) == ("new",) and outbox(workspace, first) == []
+    press(qtbot, window, Qt.Key.Key_3)
+    dialog = prompt(qtbot, window)
+    qtbot.keyClick(dialog.edit, Qt.Key.Key_Return)  # empty: refused, stays open
+    assert dialog.isVisible() and "required" in dialog.error.text()
+    qtbot.keyClicks(dialog.edit, "Satire, no violation")
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(dialog.edit, Qt.Key.Key_Return)
+    assert row(workspace, first) == ("declined",)
+    with workspace.store.read() as db:
+        reasons = [r[0] for r in db.execute(
+            "SELECT reason FROM escalation_event WHERE escalation_id = ?", (first,))]
+    assert "Satire, no violation" in reasons
+
+
+def test_severity_and_urgency_chords_recompute_priority(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    esc = window.model.id_at(window.model.rowCount() - 1)
+    assert esc is not None
+    window.select_id(esc)
+    act(qtbot, window, Qt.Key.Key_S, Qt.Key.Key_0)
+    act(qtbot, window, Qt.Key.Key_Y, Qt.Key.Key_0)
+    severity, urgency, priority = row(workspace, esc, "severity, urgency, priority")
+    assert (severity, urgency, priority) == (0, 0, 0)
+    with workspace.store.read() as db:
+        fields = {r[0] for r in db.execute(
+            "SELECT field FROM escalation_event WHERE escalation_id = ? AND source = 'local'",
+            (esc,))}
+    assert {"severity", "urgency", "priority"} <= fields
+
+
+def test_assign_me_assign_picker_tags_and_queue(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    esc = window.model.id_at(0)
+    assert esc is not None
+    act(qtbot, window, Qt.Key.Key_I)
+    assert row(workspace, esc, "assignee") == (window.me,)
+    window.select_id(esc)
+    press(qtbot, window, Qt.Key.Key_A)
+    dialog = prompt(qtbot, window)
+    qtbot.keyClicks(dialog.finder.edit, "k.lee")
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(dialog.finder.edit, Qt.Key.Key_Return)
+    assert row(workspace, esc, "assignee") == ("k.lee",)
+    window.select_id(esc)
+    press(qtbot, window, Qt.Key.Key_L)
+    dialog = prompt(qtbot, window)
+    qtbot.keyClicks(dialog.edit, "+needs-legal")
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(dialog.edit, Qt.Key.Key_Return)
+    assert "needs-legal" in str(row(workspace, esc, "tags")[0]).split()
+    window.select_id(esc)
+    press(qtbot, window, Qt.Key.Key_V)
+    dialog = prompt(qtbot, window)
+    qtbot.keyClicks(dialog.finder.edit, "legal-review")
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(dialog.finder.edit, Qt.Key.Key_Return)
+    assert row(workspace, esc, "queue") == ("legal-review",)
+
+
+def test_escalate_to_a_new_incident_by_title(qtbot: QtBot, window: MainWindow,
+                                            workspace: FakeWorkspace) -> None:
+    esc = window.model.id_at(0)
+    assert esc is not None
+    press(qtbot, window, Qt.Key.Key_F)
+    dialog = prompt(qtbot, window)
+    qtbot.keyClicks(dialog.finder.edit, "Jakarta flood misinformation wave")
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(dialog.finder.edit, Qt.Key.Key_Return)
+    incident_id = row(workspace, esc, "incident_id")[0]
+    with workspace.store.read() as db:
+        title = db.execute("SELECT title FROM incident WHERE id = ?",
+                           (incident_id,)).fetchone()[0]
+    assert title == "Jakarta flood misinformation wave"
+
+
+def test_note_and_reply_from_the_detail_pane(qtbot: QtBot, window: MainWindow,
+                                             workspace: FakeWorkspace) -> None:
+    esc = window.current_id()
+    assert esc is not None
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.detail.text.hasFocus())
+    press(qtbot, window, Qt.Key.Key_M, target=window.detail.text)
+    composer = prompt(qtbot, window)
+    qtbot.keyClicks(composer.editor, "Called the partner; evidence by 14:00")
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(composer.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, window, Qt.Key.Key_R, target=window.detail.text)
+    composer = prompt(qtbot, window)
+    qtbot.keyClicks(composer.editor, "Thank you, we are reviewing.")
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(composer.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    kinds = [k for k, _ in outbox(workspace, esc)]
+    assert kinds == ["note", "reply"]
+
+
+def test_mark_duplicate_with_picker_and_reason(qtbot: QtBot, window: MainWindow,
+                                               workspace: FakeWorkspace) -> None:
+    dup, canonical = window.model.id_at(0), window.model.id_at(5)
+    assert dup is not None and canonical is not None
+    press(qtbot, window, Qt.Key.Key_2)
+    picker = prompt(qtbot, window)
+    qtbot.keyClicks(picker.finder.edit, f"#{canonical}")
+    qtbot.keyClick(picker.finder.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.triage.prompt is not None
+                    and window.triage.prompt is not picker)
+    reason = prompt(qtbot, window)
+    qtbot.keyClicks(reason.edit, "Same clip")
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(reason.edit, Qt.Key.Key_Return)
+    assert row(workspace, dup, "status, duplicate_of") == ("duplicate", canonical)
+
+
+def test_snooze_hides_until_due(qtbot: QtBot, window: MainWindow,
+                                workspace: FakeWorkspace) -> None:
+    esc = window.model.id_at(0)
+    assert esc is not None
+    press(qtbot, window, Qt.Key.Key_H)
+    dialog = prompt(qtbot, window)
+    dialog.when.selectAll()
+    qtbot.keyClicks(dialog.when, "2h")
+    qtbot.keyClicks(dialog.reason, "Waiting for the partner")
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+    assert row(workspace, esc, "snoozed_until")[0] is not None
+    qtbot.waitUntil(lambda: window.model.row_of(esc) is None)  # gone from Triage
+
+
+def test_batch_select_then_act_and_undo_in_one_step(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    ids = [window.model.id_at(r) for r in range(3)]
+    press(qtbot, window, Qt.Key.Key_X, Qt.Key.Key_J, Qt.Key.Key_X, Qt.Key.Key_J,
+          Qt.Key.Key_X)
+    act(qtbot, window, Qt.Key.Key_E)
+    assert [row(workspace, i)[0] for i in ids if i is not None] == ["resolved"] * 3
+    act(qtbot, window, Qt.Key.Key_Z)
+    assert [row(workspace, i)[0] for i in ids if i is not None] == ["new"] * 3
+
+
+def test_bare_letters_do_nothing_while_typing_a_search(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    first = window.model.id_at(0)
+    assert first is not None
+    press(qtbot, window, Qt.Key.Key_Slash)
+    search = window.views.bar.search
+    qtbot.waitUntil(search.hasFocus)
+    qtbot.keyClicks(search, "e1")  # resolve and accept keys, typed as text
+    assert search.text() == "e1"
+    assert row(workspace, first) == ("new",)
+
+
+def test_search_with_operators_and_escape(qtbot: QtBot, window: MainWindow,
+                                          workspace: FakeWorkspace) -> None:
+    with workspace.store.read() as db:
+        s0 = {r[0] for r in db.execute("SELECT id FROM escalation WHERE severity = 0 "
+                                       "AND status = 'new'")}
+    press(qtbot, window, Qt.Key.Key_Slash)
+    qtbot.keyClicks(window.views.bar.search, "sev:0")
+    qtbot.waitUntil(lambda: {window.model.id_at(r) for r in range(window.model.rowCount())}
+                    == s0, timeout=5000)
+    qtbot.keyClick(window.views.bar.search, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 40, timeout=5000)
+    assert window.table.hasFocus()
+
+
+def test_palette_runs_a_command_and_overlay_lists_list_keys(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    first = window.model.id_at(0)
+    assert first is not None
+    qtbot.keyClick(window.table, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: active(window.findChild(QWidget, "commandPalette")))
+    palette = window.findChild(QWidget, "commandPalette")
+    assert palette is not None and palette.objectName() == "commandPalette"
+    qtbot.keyClicks(palette.finder.edit, "resolve")  # type: ignore[attr-defined]
+    assert "E" in palette.finder.list.item(0).text() or "e" in \
+        palette.finder.list.item(0).text()  # type: ignore[attr-defined]
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(palette.finder.edit, Qt.Key.Key_Return)  # type: ignore[attr-defined]
+    assert row(workspace, first) == ("resolved",)
+    press(qtbot, window)  # wait until the window has the keyboard again
+    qtbot.keyClick(window.table, Qt.Key.Key_Question, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: active(window.findChild(QWidget, "shortcutOverlay")))
+    overlay = window.findChild(QWidget, "shortcutOverlay")
+    assert overlay is not None and overlay.objectName() == "shortcutOverlay"
+    shown = overlay.shown_commands()  # type: ignore[attr-defined]
+    assert "Accept into work" in shown and "Reply on source" not in shown  # list context
+    overlay.close()
+
+
+def test_views_switch_with_chords_and_ctrl_digits(qtbot: QtBot, window: MainWindow) -> None:
+    press(qtbot, window, Qt.Key.Key_G, Qt.Key.Key_E)
+    qtbot.waitUntil(lambda: window.views.current.title == "All", timeout=5000)
+    qtbot.keyClick(window.table, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.views.current.title == "Triage", timeout=5000)
+    press(qtbot, window, Qt.Key.Key_G, Qt.Key.Key_O)
+    qtbot.waitUntil(lambda: window.pages.currentIndex() == 1)
+    press(qtbot, window, Qt.Key.Key_G, Qt.Key.Key_T, target=window.sync_view)
+    qtbot.waitUntil(lambda: window.pages.currentIndex() == 0)
+
+
+def test_model_ids_match_the_table(window: MainWindow) -> None:
+    assert window.model.index(0, 0).data(ID_ROLE) == window.model.id_at(0)
+
+
+def test_conflict_resolved_from_the_keyboard(qtbot: QtBot, window: MainWindow,
+                                             workspace: FakeWorkspace) -> None:
+    from rr_desktop.store import outbox as ob
+    from rr_desktop.store.timecodec import utcnow
+
+    esc = window.model.id_at(0)
+    assert esc is not None
+    with workspace.store.write() as db:
+        ob.record_local_update(db, esc, {"status": "declined"}, "me", "spam", utcnow())
+        cid = db.execute("SELECT channel_id FROM escalation WHERE id = ?", (esc,)).fetchone()[0]
+        [op] = ob.due_ops(db, cid, utcnow())
+        ob.mark_conflict(db, op, {"status": ("new", "declined", "contained")}, 9, utcnow(),
+                         {}, {})
+    press(qtbot, window, Qt.Key.Key_G, Qt.Key.Key_O)
+    qtbot.waitUntil(lambda: window.pages.currentIndex() == 1)
+    qtbot.waitUntil(lambda: window.sync_view.conflicts.hasFocus())
+    assert window.sync_view.conflicts.rowCount() == 1
+    qtbot.keyClick(window.sync_view.conflicts, Qt.Key.Key_M)
+    with workspace.store.read() as db:
+        qtbot.waitUntil(lambda: db.execute(
+            "SELECT resolution FROM conflict").fetchone()[0] == "mine", timeout=5000)
+        state, payload, base = db.execute("SELECT state, payload, base FROM outbox").fetchone()
+    assert state == "pending" and json.loads(payload) == {"status": "declined"}
+    assert json.loads(base) == {"status": "contained"}  # pushed knowingly over theirs
+    qtbot.waitUntil(lambda: window.sync_view.conflicts.rowCount() == 0, timeout=5000)
+
+
+def test_undo_of_a_120_item_batch_is_one_step(qtbot: QtBot, tmp_path: Any) -> None:
+    from .seed import make_store
+
+    store = make_store(tmp_path, 120)
+    win = MainWindow(FakeWorkspace(store, data_dir=tmp_path), sync_interval_s=None)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    try:
+        assert win.model.rowCount() == 120
+        press(qtbot, win)
+        qtbot.keyClick(win.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        press(qtbot, win, Qt.Key.Key_3)  # decline asks one reason for the whole batch
+        dialog = prompt(qtbot, win)
+        qtbot.keyClicks(dialog.edit, "Coordinated spam wave")
+        with qtbot.waitSignal(win.triage.applied, timeout=10_000) as blocker:
+            qtbot.keyClick(dialog.edit, Qt.Key.Key_Return)
+        assert len(blocker.args[0].changed_ids) == 120
+        with store.read() as db:
+            assert db.execute("SELECT count(*) FROM escalation WHERE status = 'declined'"
+                              ).fetchone()[0] == 120
+            assert db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'"
+                              ).fetchone()[0] == 120
+        act(qtbot, win, Qt.Key.Key_Z)
+        with store.read() as db:
+            assert db.execute("SELECT count(*) FROM escalation WHERE status = 'new'"
+                              ).fetchone()[0] == 120
+            assert db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'"
+                              ).fetchone()[0] == 0  # nothing left to push
+        qtbot.waitUntil(lambda: win.model.rowCount() == 120, timeout=5000)
+    finally:
+        win.shutdown()
+        store.close()
+
+
+def test_view_split_and_geometry_are_restored(qtbot: QtBot, window: MainWindow,
+                                              workspace: FakeWorkspace) -> None:
+    press(qtbot, window, Qt.Key.Key_G, Qt.Key.Key_E)
+    qtbot.waitUntil(lambda: window.views.current.title == "All", timeout=5000)
+    window.splitter.setSizes([700, 300])
+    sizes = window.splitter.sizes()
+    window.shutdown()
+    again = MainWindow(workspace, sync_interval_s=None)
+    qtbot.addWidget(again)
+    again.show()
+    try:
+        qtbot.waitUntil(lambda: again.views.current.title == "All", timeout=5000)
+        restored = again.splitter.sizes()  # the offscreen screen clamps the geometry:
+        assert abs(restored[0] / sum(restored) - sizes[0] / sum(sizes)) < 0.02  # compare
+        # proportions, not pixels
+    finally:
+        again.shutdown()
