@@ -47,6 +47,27 @@ _IS_INDEX = {"snoozed": ("ix_escalation_snoozed", False),
              "unassigned": ("ix_escalation_assignee_triage", True),
              "open": ("ix_escalation_status_triage", False),
              "closed": ("ix_escalation_status_triage", False)}
+# Columns each driver index holds (rows it streams need no table lookup for these).
+_TRIAGE_COLS = frozenset({"priority", "created_at", "id"})
+_FILTER_COLS = frozenset({"severity", "category", "channel_id", "market"})
+COVERS: dict[str, frozenset[str]] = {
+    TRIAGE_INDEX: _TRIAGE_COLS | _FILTER_COLS | {"status"},
+    "ix_escalation_status_triage": _TRIAGE_COLS | _FILTER_COLS | {"status"},
+    "ix_escalation_assignee_triage": _TRIAGE_COLS | {"assignee", "status"},
+    "ix_escalation_market_triage": _TRIAGE_COLS | {"market"},
+    "ix_escalation_queue_triage": _TRIAGE_COLS | {"queue"},
+    "ix_escalation_incident_triage": _TRIAGE_COLS | {"incident_id"},
+    "ix_escalation_snoozed": _TRIAGE_COLS | {"snoozed_until"},
+    "ix_escalation_sla_due": _TRIAGE_COLS | {"sla_due_at"},
+    "ix_escalation_sla_risk": _TRIAGE_COLS | {"sla_risk_at"},
+}
+_OP_COLS = {"sev": "severity", "pri": "priority", "status": "status", "cat": "category",
+            "market": "market", "region": "market", "channel": "channel_id",
+            "assignee": "assignee", "queue": "queue", "incident": "incident_id",
+            "before": "created_at", "after": "created_at"}
+_IS_COLS = {"snoozed": "snoozed_until", "mine": "assignee", "unassigned": "assignee",
+            "breached": "sla_due_at", "at_risk": "sla_risk_at", "paused": "sla_paused_at",
+            "open": "status", "closed": "status", "conflict": "id"}
 _CONFLICTS = "SELECT DISTINCT escalation_id AS id FROM conflict WHERE resolved_at IS NULL"
 _FTS = "SELECT rowid AS id FROM escalation_fts WHERE escalation_fts MATCH ?"
 
@@ -126,6 +147,16 @@ def _condition(f: Filter, me: str, now: datetime) -> tuple[str, list[Any]]:
     return f"NOT coalesce(({sql}), 0)", args
 
 
+def _columns(f: Filter) -> frozenset[str]:
+    """The escalation columns a filter's condition reads on the main table."""
+    if f.negated and ((f.op == "is" and set(f.values) <= _SMALL_IS) or (
+            f.op in ("queue", "incident") and "none" not in f.values)):
+        return frozenset({"id"})  # NOT IN (small set)
+    if f.op == "is":
+        return frozenset(_IS_COLS[v] for v in f.values)
+    return frozenset({_OP_COLS[f.op]})
+
+
 def _driver_index(f: Filter) -> tuple[str, bool] | None:
     """(index, rows come out in triage order) for a positive filter that can drive."""
     one = len(f.values) == 1
@@ -195,7 +226,8 @@ def plan(db: sqlite3.Connection | None, query: SearchQuery, me: str, now: dateti
     if exclude is not None:
         conds.append(("e.id NOT IN (SELECT rowid FROM escalation_fts "
                       "WHERE escalation_fts MATCH ?)", [exclude]))
-    best = _choose(db, drivers, limit)
+    needs = frozenset().union(*(_columns(f) for f in filters)) if filters else frozenset()
+    best = _choose(db, drivers, limit, needs)
     where_parts = [c for c, _ in conds]
     args = [a for _, more in conds for a in more]
     if best is not None and best.name in ("fts", "conflict"):
@@ -217,15 +249,15 @@ def plan(db: sqlite3.Connection | None, query: SearchQuery, me: str, now: dateti
     return Plan(best.name if best is not None else TRIAGE_INDEX, sql, args)
 
 
-def _choose(db: sqlite3.Connection | None, drivers: list[_Driver],
-            limit: int | None) -> _Driver | None:
+def _choose(db: sqlite3.Connection | None, drivers: list[_Driver], limit: int | None,
+            needs: frozenset[str] = frozenset()) -> _Driver | None:
     """The driver to force, or None to walk the triage index.
 
     With a LIMIT: the smallest driver under the cap; past it, one that streams in triage
     order (it stops early); else the triage walk (it stops early too). Without a LIMIT the
-    whole result is read, so costs are compared: per row, an index-only walk of the triage
-    index costs 1, an ordered index 1, an unordered one 2 (plus the sort), an FTS or
-    conflict set 6 (a table lookup per hit plus the sort); measured at 1M rows.
+    whole result is read, so costs per row streamed are compared (measured at 1M rows):
+    1 from an index holding every column the filters read, 1.5 when its rows need a sort
+    too, 6 when each row needs a table lookup (FTS and conflict sets always do).
     """
     if not drivers:
         return None
@@ -244,13 +276,17 @@ def _choose(db: sqlite3.Connection | None, drivers: list[_Driver],
         return ordered[0] if ordered else None
     total = int(db.execute("SELECT coalesce(max(id), 0) FROM escalation").fetchone()[0])
 
+    def per_row(index: str | None, ordered: bool) -> float:
+        if index is None or not needs <= COVERS.get(index, frozenset()):
+            return 6.0  # a table lookup per row (FTS and conflict sets: always)
+        return 1.0 if ordered else 1.5
+
     def cost(d: _Driver) -> float:
         rows = total if d.estimate >= cap else d.estimate
-        weight = 6 if d.name in ("fts", "conflict") else (1 if d.ordered else 2)
-        return float(rows * weight)
+        return rows * per_row(None if d.name in ("fts", "conflict") else d.name, d.ordered)
 
     best = min(drivers, key=cost)
-    return best if cost(best) < total else None
+    return best if cost(best) < total * per_row(TRIAGE_INDEX, True) else None
 
 
 def query_sql(query: SearchQuery, me: str, now: datetime, limit: int | None,

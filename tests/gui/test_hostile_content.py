@@ -3,8 +3,6 @@ and renders as literal text (SECURITY.md, "Untrusted content in Qt")."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,38 +20,10 @@ from pytestqt.qtbot import QtBot
 from rr_desktop.gui.main_window import MainWindow
 from rr_desktop.gui.safe_html import SafeHtmlView, describe_link, sanitize
 from rr_desktop.gui.triage.model import Column
+from tests.peers.canary import Canary
 
 from .conftest import FakeWorkspace
 from .seed import escalation, make_store
-
-
-class Canary:
-    """A TCP listener that counts every connection made to it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.hits = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.hits += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self.sock.close()
 
 
 @pytest.fixture

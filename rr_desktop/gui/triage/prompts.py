@@ -8,7 +8,7 @@ when the user confirms; Esc cancels and nothing is written. Untrusted text is pl
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import Qt, Signal
@@ -35,6 +35,16 @@ def _label(text: str) -> QLabel:
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
     return label
+
+
+def _finish(dialog: QDialog, layout: QVBoxLayout, confirm: Callable[[], None]) -> None:
+    """OK / Cancel under a prompt (Enter confirms, Esc cancels); window-modal."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                               | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(confirm)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
 
 
 class ReasonPrompt(QDialog):
@@ -66,12 +76,7 @@ class ReasonPrompt(QDialog):
         if presets:
             layout.addWidget(self.presets)
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._confirm)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.setWindowModality(Qt.WindowModality.WindowModal)
+        _finish(self, layout, self._confirm)
         self.edit.setFocus()
 
     def _confirm(self) -> None:
@@ -162,12 +167,7 @@ class SnoozePrompt(QDialog):
         for key, value, _label_text in self.PRESETS:
             shortcut = QShortcut(QKeySequence(f"Alt+{key}"), self)
             shortcut.activated.connect(lambda v=value: self.when.setText(v))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._confirm)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.setWindowModality(Qt.WindowModality.WindowModal)
+        _finish(self, layout, self._confirm)
         self.when.setFocus()
 
     def _confirm(self) -> None:
@@ -216,12 +216,7 @@ class TagsPrompt(QDialog):
         shown = " ".join(self._current) or "none"
         layout.addWidget(_label(f"Current tags: {shown}"))
         layout.addWidget(self.edit)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._confirm)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.setWindowModality(Qt.WindowModality.WindowModal)
+        _finish(self, layout, self._confirm)
         self.edit.setFocus()
 
     def _confirm(self) -> None:

@@ -26,6 +26,8 @@ _TRIAGE = ("priority", "created_at", "id")
 _WIDENED = (
     ("ix_escalation_triage", [*_TRIAGE, "severity", "status", "category", "channel_id",
                               "market"], list(_TRIAGE)),
+    ("ix_escalation_status_triage", ["status", *_TRIAGE, "severity", "category", "channel_id",
+                                     "market"], ["status", *_TRIAGE]),
     ("ix_escalation_assignee_triage", ["assignee", *_TRIAGE, "status"],
      ["assignee", *_TRIAGE]),
 )
