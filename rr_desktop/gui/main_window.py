@@ -370,7 +370,7 @@ class MainWindow(QMainWindow):
         from ..workspace import build_client
 
         add = getattr(self.engine, "add_client", None)
-        if add is None:
+        if add is None or self._closed:
             return
         store = self.store
 

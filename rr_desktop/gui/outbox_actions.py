@@ -53,6 +53,8 @@ class OutboxActions(QObject):
             self.w.refresh_view({esc_id})
             self.w.sync.sync_now()
 
+        if self.w.is_closed():
+            return
         job = self.w.jobs.run("resolve-conflict", work, on_success=landed)
         job.failed.connect(lambda exc: self.w.statusBar().showMessage(
             one_line(f"Could not resolve: {exc}"), 8000))
@@ -86,6 +88,8 @@ class OutboxActions(QObject):
             self.w.sync_view.refresh()
             self.w.sync.sync_now()
 
+        if self.w.is_closed():
+            return
         self.w.jobs.run("retry-op", work, on_success=landed)
 
     def copy_raw(self) -> None:
@@ -106,5 +110,7 @@ class OutboxActions(QObject):
                 db.execute("UPDATE outbox SET next_attempt_at = 0 WHERE state = 'pending'")
                 db.execute("UPDATE channel SET rate_limited_until = NULL")
 
+        if self.w.is_closed():
+            return
         self.w.jobs.run("reset-backoff", work, on_success=lambda _r: self.w.sync.sync_now(),
                         on_failure=lambda _e: self.w.sync.sync_now())

@@ -126,6 +126,8 @@ class ViewSwitcher(QObject):
         self._request(query)
 
     def _request(self, view: ViewQuery, keep: bool = False) -> None:
+        if self.w.is_closed():
+            return
         if self._running:
             self._queued = view
             return

@@ -137,6 +137,8 @@ class TriageController(QObject):
 
     def _submit(self, name: str, work: Callable[[Any, Any], ta.ApplyResult | None],
                 history: bool = False) -> None:
+        if self.w.is_closed():
+            return
         job = self.w.jobs.run(name, work, on_success=lambda r: self._landed(r, history))
         job.failed.connect(self._failed)
 
@@ -166,6 +168,8 @@ class TriageController(QObject):
     def wake_snoozes(self) -> None:
         """Bring back snoozed escalations whose time has come (runs with the clock)."""
         store = self.w.store
+        if self.w.is_closed():
+            return
 
         def work(_progress: Any, _cancel: Any) -> frozenset[int]:
             with store.write() as db:
