@@ -38,6 +38,9 @@ _UPDATABLE = [c for c in STAGE_COLUMNS if c != "external_id"]
 _MATCH = "e.channel_id = :channel AND e.external_id = s.external_id"
 # Fields whose remote changes go to the timeline (priority gets its reasons separately).
 _TRACKED = ("status", "severity", "urgency", "assignee")
+# What a local-only channel's item keeps from the cache when the source edits it.
+_LOCAL_TRIAGE = ("status", "assignee", "severity", "urgency", "tags", "priority",
+                 "priority_reasons")
 
 _STAGE_DDL = (
     f"CREATE TEMP TABLE IF NOT EXISTS stage ({_COLS}, PRIMARY KEY (external_id))"
@@ -123,10 +126,15 @@ def merge_page(
     now: datetime,
     rows: Sequence[tuple[object, ...]] | None = None,
     defer_fts: bool = False,
+    keep_local_triage: bool = False,
 ) -> MergeResult:
     """Merge one page inside the caller's open write transaction (`rows` from
     prepare_rows if the caller made them already). With `defer_fts` (an initial load),
-    the FTS index is marked stale instead of updated; see store/fts.py."""
+    the FTS index is marked stale instead of updated; see store/fts.py.
+
+    `keep_local_triage`: the channel has no write API (feeds, spreadsheets), so triage
+    state lives only here: an edited item keeps its cached status, assignee, severity,
+    urgency, tags and priority instead of taking the source's defaults again."""
     if defer_fts:
         fts.mark_stale(db)
     index = not fts.is_stale(db)
@@ -143,6 +151,11 @@ def merge_page(
         "AND e.remote_version >= stage.remote_version)", params)
     fresh = db.execute("SELECT count(*) FROM stage").fetchone()[0]
     changed: tuple[int, ...] = ()
+    if fresh and keep_local_triage:
+        db.execute(
+            f"UPDATE stage SET {', '.join(f'{c} = e.{c}' for c in _LOCAL_TRIAGE)} "
+            "FROM escalation e WHERE e.channel_id = :channel "
+            "AND e.external_id = stage.external_id", params)
     if fresh:
         known = db.execute(
             f"SELECT count(*) FROM stage s CROSS JOIN escalation e ON {_MATCH}", params

@@ -193,7 +193,8 @@ class SyncEngine:
                     self.check(cancel)
                     pending = pool.submit(self._fetch, client, page.next_cursor, cid, report,
                                           cancel, progress)
-                self._apply(cid, page, rows, report, defer)
+                self._apply(cid, page, rows, report, defer,
+                            keep_local=getattr(client, "local_triage", False))
                 if page.done and defer:
                     with self.store.write() as db:
                         fts.rebuild(db)
@@ -212,11 +213,13 @@ class SyncEngine:
         return page, prepare_rows(page.items, self.clock())
 
     def _apply(self, cid: int, page: Page, rows: list[tuple[object, ...]],
-               report: SyncReport, defer_fts: bool = False) -> None:
-        """Rule 2: a page's rows and its new cursor commit in one transaction."""
+               report: SyncReport, defer_fts: bool = False, keep_local: bool = False) -> None:
+        """Rule 2: a page's rows and its new cursor commit in one transaction.
+        `keep_local`: the client has no write API (`local_triage`), see merge_page."""
         now = self.clock()
         with self.store.write() as db:
-            result = merge_page(db, cid, page.items, page.quarantined, now, rows, defer_fts)
+            result = merge_page(db, cid, page.items, page.quarantined, now, rows, defer_fts,
+                                                keep_local_triage=keep_local)
             cs.set_cursor(db, cid, SCOPE, page.next_cursor, now)
             cs.renew_lease(db, cid, self.owner, now)
             if page.remote_time:

@@ -299,8 +299,6 @@ def test_errors_say_what_is_wrong(nginx: NginxServer, canary: Canary) -> None:
     client.close()
 
 
-@pytest.mark.xfail(strict=True, reason="needs shared code: ingest overwrites local triage of "
-                   "local-only channels when the entry changes (see the feed channel report)")
 def test_local_triage_survives_an_edited_entry(nginx: NginxServer, canary: Canary,
                                                make_env: MakeEnv) -> None:
     url = nginx.put("wire.xml", fixture("apac_wire_v1.xml", canary))

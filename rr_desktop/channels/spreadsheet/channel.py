@@ -132,6 +132,8 @@ def _mtime(state: ImportState) -> datetime:
 class SpreadsheetChannel:
     """Imports one CSV/XLSX file; one instance per configured channel. No network."""
 
+    local_triage = True  # no write API: triage lives in the cache (ingest keeps it)
+
     def __init__(self, name: str, config: Mapping[str, str], page_size: int = PAGE_SIZE,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.name = name

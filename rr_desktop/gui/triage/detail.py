@@ -40,6 +40,7 @@ _FIELD_ORDER = ("external_id", "channel", "status", "severity", "urgency", "prio
                 "incident_id", "created_at", "updated_at", "synced_at", "remote_version",
                 "priority_raised_at", "snoozed_until")
 PREFETCH_CAP = 16
+RENDER_DELAY_MS = 25
 _HIDDEN_FIELDS = frozenset({"id", "channel_id", "title", "body", "payload_hash"})
 
 
@@ -120,9 +121,11 @@ class DetailPane(QWidget):
         layout.addSpacing(4)
         layout.addWidget(self.text, 1)
         self.setFocusProxy(self.text)
-        self._soon = QTimer(self)  # coalesces j/k bursts: the table paints first
+        # Coalesces j/k bursts (key repeat is ~30/s): the table repaints at once, the
+        # detail follows when the keys pause, from prefetched data.
+        self._soon = QTimer(self)
         self._soon.setSingleShot(True)
-        self._soon.setInterval(0)
+        self._soon.setInterval(RENDER_DELAY_MS)
         self._soon.timeout.connect(lambda: self.show_escalation(self._next_id))
         self._next_id: int | None = None
         self._prefetched: OrderedDict[int, EscalationDetail] = OrderedDict()
