@@ -112,16 +112,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open(args: argparse.Namespace, demo_default: bool, live: float | None = None,
-          count: int = 3000) -> Workspace:
+          count: int = 3000, check: bool = True) -> Workspace:
     from .workspace import Workspace
 
     demo = demo_default if args.demo is None else args.demo
     return Workspace.open(data_dir(args.data_dir), demo=demo, demo_live=live,
-                          demo_count=count)
+                          demo_count=count, check=check)
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
-    ws = _open(args, demo_default=True, live=5.0)
+    # The full integrity check runs after the first paint (MainWindow.check_cache).
+    ws = _open(args, demo_default=True, live=5.0, check=False)
     try:
         from .gui.app import run_gui
 

@@ -50,8 +50,10 @@ class Workspace:
 
     @classmethod
     def open(cls, data_dir: Path, demo: bool = True, demo_live: float | None = 5.0,
-             demo_count: int = 3000) -> Workspace:
-        store = Store.open(db_path(data_dir))
+             demo_count: int = 3000, check: bool = True) -> Workspace:
+        """`check=False` skips the full quick_check at open (the GUI runs it after its
+        first paint, see MainWindow.check_cache)."""
+        store = Store.open(db_path(data_dir), check=check)
         clients: dict[str, ChannelClient] = {}
         server = None
         try:

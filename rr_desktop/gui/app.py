@@ -22,6 +22,7 @@ log = logging.getLogger("rr_desktop.gui")
 
 ENV_SMOKE = "RR_DESKTOP_SMOKE"
 SMOKE_TIMEOUT_S = 20.0
+CHECK_DELAY_MS = 3000  # the cache's integrity check waits until the window is in use
 
 
 def make_app(argv: Sequence[str]) -> QApplication:
@@ -101,6 +102,7 @@ def run_gui(workspace: WorkspaceLike, argv: list[str]) -> int:
     window = MainWindow(workspace)
     window.show()
     window.start_background_sync()
+    QTimer.singleShot(CHECK_DELAY_MS, window.check_cache)
     signals = QuitOnSignals(app)
     smoke = SmokeCheck(app, window) if os.environ.get(ENV_SMOKE) == "1" else None
     try:

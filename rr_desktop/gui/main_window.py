@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -235,6 +236,30 @@ class MainWindow(QMainWindow):
         """F5: sync every channel now; waits for rate limits and backoff are reset."""
         self.statusBar().showMessage("Syncing\u2026", 3000)
         self.outbox.sync_now_resetting_backoff()
+
+    def check_cache(self) -> None:
+        """PRAGMA quick_check on a worker (seconds at 1M rows); a damaged cache is
+        reported in a dialog saying what to do, and nothing else changes."""
+        if self._closed:
+            return
+        store = self.store
+        self.jobs.run("quick-check", lambda _p, _c: store.quick_check(),
+                      on_success=self._cache_checked)
+
+    def _cache_checked(self, problem: object) -> None:
+        if problem is None or self._closed:
+            return
+        text = (f"The local cache file {self.store.path} is damaged ({one_line(str(problem))})."
+                "\n\nYour queued changes may not all be readable. Quit RR Desktop, move the "
+                "file aside (keep it for support) and start again: everything is synced "
+                "again from the channels.")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Cache damaged", text,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setObjectName("cacheDamaged")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.statusBar().showMessage("The cache file is damaged: see the message", 30_000)
 
     def is_closed(self) -> bool:
         return self._closed
