@@ -104,6 +104,11 @@ COMMANDS: tuple[Command, ...] = (
     _cmd("submit", "Submit", ("Ctrl+Return",), C, "Send what the composer holds", None),
     _cmd("submit-next", "Submit and next", ("Ctrl+Shift+Return",), C,
          "Send, then move to the next escalation", None),
+    _cmd("create", "Create incident\u2026", ("C",), LD,
+         "Open a new incident by title (add escalations to it with f)", "Triage"),
+    _cmd("save-view", "Save view\u2026", (), G,
+         "Save the current view and search under a name (Ctrl+1..9 follow the order)",
+         "View"),
     # Outbox & sync view
     _cmd("conflict-mine", "Conflict: keep mine", ("M",), OB,
          "Keep your value and push it over the source's", "Sync"),

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -31,7 +28,6 @@ from ..sync.engine import SyncProgress, SyncReport
 from .bridge import SyncBridge, SyncRunner
 from .commands import CommandRegistry
 from .dialogs import AboutDialog, SyncDetailsDialog
-from .fuzzy import Choice
 from .jobs import JobRunner
 from .lookups import Lookups
 from .outbox_actions import OutboxActions
@@ -47,6 +43,9 @@ from .triage.model import TriageModel
 from .triage.view import TriageView
 from .view_switcher import ViewSwitcher
 from .views import load_views
+from .window_commands import window_handlers
+from .window_state import restore_window_state, save_window_state
+from .workspace_actions import WorkspaceActions
 
 log = logging.getLogger("rr_desktop.gui")
 
@@ -161,20 +160,25 @@ class MainWindow(QMainWindow):
 
         self.triage = TriageController(self)
         self.outbox = OutboxActions(self)
+        self.services = WorkspaceActions(self)
+        self.check_cache = self.services.check_cache
+        self.start_channel = self.services.start_channel
         self.toast.undo_requested.connect(self.triage.undo)
         self.commands = CommandRegistry(
             self, {Mode.LIST: [self.table], Mode.DETAIL: [self.detail],
                    Mode.OUTBOX: [self.sync_view]},
             has_selection=lambda: self.table.current_id() is not None)
         self.commands.refused.connect(lambda m: self.statusBar().showMessage(m, 4000))
-        self.commands.register_all(self._handlers(), self._keymap())
+        self.commands.register_all(window_handlers(self), self._keymap())
         self.commands.build_menus(self.menuBar())
 
         self.resize(1360, 820)
         self._on_ids_loaded(self.model.rowCount())
         if self.model.rowCount():
             self.table.select_row(0)
-        self.restore_state()
+        restore_window_state(self)
+        self.services.apply_sla_settings()
+        self.services.watch_mailboxes()
         self.table.setFocus()
         for problem in self.settings.problems:
             self.statusBar().showMessage(one_line(problem), 10_000)
@@ -187,45 +191,6 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.statusBar().showMessage(message, 15_000))
             return COMMANDS
 
-    def _handlers(self) -> dict[str, Callable[[], object]]:
-        t = self.table
-        handlers: dict[str, Callable[[], object]] = {
-            "next-item": lambda: t.move_current(1),
-            "previous-item": lambda: t.move_current(-1),
-            "first-item": lambda: t.select_row(0),
-            "last-item": lambda: t.select_row(self.model.rowCount() - 1),
-            "open-detail": self.open_detail,
-            "back-to-list": self.back_to_list,
-            "clear-selection": t.clear_selection_keep_current,
-            "toggle-select": t.toggle_current,
-            "extend-down": lambda: t.extend_selection(1),
-            "extend-up": lambda: t.extend_selection(-1),
-            "select-all": t.selectAll,
-            "submit": lambda: self._composer_submit(False),
-            "submit-next": lambda: self._composer_submit(True),
-            "palette": self.show_palette,
-            "search": self.views.focus_search,
-            "go-triage": lambda: self.views.show_view(self.views.view_named("Triage")),
-            "go-mine": lambda: self.views.show_view(self.views.view_named("Mine")),
-            "go-snoozed": lambda: self.views.show_view(self.views.view_named("Snoozed")),
-            "go-sla": lambda: self.views.show_view(self.views.view_named("SLA at risk")),
-            "go-all": lambda: self.views.show_view(self.views.view_named("All")),
-            "go-outbox": self.show_sync_page,
-            "toggle-split": self.toggle_split,
-            "sync-now": self.sync_now,
-            "sync-details": lambda: self.show_sync_details(None),
-            "shortcuts": self.show_shortcuts,
-            "about": self.show_about,
-            "add-channel": self.add_channel,
-            "import-spreadsheet": self.import_spreadsheet,
-            "quit": self.close,
-            **self.triage.handlers(),
-            **self.outbox.handlers(),
-        }
-        for n in range(1, 10):
-            handlers[f"view-{n}"] = partial(self.views.show_index, n - 1)
-        return handlers
-
     # -- public API ----------------------------------------------------------------------
 
     def start_background_sync(self) -> None:
@@ -237,29 +202,14 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Syncing\u2026", 3000)
         self.outbox.sync_now_resetting_backoff()
 
-    def check_cache(self) -> None:
-        """PRAGMA quick_check on a worker (seconds at 1M rows); a damaged cache is
-        reported in a dialog saying what to do, and nothing else changes."""
-        if self._closed:
-            return
-        store = self.store
-        self.jobs.run("quick-check", lambda _p, _c: store.quick_check(),
-                      on_success=self._cache_checked)
-
-    def _cache_checked(self, problem: object) -> None:
-        if problem is None or self._closed:
-            return
-        text = (f"The local cache file {self.store.path} is damaged ({one_line(str(problem))})."
-                "\n\nYour queued changes may not all be readable. Quit RR Desktop, move the "
-                "file aside (keep it for support) and start again: everything is synced "
-                "again from the channels.")
-        box = QMessageBox(QMessageBox.Icon.Warning, "Cache damaged", text,
-                          QMessageBox.StandardButton.Ok, self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setObjectName("cacheDamaged")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        self.statusBar().showMessage("The cache file is damaged: see the message", 30_000)
+    def views_saved(self, name: str) -> None:
+        """A view was saved: reload the list (Ctrl+1..9 follow it) and show it."""
+        with self.store.read() as conn:
+            self.views.views = load_views(conn, self.me)
+        n = next(i for i, v in enumerate(self.views.views) if v.title == name)
+        self.statusBar().showMessage(
+            f"Saved view {name!r}" + (f": Ctrl+{n + 1}" if n < 9 else ""), 6000)
+        self.views.show_view(self.views.views[n])
 
     def is_closed(self) -> bool:
         return self._closed
@@ -308,21 +258,6 @@ class MainWindow(QMainWindow):
         if not self.detail.isVisible():
             self.table.setFocus()
 
-    def advance_past(self, ids: list[int]) -> None:
-        """Auto-advance (KEYMAP rule 3): the current row moves to the first row after the
-        acted-on ones, at once, before the write lands."""
-        rows = [r for r in (self.model.row_of(i) for i in ids[:1] + ids[-1:]) if r is not None]
-        if not rows:
-            return
-        target = max(rows) + 1
-        if target >= self.model.rowCount():
-            target = min(rows) - 1
-        self.table.marking = False
-        if target >= 0:
-            self.table.select_row(target)
-        else:
-            self.table.clearSelection()
-
     def refresh_view(self, changed_ids: set[int] | frozenset[int] = frozenset()) -> None:
         """Re-read the view's ids on a worker, then swap them in on the GUI thread (the
         current row stays on its escalation) and redraw `changed_ids`."""
@@ -342,12 +277,12 @@ class MainWindow(QMainWindow):
             self.detail.refresh()
 
     def show_palette(self) -> None:
-        self._open_dialog(CommandPalette(self.commands, self))
+        self.open_dialog(CommandPalette(self.commands, self))
 
     def show_shortcuts(self) -> None:
-        self._open_dialog(ShortcutOverlay(self.commands, self.commands.current_mode(), self))
+        self.open_dialog(ShortcutOverlay(self.commands, self.commands.current_mode(), self))
 
-    def _open_dialog(self, dialog: QDialog) -> None:
+    def open_dialog(self, dialog: QDialog) -> None:
         """Open a window-modal helper dialog; focus returns where it was afterwards."""
         focus = QApplication.focusWidget()
         previous = focus if focus is not None and self.isAncestorOf(focus) else None
@@ -374,95 +309,13 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
-    def add_channel(self) -> None:
-        from .channel_setup import ChannelSetupDialog
-
-        dialog = ChannelSetupDialog(self.store, self.jobs, self)
-        dialog.channel_saved.connect(self.start_channel)
-        self._open_dialog(dialog)
-
-    def import_spreadsheet(self) -> None:
-        from .spreadsheet_import import SpreadsheetImportDialog
-
-        dialog = SpreadsheetImportDialog(self.store, self.jobs, self)
-        dialog.imported.connect(lambda channel: self.start_channel(channel.name))
-        self._open_dialog(dialog)
-
-    def start_channel(self, name: str) -> None:
-        """A channel was saved: build its client off the GUI thread (the keyring may be
-        slow), hand it to the sync engine and sync now."""
-        from ..store.channel_state import list_channels
-        from ..workspace import build_client
-
-        add = getattr(self.engine, "add_client", None)
-        if add is None or self._closed:
-            return
-        store = self.store
-
-        def work(_p: object, _c: object) -> object:
-            with store.read() as db:
-                channel = next(c for c in list_channels(db) if c.name == name)
-            return build_client(channel)
-
-        def landed(client: object) -> None:
-            old = add(name, client)
-            if old is not None and old is not client:
-                QTimer.singleShot(60_000, getattr(old, "close", lambda: None))
-            self.channels.refresh()
-            self.sync_now()
-
-        self.jobs.run("start-channel", work, on_success=landed,
-                      on_failure=lambda exc: self.statusBar().showMessage(
-                          one_line(f"{name}: cannot start syncing: {exc}"), 10_000))
-
-    # -- lookups for pickers (small reads on the GUI thread's own connection) ----------
-
-    def analysts(self) -> list[tuple[str, str]]:
-        return self.lookups.analysts()
-
-    def incidents(self) -> list[tuple[int, str]]:
-        return self.lookups.incidents()
-
-    def tags_of(self, esc_id: int) -> list[str]:
-        return self.lookups.tags_of(esc_id)
-
-    def duplicate_candidates(self, ids: list[int]) -> list[Choice]:
-        return self.lookups.duplicate_candidates(ids, self.model)
-
-    # -- window state --------------------------------------------------------------------
-
-    def _qsettings(self) -> QSettings:
-        return QSettings(str(self.data_dir / "window.ini"), QSettings.Format.IniFormat)
-
-    def save_state(self) -> None:
-        qs = self._qsettings()
-        qs.setValue("geometry", self.saveGeometry())
-        qs.setValue("splitter", self.splitter.saveState())
-        qs.setValue("header", self.table.horizontalHeader().saveState())
-        qs.setValue("view", self.views.current.title)
-        qs.setValue("detail_visible", self.detail.isVisible())
-        qs.sync()
-
-    def restore_state(self) -> None:
-        qs = self._qsettings()
-        for key, restore in (("geometry", self.restoreGeometry),
-                             ("splitter", self.splitter.restoreState),
-                             ("header", self.table.horizontalHeader().restoreState)):
-            value = qs.value(key)
-            if isinstance(value, QByteArray):
-                restore(value)
-        if str(qs.value("detail_visible", "true")).lower() == "false":
-            self.detail.hide()
-        title = qs.value("view")
-        if isinstance(title, str) and title != self.views.current.title:
-            self.views.show_view(self.views.view_named(title))
-
     def shutdown(self, timeout: float = 5.0) -> None:
         """Save window state, cancel background work, wait for it up to `timeout` s,
         close read connections. Idempotent; called by closeEvent."""
         if self._closed:
             return
-        self.save_state()
+        save_window_state(self)
+        self.services.stop()
         self._closed = True
         started = time.monotonic()
         self._progress_refresh.stop()
@@ -483,7 +336,7 @@ class MainWindow(QMainWindow):
 
     # -- internals -----------------------------------------------------------------------
 
-    def _composer_submit(self, advance: bool) -> None:
+    def composer_submit(self, advance: bool) -> None:
         prompt = self.triage.prompt
         submit = getattr(prompt, "submit", None)
         if callable(submit):

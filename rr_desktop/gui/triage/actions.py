@@ -21,8 +21,10 @@ from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from ...domain import Severity, Urgency
 from ...keymap import Mode
+from ...store import incidents
 from ...store import triage_actions as ta
 from ...store import undo as store_undo
+from ...store import views as store_views
 from ..fuzzy import Choice
 from ..text import one_line
 from .prompts import Composer, PickPrompt, ReasonPrompt, SnoozePrompt, TagsPrompt
@@ -92,6 +94,8 @@ class TriageController(QObject):
             "escalate-incident": self.ask_incident,
             "note": lambda: self.compose("note"),
             "reply": lambda: self.compose("reply"),
+            "create": self.ask_create_incident,
+            "save-view": self.ask_save_view,
             "undo": self.undo,
             "redo": self.redo,
         }
@@ -111,7 +115,7 @@ class TriageController(QObject):
                 f"That is more than {MAX_BATCH:,} escalations: narrow the view first", 6000)
             return
         if name in ADVANCING:
-            self.w.advance_past(ids)
+            self.advance_past(ids)
         store, me = self.w.store, self.w.me
 
         def work(_progress: Any, _cancel: Any) -> ta.ApplyResult:
@@ -119,6 +123,21 @@ class TriageController(QObject):
                 return ta.apply_action(db, action, ids, me, _now())
 
         self._submit(f"action-{name}", work)
+
+    def advance_past(self, ids: list[int]) -> None:
+        """Auto-advance (KEYMAP rule 3): the current row moves to the first row after the
+        acted-on ones, at once, before the write lands."""
+        rows = [r for r in (self.w.model.row_of(i) for i in ids[:1] + ids[-1:]) if r is not None]
+        if not rows:
+            return
+        target = max(rows) + 1
+        if target >= self.w.model.rowCount():
+            target = min(rows) - 1
+        self.w.table.marking = False
+        if target >= 0:
+            self.w.table.select_row(target)
+        else:
+            self.w.table.clearSelection()
 
     def undo(self) -> None:
         self._history("undo", store_undo.undo)
@@ -231,7 +250,7 @@ class TriageController(QObject):
         ids = self._prepare()
         if ids is None:
             return
-        choices = self.w.duplicate_candidates(ids)
+        choices = self.w.lookups.duplicate_candidates(ids, self.w.model)
         prompt = PickPrompt("Mark duplicate", choices,
                             "Canonical escalation: type to filter, or #id", True, self.w)
 
@@ -256,7 +275,7 @@ class TriageController(QObject):
         ids = self._prepare()
         if ids is None:
             return
-        choices = [Choice(a, name, a) for a, name in self.w.analysts()]
+        choices = [Choice(a, name, a) for a, name in self.w.lookups.analysts()]
         choices.append(Choice("", "Unassigned", "clear the assignee"))
         prompt = PickPrompt("Assign", choices, "Analyst", True, self.w)
         prompt.chosen.connect(
@@ -268,7 +287,7 @@ class TriageController(QObject):
         if ids is None:
             return
         row = self.w.model.row_at(self.w.model.row_of(ids[0]) or 0)
-        current = self.w.tags_of(ids[0]) if row is not None else []
+        current = self.w.lookups.tags_of(ids[0]) if row is not None else []
         prompt = TagsPrompt(current, self.w)
         prompt.chosen.connect(lambda add, remove: self.apply(ta.Tag(add, remove), "tags", ids))
         self._open(prompt)
@@ -286,7 +305,8 @@ class TriageController(QObject):
         ids = self._prepare()
         if ids is None:
             return
-        choices = [Choice(str(i), title, f"incident #{i}") for i, title in self.w.incidents()]
+        choices = [Choice(str(i), title, f"incident #{i}")
+                   for i, title in self.w.lookups.incidents()]
         prompt = PickPrompt("Escalate to incident", choices,
                             "Choose an incident, or type a title to create one", True, self.w)
         known = {c.key for c in choices}
@@ -298,6 +318,40 @@ class TriageController(QObject):
 
         prompt.chosen.connect(picked)
         self._open(prompt)
+
+    def ask_create_incident(self) -> None:
+        prompt = ReasonPrompt("Create incident", "A title for the new incident:", (), self.w,
+                              placeholder="Title (required)")
+        prompt.chosen.connect(self._create_incident)
+        self._open(prompt)
+
+    def _create_incident(self, title: str) -> None:
+        store, me = self.w.store, self.w.me
+
+        def work(_p: Any, _c: Any) -> int:
+            with store.write() as db:
+                return incidents.create_incident(db, title, me, _now())
+
+        self.w.jobs.run("create-incident", work, on_success=lambda i: self.w.statusBar(
+            ).showMessage(f"Incident #{i} created: add escalations to it with f", 6000),
+            on_failure=self._failed)
+
+    def ask_save_view(self) -> None:
+        query = self.w.views.current.text()
+        prompt = ReasonPrompt("Save view", f"Save the query {query!r} as:", (), self.w,
+                              placeholder="Name (required)")
+        prompt.chosen.connect(lambda name: self._save_view(name, query))
+        self._open(prompt)
+
+    def _save_view(self, name: str, query: str) -> None:
+        store = self.w.store
+
+        def work(_p: Any, _c: Any) -> str:
+            with store.write() as db:
+                return store_views.save_view(db, name, query).name
+
+        self.w.jobs.run("save-view", work, on_success=self.w.views_saved,
+                        on_failure=self._failed)
 
     def compose(self, kind: str) -> None:
         esc_id = self.w.table.current_id()

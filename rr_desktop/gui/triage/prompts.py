@@ -55,13 +55,14 @@ class ReasonPrompt(QDialog):
     chosen = Signal(str)
 
     def __init__(self, title: str, question: str, presets: Sequence[str] = (),
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, placeholder: str = "Reason (required)",
+                 ) -> None:
         super().__init__(parent)
         self.setObjectName("reasonPrompt")
         self.setWindowTitle(title)
         self.edit = QLineEdit()
         self.edit.setObjectName("reasonEdit")
-        self.edit.setPlaceholderText("Reason (required)")
+        self.edit.setPlaceholderText(placeholder)
         self.error = _label("")
         self.error.setObjectName("promptError")
         layout = QVBoxLayout(self)
@@ -82,7 +83,7 @@ class ReasonPrompt(QDialog):
     def _confirm(self) -> None:
         reason = self.edit.text().strip()
         if not reason:
-            self.error.setText("A reason is required.")
+            self.error.setText(f"{self.edit.placeholderText().split(' (')[0]} is required.")
             return
         self.accept()
         self.chosen.emit(reason)
