@@ -382,3 +382,88 @@ def test_view_split_and_geometry_are_restored(qtbot: QtBot, window: MainWindow,
         # proportions, not pixels
     finally:
         again.shutdown()
+
+
+def test_home_end_shift_k_split_and_f5(qtbot: QtBot, window: MainWindow,
+                                       workspace: FakeWorkspace) -> None:
+    last = window.model.rowCount() - 1
+    press(qtbot, window, Qt.Key.Key_End)
+    assert window.table.currentIndex().row() == last
+    press(qtbot, window, Qt.Key.Key_Home)
+    assert window.table.currentIndex().row() == 0
+    press(qtbot, window, Qt.Key.Key_J, Qt.Key.Key_J)
+    qtbot.keyClick(window.table, Qt.Key.Key_K, Qt.KeyboardModifier.ShiftModifier)
+    assert window.table.selected_count() == 2
+    qtbot.keyClick(window.table, Qt.Key.Key_Escape)
+    assert window.table.selected_count() == 1
+    qtbot.keyClick(window.table, Qt.Key.Key_Backslash, Qt.KeyboardModifier.ControlModifier)
+    assert not window.detail.isVisible()
+    qtbot.keyClick(window.table, Qt.Key.Key_Backslash, Qt.KeyboardModifier.ControlModifier)
+    assert window.detail.isVisible()
+    runs = workspace.engine.runs
+    qtbot.keyClick(window.table, Qt.Key.Key_F5)
+    qtbot.waitUntil(lambda: workspace.engine.runs > runs, timeout=5000)
+
+
+def test_submit_and_next_moves_on(qtbot: QtBot, window: MainWindow,
+                                  workspace: FakeWorkspace) -> None:
+    esc = window.current_id()
+    assert esc is not None
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.detail.text.hasFocus())
+    press(qtbot, window, Qt.Key.Key_M, target=window.detail.text)
+    composer = prompt(qtbot, window)
+    composer.as_fact.setChecked(True)  # log a fact instead of a note
+    qtbot.keyClicks(composer.editor, "Clip re-uploaded 40 more times")
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(composer.editor, Qt.Key.Key_Return,
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.current_id() != esc
+    with workspace.store.read() as db:
+        kinds = [r[0] for r in db.execute(
+            "SELECT kind FROM escalation_event WHERE escalation_id = ?", (esc,))]
+    assert "fact" in kinds and outbox(workspace, esc) == []  # a fact stays local
+
+
+def test_c_creates_an_incident_and_a_view_can_be_saved(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    press(qtbot, window, Qt.Key.Key_C)
+    dialog = prompt(qtbot, window)
+    qtbot.keyClicks(dialog.edit, "Typhoon misinformation wave, PH")
+    qtbot.keyClick(dialog.edit, Qt.Key.Key_Return)
+    with workspace.store.read() as db:
+        qtbot.waitUntil(lambda: db.execute("SELECT count(*) FROM incident").fetchone()[0] == 1,
+                        timeout=5000)
+    window.views.bar.search.setText("sev:0")
+    window.views._search_now()
+    qtbot.waitUntil(lambda: window.views.current.search == "sev:0", timeout=5000)
+    window.commands.run("save-view")
+    dialog = prompt(qtbot, window)
+    qtbot.keyClicks(dialog.edit, "Critical")
+    qtbot.keyClick(dialog.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.views.current.title == "Critical", timeout=5000)
+    n = [v.title for v in window.views.views].index("Critical") + 1
+    press(qtbot, window, Qt.Key.Key_G, Qt.Key.Key_T)
+    qtbot.waitUntil(lambda: window.views.current.title == "Triage", timeout=5000)
+    qtbot.keyClick(window.table, getattr(Qt.Key, f"Key_{n}"),
+                   Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.views.current.title == "Critical", timeout=5000)
+
+
+def test_new_mail_reported_by_idle_starts_a_sync(qtbot: QtBot, window: MainWindow,
+                                                 workspace: FakeWorkspace) -> None:
+    calls: list[float] = []
+
+    class Mailbox:
+        def idle_wait(self, timeout_s: float) -> bool:
+            calls.append(timeout_s)
+            if len(calls) == 1:
+                return True  # the server said EXISTS
+            window.services._stop.wait(timeout_s)
+            return False
+
+    workspace.engine.clients["inbox"] = Mailbox()
+    runs = workspace.engine.runs
+    window.services.watch_mailboxes()
+    qtbot.waitUntil(lambda: workspace.engine.runs > runs, timeout=5000)
+    assert calls
