@@ -31,10 +31,11 @@ class ViewQuery:
     def text(self) -> str:
         return f"{self.query} {self.search}".strip()
 
-    def ids(self, conn: sqlite3.Connection) -> Sequence[int]:
+    def ids(self, conn: sqlite3.Connection, limit: int | None = None) -> Sequence[int]:
+        """The view's ids in triage order (the first `limit` of them, or all)."""
         parsed = store_search.parse_query(self.text())
         return array("q", store_search.search_ids(conn, parsed, self.me, datetime.now(UTC),
-                                                  limit=None))
+                                                  limit=limit))
 
     def errors(self) -> tuple[str, ...]:
         return tuple(store_search.parse_query(self.search).errors) if self.search else ()

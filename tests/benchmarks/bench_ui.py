@@ -67,7 +67,7 @@ def child_first_paint(mode: str, db: Path, started: float) -> None:
         from rr_desktop.gui.main_window import MainWindow
         from rr_desktop.store.database import Store
 
-        store = Store.open(db)
+        store = Store.open(db, check=False)  # as the GUI does: quick_check runs later
 
         class Engine:
             clients: dict[str, Any] = {}

@@ -445,6 +445,7 @@ def test_c_creates_an_incident_and_a_view_can_be_saved(
     n = [v.title for v in window.views.views].index("Critical") + 1
     press(qtbot, window, Qt.Key.Key_G, Qt.Key.Key_T)
     qtbot.waitUntil(lambda: window.views.current.title == "Triage", timeout=5000)
+    press(qtbot, window)  # the window has the keyboard again
     qtbot.keyClick(window.table, getattr(Qt.Key, f"Key_{n}"),
                    Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.views.current.title == "Critical", timeout=5000)
@@ -467,3 +468,25 @@ def test_new_mail_reported_by_idle_starts_a_sync(qtbot: QtBot, window: MainWindo
     window.services.watch_mailboxes()
     qtbot.waitUntil(lambda: workspace.engine.runs > runs, timeout=5000)
     assert calls
+
+
+def test_a_big_view_shows_its_first_page_then_all_rows(qtbot: QtBot, tmp_path: Any) -> None:
+    from rr_desktop.gui.view_switcher import FIRST_PAGE
+
+    from .seed import make_store
+
+    store = make_store(tmp_path, FIRST_PAGE + 200)
+    win = MainWindow(FakeWorkspace(store, data_dir=tmp_path), sync_interval_s=None)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        counts: list[int] = []
+        win.model.ids_loaded.connect(counts.append)
+        win.views.show_view(win.views.view_named("All"))
+        qtbot.waitUntil(lambda: win.views.current.title == "All", timeout=5000)
+        qtbot.waitUntil(lambda: win.model.rowCount() == FIRST_PAGE + 200, timeout=5000)
+        assert counts == [FIRST_PAGE, FIRST_PAGE + 200]  # shown at once, the rest after
+        assert win.table.currentIndex().row() == 0
+    finally:
+        win.shutdown()
+        store.close()
