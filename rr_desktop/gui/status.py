@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from ..sync.engine import SyncProgress
 from .text import format_time, one_line
 
 REFRESH_MS = 2000
+PROGRESS_REQUERY_S = 1.0  # while a sync reports progress, re-read counts at most this often
 ERROR_CHARS = 48
 
 
@@ -130,6 +132,7 @@ class ChannelStatusBar(QWidget):
         self._labels: dict[str, ChannelLabel] = {}
         self._live: dict[str, SyncProgress] = {}
         self.statuses: list[ChannelStatus] = []
+        self._queried = 0.0
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(16)
@@ -152,7 +155,10 @@ class ChannelStatusBar(QWidget):
         """The engine syncs channels one after another: news from one channel means any
         other is done (progress is coalesced, so its own "done" may never arrive)."""
         self._live = {} if progress.phase == "done" else {progress.channel: progress}
-        self.refresh()
+        if self.statuses and time.monotonic() - self._queried < PROGRESS_REQUERY_S:
+            self._render(to_epoch(self._clock()))  # labels only: no query per progress tick
+        else:
+            self.refresh()
 
     def sync_ended(self) -> None:
         self._live.clear()
@@ -163,7 +169,10 @@ class ChannelStatusBar(QWidget):
             return
         now = self._clock()
         self.statuses = channel_statuses(self._conn, now)
-        now_s = to_epoch(now)
+        self._queried = time.monotonic()
+        self._render(to_epoch(now))
+
+    def _render(self, now_s: int) -> None:
         seen = set()
         for status in self.statuses:
             seen.add(status.name)

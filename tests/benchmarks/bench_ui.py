@@ -18,6 +18,7 @@ Figures, not pass/fail: budgets in shared/design/PERFORMANCE.md.
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import os
 import shutil
 import statistics
@@ -150,24 +151,39 @@ def first_paint(mode: str, db: Path, runs: int = 3) -> tuple[float, float]:
 
 # -- in-process measurements --------------------------------------------------------------
 
+def _serve(conn: Any) -> None:
+    from rr_desktop.demo import DemoServer
+    from tests.integration.sync_env import TOKEN
+
+    server = DemoServer(token=TOKEN, seed=3, count=3000)
+    server.start()
+    conn.send(server.url)
+    while True:
+        time.sleep(3600)
+
+
 def measure_ours(db: Path, presses: int) -> dict[str, float]:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from rr_desktop.demo import DemoServer
     from rr_desktop.gui.main_window import MainWindow
     from rr_desktop.store.database import Store
-    from tests.integration.sync_env import TOKEN, make_env
+    from tests.integration.sync_env import make_env
 
     app = QApplication.instance() or QApplication([])
     work = Path(tempfile.mkdtemp())
     copy = work / "cache.sqlite3"
     shutil.copy(db, copy)  # actions and the sync write: keep the shared cache pristine
     store = Store.open(copy)
-    server = DemoServer(token=TOKEN, seed=3, count=3000)
-    server.start()
-    env = make_env(server, copy)
+    # The service runs in its own process, as a real channel's server would: its JSON
+    # encoding must not compete with the GUI thread for this process's GIL.
+    ctx = mp.get_context("spawn")
+    ours_end, theirs_end = ctx.Pipe()
+    proc = ctx.Process(target=_serve, args=(theirs_end,), daemon=True)
+    proc.start()
+    url = ours_end.recv()
+    env = make_env(type("S", (), {"url": url})(), copy)  # type: ignore[arg-type]
 
     class Ws:
         def __init__(self) -> None:
@@ -267,7 +283,7 @@ def measure_ours(db: Path, presses: int) -> dict[str, float]:
     out["rss_steady"] = rss_mb()
     win.shutdown()
     env.engine.clients["demo"].close()  # type: ignore[attr-defined]
-    server.stop()
+    proc.terminate()
     store.close()
     env.store.close()
     shutil.rmtree(work, ignore_errors=True)
