@@ -32,8 +32,8 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("me", "Your analyst id: 'assign to me', the Mine view, the audit trail",
                 ""),
     SettingSpec("keymap", "Key overrides: {command name: [keys]}; [] unbinds", {}),
-    SettingSpec("sla", "SLA targets in minutes per severity: {\"S0\": {\"acknowledge\": 15, "
-                "\"contain\": 60, \"resolve\": 240}, ...}", {}),
+    SettingSpec("sla", "SLA targets per severity: {\"S0\": {\"acknowledge\": \"15m\", "
+                "\"contain\": \"1h\", \"resolve\": \"4h\"}, ..., \"at_risk_percent\": 25}", {}),
     SettingSpec("queues", "Queues escalations can be moved to", [
         "apac-tier1", "apac-tier2", "legal-review", "policy-review", "law-enforcement"]),
     SettingSpec("decline_reasons", "Preset decline reasons", [
