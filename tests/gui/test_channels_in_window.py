@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -36,3 +38,38 @@ def test_add_channel_and_import_commands_open_their_dialogs(qtbot: QtBot,
 def _visible(window: MainWindow, name: str) -> bool:
     dialog = window.findChild(QWidget, name)
     return dialog is not None and dialog.isVisible()
+
+
+def test_sla_targets_from_settings_reach_the_cache(qtbot: QtBot, workspace: FakeWorkspace,
+                                                   tmp_path: Path) -> None:
+    from rr_desktop.settings import save_setting
+    from rr_desktop.store.sla_sql import load_policy
+
+    save_setting(tmp_path, "sla", {"S3": {"acknowledge": "10m"}})
+    win = MainWindow(workspace, sync_interval_s=None)
+    qtbot.addWidget(win)
+    try:
+        def applied() -> bool:
+            with workspace.store.read() as db:
+                return load_policy(db).for_severity(3).acknowledge_s == 600
+        qtbot.waitUntil(applied, timeout=5000)
+    finally:
+        win.shutdown()
+
+
+def test_bad_sla_settings_are_reported_and_change_nothing(
+        qtbot: QtBot, workspace: FakeWorkspace, tmp_path: Path) -> None:
+    from rr_desktop.settings import save_setting
+    from rr_desktop.store.sla_sql import load_policy
+
+    with workspace.store.read() as db:
+        before = load_policy(db)
+    save_setting(tmp_path, "sla", {"S9": {"acknowledge": "soon"}})
+    win = MainWindow(workspace, sync_interval_s=None)
+    qtbot.addWidget(win)
+    try:
+        assert "SLA settings not applied" in win.statusBar().currentMessage()
+        with workspace.store.read() as db:
+            assert load_policy(db) == before
+    finally:
+        win.shutdown()
