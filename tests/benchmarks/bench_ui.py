@@ -18,6 +18,7 @@ Figures, not pass/fail: budgets in shared/design/PERFORMANCE.md.
 from __future__ import annotations
 
 import argparse
+import collections
 import multiprocessing as mp
 import os
 import shutil
@@ -25,7 +26,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +55,10 @@ def pct(samples: list[float], q: float) -> float:
 def child_first_paint(mode: str, db: Path, started: float) -> None:
     """Runs in a fresh process: open the window, print ms to first table paint + RSS."""
     from PySide6.QtCore import QEvent, QObject
-    from PySide6.QtWidgets import QApplication
 
-    app = QApplication([])
+    from rr_desktop.gui.app import make_app
+
+    app = make_app(["bench"])
     painted: list[float] = []
 
     class PaintSpy(QObject):
@@ -165,13 +169,13 @@ def _serve(conn: Any) -> None:
 def measure_ours(db: Path, presses: int) -> dict[str, float]:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
 
+    from rr_desktop.gui.app import make_app
     from rr_desktop.gui.main_window import MainWindow
     from rr_desktop.store.database import Store
     from tests.integration.sync_env import make_env
 
-    app = QApplication.instance() or QApplication([])
+    app = make_app(["bench"])  # as the app runs: theme, GIL switch interval
     work = Path(tempfile.mkdtemp())
     copy = work / "cache.sqlite3"
     shutil.copy(db, copy)  # actions and the sync write: keep the shared cache pristine
@@ -255,7 +259,8 @@ def measure_ours(db: Path, presses: int) -> dict[str, float]:
             win.views.bar.search.blockSignals(False)
             typed.append(wait_view(win.views._search_now))
     out["search_p95"] = pct(typed, .95)
-    win.views.show_view(win.views.view_named("Triage"))
+    wait_view(lambda: win.views.show_view(win.views.view_named("Triage")))
+    QTest.qWait(500)  # let the full id list and the detail pane land: measure the sync alone
 
     gaps: list[float] = []
     last = [time.perf_counter()]
@@ -270,6 +275,22 @@ def measure_ours(db: Path, presses: int) -> dict[str, float]:
         last[0] = now
 
     tick.timeout.connect(on_tick)
+    stalls: collections.Counter[str] = collections.Counter()
+    watching = threading.Event()
+    main_id = threading.get_ident()
+
+    def watchdog() -> None:  # what the GUI thread is doing when it misses its 1 ms tick
+        while watching.is_set():
+            time.sleep(0.004)
+            if time.perf_counter() - last[0] > 0.016:
+                frame = sys._current_frames().get(main_id)
+                if frame is not None:
+                    stack = traceback.extract_stack(frame)[-4:]
+                    stalls[" < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                                      for f in reversed(stack))] += 1
+
+    watching.set()
+    threading.Thread(target=watchdog, daemon=True).start()
     reports: list[Any] = []
     win.sync_reported.connect(reports.append)
     tick.start()
@@ -278,6 +299,10 @@ def measure_ours(db: Path, presses: int) -> dict[str, float]:
     while not reports:
         app.processEvents()
     tick.stop()
+    watching.clear()
+    if os.environ.get("RR_BENCH_STALLS"):
+        for where, n in stalls.most_common(6):
+            print(f"  stall sample x{n}: {where}")
     out["sync_stall_max"] = max(gaps) if gaps else 0.0
     out["sync_received"] = float(sum(r.received for r in reports[0]))
     out["rss_steady"] = rss_mb()
