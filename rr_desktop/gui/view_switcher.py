@@ -69,6 +69,7 @@ class ViewSwitcher(QObject):
         self._running = False
         self._queued_switch: ViewQuery | None = None
         self._queued_refresh = False
+        self._generation = 0  # bumped by every switch that reads its full id list later
         self.partial = False  # the table shows a view's first page; the rest is coming
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -147,6 +148,8 @@ class ViewSwitcher(QObject):
     def _start(self, view: ViewQuery, keep: bool) -> None:
         if self.w.is_closed():
             return
+        if not keep:
+            self._generation += 1  # any full read still queued for an older view is moot
         self._running = True
         path = self.w.store.path
 
@@ -184,12 +187,22 @@ class ViewSwitcher(QObject):
             self.partial = True
             self.w.count_label.setText(f"{len(ids):,}+ escalations (counting\u2026)")
             path = self.w.store.path
-            self.w.jobs.run("view-ids-all", lambda _p, _c: read_view_ids(path, view),
+            generation = self._generation
+
+            def read_all(_p: Any, _c: Any) -> Any:
+                # Typing a search starts a switch per pause: a full read no longer
+                # wanted by the time a worker gets to it is skipped.
+                if generation != self._generation:
+                    return None
+                return read_view_ids(path, view)
+
+            self.w.jobs.run("view-ids-all", read_all,
                             on_success=lambda all_ids: self._complete(view, all_ids))
 
     def _complete(self, view: ViewQuery, ids: Any) -> None:
         """The full id list of a view whose first page is showing."""
-        if self.w.is_closed() or view != self.current or view != self.w.model.view:
+        if ids is None or self.w.is_closed() or view != self.current \
+                or view != self.w.model.view:
             return
         self.partial = False
         if not self.w.model.load_ids(ids):
