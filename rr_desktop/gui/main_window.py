@@ -93,7 +93,9 @@ class MainWindow(QMainWindow):
         self.data_dir: Path = getattr(workspace, "data_dir", None) or self.store.path.parent
         self.settings: Settings = load_settings(self.data_dir)
         self.me = self.settings.me
-        self.jobs = JobRunner(self, max_workers=2)
+        # One worker is taken by a running sync; two more keep view reads, duplicate
+        # lookups and triage writes from queueing behind each other.
+        self.jobs = JobRunner(self, max_workers=3)
         self.lookups = Lookups(self.store.path)
         self._closed = False
 

@@ -191,10 +191,12 @@ class ViewSwitcher(QObject):
 
             def read_all(_p: Any, _c: Any) -> Any:
                 # Typing a search starts a switch per pause: a full read no longer
-                # wanted by the time a worker gets to it is skipped.
-                if generation != self._generation:
-                    return None
-                return read_view_ids(path, view)
+                # wanted is skipped, or abandoned between chunks, freeing the worker.
+                conn = raw_reader(path)
+                try:
+                    return view.ids_until(conn, lambda: generation != self._generation)
+                finally:
+                    conn.close()
 
             self.w.jobs.run("view-ids-all", read_all,
                             on_success=lambda all_ids: self._complete(view, all_ids))

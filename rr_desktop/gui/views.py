@@ -37,6 +37,13 @@ class ViewQuery:
         return array("q", store_search.search_ids(conn, parsed, self.me, datetime.now(UTC),
                                                   limit=limit))
 
+    def ids_until(self, conn: sqlite3.Connection,
+                  stop: Callable[[], bool]) -> Sequence[int] | None:
+        """All the view's ids, or None once `stop()` says they are no longer wanted."""
+        ids = store_search.search_ids_until(conn, self.text(), self.me, datetime.now(UTC),
+                                            stop)
+        return None if ids is None else array("q", ids)
+
     def errors(self) -> tuple[str, ...]:
         return tuple(store_search.parse_query(self.search).errors) if self.search else ()
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -282,3 +283,24 @@ def search_ids(db: sqlite3.Connection, query: SearchQuery | str, me: str, now: d
     parsed = parse_query(query) if isinstance(query, str) else query
     chosen = plan(db, parsed, me, now, limit)
     return [r[0] for r in db.execute(chosen.sql, chosen.args)]
+
+
+def search_ids_until(db: sqlite3.Connection, query: SearchQuery | str, me: str,
+                     now: datetime, stop: Callable[[], bool],
+                     chunk: int = 20_000) -> list[int] | None:
+    """Every id matching the query, read in chunks; None as soon as `stop()` says the
+    result is no longer wanted (a view read the analyst has already moved away from)."""
+    from .search_sql import plan
+
+    parsed = parse_query(query) if isinstance(query, str) else query
+    chosen = plan(db, parsed, me, now, None)
+    cursor = db.execute(chosen.sql, chosen.args)
+    ids: list[int] = []
+    while True:
+        if stop():
+            cursor.close()
+            return None
+        rows = cursor.fetchmany(chunk)
+        if not rows:
+            return ids
+        ids.extend(r[0] for r in rows)

@@ -269,9 +269,12 @@ def measure_ours(db: Path, presses: int) -> dict[str, float]:
     tick = QTimer()
     tick.setInterval(1)
 
+    when: list[float] = []
+
     def on_tick() -> None:
         now = time.perf_counter()
         gaps.append((now - last[0]) * 1000)
+        when.append(now)
         last[0] = now
 
     tick.timeout.connect(on_tick)
@@ -294,7 +297,7 @@ def measure_ours(db: Path, presses: int) -> dict[str, float]:
     reports: list[Any] = []
     win.sync_reported.connect(reports.append)
     tick.start()
-    last[0] = time.perf_counter()
+    last[0] = started = time.perf_counter()
     win.sync.sync_now()
     while not reports:
         app.processEvents()
@@ -303,6 +306,10 @@ def measure_ours(db: Path, presses: int) -> dict[str, float]:
     if os.environ.get("RR_BENCH_STALLS"):
         for where, n in stalls.most_common(6):
             print(f"  stall sample x{n}: {where}")
+        worst = sorted(zip(gaps, when, strict=True), reverse=True)[:3]
+        print("  worst gaps (ms, s after the sync started): " + ", ".join(
+            f"{g:.0f} at {t - started:.2f}" for g, t in worst)
+              + f"; the sync took {time.perf_counter() - started:.2f} s")
     out["sync_stall_max"] = max(gaps) if gaps else 0.0
     out["sync_received"] = float(sum(r.received for r in reports[0]))
     out["rss_steady"] = rss_mb()

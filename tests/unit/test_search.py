@@ -206,3 +206,19 @@ def test_every_plan_is_valid_sql_on_an_empty_cache(tmp_path_factory: pytest.Temp
                     assert db.execute(chosen.sql, chosen.args).fetchall() == []
     finally:
         s.close()
+
+
+def test_chunked_read_matches_and_stops_when_told(store: Store) -> None:
+    from rr_desktop.store.search import search_ids_until
+
+    with store.read() as db:
+        every = search_ids(db, "", "aditi", NOW, limit=None)
+        assert search_ids_until(db, "", "aditi", NOW, lambda: False, chunk=7) == every
+        calls = []
+
+        def stop() -> bool:
+            calls.append(1)
+            return len(calls) > 2
+
+        assert search_ids_until(db, "", "aditi", NOW, stop, chunk=3) is None
+        assert len(calls) == 3
