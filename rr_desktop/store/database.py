@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine
-
-from .engine import raw_reader, writer_engine
+from .engine import raw_reader, writer_connection
 from .migrate import migrate
 
 log = logging.getLogger("rr_desktop.store")
@@ -31,9 +29,9 @@ class Store:
     reads use `read()` or their own `raw_reader` connections (WAL lets them run alongside).
     """
 
-    def __init__(self, path: Path, engine: Engine) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
-        self.engine = engine
+        self._conn = conn
         self._lane = threading.RLock()
 
     @classmethod
@@ -41,44 +39,60 @@ class Store:
         """Open (creating 0600 if needed), quick_check unless `check` is False (a file
         that is not a database still fails at once: migrate reads its header), and
         migrate to head."""
-        engine = writer_engine(path)
+        try:
+            conn = writer_connection(path)
+        except sqlite3.DatabaseError as exc:
+            raise CorruptDatabase(path, str(exc)) from exc
         try:
             if check:
-                result = cls._pragma(engine, "PRAGMA quick_check")
+                result = conn.execute("PRAGMA quick_check").fetchone()[0]
                 if result != "ok":
                     raise CorruptDatabase(path, str(result))
-            migrate(engine)
+            migrate(path, conn)
         except sqlite3.DatabaseError as exc:
-            engine.dispose()
+            conn.close()
             raise CorruptDatabase(path, str(exc)) from exc
         except Exception as exc:
-            engine.dispose()
+            conn.close()
             if isinstance(exc.__cause__, sqlite3.DatabaseError) or "DatabaseError" in repr(exc):
                 raise CorruptDatabase(path, str(exc.__cause__ or exc)) from exc
             raise
-        return cls(path, engine)
+        return cls(path, conn)
 
     def quick_check(self) -> str | None:
         """PRAGMA quick_check (O(file size): seconds at 1M rows, so the GUI runs it on a
-        worker after the first paint); None when the file is sound, else SQLite's
-        finding."""
+        worker after the first paint) on its own read connection, so writes go on
+        meanwhile; None when the file is sound, else SQLite's finding."""
         try:
-            result = self._pragma(self.engine, "PRAGMA quick_check")
+            with self.read() as db:
+                result = db.execute("PRAGMA quick_check").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             return str(exc)
         return None if result == "ok" else str(result)
 
     def close(self) -> None:
-        self.engine.dispose()
+        with self._lane:
+            self._conn.close()
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE) on the writer connection, committed on
         success and rolled back on any exception."""
-        with self._lane, self.engine.begin() as conn:
-            driver = conn.connection.driver_connection
-            assert isinstance(driver, sqlite3.Connection)
-            yield driver
+        with self._lane:
+            db = self._conn
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            try:
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -89,21 +103,14 @@ class Store:
         finally:
             conn.close()
 
-    @staticmethod
-    def _pragma(engine: Engine, sql: str) -> object:
+    def _pragma(self, sql: str) -> None:
         """Run a PRAGMA on the writer connection outside any transaction."""
-        raw = engine.raw_connection()
-        try:
-            row = raw.driver_connection.execute(sql).fetchone()  # type: ignore[union-attr]
-            return None if row is None else row[0]
-        finally:
-            raw.close()
+        with self._lane:
+            self._conn.execute(sql).fetchall()
 
     def set_autocheckpoint(self, pages: int) -> None:
         """0 during a sync run (a checkpoint per page halves ingest), 1000 otherwise."""
-        with self._lane:
-            self._pragma(self.engine, f"PRAGMA wal_autocheckpoint={int(pages)}")
+        self._pragma(f"PRAGMA wal_autocheckpoint={int(pages)}")
 
     def checkpoint(self) -> None:
-        with self._lane:
-            self._pragma(self.engine, "PRAGMA wal_checkpoint(PASSIVE)")
+        self._pragma("PRAGMA wal_checkpoint(PASSIVE)")

@@ -2,9 +2,15 @@
 
 - DB file created 0600 before SQLite opens it, in a 0700 directory (-wal/-shm inherit it);
 - WAL, synchronous=FULL, busy_timeout, foreign keys on every connection;
-- the writer engine starts every transaction with BEGIN IMMEDIATE, so a read-then-write
-  transaction waits for the lock (busy_timeout) instead of failing with "database is locked";
-- readers get their own engine with query_only on, so UI reads never take the write lock.
+- the writer connection runs in autocommit mode and `Store.write()` opens every
+  transaction with BEGIN IMMEDIATE, so a read-then-write transaction waits for the lock
+  (busy_timeout) instead of failing with "database is locked";
+- readers get their own connections with query_only on, so UI reads never take the write
+  lock.
+
+Plain sqlite3, no SQLAlchemy: the runtime paths (writes, reads) use the driver directly,
+and SQLAlchemy + Alembic are imported only when a migration has to run (see
+store/migrate.py and store/sa_engine.py). That keeps ~150 ms of imports off start-up.
 """
 
 from __future__ import annotations
@@ -13,10 +19,6 @@ import logging
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import NullPool, QueuePool
 
 log = logging.getLogger("rr_desktop.store")
 
@@ -52,46 +54,18 @@ def apply_pragmas(dbapi_conn: sqlite3.Connection) -> None:
         cur.close()
 
 
-def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
-    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite would BEGIN DEFERRED).
-    dbapi_conn.isolation_level = None
-    apply_pragmas(dbapi_conn)
-
-
-def writer_engine(path: Path) -> Engine:
-    """The engine of the single writer lane: every transaction is BEGIN IMMEDIATE."""
+def writer_connection(path: Path) -> sqlite3.Connection:
+    """The connection of the single writer lane (autocommit; Store.write() issues BEGIN
+    IMMEDIATE). Used from several threads, one at a time, under the Store's lane lock."""
     prepare_db_file(path)
-    engine = create_engine(
-        f"sqlite:///{path}", poolclass=QueuePool, pool_size=1, max_overflow=0,
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-    )
-    event.listen(engine, "connect", _on_connect)
-
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
-def reader_engine(path: Path) -> Engine:
-    """An engine for reads (UI, reports): query_only, deferred transactions."""
-    engine = create_engine(
-        f"sqlite:///{path}", poolclass=NullPool,
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-    )
-
-    @event.listens_for(engine, "connect")
-    def _on_reader_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
-        dbapi_conn.isolation_level = None
-        apply_pragmas(dbapi_conn)
-        dbapi_conn.execute("PRAGMA query_only=ON")
-
-    @event.listens_for(engine, "begin")
-    def _begin_deferred(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
-
-    return engine
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
+                           timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        apply_pragmas(conn)
+    except sqlite3.DatabaseError:
+        conn.close()
+        raise
+    return conn
 
 
 def raw_reader(path: Path) -> sqlite3.Connection:

@@ -1,20 +1,21 @@
 """Bring a cache DB to the current schema with Alembic; refuse a DB from a newer major.
 
-Alembic is imported only when a migration has to run: a DB already at head costs one
-SELECT at start-up (SQLAlchemy/Alembic imports dominate start time, see PERFORMANCE.md).
+SQLAlchemy and Alembic are imported only when a migration has to run: a DB already at
+head costs two SELECTs on the plain writer connection at start-up (their imports would
+otherwise dominate start time, see PERFORMANCE.md).
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
-
-from sqlalchemy import Engine
-
-from .schema import SCHEMA_MAJOR
 
 log = logging.getLogger("rr_desktop.store")
 
+# Major schema version (PRAGMA user_version, set by migration 0001): a DB whose major is
+# newer than this is refused.
+SCHEMA_MAJOR = 1
 # The revisions this build knows, oldest first; a test checks it against Alembic's scripts.
 KNOWN_REVISIONS = ("0001", "0002")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
@@ -33,24 +34,21 @@ class SchemaTooNew(Exception):
         self.db_major = db_major
 
 
-def current_revision(engine: Engine) -> tuple[int, str | None]:
+def current_revision(db: sqlite3.Connection) -> tuple[int, str | None]:
     """(schema major from PRAGMA user_version, Alembic revision or None)."""
-    with engine.connect() as conn:
-        major = int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
-        has_table = conn.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-        ).first()
-        revision = (
-            conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-            if has_table else None
-        )
-        conn.rollback()
-    return major, revision
+    major = int(db.execute("PRAGMA user_version").fetchone()[0] or 0)
+    has_table = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+    ).fetchone()
+    row = db.execute("SELECT version_num FROM alembic_version").fetchone() \
+        if has_table else None
+    return major, (row[0] if row else None)
 
 
-def migrate(engine: Engine) -> bool:
-    """Upgrade to head; True if a migration ran. Raises SchemaTooNew for a newer major."""
-    major, revision = current_revision(engine)
+def migrate(path: Path, db: sqlite3.Connection) -> bool:
+    """Upgrade the cache at `path` (open as `db`, outside a transaction) to head; True if
+    a migration ran. Raises SchemaTooNew for a newer major."""
+    major, revision = current_revision(db)
     if major > SCHEMA_MAJOR:
         raise SchemaTooNew(major)
     if revision == HEAD_REVISION:
@@ -62,10 +60,16 @@ def migrate(engine: Engine) -> bool:
     from alembic import command
     from alembic.config import Config
 
+    from .sa_engine import writer_engine
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    engine = writer_engine(path)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    finally:
+        engine.dispose()
     log.info("cache migrated from %s to %s", revision, HEAD_REVISION)
     return True

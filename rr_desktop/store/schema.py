@@ -19,9 +19,6 @@ from sqlalchemy import (
     text,
 )
 
-# Major schema version: a DB whose major is newer than this is refused (see migrate.py).
-SCHEMA_MAJOR = 1
-
 metadata = MetaData()
 
 channel = Table(

@@ -11,8 +11,8 @@ from alembic.config import Config
 from rr_desktop.domain import Severity, Status
 from rr_desktop.domain.sla import SlaFacts, SlaPolicy, advance, next_deadline
 from rr_desktop.store.database import Store
-from rr_desktop.store.engine import writer_engine
 from rr_desktop.store.migrate import MIGRATIONS_DIR
+from rr_desktop.store.sa_engine import writer_engine
 
 T = 1_800_000_000
 _ROWS = [  # id, status, severity, created_at, updated_at

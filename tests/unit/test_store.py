@@ -86,10 +86,15 @@ def test_migrations_match_schema_metadata(store: Store) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from rr_desktop.store.sa_engine import writer_engine
     from rr_desktop.store.schema import metadata
 
-    with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    engine = writer_engine(store.path)
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    finally:
+        engine.dispose()
     assert [d for d in diff if "escalation_fts" not in str(d)] == []
 
 
@@ -163,3 +168,43 @@ def test_version_guard_ignores_replays_and_old_versions(store: Store) -> None:
         assert again.changed_ids == () and again.stale == 2
         status = db.execute("SELECT status, remote_version FROM escalation").fetchone()
     assert status == ("triaged", 2)
+
+
+def test_opening_a_cache_at_head_does_not_load_sqlalchemy(tmp_path: Path) -> None:
+    """Start-up cost: a cache already at head opens, reads and writes on plain sqlite3;
+    SQLAlchemy and Alembic load only when a migration runs (fresh interpreter)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "cache.sqlite3"
+    Store.open(path).close()  # migrates (loads SQLAlchemy here, in this process)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from rr_desktop.store.database import Store\n"
+        f"s = Store.open(Path({str(path)!r}))\n"
+        "with s.write() as db:\n"
+        "    db.execute(\"INSERT INTO channel (name, kind) VALUES ('x', 'rr_api')\")\n"
+        "with s.read() as db:\n"
+        "    assert db.execute('SELECT count(*) FROM channel').fetchone()[0] == 1\n"
+        "s.close()\n"
+        "bad = sorted(m for m in sys.modules if m.startswith(('sqlalchemy', 'alembic')))\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_failed_write_rolls_back_and_the_lane_stays_usable(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.write() as db:
+        db.execute("INSERT INTO channel (name, kind) VALUES ('gone', 'rr_api')")
+        raise RuntimeError("boom")
+    with pytest.raises(sqlite3.IntegrityError), store.write() as db:
+        db.execute("INSERT INTO channel (name, kind) VALUES ('a', 'rr_api')")
+        db.execute("INSERT INTO channel (name, kind) VALUES ('a', 'rr_api')")
+    with store.write() as db:
+        db.execute("INSERT INTO channel (name, kind) VALUES ('kept', 'rr_api')")
+    with store.read() as db:
+        names = [r[0] for r in db.execute("SELECT name FROM channel ORDER BY name")]
+    assert names == ["kept"]

@@ -1,0 +1,38 @@
+"""A SQLAlchemy engine over the cache, for Alembic migrations (and schema tests) only.
+
+Same promises as store/engine.py: the file is created 0600 in a 0700 directory, every
+connection gets the pragmas, and every transaction begins IMMEDIATE.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import QueuePool
+
+from .engine import BUSY_TIMEOUT_MS, apply_pragmas, prepare_db_file
+
+
+def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite would BEGIN DEFERRED).
+    dbapi_conn.isolation_level = None
+    apply_pragmas(dbapi_conn)
+
+
+def writer_engine(path: Path) -> Engine:
+    """An engine whose every transaction is BEGIN IMMEDIATE (one pooled connection)."""
+    prepare_db_file(path)
+    engine = create_engine(
+        f"sqlite:///{path}", poolclass=QueuePool, pool_size=1, max_overflow=0,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+    event.listen(engine, "connect", _on_connect)
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
