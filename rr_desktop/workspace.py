@@ -23,7 +23,7 @@ from .paths import db_path
 from .store import channel_state as cs
 from .store.database import Store
 from .store.timecodec import utcnow
-from .sync.engine import SyncEngine
+from .sync.engine import SyncEngine, hand_over_the_gil_sooner
 
 if TYPE_CHECKING:
     from .demo import DemoServer
@@ -53,6 +53,7 @@ class Workspace:
              demo_count: int = 3000, check: bool = True) -> Workspace:
         """`check=False` skips the full quick_check at open (the GUI runs it after its
         first paint, see MainWindow.check_cache)."""
+        hand_over_the_gil_sooner()
         store = Store.open(db_path(data_dir), check=check)
         clients: dict[str, ChannelClient] = {}
         server = None

@@ -14,6 +14,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from .. import APP_NAME, __version__
+from ..sync.engine import hand_over_the_gil_sooner
 from .locations import resource_path
 from .main_window import MainWindow, WorkspaceLike
 from .theme import load_stylesheet
@@ -22,7 +23,6 @@ log = logging.getLogger("rr_desktop.gui")
 
 ENV_SMOKE = "RR_DESKTOP_SMOKE"
 SMOKE_TIMEOUT_S = 20.0
-GIL_SWITCH_S = 0.001
 CHECK_DELAY_MS = 3000  # the cache's integrity check waits until the window is in use
 
 
@@ -30,7 +30,7 @@ def make_app(argv: Sequence[str]) -> QApplication:
     """The QApplication (reused if one exists, as under pytest-qt), named and themed."""
     # Sync runs on worker threads of this process: a 1 ms GIL switch interval (default
     # 5 ms) hands the GUI thread the interpreter sooner while they parse and merge pages.
-    sys.setswitchinterval(GIL_SWITCH_S)
+    hand_over_the_gil_sooner()
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(list(argv))
     app.setApplicationName("rr-desktop")

@@ -4,7 +4,8 @@ transaction (SYNC.md rules 2, 3, 12, 13).
 Per page: stage the rows in a temp table, drop the ones the cache already holds at the
 same or a newer remote_version (replays and out-of-order pages change nothing), record
 field changes in the timeline, upsert with a version guard, re-apply the analyst's pending
-local edits on top (they stay visible until pushed), and keep FTS5 in step. The raw
+local edits on top (they stay visible until pushed), and keep FTS5 in step (re-indexing
+only rows whose title, body or tags changed). The raw
 sqlite3 connection is used because per-statement overhead dominates here
 (PERFORMANCE.md: SQLAlchemy Core upserts run at 0.56x raw).
 """
@@ -42,9 +43,13 @@ _TRACKED = ("status", "severity", "urgency", "assignee")
 _LOCAL_TRIAGE = ("status", "assignee", "severity", "urgency", "tags", "priority",
                  "priority_reasons")
 
+# same_text: the cached row already has this title, body and tags, so its FTS entry stays
+# (most remote changes are status, assignee or reach; re-tokenizing is most of the cost).
 _STAGE_DDL = (
-    f"CREATE TEMP TABLE IF NOT EXISTS stage ({_COLS}, PRIMARY KEY (external_id))"
+    f"CREATE TEMP TABLE IF NOT EXISTS stage ({_COLS}, same_text INTEGER NOT NULL DEFAULT 0, "
+    "PRIMARY KEY (external_id))"
 )
+_STAGE_INSERT = f"INSERT INTO stage ({_COLS}) VALUES ({', '.join('?' * len(STAGE_COLUMNS))})"
 
 
 @lru_cache(maxsize=8)
@@ -142,9 +147,7 @@ def merge_page(
     params = {"channel": channel_id, "now": now_s}
     db.execute(_STAGE_DDL)
     db.execute("DELETE FROM stage")
-    placeholders = ", ".join("?" * len(STAGE_COLUMNS))
-    db.executemany(f"INSERT INTO stage VALUES ({placeholders})",
-                   prepare_rows(items, now) if rows is None else rows)
+    db.executemany(_STAGE_INSERT, prepare_rows(items, now) if rows is None else rows)
     db.execute(
         "DELETE FROM stage WHERE EXISTS (SELECT 1 FROM escalation e WHERE "
         "e.channel_id = :channel AND e.external_id = stage.external_id "
@@ -164,9 +167,14 @@ def merge_page(
             _record_remote_changes(db, params)
         if known and index:
             db.execute(
+                "UPDATE stage SET same_text = 1 FROM escalation e WHERE e.channel_id = "
+                ":channel AND e.external_id = stage.external_id AND e.title IS stage.title "
+                "AND e.body IS stage.body AND e.tags IS stage.tags", params)
+            db.execute(
                 "INSERT INTO escalation_fts (escalation_fts, rowid, title, body, tags) "
                 "SELECT 'delete', e.id, e.title, e.body, e.tags "
-                f"FROM stage s CROSS JOIN escalation e ON {_MATCH} ORDER BY e.id", params)
+                f"FROM stage s CROSS JOIN escalation e ON {_MATCH} WHERE s.same_text = 0 "
+                "ORDER BY e.id", params)
         db.execute(_upsert(sla_sql.load_policy(db)), params)
         changed = tuple(r[0] for r in db.execute(
             f"SELECT e.id FROM stage s CROSS JOIN escalation e ON {_MATCH}", params))
@@ -176,7 +184,7 @@ def merge_page(
             db.execute(
                 "INSERT INTO escalation_fts (rowid, title, body, tags) SELECT e.id, e.title, "
                 f"e.body, e.tags FROM stage s CROSS JOIN escalation e ON {_MATCH} "
-                "ORDER BY e.id", params)
+                "WHERE s.same_text = 0 ORDER BY e.id", params)
     if quarantined:
         db.executemany(
             "INSERT INTO quarantine (channel_id, external_id, reason, raw, received_at) "

@@ -26,6 +26,7 @@ from rr_desktop.channels.rr_api import RrApiChannel
 from rr_desktop.store.database import Store
 from rr_desktop.store.ingest import STAGE_COLUMNS, escalation_row
 from rr_desktop.store.timecodec import utcnow
+from rr_desktop.sync.engine import hand_over_the_gil_sooner
 from tests.integration.sync_env import TOKEN, make_env, server_ids
 
 PAGE = 500
@@ -101,6 +102,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=100_000)
     args = ap.parse_args()
+    hand_over_the_gil_sooner()  # as the app does (Workspace.open)
     ctx = mp.get_context("spawn")
     ours, theirs = ctx.Pipe()
     proc = ctx.Process(target=_serve, args=(args.count, theirs), daemon=True)

@@ -158,6 +158,37 @@ def test_fts_finds_inserted_and_updated_rows(store: Store) -> None:
         db.execute("INSERT INTO escalation_fts(escalation_fts, rank) VALUES('integrity-check', 1)")
 
 
+def test_fts_stays_in_step_when_only_some_rows_change_text(store: Store) -> None:
+    """Rows whose title, body and tags are unchanged keep their index entry (no re-index);
+    rows whose text changed are re-indexed; the index still matches its table."""
+    from dataclasses import replace
+
+    cid = _channel(store)
+    same = escalation(title="Scam livestream selling fake visas in Manila")
+    moved = escalation(title="Deepfake of minister circulating in Hanoi")
+    with store.write() as db:
+        merge_page(db, cid, [incoming(same), incoming(moved)], [], T0)
+    [same_id] = _search(store, "visas")
+    [moved_id] = _search(store, "hanoi")
+    status_only = replace(same, remote_version=2, status=Status.TRIAGED, views=90_000)
+    retitled = replace(moved, remote_version=2, title="Deepfake of minister now in Da Nang")
+    with store.write() as db:
+        result = merge_page(db, cid, [incoming(status_only), incoming(retitled)], [], T0)
+    assert sorted(result.changed_ids) == sorted([same_id, moved_id])
+    assert _search(store, "visas") == [same_id]
+    assert _search(store, "hanoi") == []
+    assert _search(store, "nang") == [moved_id]
+    with store.write() as db:  # a tags-only change is re-indexed too
+        merge_page(db, cid, [incoming(replace(retitled, remote_version=3,
+                                              tags=("deepfake", "election")))], [], T0)
+    assert _search(store, "tags:election") == [moved_id]
+    with store.read() as db:
+        assert db.execute("SELECT status FROM escalation WHERE id = ?",
+                          (same_id,)).fetchone()[0] == "triaged"
+        db.execute("PRAGMA query_only=OFF")
+        db.execute("INSERT INTO escalation_fts(escalation_fts, rank) VALUES('integrity-check', 1)")
+
+
 def test_version_guard_ignores_replays_and_old_versions(store: Store) -> None:
     cid = _channel(store)
     v2 = escalation(remote_version=2, status=Status.TRIAGED)
