@@ -322,6 +322,7 @@ class MainWindow(QMainWindow):
         started = time.monotonic()
         self._progress_refresh.stop()
         self._age_timer.stop()
+        self.duplicates.stop()
         if not self.sync.stop(timeout):
             log.warning("sync did not stop within %.1f s; leaving it to finish", timeout)
         self.jobs.shutdown(max(timeout - (time.monotonic() - started), 0.5))

@@ -15,6 +15,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from ..store.engine import raw_reader
+from ..store.triage_queries import rows_by_id
 from .triage.model import read_view_ids
 from .views import ViewQuery
 
@@ -26,6 +27,10 @@ FIRST_PAGE = 500
 """A view switch shows its first rows at once (an index walk with LIMIT: a few ms even
 at 1M rows); the full id list (~0.1-0.3 s for 200k-1M ids) follows on a worker and is
 swapped in without moving the current row."""
+FIRST_SCREEN = 80
+"""Rows of the first page read on the worker with the ids (a tall window shows ~60)."""
+FULL_READ_DELAY_MS = 1
+"""Timers fire after the posted paint: the full id read starts once the page is drawn."""
 
 
 class ViewBar(QWidget):
@@ -158,7 +163,8 @@ class ViewSwitcher(QObject):
                 return read_view_ids(path, view)
             conn = raw_reader(path)
             try:
-                return view.ids(conn, FIRST_PAGE)
+                ids = view.ids(conn, FIRST_PAGE)
+                return ids, rows_by_id(conn, list(ids[:FIRST_SCREEN]))
             finally:
                 conn.close()
 
@@ -168,17 +174,18 @@ class ViewSwitcher(QObject):
             f"Could not read the view: {exc}", 8000))
         job.finished.connect(self._done)
 
-    def _landed(self, view: ViewQuery, ids: Any, keep: bool) -> None:
+    def _landed(self, view: ViewQuery, result: Any, keep: bool) -> None:
         if self.w.is_closed():
             return
         if keep:  # a refresh: only if that view is still the one shown
             if view == self.current == self.w.model.view:
-                self.w.apply_ids(ids)
+                self.w.apply_ids(result)
             return
         if self._queued_switch is not None and self._queued_switch != view:
             return  # a newer switch is waiting: don't flash this one
+        ids, rows = result
         self.current = view
-        self.w.model.set_view(view, ids)
+        self.w.model.set_view(view, ids, rows)
         if self.w.model.rowCount():
             self.w.table.select_row(0)
         self._show_title(view)
@@ -198,8 +205,14 @@ class ViewSwitcher(QObject):
                 finally:
                     conn.close()
 
-            self.w.jobs.run("view-ids-all", read_all,
-                            on_success=lambda all_ids: self._complete(view, all_ids))
+            def start_full_read() -> None:
+                if generation == self._generation and not self.w.is_closed():
+                    self.w.jobs.run("view-ids-all", read_all,
+                                    on_success=lambda all_ids: self._complete(view, all_ids))
+
+            # After the first page is painted: building the id list holds the GIL for
+            # long stretches, which would slow every data() call of that paint.
+            QTimer.singleShot(FULL_READ_DELAY_MS, start_full_read)
 
     def _complete(self, view: ViewQuery, ids: Any) -> None:
         """The full id list of a view whose first page is showing."""

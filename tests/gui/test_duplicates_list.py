@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from rr_desktop.domain import Channel
 from rr_desktop.gui.jobs import JobRunner
-from rr_desktop.gui.triage.duplicates import ID_ROLE, DuplicateList
+from rr_desktop.gui.triage.duplicates import ID_ROLE, LOOKUP_DELAY_MS, DuplicateList
 from rr_desktop.store.channel_state import ensure_channel
 from rr_desktop.store.database import Store
 from rr_desktop.store.duplicates import DuplicateSuggestion
@@ -101,5 +101,34 @@ def test_show_for_looks_up_off_the_gui_thread(qtbot: QtBot, tmp_path: Path,
         assert widget.suggestions() == [] and widget.heading.text() == "No likely duplicates"
         widget.show_for(None)
         assert widget.heading.text() == "No likely duplicates"
+    finally:
+        store.close()
+
+
+def test_a_burst_of_requests_runs_one_look_up_for_the_last(qtbot: QtBot, tmp_path: Path,
+                                                         jobs: JobRunner) -> None:
+    """j held down (or views switched quickly) must not queue a look-up per row: their
+    Python half would compete with the table's painting for the GIL."""
+    store = Store.open(tmp_path / "cache.sqlite3")
+    try:
+        with store.write() as db:
+            cid = ensure_channel(db, Channel("platform", "rr_api", {}))
+            ids = merge_page(db, cid, [incoming(escalation(body=f"Report {n}"))
+                                       for n in range(5)], [], T0).changed_ids
+        started: list[str] = []
+        real_run = jobs.run
+        jobs.run = lambda name, fn, **kw: (started.append(name),  # type: ignore[method-assign]
+                                           real_run(name, fn, **kw))[1]
+        widget = DuplicateList(store.path, jobs)
+        qtbot.addWidget(widget)
+        with qtbot.waitSignal(widget.loaded, timeout=10_000) as loaded:
+            for esc_id in ids:
+                widget.show_for(esc_id)
+                qtbot.wait(LOOKUP_DELAY_MS // 5)
+        assert loaded.args == [ids[-1]] and started == ["duplicates"]
+        widget.show_for(ids[0])
+        widget.stop()  # the window closes: nothing starts afterwards
+        qtbot.wait(LOOKUP_DELAY_MS * 2)
+        assert started == ["duplicates"]
     finally:
         store.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -471,7 +471,7 @@ def test_new_mail_reported_by_idle_starts_a_sync(qtbot: QtBot, window: MainWindo
 
 
 def test_a_big_view_shows_its_first_page_then_all_rows(qtbot: QtBot, tmp_path: Any) -> None:
-    from rr_desktop.gui.view_switcher import FIRST_PAGE
+    from rr_desktop.gui.view_switcher import FIRST_PAGE, FIRST_SCREEN
 
     from .seed import make_store
 
@@ -482,11 +482,24 @@ def test_a_big_view_shows_its_first_page_then_all_rows(qtbot: QtBot, tmp_path: A
     try:
         counts: list[int] = []
         win.model.ids_loaded.connect(counts.append)
+        cached_at_switch: list[int] = []
+        running_after: list[list[str]] = []  # jobs running once the switch has returned
+
+        def on_switch(_view: object) -> None:
+            cached_at_switch.append(win.model.cached_count())
+            QTimer.singleShot(0, lambda: running_after.append(
+                [job.name for job in win.jobs.active()]))
+
+        win.views.view_changed.connect(on_switch)
         win.views.show_view(win.views.view_named("All"))
         qtbot.waitUntil(lambda: win.views.current.title == "All", timeout=5000)
         qtbot.waitUntil(lambda: win.model.rowCount() == FIRST_PAGE + 200, timeout=5000)
         assert counts == [FIRST_PAGE, FIRST_PAGE + 200]  # shown at once, the rest after
         assert win.table.currentIndex().row() == 0
+        # The first screen's rows came with the ids (the first paint reads nothing on the
+        # GUI thread), and the full id read had not started yet (it waits for the paint).
+        assert cached_at_switch[0] == FIRST_SCREEN
+        assert "view-ids-all" not in running_after[0]
     finally:
         win.shutdown()
         store.close()

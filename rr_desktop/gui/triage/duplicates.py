@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -36,6 +36,10 @@ log = logging.getLogger("rr_desktop.gui")
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 SUGGESTION_LIMIT = 5
+LOOKUP_DELAY_MS = 150
+"""The look-up starts once the analyst has stayed on an escalation this long: a burst of
+j/k or view switches runs none (half of a look-up is Python holding the GIL, which
+would slow the table's own painting meanwhile)."""
 
 
 def suggestion_text(s: DuplicateSuggestion) -> str:
@@ -66,6 +70,10 @@ class DuplicateList(QWidget):
         self._wanted: int | None = None  # the id the latest show_for asked for
         self._running: int | None = None  # the id being looked up
         self._suggestions: list[DuplicateSuggestion] = []
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(LOOKUP_DELAY_MS)
+        self._settle.timeout.connect(self._start_wanted)
         self.heading = QLabel()
         self.heading.setObjectName("duplicatesHeading")
         self.heading.setTextFormat(Qt.TextFormat.PlainText)
@@ -111,8 +119,16 @@ class DuplicateList(QWidget):
         if self._db_path is None or self._jobs is None:
             raise RuntimeError("show_for needs the db_path and jobs given at construction")
         self.heading.setText("Looking for duplicates\u2026")
-        if self._running is None:
-            self._start(escalation_id)
+        self._settle.start()
+
+    def stop(self) -> None:
+        """No further look-ups (the window is closing); one running is left to finish."""
+        self._settle.stop()
+        self._wanted = None
+
+    def _start_wanted(self) -> None:
+        if self._running is None and self._wanted is not None:
+            self._start(self._wanted)
 
     def _start(self, escalation_id: int) -> None:
         assert self._db_path is not None and self._jobs is not None
@@ -147,7 +163,7 @@ class DuplicateList(QWidget):
 
     def _on_finished(self) -> None:
         done, self._running = self._running, None
-        if self._wanted is not None and self._wanted != done:
+        if self._wanted is not None and self._wanted != done and not self._settle.isActive():
             self._start(self._wanted)  # a newer request arrived while this one ran
 
     def _on_activated(self, item: QListWidgetItem) -> None:

@@ -190,15 +190,19 @@ class TriageModel(QAbstractTableModel):
     def view(self) -> View:
         return self._view
 
-    def set_view(self, view: View, ids: Sequence[int] | None = None) -> None:
-        """Show another view (with its ids if read on a worker already): a model reset
-        (current row and selection start afresh)."""
+    def set_view(self, view: View, ids: Sequence[int] | None = None,
+                 rows: dict[int, TriageRow] | None = None) -> None:
+        """Show another view (with its ids if read on a worker already, and the rows of
+        its first screen if read there too: the first paint then reads nothing): a model
+        reset (current row and selection start afresh)."""
         ids = query_ids(self._db(), view) if ids is None else (
             ids if isinstance(ids, array) else array("q", ids))
         self.beginResetModel()
         self._view = view
         self._ids = ids
         self._forget_rows()
+        if rows:
+            self._seed(rows)
         self.endResetModel()
         self.ids_loaded.emit(len(ids))
 
@@ -363,6 +367,15 @@ class TriageModel(QAbstractTableModel):
             gone, _ = self._cache.popitem(last=False)
             self._pos.pop(gone, None)
         return self._cache.get(self._ids[row])
+
+    def _seed(self, rows: dict[int, TriageRow]) -> None:
+        """Cache rows read elsewhere, for the leading run of ids they cover."""
+        for at, esc_id in enumerate(self._ids):
+            r = rows.get(esc_id)
+            if r is None:
+                break
+            self._cache[esc_id] = self._cells(r)
+            self._pos[esc_id] = at
 
     def _cells(self, r: TriageRow) -> Cells:
         raised = (r.priority_raised_at is not None
