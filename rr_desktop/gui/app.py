@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -24,6 +25,7 @@ log = logging.getLogger("rr_desktop.gui")
 ENV_SMOKE = "RR_DESKTOP_SMOKE"
 SMOKE_TIMEOUT_S = 20.0
 CHECK_DELAY_MS = 3000  # the cache's integrity check waits until the window is in use
+GC_FREEZE_DELAY_MS = 2000  # start-up is over: modules imported, window built, view shown
 
 
 def make_app(argv: Sequence[str]) -> QApplication:
@@ -44,6 +46,17 @@ def make_app(argv: Sequence[str]) -> QApplication:
         app.setWindowIcon(QIcon(str(icon)))
     app.setStyleSheet(load_stylesheet())
     return app
+
+
+def freeze_startup_objects() -> int:
+    """Collect once, then move every object alive now (modules, types, Qt wrappers, the
+    window) out of the cyclic collector's reach (`gc.freeze`). A full collection walks
+    them all: ~10-16 ms with the window open, which lands on whatever the analyst does
+    when allocation triggers it (a j press at 1M rows went 3 -> 20 ms). They live as long
+    as the process anyway. Returns how many objects were frozen."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 class SmokeCheck:
@@ -107,6 +120,7 @@ def run_gui(workspace: WorkspaceLike, argv: list[str]) -> int:
     window.show()
     window.start_background_sync()
     QTimer.singleShot(CHECK_DELAY_MS, window.check_cache)
+    QTimer.singleShot(GC_FREEZE_DELAY_MS, freeze_startup_objects)
     signals = QuitOnSignals(app)
     smoke = SmokeCheck(app, window) if os.environ.get(ENV_SMOKE) == "1" else None
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,3 +51,23 @@ def test_smoke_fails_without_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_theme_loads() -> None:
     qss = app_mod.load_stylesheet()
     assert "QHeaderView::section" in qss and "QLabel#detailTitle" in qss
+
+
+def test_startup_objects_leave_the_collector() -> None:
+    """After start-up a full collection no longer walks the window and the modules."""
+    try:
+        frozen = app_mod.freeze_startup_objects()
+        assert frozen == gc.get_freeze_count() > 10_000
+        assert len(gc.get_objects(generation=2)) < frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_run_gui_freezes_startup_objects(workspace: FakeWorkspace,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    frozen: list[int] = []
+    monkeypatch.setenv("RR_DESKTOP_SMOKE", "1")
+    monkeypatch.setattr(app_mod, "GC_FREEZE_DELAY_MS", 0)
+    monkeypatch.setattr(app_mod, "freeze_startup_objects", lambda: frozen.append(1) or 0)
+    assert run_gui(workspace, ["rr-desktop"]) == 0
+    assert frozen == [1]

@@ -115,6 +115,32 @@ def test_reload_keeps_the_current_id(qtbot: QtBot, big: Store) -> None:
     model.close()
 
 
+def test_the_rest_of_a_view_is_appended_without_a_relayout(qtbot: QtBot, big: Store) -> None:
+    """A view's first page shows, then its full id list lands: rows are inserted below
+    it (no layoutChanged, which would relayout and repaint the whole table)."""
+    model = TriageModel(big.path)
+    everything = [id_at(model, r) for r in range(model.rowCount())]
+    model.set_view(model.view, everything[:100])
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setCurrentIndex(model.index(42, Column.TITLE))
+    layouts: list[int] = []
+    model.layoutChanged.connect(lambda *_: layouts.append(1))
+    with qtbot.waitSignal(model.rowsInserted) as inserted:
+        assert model.load_ids(everything) is True
+    assert inserted.args[1:] == [100, 999]
+    assert layouts == []
+    assert model.rowCount() == 1000 and id_at(model, 999) == everything[999]
+    assert view.currentIndex().row() == 42 and view.currentIndex().data(ID_ROLE) == everything[42]
+    # Not a prefix (an item moved to the top): a relayout that keeps the current escalation.
+    moved = [everything[500], *everything[:500], *everything[501:]]
+    assert model.load_ids(moved) is True
+    assert layouts == [1]
+    assert view.currentIndex().data(ID_ROLE) == everything[42]
+    model.close()
+
+
 def test_reload_when_the_current_item_leaves_the_view(qtbot: QtBot, big: Store) -> None:
     model = TriageModel(big.path, ViewFilter(statuses=("new",)))
     view = QTableView()

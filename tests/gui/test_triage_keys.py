@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
@@ -128,6 +129,30 @@ def test_severity_and_urgency_chords_recompute_priority(
             "SELECT field FROM escalation_event WHERE escalation_id = ? AND source = 'local'",
             (esc,))}
     assert {"severity", "urgency", "priority"} <= fields
+
+
+def test_an_action_renders_the_detail_pane_once(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The changed row and the detail pane show the action when it lands; the view's
+    re-read that follows re-orders the table without rendering the pane again."""
+    esc = window.model.id_at(window.model.rowCount() - 1)
+    assert esc is not None
+    window.select_id(esc)
+    qtbot.waitUntil(lambda: window.detail.escalation_id == esc)
+    renders: list[int] = []
+    render = window.detail._render
+    monkeypatch.setattr(window.detail, "_render", lambda *a, **k: (
+        renders.append(window.detail.escalation_id or 0), render(*a, **k))[1])
+    reorders: list[int] = []
+    window.model.layoutChanged.connect(lambda *_: reorders.append(1))
+    act(qtbot, window, Qt.Key.Key_Y, Qt.Key.Key_0)  # U0: it climbs the queue
+    qtbot.waitUntil(lambda: bool(reorders) and not window.jobs.active(), timeout=5000)
+    qtbot.wait(50)
+    assert window.current_id() == esc
+    assert window.model.row_of(esc) != window.model.rowCount() - 1
+    assert renders == [esc]
+    assert "U0 immediate" in window.detail.meta.text()
 
 
 def test_assign_me_assign_picker_tags_and_queue(

@@ -165,7 +165,9 @@ class TriageController(QObject):
         if result is None:
             self.w.statusBar().showMessage("Nothing to " + ("undo" if history else "do"), 4000)
             return
-        self.w.refresh_view(set(result.changed_ids))
+        # The rows and the detail pane are redrawn here: the view's re-read only has to
+        # re-order (passing the ids would render the detail pane a second time).
+        self.w.refresh_view()
         self.w.model.refresh_rows(result.changed_ids)
         if self.w.detail.escalation_id in result.changed_ids:
             self.w.detail.refresh()

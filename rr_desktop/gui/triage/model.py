@@ -218,6 +218,15 @@ class TriageModel(QAbstractTableModel):
         new = ids if isinstance(ids, array) else array("q", ids)
         if new == self._ids:
             return False
+        old_count = len(self._ids)
+        if old_count < len(new) and new[:old_count] == self._ids:
+            # The rest of a view whose first page shows: rows appended below, nothing
+            # above them moves, so no relayout and repaint of the whole table.
+            self.beginInsertRows(QModelIndex(), old_count, len(new) - 1)
+            self._ids = new
+            self.endInsertRows()
+            self.ids_loaded.emit(len(new))
+            return True
         self.layoutAboutToBeChanged.emit()
         old_indexes = self.persistentIndexList()
         old_ids = self._ids
