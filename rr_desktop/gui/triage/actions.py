@@ -170,7 +170,7 @@ class TriageController(QObject):
         self.w.refresh_view()
         self.w.model.refresh_rows(result.changed_ids)
         if self.w.detail.escalation_id in result.changed_ids:
-            self.w.detail.refresh()
+            self.w.detail.refresh_soon()  # the changed row paints first
         failed = [o for o in result.outcomes if not o.ok]
         message = result.description
         if failed:

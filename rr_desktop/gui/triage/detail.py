@@ -153,6 +153,12 @@ class DetailPane(QWidget):
             self._prefetched.pop(self._esc_id, None)
         self.show_escalation(self._esc_id)
 
+    def refresh_soon(self) -> None:
+        """Re-read the escalation shown once the table has repainted (after an action)."""
+        if self._esc_id is not None:
+            self._prefetched.pop(self._esc_id, None)
+            self.show_escalation_soon(self._esc_id)
+
     def show_escalation_soon(self, esc_id: int | None) -> None:
         """Render `esc_id` once control returns to the event loop: the table repaints its
         new current row first, and only the last of a burst of j/k presses is rendered."""
