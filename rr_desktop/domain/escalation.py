@@ -16,12 +16,18 @@ class Fact:
     text: str
 
 
+MAX_BODY_HTML = 300_000
+"""Characters of a formatted body kept (cut HTML is repaired when sanitized for display)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Escalation:
     """One reported item (content, account, trend or request) as known from its channel.
 
     `remote_version` is the channel's monotonic version of the record; the cache never
-    lets an older version overwrite a newer one. `title` and `body` are untrusted text.
+    lets an older version overwrite a newer one. `title` and `body` are untrusted text;
+    `body_html`, when the source sent a formatted body, is untrusted HTML (`body` is its
+    plain text) and is shown only through the GUI's SafeHtml path.
     """
 
     external_id: str
@@ -46,6 +52,7 @@ class Escalation:
     shares: int = 0
     content_url: str | None = None
     facts: tuple[Fact, ...] = field(default=())
+    body_html: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

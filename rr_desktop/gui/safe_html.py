@@ -18,6 +18,8 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox, QTextBrowser, QWidget
 
+from .text import reveal_invisibles
+
 ALLOWED_TAGS = {"p", "br", "b", "strong", "i", "em", "u", "ul", "ol", "li", "blockquote",
                 "pre", "code", "a", "h1", "h2", "h3", "h4", "table", "tr", "td", "th"}
 SAFE_SCHEMES = {"http", "https", "mailto"}
@@ -69,7 +71,8 @@ class SafeHtmlView(QTextBrowser):
         self.refused: list[str] = []
 
     def set_untrusted_html(self, html: str) -> None:
-        self.setHtml(sanitize(html))
+        """Show untrusted HTML: sanitized, bidi and invisible characters made visible."""
+        self.setHtml(reveal_invisibles(sanitize(html)))
 
     def loadResource(self, kind: int, name: QUrl | str) -> Any:
         """Qt override: only bundled qrc: resources; never file:, http:, data: etc."""

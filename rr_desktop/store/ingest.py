@@ -31,7 +31,7 @@ STAGE_COLUMNS = (
     "external_id", "remote_version", "payload_hash", "title", "body", "reporter",
     "reporter_type", "category", "market", "region", "language", "severity", "urgency",
     "priority", "priority_reasons", "status", "assignee", "tags", "deadline_at", "views",
-    "shares", "content_url", "facts", "created_at", "updated_at",
+    "shares", "content_url", "facts", "created_at", "updated_at", "body_html",
 )
 _COLS = ", ".join(STAGE_COLUMNS)
 _encode = msgspec.json.Encoder().encode
@@ -103,7 +103,7 @@ def escalation_row(rec: Escalation, payload_hash: str, now: datetime) -> tuple[o
         rec.content_url,
         _encode([{"at": to_epoch(f.at), "text": f.text} for f in rec.facts]).decode()
         if rec.facts else "[]",
-        to_epoch(rec.created_at), to_epoch(rec.updated_at),
+        to_epoch(rec.created_at), to_epoch(rec.updated_at), rec.body_html,
     )
 
 

@@ -104,6 +104,8 @@ escalation = Table(
     Column("sla_paused_s", Integer, nullable=False, server_default="0"),
     Column("sla_due_at", Integer),
     Column("sla_risk_at", Integer),
+    # 0003: the body as the source formatted it (untrusted HTML; `body` is its text).
+    Column("body_html", Text),
     UniqueConstraint("channel_id", "external_id", name="uq_escalation_channel_external"),
 )
 # Triage order is (priority, created_at, id); every filter index ends with it so the

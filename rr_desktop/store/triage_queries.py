@@ -166,6 +166,8 @@ class EscalationDetail:
     sla: tuple[SlaClock, ...] = ()
     linked: tuple[LinkedItem, ...] = ()
     linked_more: int = 0  # duplicates beyond the LINKED_LIMIT listed
+    # 0003: the source's formatted body (untrusted HTML; shown only through SafeHtml)
+    body_html: str | None = None
 
 
 LINKED_LIMIT = 50
@@ -191,6 +193,7 @@ def escalation_detail(db: sqlite3.Connection, esc_id: int, now: datetime | None 
                            "AND resolved_at IS NULL", (esc_id,)).fetchone()[0]
     facts = tuple((int(f["at"]), str(f["text"])) for f in json.loads(fields.pop("facts")))
     reasons = tuple(json.loads(fields.pop("priority_reasons")))
+    body_html = fields.pop("body_html", None)
     incident = None
     if fields.get("incident_id") is not None:
         found = db.execute("SELECT id, title, status FROM incident WHERE id = ?",
@@ -203,7 +206,8 @@ def escalation_detail(db: sqlite3.Connection, esc_id: int, now: datetime | None 
     sla = clocks(fields, policy, now or utcnow())
     linked, more = _linked(db, esc_id, fields.get("duplicate_of"))
     return EscalationDetail(fields, reasons, facts, timeline, pending, conflicts,
-                            fields.get("duplicate_of"), incident, sla, linked, more)
+                            fields.get("duplicate_of"), incident, sla, linked, more,
+                            body_html or None)
 
 
 def _linked(db: sqlite3.Connection, esc_id: int,

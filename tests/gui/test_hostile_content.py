@@ -45,13 +45,27 @@ def corpus(port: int, secret_file: Path) -> list[str]:
     ]
 
 
+def html_corpus(port: int, secret_file: Path) -> list[str]:
+    """Formatted bodies (mail, feeds) that try to fetch, style or script."""
+    base = f"http://127.0.0.1:{port}"
+    return [
+        f"<link rel=stylesheet href={base}/css><style>@import url({base}/imp);</style>"
+        f"<p style=\"background:url({base}/bg)\">styled</p>",
+        f"<table background={base}/tbl><tr><td background=file://{secret_file}>cell</td>"
+        f"</tr></table><iframe src={base}/frame></iframe><object data={base}/obj></object>",
+        f"<body background={base}/body><img srcset='{base}/set 2x'>"
+        f"<svg><image href={base}/svg /></svg><a href=javascript:alert(1)>js</a>",
+    ]
+
+
 @pytest.fixture
 def hostile_window(qtbot: QtBot, tmp_path: Path, canary: Canary) -> Iterator[MainWindow]:
     secret = tmp_path / "secret.png"
     secret.write_bytes(b"\x89PNG not really")
     texts = corpus(canary.port, secret)
     records = [escalation(n, title=t, body=t * 3, reporter=t, tags=("x",),
-                          content_url=f"http://127.0.0.1:{canary.port}/c{n}")
+                          content_url=f"http://127.0.0.1:{canary.port}/c{n}",
+                          body_html=t + html_corpus(canary.port, secret)[n % 3])
                for n, t in enumerate(texts)]
     records.append(escalation(99, title="10 MB body",
                               body=f"<img src=http://127.0.0.1:{canary.port}/big>" +
@@ -84,6 +98,36 @@ def test_hostile_strings_render_literally_and_fetch_nothing(
         qtbot.wait(30)
     QToolTip.hideText()
     qtbot.wait(300)
+    assert canary.hits == 0
+    assert win.detail.formatted.refused == []  # sanitized first: nothing left to fetch
+
+
+def test_formatted_bodies_show_through_safe_html_only(
+        qtbot: QtBot, hostile_window: MainWindow, canary: Canary) -> None:
+    """A formatted body shows in the SafeHtml view (sanitized, invisibles revealed); an
+    escalation without one hides that view and keeps the plain body."""
+    win = hostile_window
+    rtl = next(r for r in range(win.model.rowCount())
+               if "[U+202E]" in str(win.model.index(r, Column.TITLE).data()))
+    win.table.select_row(rtl)
+    qtbot.waitUntil(lambda: not win.detail.is_pending())
+    view = win.detail.formatted
+    assert isinstance(view, SafeHtmlView) and view.isVisible()
+    shown = view.toPlainText()
+    assert "evil[U+202E]gnp.exe" in shown and "\u202e" not in shown
+    assert "cell" in shown  # the table came through, its background did not
+    markup = view.toHtml()
+    for gone in ("<img", "<iframe", "<object", "<link", "javascript", "background=",
+                 str(canary.port)):
+        assert gone not in markup
+    assert "formatted above" in win.detail.text.toPlainText()
+    plain = next(r for r in range(win.model.rowCount())
+                 if str(win.model.index(r, Column.TITLE).data()) == "10 MB body")
+    win.table.select_row(plain)
+    qtbot.waitUntil(lambda: not win.detail.is_pending())
+    assert view.isHidden() and view.toPlainText() == ""
+    assert "formatted above" not in win.detail.text.toPlainText()
+    qtbot.wait(200)
     assert canary.hits == 0
 
 

@@ -155,15 +155,21 @@ def test_new_mail_becomes_escalations_exactly_once(env: Env, dv: Dovecot) -> Non
     assert "Now 1M views." in env.facts("a1@police.example.au")[-1]
 
 
-def test_html_only_mail_becomes_plain_text(env: Env, dv: Dovecot) -> None:
+def test_html_only_mail_becomes_plain_text_and_keeps_its_html(env: Env, dv: Dovecot) -> None:
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"], msg["Subject"], msg["Message-ID"] = LEE, "HTML only", "<h1@police.example.au>"
     msg.set_content("<div>Take down <a href='https://bad.example/p'>this</a>&nbsp;now"
                     "<style>p{}</style></div>", subtype="html")
     dv.append(bytes(msg))
     assert env.engine.run("mail").error is None
-    body = env.row("h1@police.example.au")["body"]
-    assert body == "Take down this [link: https://bad.example/p] now"
+    row = env.row("h1@police.example.au")
+    assert row["body"] == "Take down this [link: https://bad.example/p] now"
+    # The HTML as sent, for the formatted view (sanitized there, never here).
+    assert "<a href='https://bad.example/p'>this</a>" in row["body_html"]
+    # A mail with a plain part has no formatted body: the plain part is what is shown.
+    dv.append(mail("p1@police.example.au", "Plain", "just text", html="<p>rich</p>"))
+    assert env.engine.run("mail").error is None
+    assert env.row("p1@police.example.au")["body_html"] is None
 
 
 def test_triage_is_kept_as_keywords_and_filed_exactly_once(env: Env, dv: Dovecot) -> None:

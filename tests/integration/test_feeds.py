@@ -117,6 +117,12 @@ def test_entries_arrive_once_and_a_304_writes_nothing(nginx: NginxServer, canary
     assert by_title["Investment scam wave targets retirees"][1:4] == ("AU", 2, 2)
     clinic = by_title["Misinformation about vaccine clinic spreads"]
     assert clinic[7] == "Claims are false, officials say.more\n\n- one\n- two & three"
+    with env.store.read() as db:
+        formatted = dict(db.execute("SELECT title, body_html FROM escalation").fetchall())
+    # The entry's HTML is kept for the formatted view (sanitized when shown); a plain
+    # description has none.
+    assert "<li>two &amp; three</li>" in formatted["Misinformation about vaccine clinic spreads"]
+    assert formatted["Investment scam wave targets retirees"] is None
     assert "Cricket: Australia win the third test" not in by_title  # no keyword
     assert "Election misinformation campaign in France" not in by_title  # not our market
     with env.store.read() as db:

@@ -152,4 +152,5 @@ def test_body_text_of_an_html_part() -> None:
     html_part = parts[0]
     html_part = type(html_part)(html_part.section, html_part.ctype, html_part.params,
                                 "base64", html_part.size, "", "")
-    assert body_text(html_part, data) == "Remove now"
+    # The text for search and the plain view, and the HTML as sent for the formatted one.
+    assert body_text(html_part, data) == ("Remove now", "<p>Remove <i>now</i></p>")

@@ -11,7 +11,7 @@ from alembic.config import Config
 from rr_desktop.domain import Severity, Status
 from rr_desktop.domain.sla import SlaFacts, SlaPolicy, advance, next_deadline
 from rr_desktop.store.database import Store
-from rr_desktop.store.migrate import MIGRATIONS_DIR
+from rr_desktop.store.migrate import HEAD_REVISION, MIGRATIONS_DIR
 from rr_desktop.store.sa_engine import writer_engine
 
 T = 1_800_000_000
@@ -61,7 +61,7 @@ def test_0001_cache_with_data_migrates_and_keeps_every_row(tmp_path: Path) -> No
 
     store = Store.open(path)
     with store.read() as db:
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0002"
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD_REVISION
         cols = [r[1] for r in db.execute("PRAGMA table_info(escalation)")]
         rows = db.execute("SELECT * FROM escalation ORDER BY id").fetchall()
         assert [r[:len(old[0])] for r in rows] == old  # the 0001 columns, unchanged

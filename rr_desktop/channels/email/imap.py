@@ -237,11 +237,12 @@ class ImapSession:
                 if not isinstance(received, datetime) or received.tzinfo is None:
                     received = headers.date or datetime.now(UTC)
                 modseq = item.get(b"MODSEQ", (0,))
+                text, html = texts.get(uid, ("", None))
                 good.append(Message(
                     folder, role, uid, frozenset(_s(f) for f in item.get(b"FLAGS", ())
                                                  if f != b"\\Recent"),
                     received.astimezone(UTC), int(modseq[0]) if modseq else 0, headers,
-                    texts.get(uid, ""), tuple(attachments(parts, shown))))
+                    text, tuple(attachments(parts, shown)), html))
         return good, bad
 
     def _fetch_each(self, uids: list[int], items: list[str], report: set[int],
@@ -263,12 +264,13 @@ class ImapSession:
                     bad.append((uid, str(exc), ""))
         return data
 
-    def _texts(self, shown: dict[int, Any]) -> dict[int, str]:
-        """Fetch the chosen text part of each message, batched by section."""
+    def _texts(self, shown: dict[int, Any]) -> dict[int, tuple[str, str | None]]:
+        """Fetch the chosen text part of each message, batched by section: (plain text,
+        HTML or None) each."""
         by_section: dict[str, list[int]] = {}
         for uid, part in shown.items():
             by_section.setdefault(part.section, []).append(uid)
-        out: dict[int, str] = {}
+        out: dict[int, tuple[str, str | None]] = {}
         for section, uids in by_section.items():
             with self.errors("fetch from"):
                 data = self.c.fetch(uids, [f"BODY.PEEK[{section}]<0.{MAX_TEXT_FETCH}>"])

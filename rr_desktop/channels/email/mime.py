@@ -39,6 +39,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote
 
+from ...domain import MAX_BODY_HTML
+
 MAX_HEADER = 256 * 1024  # bytes of header block fetched; more is quarantined
 MAX_TEXT_FETCH = 512 * 1024  # bytes of the text part fetched
 MAX_TEXT = 200_000  # characters of body text kept
@@ -356,8 +358,10 @@ def html_to_text(html: str) -> str:
     return clean("\n".join(lines))
 
 
-def body_text(part: Part, data: bytes) -> str:
+def body_text(part: Part, data: bytes) -> tuple[str, str | None]:
+    """(plain text, the HTML it came from or None) of the part shown. The HTML is kept,
+    capped, for the formatted view, which sanitizes it like any untrusted HTML."""
     text = decode_part(data, part.encoding, part.params.get("charset"))
     if part.ctype == "text/html":
-        return html_to_text(text)
-    return clean(text)
+        return html_to_text(text), text[:MAX_BODY_HTML]
+    return clean(text), None

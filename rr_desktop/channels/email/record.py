@@ -76,6 +76,7 @@ class Message:
     headers: Headers
     text: str
     attachments: tuple[Attachment, ...]
+    html: str | None = None  # the body as sent, when it was HTML (`text` is its text)
 
     @property
     def order(self) -> tuple[datetime, datetime, int]:
@@ -215,7 +216,7 @@ def build(root: str, messages: Sequence[Message], cfg: EmailConfig,
         status=Status(fields["status"]), created_at=h.date or first.received,
         updated_at=max(m.received for m in msgs), assignee=fields["assignee"],
         tags=tuple(fields["tags"]), content_url=url.group(0) if url else None,
-        facts=tuple(facts),
+        facts=tuple(facts), body_html=first.html,
     )
     digest = hashlib.blake2b(digest_size=16)
     for m in msgs:

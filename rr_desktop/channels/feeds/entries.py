@@ -28,12 +28,13 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ...domain import Escalation, Status, region_of
+from ...domain import MAX_BODY_HTML, Escalation, Status, region_of
 from ..base import Incoming, Quarantined
 from .rules import FeedRules
 
 MAX_TITLE = 500
 MAX_BODY = 100_000
+_MARKUP = re.compile(r"<[A-Za-z/!]")
 MAX_HTML = 2_000_000
 MAX_ID = 200
 FUTURE_SLACK = timedelta(days=1)
@@ -104,15 +105,25 @@ def detail_text(entry: Mapping[str, Any], key: str, limit: int) -> str:
     return html_to_text(value, limit) if kind in _HTML_TYPES else plain(value, limit)
 
 
-def _content_text(entry: Mapping[str, Any]) -> str:
+def _content(entry: Mapping[str, Any]) -> tuple[str, str | None]:
+    """(plain text, the HTML it came from or None) of the entry's longest content: the
+    summary or a `content` part. The HTML is kept for the formatted view (sanitized
+    when shown, like any untrusted HTML)."""
+    summary = entry.get("summary")
+    detail = entry.get("summary_detail") or {}
+    kind = detail.get("type", "text/html") if isinstance(detail, Mapping) else "text/html"
     best = detail_text(entry, "summary", MAX_BODY)
+    best_html = summary[:MAX_BODY_HTML] if isinstance(summary, str) and kind in _HTML_TYPES \
+        and best else None
     for part in entry.get("content") or ():
         if isinstance(part, Mapping) and isinstance(part.get("value"), str):
             html = part.get("type", "text/html") in _HTML_TYPES
             text = html_to_text(part["value"]) if html else plain(part["value"])
             if len(text) > len(best):
-                best = text
-    return best
+                best, best_html = text, part["value"][:MAX_BODY_HTML] if html else None
+    if best_html is not None and not _MARKUP.search(best_html):
+        best_html = None  # typed HTML but plain words: nothing to format
+    return best, best_html
 
 
 def normalize_link(link: object) -> str | None:
@@ -211,7 +222,7 @@ def to_incoming(entry: Mapping[str, Any], ext_id: str | None, ctx: FeedContext,
                 seen: Seen, out_seen: Seen) -> Incoming | Quarantined | None:
     """One entry as an escalation, a quarantined record, or None when the rules skip it."""
     title = " ".join(detail_text(entry, "title", MAX_TITLE).split())
-    body = _content_text(entry)
+    body, body_html = _content(entry)
     categories = [t["term"] for t in entry.get("tags") or ()
                   if isinstance(t, Mapping) and isinstance(t.get("term"), str)][:50]
     decision = ctx.rules.decide(title, body, categories)
@@ -241,7 +252,7 @@ def to_incoming(entry: Mapping[str, Any], ext_id: str | None, ctx: FeedContext,
         region=region_of(decision.market), language=ctx.language,
         severity=decision.severity, urgency=decision.urgency, status=Status.NEW,
         created_at=created, updated_at=max(updated or created, created), tags=decision.tags,
-        content_url=link,
+        content_url=link, body_html=body_html,
     )
     return Incoming(record, content_hash)
 

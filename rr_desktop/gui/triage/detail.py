@@ -21,6 +21,7 @@ from ...domain import Priority, Severity, Urgency
 from ...domain.sla import SlaClock, SlaState
 from ...store.engine import raw_reader
 from ...store.triage_queries import EscalationDetail, escalation_detail
+from ..safe_html import SafeHtmlView
 from ..text import (
     break_long_lines,
     cap_for_display,
@@ -113,13 +114,19 @@ class DetailPane(QWidget):
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                           | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        # The body as the source formatted it (mail, feeds), when it did: the one SafeHtml
+        # path (sanitized, nothing fetched, links only after a confirmation).
+        self.formatted = SafeHtmlView()
+        self.formatted.setObjectName("detailFormattedBody")
+        self.formatted.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 6)
         layout.setSpacing(4)
         for widget in (self.title, self.meta, self.why):
             layout.addWidget(widget)
         layout.addSpacing(4)
-        layout.addWidget(self.text, 1)
+        layout.addWidget(self.formatted, 2)
+        layout.addWidget(self.text, 3)
         self.setFocusProxy(self.text)
         # Coalesces j/k bursts (key repeat is ~30/s): the table repaints at once, the
         # detail follows when the keys pause, from prefetched data.
@@ -212,10 +219,20 @@ class DetailPane(QWidget):
             self.meta.clear()
             self.why.clear()
             self.text.clear()
+            self._show_formatted(None)
             self.shown.emit(-1)
             return
         self._render(detail)
         self.shown.emit(esc_id)
+
+    def _show_formatted(self, html: str | None) -> None:
+        if html:
+            shown, _note = cap_for_display(html)
+            self.formatted.set_untrusted_html(shown)
+            self.formatted.show()
+        elif not self.formatted.isHidden():
+            self.formatted.clear()
+            self.formatted.hide()
 
     def _render(self, d: EscalationDetail) -> None:
         f = d.fields
@@ -242,7 +259,11 @@ class DetailPane(QWidget):
             headings.append(len(lines))
             lines.append(title)
 
-        section("Body")
+        self._show_formatted(d.body_html)
+        if d.body_html:
+            section("Body (as plain text; formatted above)")
+        else:
+            section("Body")
         lines.append(break_long_lines(reveal_invisibles(body)) or "(empty)")
         if note:
             lines.append(note)
