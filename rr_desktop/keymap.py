@@ -109,6 +109,8 @@ COMMANDS: tuple[Command, ...] = (
     _cmd("save-view", "Save view\u2026", (), G,
          "Save the current view and search under a name (Ctrl+1..9 follow the order)",
          "View"),
+    _cmd("manage-views", "Manage saved views\u2026", (), G,
+         "Reorder your saved views (Ctrl+1..9 follow the order) or delete them", "View"),
     # Outbox & sync view
     _cmd("conflict-mine", "Conflict: keep mine", ("M",), OB,
          "Keep your value and push it over the source's", "Sync"),

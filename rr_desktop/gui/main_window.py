@@ -32,6 +32,7 @@ from .jobs import JobRunner
 from .lookups import Lookups
 from .outbox_actions import OutboxActions
 from .palette import CommandPalette, ShortcutOverlay
+from .saved_views import SavedViewsDialog
 from .status import ChannelStatusBar
 from .sync_view import SyncView
 from .text import one_line
@@ -204,10 +205,19 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Syncing\u2026", 3000)
         self.outbox.sync_now_resetting_backoff()
 
-    def views_saved(self, name: str) -> None:
-        """A view was saved: reload the list (Ctrl+1..9 follow it) and show it."""
+    def reload_views(self) -> None:
+        """Re-read the view list (Ctrl+1..9 follow it) after saved views changed."""
         with self.store.read() as conn:
             self.views.views = load_views(conn, self.me)
+
+    def manage_views(self) -> None:
+        dialog = SavedViewsDialog(self.store, self.jobs, self)
+        dialog.changed.connect(self.reload_views)
+        self.open_dialog(dialog)
+
+    def views_saved(self, name: str) -> None:
+        """A view was saved: reload the list (Ctrl+1..9 follow it) and show it."""
+        self.reload_views()
         n = next(i for i, v in enumerate(self.views.views) if v.title == name)
         self.statusBar().showMessage(
             f"Saved view {name!r}" + (f": Ctrl+{n + 1}" if n < 9 else ""), 6000)

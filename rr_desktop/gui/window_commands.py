@@ -40,6 +40,7 @@ def window_handlers(win: MainWindow) -> dict[str, Callable[[], object]]:
         "sync-details": lambda: win.show_sync_details(None),
         "shortcuts": win.show_shortcuts,
         "about": win.show_about,
+        "manage-views": win.manage_views,
         "quit": win.close,
         **win.triage.handlers(),
         **win.outbox.handlers(),
