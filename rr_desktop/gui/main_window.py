@@ -52,6 +52,7 @@ log = logging.getLogger("rr_desktop.gui")
 
 WINDOW_TITLE = "RR Desktop"
 PROGRESS_REFRESH_MS = 1500  # while a sync runs, show arriving rows this often
+RESORT_DELAY_MS = 300  # after an action, re-sort the view once the keys pause this long
 AGE_REPAINT_MS = 60_000
 
 
@@ -157,6 +158,13 @@ class MainWindow(QMainWindow):
         self._progress_refresh.setSingleShot(True)
         self._progress_refresh.setInterval(PROGRESS_REFRESH_MS)
         self._progress_refresh.timeout.connect(self.refresh_view)
+        # After an action the changed rows show at once; the view re-sorts once the keys
+        # pause (rows do not jump under the cursor mid-burst, and the id re-read does not
+        # compete with the next action for the interpreter).
+        self._resort = QTimer(self)
+        self._resort.setSingleShot(True)
+        self._resort.setInterval(RESORT_DELAY_MS)
+        self._resort.timeout.connect(self.refresh_view)
         self._age_timer = QTimer(self)  # the Age and SLA columns move with the clock
         self._age_timer.timeout.connect(self._tick)
         self._age_timer.start(AGE_REPAINT_MS)
@@ -277,6 +285,11 @@ class MainWindow(QMainWindow):
         if not self._closed:
             self.views.refresh()
 
+    def refresh_view_soon(self) -> None:
+        """Re-sort the view RESORT_DELAY_MS after the last call (a burst sorts once)."""
+        if not self._closed:
+            self._resort.start()
+
     def apply_ids(self, ids: object) -> None:
         """Swap in freshly read ids of the current view and redraw what changed."""
         if self._closed:
@@ -331,6 +344,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         started = time.monotonic()
         self._progress_refresh.stop()
+        self._resort.stop()
         self._age_timer.stop()
         self.duplicates.stop()
         if not self.sync.stop(timeout):

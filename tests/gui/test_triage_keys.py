@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from rr_desktop.gui.main_window import MainWindow
-from rr_desktop.gui.triage.model import ID_ROLE
+from rr_desktop.gui.main_window import RESORT_DELAY_MS, MainWindow
+from rr_desktop.gui.triage.model import ID_ROLE, ROW_ROLE
 
 from .conftest import FakeWorkspace
 
@@ -153,6 +153,26 @@ def test_an_action_renders_the_detail_pane_once(
     assert window.model.row_of(esc) != window.model.rowCount() - 1
     assert renders == [esc]
     assert "U0 immediate" in window.detail.meta.text()
+
+
+def test_a_burst_of_actions_shows_at_once_and_resorts_once(
+        qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each action's row changes in place at once; the view re-sorts once the analyst
+    pauses (one id re-read for the burst, no rows jumping under the cursor)."""
+    resorts: list[int] = []
+    refresh = window.views.refresh
+    monkeypatch.setattr(window.views, "refresh", lambda: (resorts.append(1), refresh())[1])
+    last = window.model.rowCount() - 1
+    for row_n in (last, last - 1, last - 2):
+        esc = window.model.id_at(row_n)
+        window.table.select_row(row_n)
+        act(qtbot, window, Qt.Key.Key_Y, Qt.Key.Key_0)
+        assert window.model.id_at(row_n) == esc  # still in place
+        assert window.model.index(row_n, 0).data(ROW_ROLE).urgency == 0  # already shown
+    assert resorts == []
+    qtbot.waitUntil(lambda: resorts == [1], timeout=3000)
+    qtbot.wait(RESORT_DELAY_MS + 100)
+    assert resorts == [1]
 
 
 def test_assign_me_assign_picker_tags_and_queue(

@@ -166,8 +166,9 @@ class TriageController(QObject):
             self.w.statusBar().showMessage("Nothing to " + ("undo" if history else "do"), 4000)
             return
         # The rows and the detail pane are redrawn here: the view's re-read only has to
-        # re-order (passing the ids would render the detail pane a second time).
-        self.w.refresh_view()
+        # re-order (passing the ids would render the detail pane a second time), once the
+        # analyst pauses.
+        self.w.refresh_view_soon()
         self.w.model.refresh_rows(result.changed_ids)
         if self.w.detail.escalation_id in result.changed_ids:
             self.w.detail.refresh_soon()  # the changed row paints first
