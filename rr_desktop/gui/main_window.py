@@ -52,6 +52,7 @@ log = logging.getLogger("rr_desktop.gui")
 
 WINDOW_TITLE = "RR Desktop"
 PROGRESS_REFRESH_MS = 1500  # while a sync runs, show arriving rows this often
+SELECT_WHEN_LISTED_S = 5.0
 RESORT_DELAY_MS = 300  # after an action, re-sort the view once the keys pause this long
 AGE_REPAINT_MS = 60_000
 
@@ -154,6 +155,7 @@ class MainWindow(QMainWindow):
         self.table.activated.connect(lambda _index: self.open_detail())  # double-click
         self.model.ids_loaded.connect(self._on_ids_loaded)
         self._pending_changed: set[int] = set()
+        self._select_when_listed: tuple[int, float] | None = None
         self._progress_refresh = QTimer(self)
         self._progress_refresh.setSingleShot(True)
         self._progress_refresh.setInterval(PROGRESS_REFRESH_MS)
@@ -373,7 +375,18 @@ class MainWindow(QMainWindow):
         self.table.viewport().update()
         self.triage.wake_snoozes()
 
+    def show_when_listed(self, esc_id: int) -> None:
+        """An escalation just created: shown in the detail pane at once, and selected in
+        the table when the view's re-read (started here) lists it, if it does within a
+        few seconds (never later: the cursor must not jump on a later refresh)."""
+        self.detail.show_escalation(esc_id)
+        self._select_when_listed = (esc_id, time.monotonic() + SELECT_WHEN_LISTED_S)
+        self.refresh_view()
+
     def _on_ids_loaded(self, count: int) -> None:
+        pending, self._select_when_listed = self._select_when_listed, None
+        if pending is not None and time.monotonic() < pending[1]:
+            self.select_id(pending[0])
         self.count_label.setText(f"{count:,} escalation{'s' if count != 1 else ''}")
         self.view_refreshed.emit(count)
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from rr_desktop.gui.main_window import RESORT_DELAY_MS, MainWindow
+from rr_desktop.gui.new_escalation import NewEscalationDialog
 from rr_desktop.gui.triage.model import ID_ROLE, ROW_ROLE
 
 from .conftest import FakeWorkspace
@@ -473,6 +474,11 @@ def test_submit_and_next_moves_on(qtbot: QtBot, window: MainWindow,
 def test_c_creates_an_incident_and_a_view_can_be_saved(
         qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
     press(qtbot, window, Qt.Key.Key_C)
+    chooser = prompt(qtbot, window)
+    qtbot.keyClicks(chooser.finder.edit, "i")
+    qtbot.keyClick(chooser.finder.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: active(window.triage.prompt)
+                    and window.triage.prompt is not chooser)
     dialog = prompt(qtbot, window)
     qtbot.keyClicks(dialog.edit, "Typhoon misinformation wave, PH")
     qtbot.keyClick(dialog.edit, Qt.Key.Key_Return)
@@ -494,6 +500,46 @@ def test_c_creates_an_incident_and_a_view_can_be_saved(
     qtbot.keyClick(window.table, getattr(Qt.Key, f"Key_{n}"),
                    Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.views.current.title == "Critical", timeout=5000)
+
+
+def test_c_then_e_types_in_an_escalation(qtbot: QtBot, window: MainWindow,
+                                          workspace: FakeWorkspace) -> None:
+    """A report by phone: typed in from the keyboard, checked, cached in the manual
+    channel, shown and selected; the manual channel gets a client and syncs."""
+    started: list[str] = []
+    window.start_channel = started.append  # type: ignore[method-assign]
+    before = window.model.rowCount()
+    press(qtbot, window, Qt.Key.Key_C)
+    chooser = prompt(qtbot, window)
+    qtbot.keyClicks(chooser.finder.edit, "e")
+    qtbot.keyClick(chooser.finder.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: active(window.findChild(NewEscalationDialog)))
+    form = window.findChild(NewEscalationDialog)
+    assert form is not None
+    ui = form.ui
+    qtbot.keyClicks(ui.titleEdit, "Regulator call: flood looting livestream")
+    ui.marketEdit.clear()
+    qtbot.keyClicks(ui.marketEdit, "Jakarta")
+    qtbot.keyClick(ui.titleEdit, Qt.Key.Key_Return)  # Enter = Create: checked first
+    assert "Jakarta is not a country code" in ui.errorLabel.text() and form.isVisible()
+    ui.marketEdit.clear()
+    qtbot.keyClicks(ui.marketEdit, "id")
+    ui.severityCombo.setCurrentIndex(0)
+    ui.urgencyCombo.setCurrentIndex(0)
+    qtbot.keyClicks(ui.bodyEdit, "KOMINFO asks for removal within 4 hours.")
+    qtbot.keyClick(ui.bodyEdit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.model.rowCount() == before + 1, timeout=5000)
+    with workspace.store.read() as db:
+        esc_id, market, severity, channel = db.execute(
+            "SELECT e.id, e.market, e.severity, c.kind FROM escalation e JOIN channel c "
+            "ON c.id = e.channel_id WHERE e.title LIKE 'Regulator call%'").fetchone()
+    assert (market, severity, channel) == ("ID", 0, "manual")
+    qtbot.waitUntil(lambda: window.current_id() == esc_id, timeout=5000)
+    assert window.detail.escalation_id == esc_id
+    assert started == ["manual"]
+    # It triages like any other: accept it.
+    act(qtbot, window, Qt.Key.Key_1)
+    assert row(workspace, esc_id) == ("triaged",)
 
 
 def test_new_mail_reported_by_idle_starts_a_sync(qtbot: QtBot, window: MainWindow,

@@ -16,17 +16,19 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from ...domain import Severity, Urgency
 from ...keymap import Mode
-from ...store import incidents
+from ...store import incidents, manual
 from ...store import triage_actions as ta
 from ...store import undo as store_undo
 from ...store import views as store_views
 from ..fuzzy import Choice
+from ..new_escalation import NewEscalationDialog
 from ..text import one_line
+from .model import ROW_ROLE
 from .prompts import Composer, PickPrompt, ReasonPrompt, SnoozePrompt, TagsPrompt
 
 if TYPE_CHECKING:
@@ -94,7 +96,7 @@ class TriageController(QObject):
             "escalate-incident": self.ask_incident,
             "note": lambda: self.compose("note"),
             "reply": lambda: self.compose("reply"),
-            "create": self.ask_create_incident,
+            "create": self.ask_create,
             "save-view": self.ask_save_view,
             "undo": self.undo,
             "redo": self.redo,
@@ -321,6 +323,46 @@ class TriageController(QObject):
 
         prompt.chosen.connect(picked)
         self._open(prompt)
+
+    def ask_create(self) -> None:
+        """`c`: an escalation typed in (a call, a chat, a meeting) or an incident."""
+        choices = [Choice("escalation", "Escalation",
+                          "typed in: a phone call, a chat, a meeting"),
+                   Choice("incident", "Incident", "by title; add escalations to it with f")]
+        prompt = PickPrompt("Create", choices, "Create what? (e or i, then Enter)", False,
+                            self.w)
+        prompt.chosen.connect(lambda key: QTimer.singleShot(
+            0, self.ask_create_escalation if key == "escalation" else
+            self.ask_create_incident))
+        self._open(prompt)
+
+    def ask_create_escalation(self) -> None:
+        current = self.w.detail.escalation_id
+        market = ""
+        if current is not None:  # the market being worked on is the likeliest one
+            row = self.w.model.row_of(current)
+            cells = self.w.model.index(row, 0).data(ROW_ROLE) if row is not None else None
+            market = getattr(cells, "market", "") or ""
+        dialog = NewEscalationDialog(market, self.w)
+        dialog.submitted.connect(self._create_escalation)
+        self._open(dialog)
+
+    def _create_escalation(self, draft: manual.ManualDraft) -> None:
+        store, me = self.w.store, self.w.me
+
+        def work(_p: Any, _c: Any) -> manual.Created:
+            with store.write() as db:
+                return manual.create_escalation(db, draft, me, _now())
+
+        def landed(created: manual.Created) -> None:
+            clients = getattr(self.w.engine, "clients", {})
+            if created.channel not in clients:
+                self.w.start_channel(created.channel)
+            self.w.statusBar().showMessage(
+                f"Escalation #{created.escalation_id} created in {created.channel}", 6000)
+            self.w.show_when_listed(created.escalation_id)
+
+        self.w.jobs.run("create-escalation", work, on_success=landed, on_failure=self._failed)
 
     def ask_create_incident(self) -> None:
         prompt = ReasonPrompt("Create incident", "A title for the new incident:", (), self.w,

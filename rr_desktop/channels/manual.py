@@ -1,0 +1,54 @@
+"""Escalations typed in by analysts: a phone call from a regulator, a chat message from a
+partner manager, something a lead heard in a meeting. A channel with no remote side:
+pulling has nothing to fetch and triage stays in the cache (pushed nowhere), like a
+spreadsheet's. The records themselves are written by `rr_desktop.store.manual`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..domain import Analyst
+from .base import Incoming, Mutation, Page, PushResult, Rejected
+from .registry import ChannelSpec, SecretLookup, register
+
+KIND = "manual"
+DEFAULT_NAME = "manual"
+
+
+class ManualChannel:
+    """The client of a manual channel: nothing to pull, nothing to push."""
+
+    local_triage = True  # ingest keeps the analysts' triage; nothing is written back
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def pull(self, cursor: str | None) -> Page:
+        return Page([], [], cursor, True)
+
+    def push(self, mutation: Mutation) -> PushResult:
+        """Triage, notes and replies stay local: there is no source to send them to."""
+        if mutation.op_type in ("update", "note", "reply"):
+            return PushResult(None)
+        raise Rejected(f"{self.name}: a manual escalation cannot take a {mutation.op_type!r}")
+
+    def fetch(self, external_id: str) -> Incoming:
+        raise Rejected(f"{self.name}: {external_id} exists only in this cache")
+
+    def analysts(self) -> list[Analyst]:
+        return []
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _build(name: str, _config: Mapping[str, str], _secret: SecretLookup) -> ManualChannel:
+    return ManualChannel(name)
+
+
+SPEC = register(ChannelSpec(
+    kind=KIND, label="Typed in by analysts",
+    description="Escalations analysts create themselves (c, then e): phone calls, chats, "
+                "meetings. Local only: nothing is fetched or sent.",
+    fields=(), build=_build,
+))
