@@ -17,9 +17,9 @@ long numeric ids) and near-identical text. Every candidate comes from a bounded 
   pairs for "near-identical").
 
 The FTS index covers title, body and tags, not content_url: a URL that lives only in the
-content_url of *both* escalations is found through the content_url index (migration 0003;
-an exact match of the URL as the channels stored it). Same-channel duplicates are
-suggested with a lower score; the escalation itself never is.
+content_url of *both* escalations is found only if that column has an index (it is used
+when present; adding one needs a migration). Same-channel duplicates are suggested with a
+lower score; the escalation itself never is.
 """
 
 from __future__ import annotations

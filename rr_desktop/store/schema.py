@@ -138,9 +138,6 @@ Index("ix_escalation_queue_triage", escalation.c.queue, escalation.c.priority,
       escalation.c.created_at, escalation.c.id, sqlite_where=text("queue IS NOT NULL"))
 Index("ix_escalation_incident_triage", escalation.c.incident_id, escalation.c.priority,
       escalation.c.created_at, escalation.c.id, sqlite_where=text("incident_id IS NOT NULL"))
-# 0003: duplicate suggestions look up escalations reporting the same content URL.
-Index("ix_escalation_content_url", escalation.c.content_url,
-      sqlite_where=text("content_url IS NOT NULL"))
 Index("ix_escalation_duplicate_of", escalation.c.duplicate_of,
       sqlite_where=text("duplicate_of IS NOT NULL"))
 

@@ -1,8 +1,7 @@
-"""Formatted bodies and content URLs: `escalation.body_html`, the body as the source sent
-it when that was HTML (mail, feeds), shown through the GUI's SafeHtml path (`body` stays
-its plain text for search and the plain view); a partial index on `content_url`, so two
-channels reporting the same URL are suggested as duplicates even when neither text
-mentions it. Additive (a nullable column, an index): schema major stays 1.
+"""Formatted bodies: `escalation.body_html`, the body as the source sent it when that was
+HTML (mail, feeds), shown through the GUI's SafeHtml path; `body` stays its plain text
+for search and the plain view. Additive (a nullable column, no table rewrite): schema
+major stays 1.
 
 Revision ID: 0003
 Revises: 0002
@@ -22,11 +21,8 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("escalation", sa.Column("body_html", sa.Text))
-    op.create_index("ix_escalation_content_url", "escalation", ["content_url"],
-                    sqlite_where=sa.text("content_url IS NOT NULL"))
 
 
 def downgrade() -> None:
-    op.drop_index("ix_escalation_content_url", "escalation")
     with op.batch_alter_table("escalation") as batch:
         batch.drop_column("body_html")
