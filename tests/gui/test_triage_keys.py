@@ -517,6 +517,8 @@ def test_c_then_e_types_in_an_escalation(qtbot: QtBot, window: MainWindow,
     form = window.findChild(NewEscalationDialog)
     assert form is not None
     ui = form.ui
+    at_cursor = window.model.row_at(window.table.currentIndex().row())
+    assert at_cursor is not None and ui.marketEdit.text() == at_cursor.market  # likeliest
     qtbot.keyClicks(ui.titleEdit, "Regulator call: flood looting livestream")
     ui.marketEdit.clear()
     qtbot.keyClicks(ui.marketEdit, "Jakarta")

@@ -34,7 +34,6 @@ from .rules import FeedRules
 
 MAX_TITLE = 500
 MAX_BODY = 100_000
-_MARKUP = re.compile(r"<[A-Za-z/!]")
 MAX_HTML = 2_000_000
 MAX_ID = 200
 FUTURE_SLACK = timedelta(days=1)
@@ -95,14 +94,22 @@ def html_to_text(html: str, limit: int = MAX_BODY) -> str:
     return plain("".join(parser.out), limit)
 
 
+def _is_html(entry: Mapping[str, Any], key: str) -> bool:
+    """Whether a feedparser text construct (`title`, `summary`) is typed as HTML."""
+    detail = entry.get(f"{key}_detail") or {}
+    kind = detail.get("type", "text/html") if isinstance(detail, Mapping) else "text/html"
+    return kind in _HTML_TYPES
+
+
 def detail_text(entry: Mapping[str, Any], key: str, limit: int) -> str:
     """Plain text of a feedparser text construct (`title`, `summary`) of any type."""
     value = entry.get(key)
     if not isinstance(value, str):
         return ""
-    detail = entry.get(f"{key}_detail") or {}
-    kind = detail.get("type", "text/html") if isinstance(detail, Mapping) else "text/html"
-    return html_to_text(value, limit) if kind in _HTML_TYPES else plain(value, limit)
+    return html_to_text(value, limit) if _is_html(entry, key) else plain(value, limit)
+
+
+_MARKUP = re.compile(r"<[A-Za-z/!]")
 
 
 def _content(entry: Mapping[str, Any]) -> tuple[str, str | None]:
@@ -110,11 +117,9 @@ def _content(entry: Mapping[str, Any]) -> tuple[str, str | None]:
     summary or a `content` part. The HTML is kept for the formatted view (sanitized
     when shown, like any untrusted HTML)."""
     summary = entry.get("summary")
-    detail = entry.get("summary_detail") or {}
-    kind = detail.get("type", "text/html") if isinstance(detail, Mapping) else "text/html"
     best = detail_text(entry, "summary", MAX_BODY)
-    best_html = summary[:MAX_BODY_HTML] if isinstance(summary, str) and kind in _HTML_TYPES \
-        and best else None
+    best_html = summary[:MAX_BODY_HTML] if isinstance(summary, str) and best \
+        and _is_html(entry, "summary") else None
     for part in entry.get("content") or ():
         if isinstance(part, Mapping) and isinstance(part.get("value"), str):
             html = part.get("type", "text/html") in _HTML_TYPES

@@ -28,7 +28,6 @@ from ...store import views as store_views
 from ..fuzzy import Choice
 from ..new_escalation import NewEscalationDialog
 from ..text import one_line
-from .model import ROW_ROLE
 from .prompts import Composer, PickPrompt, ReasonPrompt, SnoozePrompt, TagsPrompt
 
 if TYPE_CHECKING:
@@ -337,13 +336,9 @@ class TriageController(QObject):
         self._open(prompt)
 
     def ask_create_escalation(self) -> None:
-        current = self.w.detail.escalation_id
-        market = ""
-        if current is not None:  # the market being worked on is the likeliest one
-            row = self.w.model.row_of(current)
-            cells = self.w.model.index(row, 0).data(ROW_ROLE) if row is not None else None
-            market = getattr(cells, "market", "") or ""
-        dialog = NewEscalationDialog(market, self.w)
+        # The market of the escalation at the cursor is the likeliest one.
+        current = self.w.model.row_at(self.w.table.currentIndex().row())
+        dialog = NewEscalationDialog(current.market if current is not None else "", self.w)
         dialog.submitted.connect(self._create_escalation)
         self._open(dialog)
 
