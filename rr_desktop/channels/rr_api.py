@@ -123,6 +123,8 @@ def _member(table: dict[str, _M], value: str, what: str) -> _M:
     except KeyError:
         raise ValueError(f"{what} {value[:40]!r} is not one we know") from None
 _page_decoder = msgspec.json.Decoder(_Page)
+# Outbox message kinds and the collection each is posted to (openapi.yaml).
+_MESSAGE_PATHS = {"note": "notes", "reply": "replies"}
 _id_decoder = msgspec.json.Decoder(dict[str, Any])
 
 
@@ -266,8 +268,8 @@ class RrApiChannel:
                                       self._incoming(current))
             incoming = self._incoming(resp.content)
             return PushResult(incoming.record.remote_version, incoming)
-        if mutation.op_type in ("note", "reply"):
-            self._call("POST", f"{path}/{mutation.op_type}s", write=True,
+        if mutation.op_type in _MESSAGE_PATHS:
+            self._call("POST", f"{path}/{_MESSAGE_PATHS[mutation.op_type]}", write=True,
                        json=mutation.payload, headers={"Idempotency-Key": mutation.op_id})
             return PushResult(None)
         raise ChannelError(f"{self.name}: cannot push a {mutation.op_type!r}")
