@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ..keymap import COMMANDS, Command, KeymapError, Mode, with_overrides
 from ..settings import Settings, load_settings
 from ..store.database import Store
+from ..store.views import saved_views
 from ..sync.engine import SyncProgress, SyncReport
 from .bridge import SyncBridge, SyncRunner
 from .commands import CommandRegistry
@@ -43,7 +44,6 @@ from .triage.duplicates import DuplicateList
 from .triage.model import TriageModel
 from .triage.view import TriageView
 from .view_switcher import ViewSwitcher
-from .views import load_views
 from .window_commands import window_handlers
 from .window_state import restore_window_state, save_window_state
 from .workspace_actions import WorkspaceActions
@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self._closed = False
 
         with self.store.read() as conn:
-            views = load_views(conn, self.me)
+            views = saved_views(conn, self.me)
         self.views = ViewSwitcher(self, views)
         self.model = TriageModel(self.store.path, self.views.current, parent=self)
         self.table = TriageView()
@@ -218,7 +218,7 @@ class MainWindow(QMainWindow):
     def reload_views(self) -> None:
         """Re-read the view list (Ctrl+1..9 follow it) after saved views changed."""
         with self.store.read() as conn:
-            self.views.views = load_views(conn, self.me)
+            self.views.views = saved_views(conn, self.me)
 
     def manage_views(self) -> None:
         dialog = SavedViewsDialog(self.store, self.jobs, self)

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from ..store.engine import raw_reader
 from ..store.triage_queries import rows_by_id
+from ..store.views import View
 from .triage.model import read_view_ids
-from .views import ViewQuery
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -61,18 +61,18 @@ class ViewBar(QWidget):
 class ViewSwitcher(QObject):
     """Owns which view the table shows and the search within it.
 
-    Signals: view_changed(object): the table now shows this `ViewQuery`."""
+    Signals: view_changed(object): the table now shows this `View`."""
 
     view_changed = Signal(object)
 
-    def __init__(self, window: MainWindow, views: Sequence[ViewQuery]) -> None:
+    def __init__(self, window: MainWindow, views: Sequence[View]) -> None:
         super().__init__(window)
         self.w = window
         self.views = list(views)
         self.current = self.views[0]
         self.bar = ViewBar(window)
         self._running = False
-        self._queued_switch: ViewQuery | None = None
+        self._queued_switch: View | None = None
         self._queued_refresh = False
         self._generation = 0  # bumped by every switch that reads its full id list later
         self.partial = False  # the table shows a view's first page; the rest is coming
@@ -84,10 +84,10 @@ class ViewSwitcher(QObject):
         self.bar.search.installEventFilter(self)
         self._show_title(None)
 
-    def view_named(self, title: str) -> ViewQuery | None:
+    def view_named(self, title: str) -> View | None:
         return next((v for v in self.views if v.title == title), None)
 
-    def show_view(self, view: ViewQuery | None) -> None:
+    def show_view(self, view: View | None) -> None:
         """Switch to a view (search cleared)."""
         if view is None:
             self.w.statusBar().showMessage("No such saved view (add one in settings)", 5000)
@@ -142,7 +142,7 @@ class ViewSwitcher(QObject):
         self.bar.problems.setText("; ".join(errors)[:200] if errors else "")
         self._request(query)
 
-    def _request(self, view: ViewQuery) -> None:
+    def _request(self, view: View) -> None:
         """Switch to `view` (one read at a time: the newest switch waits, older ones are
         dropped)."""
         if self._running:
@@ -150,7 +150,7 @@ class ViewSwitcher(QObject):
             return
         self._start(view, keep=False)
 
-    def _start(self, view: ViewQuery, keep: bool) -> None:
+    def _start(self, view: View, keep: bool) -> None:
         if self.w.is_closed():
             return
         if not keep:
@@ -174,7 +174,7 @@ class ViewSwitcher(QObject):
             f"Could not read the view: {exc}", 8000))
         job.finished.connect(self._done)
 
-    def _landed(self, view: ViewQuery, result: Any, keep: bool) -> None:
+    def _landed(self, view: View, result: Any, keep: bool) -> None:
         if self.w.is_closed():
             return
         if keep:  # a refresh: only if that view is still the one shown
@@ -214,7 +214,7 @@ class ViewSwitcher(QObject):
             # long stretches, which would slow every data() call of that paint.
             QTimer.singleShot(FULL_READ_DELAY_MS, start_full_read)
 
-    def _complete(self, view: ViewQuery, ids: Any) -> None:
+    def _complete(self, view: View, ids: Any) -> None:
         """The full id list of a view whose first page is showing."""
         if ids is None or self.w.is_closed() or view != self.current \
                 or view != self.w.model.view:
@@ -233,7 +233,7 @@ class ViewSwitcher(QObject):
             self._queued_refresh = False
             self._start(self.current, keep=True)
 
-    def _show_title(self, view: ViewQuery | None) -> None:
+    def _show_title(self, view: View | None) -> None:
         view = view or self.current
         suffix = " (search)" if view.search else ""
         self.bar.title.setText(f"{view.title}{suffix}")

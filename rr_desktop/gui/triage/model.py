@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -28,10 +28,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
-from ...domain import Priority, Severity, Status
+from ...domain import Priority, Severity
 from ...domain.sla import SlaState
 from ...store.engine import raw_reader
-from ...store.triage_queries import TriageRow, ViewFilter, rows_by_id, view_ids
+from ...store.triage_queries import TriageRow, rows_by_id
+from ...store.views import ALL, View
 from .. import theme
 from ..text import format_age, format_time, one_line, plain_tooltip
 
@@ -43,11 +44,6 @@ SEVERITY_ROLE = int(Qt.ItemDataRole.UserRole) + 3
 """int: severity level, 0 = S0."""
 PRIORITY_ROLE = int(Qt.ItemDataRole.UserRole) + 4
 """int: priority level, 0 = P0."""
-
-TRIAGE_VIEW = ViewFilter(statuses=tuple(
-    s.value for s in Status if s.is_open and s is not Status.SNOOZED))
-"""The default view: everything still open and not snoozed (`g s` shows the snoozed).
-An IN list on ix_escalation_status_triage: ~85 ms at 1M rows with 15% open."""
 
 WINDOW_BEFORE = 50
 WINDOW_AFTER = 150  # j moves down: fetch mostly ahead
@@ -108,28 +104,11 @@ _MISSING = object()
 Cells = tuple[TriageRow, tuple[str, ...], tuple[Any, ...], tuple[Any, ...]]
 
 
-class IdQuery(Protocol):
-    """A view the table can show: anything that lists escalation ids in display order
-    (a saved view, a search). Equal queries show the same rows."""
-
-    def ids(self, conn: sqlite3.Connection) -> Sequence[int]: ...
-
-
-View = ViewFilter | IdQuery
-
-
-def query_ids(conn: sqlite3.Connection, view: View) -> array[int]:
-    if isinstance(view, ViewFilter):
-        return array("q", view_ids(conn, view))
-    ids = view.ids(conn)
-    return ids if isinstance(ids, array) else array("q", ids)
-
-
 def read_view_ids(db_path: Path, view: View) -> array[int]:
     """The view's ids on a fresh connection: for workers (the GUI thread has its own)."""
     conn = raw_reader(db_path)
     try:
-        return query_ids(conn, view)
+        return view.ids(conn)
     finally:
         conn.close()
 
@@ -151,7 +130,7 @@ def _positions(ids: array[int], wanted: set[int]) -> dict[int, int]:
 
 
 class TriageModel(QAbstractTableModel):
-    """Rows of one triage view (`ViewFilter`), in triage order, fetched lazily by id.
+    """Rows of one triage `View`, in triage order, fetched lazily by id.
 
     Signals: the QAbstractItemModel ones, used this way:
       dataChanged(top, bottom, roles): `refresh_rows()` for the changed rows only;
@@ -168,7 +147,7 @@ class TriageModel(QAbstractTableModel):
                  clock: Callable[[], float] = time.time) -> None:
         super().__init__(parent)
         self.db_path = db_path
-        self._view: View = view or ViewFilter()
+        self._view: View = view or ALL
         self._conn: sqlite3.Connection | None = raw_reader(db_path)
         self._clock = clock
         self._ids: array[int] = array("q")
@@ -176,7 +155,7 @@ class TriageModel(QAbstractTableModel):
         self._pos: dict[int, int] = {}
         self._bold = QFont()
         self._bold.setBold(True)
-        self._ids = query_ids(self._db(), self._view)
+        self._ids = self._view.ids(self._db())
 
     # -- lifecycle and loading -----------------------------------------------------------
 
@@ -195,7 +174,7 @@ class TriageModel(QAbstractTableModel):
         """Show another view (with its ids if read on a worker already, and the rows of
         its first screen if read there too: the first paint then reads nothing): a model
         reset (current row and selection start afresh)."""
-        ids = query_ids(self._db(), view) if ids is None else (
+        ids = view.ids(self._db()) if ids is None else (
             ids if isinstance(ids, array) else array("q", ids))
         self.beginResetModel()
         self._view = view
@@ -209,7 +188,7 @@ class TriageModel(QAbstractTableModel):
     def reload(self) -> bool:
         """Re-read the view's ids on the GUI thread (~30 ms at 100k rows: prefer
         `read_view_ids` on a worker + `load_ids` for big caches). True if they changed."""
-        return self.load_ids(query_ids(self._db(), self._view))
+        return self.load_ids(self._view.ids(self._db()))
 
     def load_ids(self, ids: Sequence[int]) -> bool:
         """Swap in a freshly read id list. Rows keep their escalation: persistent indexes
