@@ -8,7 +8,7 @@ while another is running is queued (one at a time: the newest wins).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
@@ -17,10 +17,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
 from ..store.engine import raw_reader
 from ..store.triage_queries import rows_by_id
 from ..store.views import View
-from .triage.model import read_view_ids
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+from .context import AppContext
+from .triage.model import TriageModel, read_view_ids
+from .triage.view import TriageView
 
 SEARCH_DEBOUNCE_MS = 60
 FIRST_PAGE = 500
@@ -61,16 +60,26 @@ class ViewBar(QWidget):
 class ViewSwitcher(QObject):
     """Owns which view the table shows and the search within it.
 
-    Signals: view_changed(object): the table now shows this `View`."""
+    Signals:
+      view_changed(object): the table now shows this `View`;
+      count_changed(str): how many escalations the view has, as the status bar says it;
+      page_wanted(): show the triage page (a view was chosen from elsewhere);
+      list_focus_wanted(): the search is done; the keys go back to the list."""
 
     view_changed = Signal(object)
+    count_changed = Signal(str)
+    page_wanted = Signal()
+    list_focus_wanted = Signal()
 
-    def __init__(self, window: MainWindow, views: Sequence[View]) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, ctx: AppContext, model: TriageModel, table: TriageView,
+                 views: Sequence[View], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.model = model
+        self.table = table
         self.views = list(views)
         self.current = self.views[0]
-        self.bar = ViewBar(window)
+        self.bar = ViewBar(parent)
         self._running = False
         self._queued_switch: View | None = None
         self._queued_refresh = False
@@ -90,21 +99,22 @@ class ViewSwitcher(QObject):
     def show_view(self, view: View | None) -> None:
         """Switch to a view (search cleared)."""
         if view is None:
-            self.w.statusBar().showMessage("No such saved view (add one in settings)", 5000)
+            self.ctx.notifier.info("No saved view there yet: search, then Save view "
+                                   "(Ctrl+K)")
             return
         self._debounce.stop()  # a search typed just before must not undo this switch
         self.bar.search.blockSignals(True)
         self.bar.search.clear()
         self.bar.search.blockSignals(False)
         self.bar.problems.clear()
-        self.w.show_triage_page()
+        self.page_wanted.emit()
         self._request(view)
 
     def show_index(self, n: int) -> None:
         self.show_view(self.views[n] if 0 <= n < len(self.views) else None)
 
     def focus_search(self) -> None:
-        self.w.show_triage_page()
+        self.page_wanted.emit()
         self.bar.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.bar.search.selectAll()
 
@@ -117,12 +127,12 @@ class ViewSwitcher(QObject):
             if key == Qt.Key.Key_Escape:
                 if self.bar.search.text():
                     self.bar.search.clear()
-                self.w.back_to_list()
+                self.list_focus_wanted.emit()
                 return True
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Down):
                 self._debounce.stop()
                 self._search_now()
-                self.w.back_to_list()
+                self.list_focus_wanted.emit()
                 return True
         return super().eventFilter(watched, event)
 
@@ -151,12 +161,12 @@ class ViewSwitcher(QObject):
         self._start(view, keep=False)
 
     def _start(self, view: View, keep: bool) -> None:
-        if self.w.is_closed():
+        if self.ctx.closed:
             return
         if not keep:
             self._generation += 1  # any full read still queued for an older view is moot
         self._running = True
-        path = self.w.store.path
+        path = self.ctx.store.path
 
         def work(_progress: Any, _cancel: Any) -> Any:
             if keep:
@@ -168,32 +178,31 @@ class ViewSwitcher(QObject):
             finally:
                 conn.close()
 
-        job = self.w.jobs.run("view-ids", work,
-                              on_success=lambda ids: self._landed(view, ids, keep))
-        job.failed.connect(lambda exc: self.w.statusBar().showMessage(
-            f"Could not read the view: {exc}", 8000))
+        job = self.ctx.run_job("view-ids", work, failure="Could not read the view",
+                               on_done=lambda ids: self._landed(view, ids, keep))
+        if job is None:
+            self._running = False
+            return
         job.finished.connect(self._done)
 
     def _landed(self, view: View, result: Any, keep: bool) -> None:
-        if self.w.is_closed():
-            return
         if keep:  # a refresh: only if that view is still the one shown
-            if view == self.current == self.w.model.view:
-                self.w.apply_ids(result)
+            if view == self.current == self.model.view:
+                self.model.load_ids(result)
             return
         if self._queued_switch is not None and self._queued_switch != view:
             return  # a newer switch is waiting: don't flash this one
         ids, rows = result
         self.current = view
-        self.w.model.set_view(view, ids, rows)
-        if self.w.model.rowCount():
-            self.w.table.select_row(0)
+        self.model.set_view(view, ids, rows)
+        if self.model.rowCount():
+            self.table.select_row(0)
         self._show_title(view)
         self.view_changed.emit(view)
         if len(ids) >= FIRST_PAGE:  # more to come: read them all behind the scenes
             self.partial = True
-            self.w.count_label.setText(f"{len(ids):,}+ escalations (counting\u2026)")
-            path = self.w.store.path
+            self.count_changed.emit(f"{len(ids):,}+ escalations (counting\u2026)")
+            path = self.ctx.store.path
             generation = self._generation
 
             def read_all(_p: Any, _c: Any) -> Any:
@@ -206,9 +215,10 @@ class ViewSwitcher(QObject):
                     conn.close()
 
             def start_full_read() -> None:
-                if generation == self._generation and not self.w.is_closed():
-                    self.w.jobs.run("view-ids-all", read_all,
-                                    on_success=lambda all_ids: self._complete(view, all_ids))
+                if generation == self._generation:
+                    self.ctx.run_job("view-ids-all", read_all,
+                                     failure="Could not read the whole view",
+                                     on_done=lambda all_ids: self._complete(view, all_ids))
 
             # After the first page is painted: building the id list holds the GIL for
             # long stretches, which would slow every data() call of that paint.
@@ -216,12 +226,11 @@ class ViewSwitcher(QObject):
 
     def _complete(self, view: View, ids: Any) -> None:
         """The full id list of a view whose first page is showing."""
-        if ids is None or self.w.is_closed() or view != self.current \
-                or view != self.w.model.view:
+        if ids is None or view != self.current or view != self.model.view:
             return
         self.partial = False
-        if not self.w.model.load_ids(ids):
-            self.w.count_label.setText(f"{len(ids):,} escalations")
+        if not self.model.load_ids(ids):
+            self.count_changed.emit(f"{len(ids):,} escalations")
 
     def _done(self) -> None:
         self._running = False

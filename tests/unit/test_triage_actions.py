@@ -86,7 +86,7 @@ def test_source_fields_change_locally_go_to_the_outbox_and_are_audited(
         [(op_esc, payload, _)] = pending(db)
         assert op_esc == esc and column in payload
         decisions = db.execute("SELECT actor, detail FROM audit_log WHERE action = ?",
-                               (f"triage.{ta.kind_of(action)}",)).fetchall()
+                               (f"triage.{action.kind}",)).fetchall()
         assert len(decisions) == 1 and decisions[0][0] == ME
 
 
@@ -157,7 +157,7 @@ def test_invalid_input_raises_a_sentence_before_anything_is_written(
 
 def test_reason_is_required_to_decline() -> None:
     with pytest.raises(ValueError, match="reason is required to decline"):
-        ta.validate(sqlite3.connect(":memory:"), ta.Decline(""), NOW)
+        ta.Decline("").validate(sqlite3.connect(":memory:"), NOW)
 
 
 def test_batch_of_100_with_a_missing_id_reports_per_item(store: Store) -> None:

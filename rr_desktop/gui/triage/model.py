@@ -258,6 +258,10 @@ class TriageModel(QAbstractTableModel):
         cells = self._cells_at(row)
         return None if cells is None else cells[0]
 
+    def cached_ids(self) -> list[int]:
+        """Ids of the rows held in memory."""
+        return list(self._cache)
+
     def cached_count(self) -> int:
         """Rows held in memory (bounded by CACHE_CAP)."""
         return len(self._cache)
