@@ -20,15 +20,26 @@ from .store.actions import ACTION_TYPES, TriageAction
 
 
 class Mode(StrEnum):
-    """Where a key is live: the whole window, the triage list, the detail pane, or a
-    composer (note/reply editor). Bare-letter keys are never live in a text field."""
+    """Where a key is live: the whole window, the triage list, the detail pane, the
+    Outbox & sync view, the search box, or a dialog (a composer or form, a prompt with
+    presets, a picker, the saved views manager). Bare-letter keys are never live in a
+    text field."""
 
     GLOBAL = "global"
     LIST = "list"
     DETAIL = "detail"
     COMPOSER = "composer"
     OUTBOX = "outbox"
+    SEARCH = "search"
+    PROMPT = "prompt"
+    PICKER = "picker"
+    SAVED_VIEWS = "saved views"
 
+
+# Keys of these modes are handled by the focused widget of the mode itself (its
+# `handle_command(name)`): a dialog, a picker, the search box.
+DELEGATED_MODES = frozenset({Mode.COMPOSER, Mode.SEARCH, Mode.PROMPT, Mode.PICKER,
+                             Mode.SAVED_VIEWS})
 
 L, D, G, C = (Mode.LIST,), (Mode.DETAIL,), (Mode.GLOBAL,), (Mode.COMPOSER,)
 OB = (Mode.OUTBOX,)
@@ -77,10 +88,32 @@ _MOVING: tuple[Command, ...] = (
 )
 
 _OTHERS: tuple[Command, ...] = (
-    # Composer
-    _cmd("submit", "Submit", ("Ctrl+Return",), C, "Send what the composer holds", None),
-    _cmd("submit-next", "Submit and next", ("Ctrl+Shift+Return",), C,
+    # Composer and forms
+    _cmd("submit", "Submit", ("Ctrl+Return", "Ctrl+Enter"), C,
+         "Send what the composer or form holds", None),
+    _cmd("submit-next", "Submit and next", ("Ctrl+Shift+Return", "Ctrl+Shift+Enter"), C,
          "Send, then move to the next escalation", None),
+    # Search box, prompts, pickers, the saved views manager
+    _cmd("search-results", "Go to the results", ("Return", "Enter", "Down"), (Mode.SEARCH,),
+         "Leave the search box for the list of results", None),
+    _cmd("search-cancel", "Clear the search", ("Esc",), (Mode.SEARCH,),
+         "Clear the search and go back to the list", None),
+    *(_cmd(f"preset-{n}", f"Preset {n}", (f"Alt+{n}",), (Mode.PROMPT,),
+           f"Use the prompt's preset number {n} (a reason, a snooze time)", None)
+      for n in range(1, 10)),
+    _cmd("choice-next", "Next choice", ("Down",), (Mode.PICKER,),
+         "Move down the list while typing", None),
+    _cmd("choice-previous", "Previous choice", ("Up",), (Mode.PICKER,),
+         "Move up the list while typing", None),
+    _cmd("choice-pick", "Pick", ("Return", "Enter"), (Mode.PICKER,),
+         "Pick the highlighted choice (or what was typed, where new values are allowed)",
+         None),
+    _cmd("view-move-up", "Move view up", ("Alt+Up",), (Mode.SAVED_VIEWS,),
+         "Move the selected saved view up (its Ctrl+N key follows)", None),
+    _cmd("view-move-down", "Move view down", ("Alt+Down",), (Mode.SAVED_VIEWS,),
+         "Move the selected saved view down", None),
+    _cmd("view-delete", "Delete view…", ("Delete",), (Mode.SAVED_VIEWS,),
+         "Delete the selected saved view (asks first)", None),
     _cmd("create", "Create escalation or incident\u2026", ("C",), LD,
          "Type in an escalation (a call, a chat, a meeting), or open an incident by title",
          "Triage"),

@@ -36,7 +36,7 @@ from ..sync.engine import SyncProgress, SyncReport
 from .bridge import SyncBridge, SyncRunner
 from .cache_check import check_cache
 from .channel_actions import ChannelActions
-from .commands import CommandRegistry
+from .commands import CommandRegistry, CommandTarget
 from .context import AppContext
 from .dialogs import AboutDialog, SyncDetailsDialog
 from .jobs import JobRunner
@@ -55,7 +55,6 @@ from .triage.actions import TriageController
 from .triage.detail import DetailPane
 from .triage.duplicates import DuplicateList
 from .triage.model import TriageModel
-from .triage.prompts import Composer
 from .triage.selection import TableSelection
 from .triage.view import TriageView
 from .view_switcher import ViewSwitcher
@@ -171,7 +170,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self.commands = CommandRegistry(
             self, {Mode.LIST: [self.table], Mode.DETAIL: [self.detail],
-                   Mode.OUTBOX: [self.sync_view]},
+                   Mode.OUTBOX: [self.sync_view], Mode.SEARCH: [self.views.bar]},
             has_selection=lambda: self.table.current_id() is not None)
         self.commands.refused.connect(self.notifier.info)
         self.commands.register_all(self._handlers(), self._keymap(actions))
@@ -244,8 +243,6 @@ class MainWindow(QMainWindow):
             "extend-down": lambda: t.extend_selection(1),
             "extend-up": lambda: t.extend_selection(-1),
             "select-all": t.selectAll,
-            "submit": lambda: self.composer_submit(False),
-            "submit-next": lambda: self.composer_submit(True),
             "palette": self.show_palette,
             "search": views.focus_search,
             "go-triage": go("Triage"), "go-mine": go("Mine"), "go-snoozed": go("Snoozed"),
@@ -384,6 +381,7 @@ class MainWindow(QMainWindow):
         previous = focus if focus is not None and self.isAncestorOf(focus) else None
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _code: self.back_to_list_if_lost(previous))
+        self._on_prompt(dialog)
         dialog.open()
         dialog.activateWindow()
 
@@ -442,14 +440,10 @@ class MainWindow(QMainWindow):
 
     # -- internals -----------------------------------------------------------------------
 
-    def composer_submit(self, advance: bool) -> None:
-        prompt = self.triage.prompt
-        if isinstance(prompt, Composer):
-            prompt.submit(advance)
-
     def _on_prompt(self, dialog: QDialog) -> None:
-        if isinstance(dialog, Composer):
-            self.commands.add_mode_widget(Mode.COMPOSER, dialog)
+        """A prompt, picker or form opened: its keys come from the registry too."""
+        if isinstance(dialog, CommandTarget):
+            self.commands.add_target(dialog)
 
     def _show_notice(self, notice: Notice) -> None:
         bar = self.statusBar()

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
 
+from ..keymap import Mode
 from ..store.engine import raw_reader
 from ..store.triage_queries import rows_by_id
 from ..store.views import View
@@ -34,7 +34,12 @@ FULL_READ_DELAY_MS = 1
 
 class ViewBar(QWidget):
     """The strip above the table: the view's title and count, the search box, and the
-    search's parse problems (plain text)."""
+    search's parse problems (plain text).
+
+    Signals: command(str): a key of the search box (keymap Mode.SEARCH) was pressed."""
+
+    command = Signal(str)
+    command_mode = Mode.SEARCH
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +60,9 @@ class ViewBar(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.search, 1)
         layout.addWidget(self.problems)
+
+    def handle_command(self, name: str) -> None:
+        self.command.emit(name)
 
 
 class ViewSwitcher(QObject):
@@ -90,7 +98,7 @@ class ViewSwitcher(QObject):
         self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
         self._debounce.timeout.connect(self._search_now)
         self.bar.search.textChanged.connect(lambda _t: self._debounce.start())
-        self.bar.search.installEventFilter(self)
+        self.bar.command.connect(self.on_search_key)
         self._show_title(None)
 
     def view_named(self, title: str) -> View | None:
@@ -118,23 +126,17 @@ class ViewSwitcher(QObject):
         self.bar.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.bar.search.selectAll()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Qt override: Esc in the search box clears it and returns to the list; Enter
-        and Down go to the results."""
-        if watched is self.bar.search and isinstance(event, QKeyEvent) \
-                and event.type() == QEvent.Type.KeyPress:
-            key = event.key()
-            if key == Qt.Key.Key_Escape:
-                if self.bar.search.text():
-                    self.bar.search.clear()
-                self.list_focus_wanted.emit()
-                return True
-            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Down):
-                self._debounce.stop()
-                self._search_now()
-                self.list_focus_wanted.emit()
-                return True
-        return super().eventFilter(watched, event)
+    def on_search_key(self, name: str) -> None:
+        """Esc clears the search and returns to the list; Enter and Down go to the
+        results."""
+        if name == "search-cancel":
+            if self.bar.search.text():
+                self.bar.search.clear()
+            self.list_focus_wanted.emit()
+        elif name == "search-results":
+            self._debounce.stop()
+            self._search_now()
+            self.list_focus_wanted.emit()
 
     def refresh(self) -> None:
         """Re-read the current view's ids (after a sync or an action)."""
