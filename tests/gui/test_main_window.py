@@ -15,7 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from rr_desktop.domain import Channel, Severity, Urgency
 from rr_desktop.gui.main_window import MainWindow
-from rr_desktop.gui.triage.model import ID_ROLE, Column
+from rr_desktop.gui.triage.columns import Column
+from rr_desktop.gui.triage.model import ID_ROLE
 from rr_desktop.keymap import COMMANDS
 from rr_desktop.store.channel_state import ensure_channel, record_error, record_success
 from rr_desktop.sync.engine import SyncProgress, SyncReport

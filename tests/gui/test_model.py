@@ -14,12 +14,12 @@ from pytestqt.qtbot import QtBot
 
 from rr_desktop.domain import Severity, Status, Urgency
 from rr_desktop.gui.triage import model as model_mod
+from rr_desktop.gui.triage.columns import Column
 from rr_desktop.gui.triage.model import (
     ID_ROLE,
     PRIORITY_ROLE,
     ROW_ROLE,
     SEVERITY_ROLE,
-    Column,
     TriageModel,
 )
 from rr_desktop.store.database import Store
