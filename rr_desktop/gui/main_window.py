@@ -466,7 +466,7 @@ class MainWindow(QMainWindow):
         elif changes.escalations:
             self.model.refresh_rows(changes.escalations)
             self.detail.forget(changes.escalations)
-            if self.detail.escalation_id in changes.escalations:
+            if self.detail.target_id in changes.escalations:
                 self.detail.refresh_soon()  # the changed row paints first
             self._resort.start()
         if changes.views:
@@ -493,17 +493,19 @@ class MainWindow(QMainWindow):
         self.sync_now()
 
     def show_when_listed(self, esc_id: int) -> None:
-        """An escalation just created: shown in the detail pane at once, and selected in
-        the table when the view's re-read (started here) lists it, if it does within a
-        few seconds (never later: the cursor must not jump on a later refresh)."""
-        self.detail.show_escalation(esc_id)
+        """An escalation just created becomes the current row when the view's re-read
+        (started here) lists it, if it does within a few seconds (never later: the
+        cursor must not jump on a later refresh). Until then the pane keeps showing the
+        current row: what is shown is what the next key acts on."""
         self._pending_select = (esc_id, time.monotonic() + SELECT_WHEN_LISTED_S)
         self.refresh_view()
 
     def _on_ids_loaded(self, count: int) -> None:
         pending, self._pending_select = self._pending_select, None
-        if pending is not None and time.monotonic() < pending[1]:
-            self.select_id(pending[0])
+        if pending is not None and time.monotonic() < pending[1] \
+                and not self.select_id(pending[0]):
+            self.notifier.info(f"#{pending[0]} is not in the view {self.views.current.title!r}"
+                               ": g e (All) lists it", 8000)
         self.count_label.setText(f"{count:,} escalation{'s' if count != 1 else ''}")
         self.view_refreshed.emit(count)
 

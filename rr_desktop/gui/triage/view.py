@@ -73,6 +73,7 @@ class TriageView(QTableView):
         self.selectionModel().currentRowChanged.connect(self._on_current_row)
         model.layoutChanged.connect(self._after_relayout)
         model.modelReset.connect(self._after_relayout)
+        model.rowsInserted.connect(self._after_relayout)  # an empty view gets rows
 
     def current_id(self) -> int | None:
         index = self.currentIndex()
@@ -153,9 +154,11 @@ class TriageView(QTableView):
     def _on_current_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self._announce(current)
 
-    def _after_relayout(self) -> None:
+    def _after_relayout(self, *_args: object) -> None:
         # After a reload the current row follows its escalation (persistent index). If
-        # that escalation left the view, stay at the same position instead of nowhere.
+        # that escalation left the view, stay at the same position instead of nowhere;
+        # in a view that had no rows, the first one becomes current (and highlighted:
+        # the next key acts on what the analyst sees).
         model = self.model()
         if model is None:
             return
