@@ -54,13 +54,16 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     run(["git", "clone", "--quiet", "--no-checkout", ROOT, inst.checkout], 120)
     run(["git", "-C", inst.checkout, "checkout", "--quiet", "--detach", head], 120)
     assert not list((inst.checkout / "rr_desktop/gui/forms").glob("ui_*.py"))
-    run([sys.executable, "-m", "venv", inst.venv], 120)
+    # Speed: a venv without pip of its own (this pip installs into it with --python,
+    # ~5 s less), packages from the pip cache, no byte-compiling at install (~7 s less).
+    run([sys.executable, "-m", "venv", "--without-pip", inst.venv], 120)
+    pip = [sys.executable, "-m", "pip", "--python", inst.python]
     env = clean_env()
-    # The wheel first (to read what it holds), then it and its dependencies; both from
-    # the pip cache when it has them.
-    run([inst.python, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", inst.wheel,
-         inst.checkout], 600, env=env)
-    run([inst.python, "-m", "pip", "install", "--quiet", *inst.wheel.glob("*.whl")], 600,
+    # The wheel first (to read what it holds; PySide6 comes into the isolated build
+    # environment for pyside6-uic), then the wheel and its dependencies.
+    run([*pip, "wheel", "--quiet", "--no-deps", "-w", inst.wheel, inst.checkout], 600,
+        env=env)
+    run([*pip, "install", "--quiet", "--no-compile", *inst.wheel.glob("*.whl")], 600,
         env=env)
     return inst
 
