@@ -172,7 +172,10 @@ def main(data_dir: Path) -> dict[str, Any]:
     window = MainWindow(workspace)
     window.show()
     wait_until(app, window.isVisible)
-    theme = files("rr_desktop").joinpath("resources", "theme.qss").read_text(encoding="utf-8")
+    try:
+        theme = files("rr_desktop").joinpath("resources", "theme.qss").read_text("utf-8")
+    except OSError as exc:
+        theme, report["theme_error"] = "", str(exc)
     report.update(theme_chars=len(theme), stylesheet_is_theme=app.styleSheet() == theme,
                   icon=not app.windowIcon().isNull())
 

@@ -98,6 +98,7 @@ def test_the_installed_window_is_themed_and_opens_every_dialog(installed: Instal
     forms = sorted(p.stem for p in (installed.checkout / "ui").glob("*.ui"))
     assert report["forms"] == forms
 
+    assert "theme_error" not in report, report["theme_error"]
     assert report["stylesheet_is_theme"] and report["theme_chars"] > 0
     assert report["icon"]
     qss = (installed.checkout / "resources" / "theme.qss").read_text(encoding="utf-8")
