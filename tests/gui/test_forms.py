@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from rr_desktop.gui import forms
 from rr_desktop.gui.dialogs import AboutDialog, SyncDetailsDialog
-from rr_desktop.gui.locations import source_checkout
+from rr_desktop.gui.locations import resource_path, resources_dir, source_checkout
 from rr_desktop.store.channel_state import ChannelStatus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,3 +87,23 @@ def test_dialogs_show_untrusted_text_literally(qtbot: QtBot, tmp_path: Path) -> 
     assert dialog.ui.stateValue.text().startswith("demo: error: <img")
     assert dialog.ui.successValue.text() == "never"
     assert "2 waiting" in dialog.ui.queueValue.text()
+
+
+def test_an_installed_copy_only_imports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ui/ beside the package (a wheel, the bundle) nothing is ever compiled."""
+    monkeypatch.setattr(forms, "ui_dir", lambda: None)
+
+    def no_compiling(*_args: object) -> None:
+        raise AssertionError("compiled at run time")
+
+    monkeypatch.setattr(forms, "compile_form", no_compiling)
+    assert forms.stale_forms() == []
+    assert {p.stem for p in UI_FILES} <= set(forms.form_names())
+    assert forms.load_form("about").__name__ == "Ui_AboutDialog"
+    with pytest.raises(forms.FormError, match="installed package"):
+        forms.load_form("no_such_form")
+
+
+def test_resources_come_from_the_checkout_here() -> None:
+    assert resources_dir() == ROOT / "resources"
+    assert resource_path("theme.qss").is_file()
