@@ -120,20 +120,15 @@ def _apply_one(db: sqlite3.Connection, action: TriageAction, esc_id: int,
         return ActionOutcome(esc_id, plan.ok, plan.message)
     reason = action.why()
     if plan.edits:
-        record_local_update(db, esc_id, plan.edits, actor, reason, now)
+        record_local_update(db, esc_id, plan.edits, actor, reason, now, plan.context)
     if plan.local:
         apply_local_fields(db, esc_id, plan.local, actor, reason, now)
     message: dict[str, Any] | None = None
     if plan.message is not None:
         msg_kind, text = plan.message
         message = {"kind": msg_kind, "text": text, "withdrawn": False}
-        if msg_kind == "fact":
-            message["event_id"] = undo.insert_fact(db, esc_id, text, actor, now)
-        else:
-            message["op_id"] = record_message(db, esc_id, msg_kind, text, actor, now)
-            message["event_id"] = db.execute(
-                "SELECT max(id) FROM escalation_event WHERE escalation_id = ?",
-                (esc_id,)).fetchone()[0]
+        message["event_id"], message["op_id"] = record_message(db, esc_id, msg_kind, text,
+                                                               actor, now)
     after = undo.snapshot(db, esc_id)
     assert after is not None
     diff = [c for c in undo.TRACKED_COLUMNS if before[c] != after[c]]

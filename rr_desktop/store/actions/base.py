@@ -109,13 +109,16 @@ class ActionCommand:
 
 @dataclass(slots=True)
 class Plan:
-    """The writes for one escalation: source fields (wire values, pushed), local columns,
-    a message (note | reply | fact, text), and the outcome's word ("accepted")."""
+    """The writes for one escalation: source fields (wire values, pushed where the
+    channel's source receives them), what the source receives with them (`context`: a
+    decline's reason, the local id of the escalation duplicated), local columns, a
+    message (note | reply | fact, text), and the outcome's word ("accepted")."""
 
     edits: dict[str, Any] = field(default_factory=dict)
     local: dict[str, Any] = field(default_factory=dict)
     message: tuple[str, str] | None = None
     done: str = "done"
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,7 @@ class Decline(TriageAction):
     reason: str
     kind = "decline"
     advances = True
-    pushes = ("status",)
+    pushes = ("status", "status_reason")
     inputs = (AskReason("reason", "Decline {target}: why?", presets_setting="decline_reasons"),)
     commands = (ActionCommand("decline", "Decline\u2026", ("3",),
                               "Decline with a reason, then next"),)
@@ -82,7 +82,8 @@ class Decline(TriageAction):
             return Skip(True, "already declined")
         if closed:
             return Skip(False, f"already {label}")
-        return Plan(edits={"status": Status.DECLINED.value}, done="declined")
+        return Plan(edits={"status": Status.DECLINED.value},
+                    context={"status_reason": self.reason.strip()}, done="declined")
 
     def describe(self, n: int) -> tuple[str, str]:
         return f"decline {count_phrase(n)}", f"Declined {count_phrase(n)}"
@@ -96,7 +97,7 @@ class MarkDuplicate(TriageAction):
     reason: str
     kind = "duplicate"
     advances = True
-    pushes = ("status",)
+    pushes = ("status", "duplicate_of", "status_reason")
     keeps_local = ("duplicate_of",)
     inputs = (AskCanonical("canonical_id"),
               AskReason("reason", "{target} duplicates #{canonical_id}: why?",
@@ -122,7 +123,9 @@ class MarkDuplicate(TriageAction):
         if closed and status is not Status.DUPLICATE:
             return Skip(False, f"already {label}")
         return Plan(edits={"status": Status.DUPLICATE.value},
-                    local={"duplicate_of": canonical}, done=f"duplicate of #{canonical}")
+                    local={"duplicate_of": canonical},
+                    context={"duplicate_of": canonical, "status_reason": self.reason.strip()},
+                    done=f"duplicate of #{canonical}")
 
     def describe(self, n: int) -> tuple[str, str]:
         c, canonical = count_phrase(n), self.canonical_id

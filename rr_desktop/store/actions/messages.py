@@ -45,11 +45,12 @@ class AddNote(TriageAction):
 
 @dataclass(frozen=True, slots=True)
 class LogFact(TriageAction):
-    """An evolving fact, kept on the local timeline (key m, as a fact)."""
+    """An evolving fact on the timeline (key m, as a fact); sent to sources that keep
+    facts."""
 
     text: str
     kind = "fact"
-    keeps_local = ("fact",)
+    pushes = ("fact",)
 
     def validate(self, db: sqlite3.Connection, now: datetime) -> TriageAction:
         check_text(self.text, "fact")
