@@ -73,6 +73,7 @@ class Workspace:
                     errors[channel.name] = str(exc)
                     with store.write() as db:
                         cs.record_error(db, channel.id or 0, str(exc), utcnow())
+            record_pushes(store, clients)
         except BaseException:
             if server is not None:
                 server.stop()
@@ -88,6 +89,16 @@ class Workspace:
         if self.demo is not None:
             self.demo.stop()
         self.store.close()
+
+
+def record_pushes(store: Store, clients: dict[str, ChannelClient]) -> None:
+    """Write down what each channel's source receives (the push matrix): local changes
+    are queued for exactly that, the rest stays on this machine."""
+    with store.write() as db:
+        for name, client in clients.items():
+            row = db.execute("SELECT id FROM channel WHERE name = ?", (name,)).fetchone()
+            if row is not None:
+                cs.set_pushes(db, int(row[0]), client.pushes)
 
 
 def _start_demo(store: Store, count: int,

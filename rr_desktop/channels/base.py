@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ..domain import Analyst, Escalation
+from ..domain.push import Push
 
 RAW_CAP = 64 * 1024  # bytes of a bad record's payload kept in quarantine
 
@@ -135,9 +136,14 @@ class Rejected(ChannelError):
 
 
 class ChannelClient(Protocol):
-    """What the sync engine needs from a channel."""
+    """What the sync engine needs from a channel. `pushes`: what its source receives
+    of local changes (domain/push.py; empty: a source with no write API, whose triage
+    lives in the cache and survives the source's own edits)."""
 
     name: str
+
+    @property
+    def pushes(self) -> frozenset[Push]: ...
 
     def pull(self, cursor: str | None) -> Page: ...
 

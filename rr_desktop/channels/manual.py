@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..domain import Analyst
+from ..domain.push import NOTHING
 from .base import Incoming, Mutation, Page, PushResult, Rejected
 from .registry import ChannelSpec, SecretLookup, register
 
@@ -18,7 +19,7 @@ DEFAULT_NAME = "manual"
 class ManualChannel:
     """The client of a manual channel: nothing to pull, nothing to push."""
 
-    local_triage = True  # ingest keeps the analysts' triage; nothing is written back
+    pushes = NOTHING  # nowhere to send: triage lives in the cache (ingest keeps it)
 
     def __init__(self, name: str) -> None:
         self.name = name

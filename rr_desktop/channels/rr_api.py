@@ -28,6 +28,7 @@ from ..domain import (
     normalize_market,
     region_of,
 )
+from ..domain.push import EVERYTHING
 from ..http import redact
 from .base import (
     ChannelError,
@@ -196,7 +197,10 @@ def validate(raw: bytes) -> Incoming | Quarantined:
 
 
 class RrApiChannel:
-    """Client of the platform escalation service; one instance per configured channel."""
+    """Client of the platform escalation service; one instance per configured channel.
+    Its source receives every kind of change (openapi.yaml)."""
+
+    pushes = EVERYTHING
 
     def __init__(self, name: str, base_url: str, token: str, page_size: int = PAGE_SIZE,
                  session: requests.Session | None = None) -> None:

@@ -26,7 +26,7 @@ class Push(StrEnum):
     REPLY = "reply"  # a reply the reporter sees
 
 
-FIELDS = frozenset({Push.STATUS, Push.SEVERITY, Push.URGENCY, Push.ASSIGNEE, Push.TAGS})
+FIELD_PUSHES = frozenset({Push.STATUS, Push.SEVERITY, Push.URGENCY, Push.ASSIGNEE, Push.TAGS})
 EVERYTHING = frozenset(Push)
 NOTHING: frozenset[Push] = frozenset()
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 import msgspec
 
@@ -212,13 +213,14 @@ def _record_remote_changes(db: sqlite3.Connection, params: dict[str, int]) -> No
 
 
 def reapply_pending_edits(db: sqlite3.Connection, ids: Sequence[int], now: datetime) -> None:
-    """Keep not-yet-pushed local edits visible over newer remote data (rebased, not lost).
+    """Keep not-yet-pushed local edits visible over newer remote data (rebased, not lost),
+    and the analyst's values of fields the source cannot receive (`local_override`).
 
     Conflicts (the source changed the same field) are detected when the op is pushed.
     """
     if not ids:
         return
-    from .local_edits import apply_fields  # local import: avoids an import cycle
+    from .local_edits import apply_fields, decode_field  # local: avoids an import cycle
 
     rows = db.execute(
         "SELECT escalation_id, payload, created_at FROM outbox WHERE op_type = 'update' "
@@ -227,3 +229,11 @@ def reapply_pending_edits(db: sqlite3.Connection, ids: Sequence[int], now: datet
         (json.dumps(list(ids)),)).fetchall()
     for esc_id, payload, edited_at in rows:  # SLA milestones keep the edit's own time
         apply_fields(db, esc_id, json.loads(payload), now, sla_at=edited_at)
+    overrides: dict[int, dict[str, Any]] = {}
+    for esc_id, field, value, edited_at in db.execute(
+            "SELECT escalation_id, field, value, at FROM local_override WHERE escalation_id "
+            "IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)):
+        overrides.setdefault(esc_id, {})[field] = (value, edited_at)
+    for esc_id, kept in overrides.items():  # fields the source cannot receive stay ours
+        apply_fields(db, esc_id, {f: decode_field(f, v) for f, (v, _) in kept.items()}, now,
+                     sla_at=max(at for _, at in kept.values()))

@@ -93,6 +93,12 @@ def record_local_update(db: sqlite3.Connection, esc_id: int, fields: dict[str, A
     audit(db, actor, "local_update", now, esc_id, channel_id, reason=reason,
           fields={f: decode_field(f, new) for f, (_, new) in changes.items()
                   if f != "priority"}, pushed=sorted(wire))
+    kept = [(esc_id, f, new, now_s) for f, (_, new) in changes.items()
+            if f != "priority" and f not in wire]
+    if kept:  # the source cannot receive these: later copies from it must not undo them
+        db.executemany("INSERT INTO local_override (escalation_id, field, value, at) "
+                       "VALUES (?, ?, ?, ?) ON CONFLICT (escalation_id, field) DO UPDATE "
+                       "SET value = excluded.value, at = excluded.at", kept)
     if queued == "cancelled":
         audit(db, actor, "outbox_cancelled", now, esc_id, channel_id,
               why="the unsent edit now matches the source's values")

@@ -229,6 +229,18 @@ audit_log = Table(
     Column("detail", Text, nullable=False, server_default="{}"),
 )
 
+# 0005: an analyst's value of a field the escalation's source cannot receive (the push
+# matrix): re-applied over every newer copy from the source (store/ingest.py).
+local_override = Table(
+    "local_override",
+    metadata,
+    Column("escalation_id", Integer, ForeignKey("escalation.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("field", String, primary_key=True),
+    Column("value", Text),  # the column value
+    Column("at", Integer, nullable=False),
+)
+
 incident = Table(
     "incident",
     metadata,

@@ -149,6 +149,7 @@ class SyncEngine:
                 report.error = "a sync of this channel is already running"
                 return report
             cs.record_attempt(db, cid, self.clock())
+            cs.set_pushes(db, cid, client.pushes)  # what local changes may be queued for
         self.store.set_autocheckpoint(0)  # PERFORMANCE.md lesson 2
         try:
             pusher = OutboxPusher(self, client, cid, report, progress, cancel)
@@ -205,8 +206,7 @@ class SyncEngine:
                     self.check(cancel)
                     pending = pool.submit(self._fetch, client, page.next_cursor, cid, report,
                                           cancel, progress)
-                self._apply(cid, page, rows, report, defer,
-                            keep_local=getattr(client, "local_triage", False))
+                self._apply(cid, page, rows, report, defer, keep_local=not client.pushes)
                 if page.done and defer:
                     with self.store.write() as db:
                         fts.rebuild(db)
@@ -227,7 +227,7 @@ class SyncEngine:
     def _apply(self, cid: int, page: Page, rows: list[tuple[object, ...]],
                report: SyncReport, defer_fts: bool = False, keep_local: bool = False) -> None:
         """Rule 2: a page's rows and its new cursor commit in one transaction.
-        `keep_local`: the client has no write API (`local_triage`), see merge_page."""
+        `keep_local`: the source receives nothing (no write API), see merge_page."""
         now = self.clock()
         with self.store.write() as db:
             result = merge_page(db, cid, page.items, page.quarantined, now, rows, defer_fts,

@@ -226,7 +226,7 @@ def test_reply_arrives_threaded_and_is_sent_once(env: Env, dv: Dovecot,
                    parents="<a1@police.example.au>"))
     assert env.engine.run("mail").error is None
     with env.store.write() as db:
-        op_id = ob.record_message(db, env.row("a1@police.example.au")["id"], "reply",
+        _, op_id = ob.record_message(db, env.row("a1@police.example.au")["id"], "reply",
                                   "We are on it.", "a.tan", utcnow())
     report = env.engine.run("mail")
     assert report.error is None and report.pushed == 1
@@ -252,7 +252,7 @@ def test_notes_are_filed_internally_never_sent(env: Env, dv: Dovecot, sm: SmtpSe
     dv.append(mail("a1@police.example.au", "Request A", "one"))
     assert env.engine.run("mail").error is None
     with env.store.write() as db:
-        op_id = ob.record_message(db, env.row("a1@police.example.au")["id"], "note",
+        _, op_id = ob.record_message(db, env.row("a1@police.example.au")["id"], "note",
                                   "Checked with Legal.", "a.tan", utcnow())
     assert env.engine.run("mail").pushed == 1
     assert sm.deliveries == []

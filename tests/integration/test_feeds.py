@@ -196,17 +196,18 @@ def test_local_triage_is_kept_and_nothing_is_sent(nginx: NginxServer, canary: Ca
         ob.record_local_update(db, esc_id, {"status": "triaged", "severity": "S1",
                                             "assignee": "a.tan"}, "a.tan", "seen", now)
         ob.record_message(db, esc_id, "note", "checked with the wire desk", "a.tan", now)
-        ob.record_message(db, esc_id, "reply", "thanks", "a.tan", now)
+        with pytest.raises(ob.NotReceived, match="cannot send replies"):
+            ob.record_message(db, esc_id, "reply", "thanks", "a.tan", now)
     report = env.engine.run("news")
-    assert report.error is None and report.pushed == 2 and report.dead == 1
+    assert report.error is None and report.pushed == 0 and report.dead == 0
     with env.store.read() as db:
-        ops = dict(db.execute("SELECT op_type, state FROM outbox"))
-        dead_error = db.execute("SELECT last_error FROM outbox WHERE state = 'dead'"
-                                ).fetchone()[0]
+        ops = db.execute("SELECT op_type, state FROM outbox").fetchall()
+        local = db.execute("SELECT count(*), count(op_id) FROM escalation_event WHERE "
+                           "escalation_id = ? AND source = 'local'", (esc_id,)).fetchone()
         row = db.execute("SELECT status, severity, assignee FROM escalation WHERE id = ?",
                          (esc_id,)).fetchone()
-    assert ops == {"update": "done", "note": "done", "reply": "dead"}
-    assert "cannot receive replies" in dead_error
+    assert ops == []  # a news feed receives nothing: the triage stays on this machine
+    assert local[0] >= 4 and local[1] == 0  # ... and its timeline says so (no op)
     assert tuple(row) == ("triaged", 1, "a.tan")
     assert {r.method for r in nginx.requests()} == {"GET"}  # no write ever left the app
     assert env.run()[0] is None

@@ -17,11 +17,13 @@ from keyring.backend import KeyringBackend
 from rr_desktop import cli
 from rr_desktop.channels.rest import RestChannel, decode_config
 from rr_desktop.domain import Channel
+from rr_desktop.domain.push import Push
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import outbox as ob
 from rr_desktop.store.database import Store
 from rr_desktop.store.timecodec import utcnow
 from rr_desktop.sync.engine import SyncEngine
+from rr_desktop.workspace import record_pushes
 from tests.peers.rest_server import TOKEN, Fault, RestTool, rest_server
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "channels" / "example-rest.json"
@@ -157,13 +159,37 @@ def test_same_field_changed_on_both_sides_is_a_conflict(env: Env) -> None:
             ("status", '"declined"', '"contained"')]
 
 
-def test_what_the_config_cannot_do_is_dead_lettered_with_a_sentence(env: Env) -> None:
+def test_what_the_config_cannot_do_stays_local_or_is_refused(env: Env) -> None:
+    """The config writes statuses back and nothing else: an urgency change stays on this
+    machine (no op; the timeline says so) and a reply is refused before it is queued."""
     assert env.engine.run(NAME).error is None
-    env.use(write={"update": {"path": "/items/{id}", "fields": {"status": "state"}}})
+    client = env.use(write={"update": {"path": "/items/{id}", "fields": {"status": "state"}}})
+    record_pushes(env.store, {NAME: client})  # as the app does when a channel (re)starts
     esc = env.esc_id("AB-1")
     with env.store.write() as db:
+        ob.record_local_update(db, esc, {"urgency": "U0", "status": "triaged"}, "a.tan",
+                               None, utcnow())
+        with pytest.raises(ob.NotReceived, match="cannot send replies"):
+            ob.record_message(db, env.esc_id("AB-2"), "reply", "hello", "a.tan", utcnow())
+    report = env.engine.run(NAME)
+    assert report.dead == 0 and report.pushed == 1
+    assert env.tool.items["AB-1"]["state"] == "triage"  # the tool's word for it
+    with env.store.read() as db:
+        queued = [(json.loads(p), s) for p, s in db.execute("SELECT payload, state FROM outbox")]
+        urgency = db.execute("SELECT urgency FROM escalation WHERE id = ?", (esc,)).fetchone()
+    assert queued == [({"status": "triaged"}, "done")] and urgency == (0,)
+
+
+def test_what_the_config_cannot_do_is_dead_lettered_with_a_sentence(env: Env) -> None:
+    """Changes queued before the config took a write away (or by an older version)
+    reach a channel that cannot send them: dead letters with a sentence, never sent."""
+    assert env.engine.run(NAME).error is None
+    esc = env.esc_id("AB-1")
+    with env.store.write() as db:
+        cs.set_pushes(db, 1, [p.value for p in Push])  # queued while everything went
         ob.record_local_update(db, esc, {"urgency": "U0"}, "a.tan", None, utcnow())
         ob.record_message(db, env.esc_id("AB-2"), "reply", "hello", "a.tan", utcnow())
+    env.use(write={"update": {"path": "/items/{id}", "fields": {"status": "state"}}})
     report = env.engine.run(NAME)
     assert report.dead == 2
     assert [e for _, _, e in env.outbox()] == [

@@ -112,10 +112,10 @@ def test_local_triage_survives_reimports_and_changed_rows_update(env: Env) -> No
         ob.record_local_update(db, esc_id, {"status": "triaged", "assignee": "a.tan"},
                                "a.tan", "on it", utcnow())
     report = env.run()
-    assert report.pushed == 1 and report.dead == 0
+    assert report.pushed == 0 and report.dead == 0
     with env.store.read() as db:
         state = db.execute("SELECT state, attempts FROM outbox").fetchall()
-    assert state == [("done", 0)]  # accepted locally, exactly once, nothing to send
+    assert state == []  # a spreadsheet receives nothing: the triage stays here, unqueued
     assert env.rows()["EN-2025-003"][1] == "triaged"
 
     rewrite(env.path, lambda rows: [rows[0], rows[1], *reversed(rows[2:])])  # re-sorted

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ...domain import Analyst
+from ...domain.push import FIELD_PUSHES, Push
 from ..base import (
     ChannelError,
     CursorExpired,
@@ -87,6 +88,12 @@ def encode_cursor(state: Mapping[str, FolderCursor]) -> str:
 
 class EmailChannel:
     """Client of one shared mailbox (IMAP to read and file, SMTP to reply)."""
+
+    @property
+    def pushes(self) -> frozenset[Push]:
+        """Fields as IMAP keywords, replies by SMTP, notes filed in the notes folder when
+        one is set."""
+        return FIELD_PUSHES | {Push.REPLY} | ({Push.NOTE} if self.cfg.notes_folder else set())
 
     def __init__(self, name: str, cfg: EmailConfig, password: str,
                  smtp_password: str | None = None) -> None:

@@ -49,6 +49,7 @@ import feedparser
 import requests
 
 from ...domain import Analyst, PolicyCategory, ReporterType
+from ...domain.push import NOTHING
 from ...http import redact
 from ..base import (
     AuthError,
@@ -170,7 +171,7 @@ def process_document(parsed: Any, rules: FeedRules, seen: Seen, out_seen: Seen,
 class FeedChannel:
     """Client of one RSS/Atom feed; one instance per configured channel."""
 
-    local_triage = True  # no write API: triage lives in the cache (ingest keeps it)
+    pushes = NOTHING  # no write API: triage lives in the cache (ingest keeps it)
 
     def __init__(self, name: str, url: str, rules: FeedRules, page_size: int = PAGE_SIZE,
                  session: requests.Session | None = None, max_bytes: int = MAX_BYTES) -> None:

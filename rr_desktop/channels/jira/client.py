@@ -14,6 +14,7 @@ import msgspec
 import requests
 
 from ...domain import Analyst, Severity, Status
+from ...domain.push import FIELD_PUSHES, Push
 from ...http import redact
 from ..base import (
     AuthError,
@@ -66,6 +67,9 @@ _decode = msgspec.json.Decoder()
 
 class JiraChannel:
     """Client of one Jira Cloud site (Basic auth: account email + API token)."""
+
+    # Fields through edits and transitions, notes and replies as comments.
+    pushes = FIELD_PUSHES | {Push.NOTE, Push.REPLY}
 
     def __init__(self, name: str, site: str, email: str, token: str,
                  config: Mapping[str, str] | None = None, page_size: int = PAGE_SIZE,

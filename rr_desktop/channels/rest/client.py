@@ -29,6 +29,7 @@ import msgspec
 import requests
 
 from ...domain import Analyst
+from ...domain.push import FIELD_PUSHES, Push
 from ...http import parse_retry_after, redact
 from ..base import (
     ChannelError,
@@ -90,6 +91,19 @@ def url_for(template: str, external_id: str) -> str:
 
 class RestChannel:
     """A configured plain-JSON API; one instance per configured channel."""
+
+    @property
+    def pushes(self) -> frozenset[Push]:
+        """What the config's write-back describes: the mapped fields, notes, replies."""
+        write = self.cfg.write
+        out: set[Push] = set()
+        if write.update is not None:
+            out |= {Push(f) for f in write.update.fields if f in FIELD_PUSHES}
+        if write.note is not None:
+            out.add(Push.NOTE)
+        if write.reply is not None:
+            out.add(Push.REPLY)
+        return frozenset(out)
 
     def __init__(self, name: str, config: RestConfig, secret: str | None = None,
                  username: str = "", base_url: str = "",

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ...domain import Analyst, PolicyCategory, ReporterType, Severity, Urgency
+from ...domain.push import NOTHING
 from ..base import (
     ChannelError,
     CursorExpired,
@@ -132,7 +133,7 @@ def _mtime(state: ImportState) -> datetime:
 class SpreadsheetChannel:
     """Imports one CSV/XLSX file; one instance per configured channel. No network."""
 
-    local_triage = True  # no write API: triage lives in the cache (ingest keeps it)
+    pushes = NOTHING  # no write API: triage lives in the cache (ingest keeps it)
 
     def __init__(self, name: str, config: Mapping[str, str], page_size: int = PAGE_SIZE,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:

@@ -14,6 +14,7 @@ import msgspec
 import requests
 
 from ...domain import Analyst
+from ...domain.push import FIELD_PUSHES, Push
 from ...http import redact
 from ..base import (
     AuthError,
@@ -69,6 +70,9 @@ COMMENT_MODES = ("all", "open", "none")
 
 class ZendeskChannel:
     """Client of one Zendesk account (https://{subdomain}.zendesk.com)."""
+
+    # Fields as ticket fields and tags, notes as private comments, replies as public ones.
+    pushes = FIELD_PUSHES | {Push.NOTE, Push.REPLY}
 
     def __init__(self, name: str, base_url: str, token: str, *, email: str | None = None,
                  oauth: bool = False, defaults: Defaults | None = None,
