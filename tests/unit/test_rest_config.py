@@ -83,7 +83,10 @@ def test_secrets_are_refused_with_the_reason(where: tuple[str, ...], value: str)
 def test_secret_like_names_in_mappings_are_fine() -> None:
     doc = example()
     doc["write"]["note"]["body"]["token"] = "{op_id}"  # a body template field
-    decode_config(json.dumps(doc))
+    doc["values"]["severity"]["password"] = "S1"  # a remote value named like a secret
+    cfg = decode_config(json.dumps(doc))
+    assert cfg.write.note is not None and cfg.write.note.body["token"] == "{op_id}"
+    assert cfg.values.severity["password"] == "S1"
 
 
 @pytest.mark.parametrize(("change", "message"), [

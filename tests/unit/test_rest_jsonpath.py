@@ -97,15 +97,27 @@ def test_formatted_paths_find_what_was_put_there(keys: list[str | int], leaf: An
 @given(st.text(max_size=60))
 def test_any_text_parses_or_raises_path_error(text: str) -> None:
     try:
-        parse(text)
-    except PathError:
-        pass
+        path = parse(text)
+    except PathError as exc:
+        assert str(exc), "a refused path must say why"
+        return
+    # What parses is a usable path: it keeps its text and reads any document without
+    # raising (MISSING, or a value found in that document).
+    assert path.text == text and len(path.steps) <= 32
+    found = path.get(DOC)
+    assert found is MISSING or isinstance(found, (str, int, list, dict))
 
 
 @given(st.sampled_from(["a", "a.b", "a[*].b", "a.0", "a[-1]", "[*][*]", "a.b[*].c.0"]),
        _json)
 def test_get_never_raises_on_any_document(text: str, doc: Any) -> None:
-    parse(text).get(doc)
+    found = parse(text).get(doc)
+    if found is MISSING:
+        return
+    if text == "a":  # a plain key finds exactly what the document holds there
+        assert isinstance(doc, dict) and found is doc["a"]
+    if "[*]" in text:  # a wildcard always yields a list
+        assert isinstance(found, list)
 
 
 @given(st.lists(st.text(min_size=1, max_size=6).filter(
