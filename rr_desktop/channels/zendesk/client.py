@@ -295,7 +295,7 @@ class ZendeskChannel:
         if send.get("status") == "new":
             raise Rejected(f"{self.name}: Zendesk cannot set ticket {tid} back to new")
         body = {"ticket": {**ticket_changes(send, ticket, current.record,
-                                            self._d.severity_prefix),
+                                            self._d.severity_prefix, self._d.custom),
                            "safe_update": True, "updated_stamp": stamp_of(ticket.updated_at)}}
         return self._put(tid, body, users)
 
