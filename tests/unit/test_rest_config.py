@@ -90,8 +90,8 @@ def test_secret_like_names_in_mappings_are_fine() -> None:
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"schema_version": 2}, "newer RR Desktop"),
-    ({"schema_version": 0}, "schema_version must be 1"),
+    ({"schema_version": 3}, "newer RR Desktop"),
+    ({"schema_version": 0}, "schema_version must be 1 or 2"),
     ({"base_url": "http://tool.example"}, "base_url must use https://"),
     ({"base_url": "https://u:p@tool.example"}, "must not contain a user name"),
     ({"base_url": "ftp://tool.example"}, "base_url must be an https:// URL"),
