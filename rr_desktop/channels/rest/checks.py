@@ -53,8 +53,8 @@ def secret_keys(document: Any, where: str = "") -> list[str]:
 
 def _is_path_section(where: str) -> bool:
     # `fields`, `values` and body templates name remote fields, not secrets.
-    return where.split(".")[0] in ("fields", "values", "defaults") or \
-        where.startswith("write.")
+    return where.split(".")[0] in ("fields", "values", "defaults", "item", "expand") or \
+        where.startswith(("write.", "list.incremental", "pagination"))
 
 
 def check_base_url(url: str, what: str = "base_url") -> list[str]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -232,8 +233,7 @@ class RestChannel:
         resp = self._list(state, mid_pass)
         if not mid_pass:
             t0 = _server_ms(resp)
-            state = PassState(state.hw, state.since, True, state.page, state.offset,
-                              t0=t0)
+            state = replace(state, started=True, t0=t0)
         doc = self.json(resp, "list answer")
         items = self._items.get(doc)
         if not isinstance(items, list):
@@ -287,7 +287,9 @@ class RestChannel:
 
     def _list(self, state: PassState, mid_pass: bool) -> requests.Response:
         p = self.cfg.pagination
-        expired = tuple(p.expired_statuses) if mid_pass else ()
+        # A request that carries a position or a server token can find it expired.
+        carries = mid_pass or state.since_mark is not None
+        expired = tuple(p.expired_statuses) if carries else ()
         if p.style in ("link", "next_link") and state.url:
             resp = self.send("GET", state.url, ok=expired)
         else:

@@ -96,20 +96,29 @@ class FollowUps:
             if link is MISSING or link is None or isinstance(link, (bool, dict, list)):
                 continue  # nothing linked: fields using it fall back to defaults
             url = self._url(one.follow, link, external_id)
-            if one.follow.cache == "record" and not digest:
-                digest = _digest(record)
+            digest = digest or _digest(record)
             key = (url, digest if one.follow.cache == "record" else "")
-            value = self.cache.get(key, _ABSENT)
+            refused = ("!" + url, digest)  # a refusal holds until the record changes
+            value = self.cache.get(key, self.cache.get(refused, _ABSENT))
             if value is _ABSENT:
-                value = self._fetch(one, url)
-                self.cache[key] = value
-                while len(self.cache) > CACHE_ENTRIES:
-                    self.cache.popitem(last=False)
-            else:
-                self.cache.move_to_end(key)
+                try:
+                    value = self._fetch(one, url)
+                except FollowUpError as exc:
+                    self._keep(refused, exc)
+                    raise
+                self._keep(key, value)
+            self.cache.move_to_end(key if key in self.cache else refused)
+            if isinstance(value, FollowUpError):
+                raise FollowUpError(str(value))
             if value is not MISSING:
                 out[one.follow.name] = value
         return out
+
+    def _keep(self, key: tuple[str, str], value: Any) -> None:
+        self.cache[key] = value
+        self.cache.move_to_end(key)
+        while len(self.cache) > CACHE_ENTRIES:
+            self.cache.popitem(last=False)
 
     @staticmethod
     def _url(follow: Follow, link: Any, external_id: str | None) -> str:
