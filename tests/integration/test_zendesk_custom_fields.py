@@ -117,3 +117,18 @@ def test_severity_is_written_back_to_its_custom_field(env: Env) -> None:
     assert not any(t.startswith("severity_") for t in ticket["tags"])  # not a tag write
     assert env.rows()[str(tid)] == ("TH", "other", 1)
     assert env.run().changed == 0  # the echo was applied
+
+
+def test_connection_test_names_a_custom_field_the_account_does_not_have(env: Env) -> None:
+    good = core.new_draft("zendesk", "zd", {"base_url": env.server.url,
+                                            "email": env.server.email, **SETTINGS},
+                          {"token": env.server.token})
+    assert core.check_connection(good).ok
+    bad = core.new_draft("zendesk", "zd", {
+        "base_url": env.server.url, "email": env.server.email,
+        "custom_fields": f"market={MARKET}, severity=360099"}, {"token": env.server.token})
+    verdict = core.check_connection(bad)
+    assert verdict.kind is core.VerdictKind.WRONG_URL
+    assert verdict.message == (
+        "zd: this Zendesk has no custom ticket field 360099 (severity): check custom_fields "
+        "(Admin Center > Objects and rules > Tickets > Fields shows the ids)")
