@@ -151,3 +151,39 @@ def test_write_back_uses_the_item_shape_and_its_etag(env: Env) -> None:
     with env.store.read() as db:
         assert db.execute("SELECT field, mine, theirs FROM conflict").fetchall() == [
             ("status", '"resolved"', '"waiting_on_stakeholder"')]
+
+
+class _RacingChannel(RestChannel):
+    """Someone changes the issue's status in Roundup right after our read (once), so only
+    the If-Match of the write can notice."""
+
+    rt: RoundupTracker
+    race: tuple[str, str] | None = None
+
+    def item_doc(self, external_id: str) -> Any:
+        doc = super().item_doc(external_id)
+        if self.race is not None and self.race[0] == external_id:
+            ident, status = self.race
+            self.race = None
+            self.rt.change(ident, status=status)
+        return doc
+
+
+def test_if_match_keeps_a_change_made_between_read_and_write(env: Env) -> None:
+    ids = _seed(env.rt)
+    env.run()
+    racing = _RacingChannel(NAME, env.client.cfg, ADMIN_PASSWORD, username="admin",
+                            base_url=env.client.base)
+    racing.rt, racing.race = env.rt, (ids[0], "testing")
+    racing._http.session.headers.update(env.client._http.session.headers)
+    env.engine.clients[NAME] = racing
+    esc = env.rows()[ids[0]]["id"]
+    with env.store.write() as db:
+        ob.record_local_update(db, esc, {"status": "resolved"}, "a.tan", "done", utcnow())
+    report = env.engine.run(NAME)
+    racing.close()
+    assert report.conflicts == 1, report  # 412 from Roundup, then a real conflict
+    assert env.rt.issue(ids[0])["status"]["name"] == "testing"  # theirs, not overwritten
+    with env.store.read() as db:
+        assert db.execute("SELECT field, mine, theirs FROM conflict").fetchall() == [
+            ("status", '"resolved"', '"contained"')]

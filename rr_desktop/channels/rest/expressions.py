@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import jmespath
 from jmespath import exceptions as jmespath_errors
 from jmespath.parser import ParsedResult, Parser
 
@@ -112,4 +111,4 @@ def compile_path(text: str, version: int) -> Path:
     return JmesPath(text, parsed, _plain_keys(parsed.parsed))
 
 
-__all__ = ["MISSING", "JmesPath", "Path", "PathError", "compile_path", "jmespath"]
+__all__ = ["MISSING", "JmesPath", "Path", "PathError", "compile_path"]

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+import msgspec
+
 from ..base import Rejected
 from .config import Follow
 from .expressions import Path, compile_path
@@ -145,8 +147,8 @@ class FollowUps:
         return one.item.get(doc)
 
 
-def _digest(record: dict[str, Any]) -> str:
-    import msgspec
+_encode_sorted = msgspec.json.Encoder(order="sorted")
 
-    raw = msgspec.json.Encoder(order="sorted").encode(record)
-    return hashlib.blake2b(raw, digest_size=12).hexdigest()
+
+def _digest(record: dict[str, Any]) -> str:
+    return hashlib.blake2b(_encode_sorted.encode(record), digest_size=12).hexdigest()
