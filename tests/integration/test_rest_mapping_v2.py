@@ -144,3 +144,20 @@ def test_the_link_is_a_url_template(env: Env) -> None:
     rows = env.rows()
     assert rows["AB-1"]["content_url"] == f"{env.url}/view/AB-1"
     assert rows["AB/12 x"]["content_url"] == f"{env.url}/view/AB%2F12%20x"
+
+
+def test_the_linked_answer_cache_stays_within_its_byte_cap(env: Env,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    from rr_desktop.channels.rest import follow
+
+    monkeypatch.setattr(follow, "CACHE_BYTES", 200)  # room for 3 of the ~60-byte texts
+    client = env.use(expand=[{"as": "full", "from": "text_id", "path": "/texts/{value}",
+                              "item": "text", "per_second": 100}],
+                     fields={**v2_doc(env.url)["fields"], "body": "full.body"})
+    assert env.run().received == 10 and client.follow.requests == 10
+    assert 0 < client._linked.total_bytes <= 200 and len(client._linked) == 3
+    env.run()  # a re-read in the same order, larger than the cache: every text misses
+    assert client.follow.requests == 20  # (least recently used goes first)
+    assert client._linked.total_bytes <= 200 and len(client._linked) == 3
+    assert env.rows()["AB-1"]["body"].startswith("Full report of AB-1")

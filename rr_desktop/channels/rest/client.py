@@ -19,7 +19,6 @@ documents only its own shapes):
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -47,7 +46,7 @@ from ..base import (
 from ..transport import Transport
 from .config import RestConfig
 from .expressions import Path, compile_path
-from .follow import FollowUpError, FollowUps
+from .follow import AnswerCache, FollowUpError, FollowUps
 from .jsonpath import MISSING
 from .mapping import Mapper
 from .paging import (
@@ -121,7 +120,7 @@ class RestChannel:
         self._mark_token = self.path(inc.token) if inc is not None and inc.token else None
         # Linked sub-resources: one cache for the channel, so a page retried after a 429
         # does not ask again for what it already has.
-        self._linked: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._linked = AnswerCache()
         self.follow = FollowUps(self, config.expand, self._linked)
         item = config.item
         if item is not None and item.fields is not None:  # the single item's own shape

@@ -31,7 +31,16 @@ if TYPE_CHECKING:
     from .client import RestChannel
 
 CACHE_ENTRIES = 5_000
+CACHE_BYTES = 32 * 1024 * 1024  # all cached answers together (JSON-encoded size)
+ENTRY_BYTES = 1024 * 1024  # a bigger answer is used but not kept
 _ABSENT = object()
+
+
+class AnswerCache(OrderedDict[tuple[str, str], tuple[Any, int]]):
+    """Follow-up answers by (URL, record digest or ""): (value, its size in bytes), least
+    recently used first; `total_bytes` is the total size."""
+
+    total_bytes = 0
 
 
 class FollowUpError(ValueError):
@@ -75,7 +84,7 @@ class FollowUps:
     """The `expand` entries of one record shape, with one cache for the channel."""
 
     def __init__(self, channel: RestChannel, follows: tuple[Follow, ...],
-                 cache: OrderedDict[tuple[str, str], Any],
+                 cache: AnswerCache,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.ch = channel
@@ -101,7 +110,8 @@ class FollowUps:
             digest = digest or _digest(record)
             key = (url, digest if one.follow.cache == "record" else "")
             refused = ("!" + url, digest)  # a refusal holds until the record changes
-            value = self.cache.get(key, self.cache.get(refused, _ABSENT))
+            kept = self.cache.get(key) or self.cache.get(refused)
+            value = kept[0] if kept is not None else _ABSENT
             if value is _ABSENT:
                 try:
                     value = self._fetch(one, url)
@@ -109,7 +119,9 @@ class FollowUps:
                     self._keep(refused, exc)
                     raise
                 self._keep(key, value)
-            self.cache.move_to_end(key if key in self.cache else refused)
+            for k in (key, refused):
+                if k in self.cache:
+                    self.cache.move_to_end(k)
             if isinstance(value, FollowUpError):
                 raise FollowUpError(str(value))
             if value is not MISSING:
@@ -117,10 +129,18 @@ class FollowUps:
         return out
 
     def _keep(self, key: tuple[str, str], value: Any) -> None:
-        self.cache[key] = value
-        self.cache.move_to_end(key)
-        while len(self.cache) > CACHE_ENTRIES:
-            self.cache.popitem(last=False)
+        size = len(_encode_sorted.encode(str(value) if isinstance(value, Exception)
+                                         else value))
+        if size > ENTRY_BYTES:
+            return
+        old = self.cache.pop(key, None)
+        if old is not None:
+            self.cache.total_bytes -= old[1]
+        self.cache[key] = (value, size)
+        self.cache.total_bytes += size
+        while len(self.cache) > CACHE_ENTRIES or self.cache.total_bytes > CACHE_BYTES:
+            _, (_, dropped) = self.cache.popitem(last=False)
+            self.cache.total_bytes -= dropped
 
     @staticmethod
     def _url(follow: Follow, link: Any, external_id: str | None) -> str:
