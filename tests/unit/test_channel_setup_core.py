@@ -17,6 +17,7 @@ from rr_desktop.channels import setup as core
 from rr_desktop.channels.base import ChannelError, NetworkError
 from rr_desktop.channels.registry import ChannelSpec, FieldSpec
 from rr_desktop.demo import DemoServer
+from rr_desktop.domain import PolicyCategory
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store.database import Store
 
@@ -295,3 +296,20 @@ def test_a_usable_jira_config_passes_and_is_saved(store: Store,
     assert draft.problems() == []
     core.save(store, draft)
     assert core.channel_exists(store, "legal")
+
+
+def test_zendesk_custom_field_settings_come_through_the_cli_set_syntax() -> None:
+    values = core.parse_assignments("zendesk", [
+        "base_url=https://x.zendesk.com", "email=a@x.example",
+        "custom_fields=market=360001, severity=360002",
+        "ticket_forms=777=child_safety+JP"])
+    assert values["custom_fields"] == "market=360001, severity=360002"
+    draft = core.new_draft("zendesk", "zd", values, {"token": "t"})
+    assert draft.problems() == []
+    client = draft.spec.build("zd", draft.config, draft.secret_values.get)
+    try:
+        custom = client._d.custom  # type: ignore[attr-defined]
+        assert custom.field_ids == {"market": 360001, "severity": 360002}
+        assert custom.forms == {777: {"category": PolicyCategory.CHILD_SAFETY, "market": "JP"}}
+    finally:
+        client.close()  # type: ignore[attr-defined]
