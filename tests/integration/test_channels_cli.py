@@ -112,8 +112,8 @@ def test_add_refuses_a_jira_config_that_could_never_sync(tmp_path: Path) -> None
                   env, tmp_path, stdin="token\n")
     assert result.returncode == 1
     assert result.stderr.strip().endswith(
-        "Set at least one project key or a JQL filter (else every sync would search the "
-        "whole site)")
+        "Set at least one project key or a JQL filter (Jira's search refuses an unbounded "
+        "query)")
     assert "keyring" not in result.stderr and "Traceback" not in result.stderr
     bad_map = _cli(["channels", "add", "jira", "legal", "--set",
                     "site_url=https://t.atlassian.net", "--set", "email=a@t.example",

@@ -243,8 +243,8 @@ def test_save_refuses_an_invalid_draft(store: Store, memory_keyring: MemoryKeyri
 
 @pytest.mark.parametrize(("kind", "values", "problems"), [
     ("jira", {"site_url": "https://t.atlassian.net", "email": "a@t.example"},
-     ["Set at least one project key or a JQL filter (else every sync would search the "
-      "whole site)"]),
+     ["Set at least one project key or a JQL filter (Jira's search refuses an unbounded "
+      "query)"]),
     ("jira", {"site_url": "https://t.atlassian.net", "email": "a@t.example",
               "projects": "LEGAL, 9x", "status_map": "Done=finished",
               "default_market": "Atlantis", "note_visibility": "team"},

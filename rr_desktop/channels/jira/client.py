@@ -85,10 +85,9 @@ def config_problems(config: Mapping[str, str]) -> list[str]:
             check()
         except (ValueError, ChannelError) as exc:
             problems.append(str(exc).removeprefix(": "))
-    if not problems and not parse_projects(config.get("projects", "")) and \
-            not check_filter(config.get("jql", "")):
-        problems.append("set at least one project key or a JQL filter (else every sync "
-                        "would search the whole site)")
+    if not config.get("projects", "").strip(", ") and not config.get("jql", "").strip():
+        problems.append("set at least one project key or a JQL filter (Jira's search "
+                        "refuses an unbounded query)")
     return problems
 
 
