@@ -276,6 +276,12 @@ def test_save_refuses_an_invalid_draft(store: Store, memory_keyring: MemoryKeyri
       "(S0..S3), a policy category or a country code"]),
     ("rest", {"config_file": "/nonexistent/desk.json"},
      ["Config file '/nonexistent/desk.json': not found"]),
+    ("feed", {"base_url": "https://news.example/rss", "default_market": "AU",
+              "markets": "AU, Oz"},
+     ["Markets: not an ISO 3166-1 alpha-2 country code: 'Oz'"]),
+    ("spreadsheet", {"path": "/tmp/list.csv", "mapping": "{title: Subject}"},
+     ["The column mapping is not valid JSON (Expecting property name enclosed in double "
+      "quotes)"]),
 ])
 def test_configs_that_can_never_sync_are_refused_before_saving(
         kind: str, values: dict[str, str], problems: list[str], store: Store,
