@@ -82,7 +82,9 @@ class ChannelDraft:
 
     def config_problems(self) -> list[str]:
         """Problems with the name and the non-secret fields (what the CLI checks before it
-        reads secrets from stdin)."""
+        reads secrets from stdin), including what the kind's client would refuse at every
+        sync (a Jira channel with neither projects nor JQL, a mapping that does not parse):
+        such a config is never saved."""
         problems = name_problems(self.name)
         problems += self.spec.validate(self.config)
         for f in self.spec.plain_fields():
@@ -90,7 +92,29 @@ class ChannelDraft:
             if value and is_url_field(f.name) and not value.startswith(("https://", "http://")):
                 what = "the base URL" if f.name == "base_url" else f.label
                 problems.append(f"{what} must start with https:// (or http:// for loopback)")
+        if not problems:
+            problems = self.build_problems()
         return problems
+
+    def build_problems(self) -> list[str]:
+        """What the kind's client refuses in this config: the channel is built once, off
+        the network (ChannelSpec.build does no I/O), with the secrets given so far or a
+        stand-in, so the check needs no keyring and runs before secrets are asked for."""
+        def secret(field_name: str) -> str:
+            return self.secret_values.get(field_name) or "stand-in-secret"
+
+        client: object = None
+        try:
+            client = self.spec.build(self.name, self.config, secret)
+        except ChannelError as exc:
+            return [_unprefixed(str(exc), self.name)]
+        except Exception:  # a channel bug: the connection test and the sync will say more
+            log.warning("checking the config of %s failed unexpectedly", self.name,
+                        exc_info=True)
+            return []
+        finally:
+            _close(client, self.name)
+        return []
 
     def secret_problems(self) -> list[str]:
         return [f"{f.label} is required" for f in self.spec.secret_fields()
@@ -99,6 +123,23 @@ class ChannelDraft:
     def problems(self) -> list[str]:
         """Everything that stops this draft from being tested or saved; empty when usable."""
         return self.config_problems() + self.secret_problems()
+
+
+def _unprefixed(message: str, name: str) -> str:
+    # Channel errors start with "<channel name>: "; the other problems don't. A sentence
+    # that starts with a setting's key (custom_fields, list.items) keeps its spelling.
+    text = message.removeprefix(f"{name}: ")
+    first = text.split(" ", 1)[0]
+    return text[:1].upper() + text[1:] if first.isalpha() and first.islower() else text
+
+
+def _close(client: object, name: str) -> None:
+    close = getattr(client, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:
+            log.debug("closing the test client of %s failed", name, exc_info=True)
 
 
 def name_problems(name: str) -> list[str]:
@@ -261,12 +302,7 @@ def check_connection(draft: ChannelDraft) -> Verdict:
         return Verdict(VerdictKind.ERROR,
                        _capped(f"{draft.name}: {type(exc).__name__}: {redact(str(exc))}"))
     finally:
-        close = getattr(client, "close", None)
-        if close is not None:
-            try:
-                close()
-            except Exception:
-                log.debug("closing the test client of %s failed", draft.name, exc_info=True)
+        _close(client, draft.name)
     return Verdict(VerdictKind.OK, f"{draft.name}: connection works")
 
 

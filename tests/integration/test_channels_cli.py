@@ -103,3 +103,23 @@ def test_add_with_test_connection_gives_clear_verdicts(tmp_path: Path) -> None:
     for result in (wrong_token, wrong_url, unreachable):
         assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "no channels configured" in _cli(["channels", "list"], env, tmp_path).stdout
+
+
+def test_add_refuses_a_jira_config_that_could_never_sync(tmp_path: Path) -> None:
+    env = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}  # never reached
+    result = _cli(["channels", "add", "jira", "legal",
+                   "--set", "site_url=https://t.atlassian.net", "--set", "email=a@t.example"],
+                  env, tmp_path, stdin="token\n")
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith(
+        "Set at least one project key or a JQL filter (Jira's search refuses an unbounded "
+        "query)")
+    assert "keyring" not in result.stderr and "Traceback" not in result.stderr
+    bad_map = _cli(["channels", "add", "jira", "legal", "--set",
+                    "site_url=https://t.atlassian.net", "--set", "email=a@t.example",
+                    "--set", "projects=LEGAL", "--set", "status_map=Done=finished"],
+                   env, tmp_path, stdin="token\n")
+    assert bad_map.returncode == 1
+    assert "Status mapping: 'finished' is not a known value" in bad_map.stderr
+    listed = _cli(["channels", "list"], env, tmp_path)
+    assert "no channels configured" in listed.stdout  # nothing was saved

@@ -9,6 +9,14 @@
                                   labels}; answers the updated record
     POST /api/items/{id}/comments {"body", "author", "internal"}; Idempotency-Key dedupes
     GET  /api/users               {"users": [{"login", "name", "email"}]}
+    GET  /api/seq/items?after_seq=&pagelen=&page=   changes after a change number (every
+                                  record has `seq`, the tool's change counter at its last
+                                  change), Bitbucket Cloud's paged shape: {"values": [],
+                                  "page", "pagelen", "size", "next": <URL, absent at the end>}
+    GET  /api/delta/items?sync_token=   Todoist Sync API's shape: {"items": [...],
+                                  "sync_token": <opaque>, "full_sync": bool}; a token
+                                  from another generation answers 410
+    GET  /api/texts/{text_id}     a record's text as a linked resource: {"text": {"body"}}
 
 Auth: `Authorization: Bearer TOKEN`, Basic `USER:TOKEN` or `X-Api-Key: TOKEN`. The clock is
 fake (starts 2024-05-01T00:00:00Z, +1 s per change) and is also the `Date` header, so
@@ -21,6 +29,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -63,14 +72,18 @@ class RestTool:
         self.expired_status = 410
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str]] = []
+        self.stamps: list[tuple[str, float]] = []  # (path, monotonic time) per request
         self.patches: dict[str, int] = {}
         self.comments_seen: dict[str, str] = {}
         self.ignore_page_param = False
+        self.seq = 0
+        self.texts: dict[str, str] = {}
         for n in range(1, count + 1):
             self.create(f"AB-{n}")
 
     def tick(self) -> datetime:
         self.now += timedelta(seconds=1)
+        self.seq += 1
         return self.now
 
     def create(self, ident: str, **fields: Any) -> dict[str, Any]:
@@ -86,6 +99,9 @@ class RestTool:
                 "reporter": {"name": "Partner desk", "kind": "partner"},
                 "created_at": iso(t), "updated_at": iso(t), "comments": [],
             }
+            rec["seq"] = self.seq
+            rec["text_id"] = f"t-{ident}"
+            self.texts[f"t-{ident}"] = f"Full report of {ident}: clip re-uploaded 40 times"
             rec.update(fields)
             self.items[ident] = rec
             return rec
@@ -101,6 +117,7 @@ class RestTool:
             rec.update(fields)
             rec["version"] += 1
             rec["updated_at"] = iso(self.tick())
+            rec["seq"] = self.seq
             return rec
 
     def expire_cursors(self, status: int = 410) -> None:
@@ -172,6 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
         q = {k: v[-1] for k, v in parse_qs(url.query).items()}
         tool = self.tool
         tool.log.append((method, self.path))
+        tool.stamps.append((url.path, time.monotonic()))
         # read the whole request first, so that a keep-alive connection stays in step
         self.raw_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fault = tool.take_fault(method, url.path)
@@ -200,6 +218,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._patch(ident, rec)
             if method == "POST" and parts[3:] == ["comments"]:
                 return self._comment(ident, rec)
+        if method == "GET" and len(parts) == 3 and parts[1] == "texts":
+            text = tool.texts.get(unquote(parts[2]))
+            if text is None:
+                return self._send(404, {"error": "no such text"})
+            return self._send(200, {"text": {"body": text}})
         if method == "GET" and parts[1:] == ["users"]:
             return self._send(200, {"users": [{"login": "a.tan", "name": "Alya Tan"},
                                               {"login": "k.lee", "name": "Kim Lee",
@@ -236,7 +259,37 @@ class _Handler(BaseHTTPRequestHandler):
                 headers["Link"] = (f'</api/link/items?page={page + 1}&per_page={size}{since}>; '
                                    'rel="next", </api/link/items?page=1>; rel="first"')
             return self._send(200, rows[(page - 1) * size: page * size], headers)
+        if style == "seq":
+            return self._by_seq(q)
+        if style == "delta":
+            return self._delta(q)
         return self._send(404, {"error": "no such list"})
+
+    def _changed_after(self, after: int) -> list[dict[str, Any]]:
+        with self.tool.lock:
+            rows = [r for r in self.tool.items.values() if "__raw__" not in r]
+        return sorted((r for r in rows if r["seq"] > after), key=lambda r: r["seq"])
+
+    def _by_seq(self, q: dict[str, str]) -> None:
+        after, size = int(q.get("after_seq", 0)), int(q.get("pagelen", 10))
+        page = int(q.get("page", 1))
+        rows = self._changed_after(after)
+        body: dict[str, Any] = {"values": rows[(page - 1) * size: page * size],
+                                "page": page, "pagelen": size, "size": len(rows)}
+        if page * size < len(rows):
+            body["next"] = (f"http://{self.headers['Host']}/api/seq/items?after_seq={after}"
+                            f"&pagelen={size}&page={page + 1}")
+        return self._send(200, body)
+
+    def _delta(self, q: dict[str, str]) -> None:
+        after = 0
+        if q.get("sync_token"):
+            gen, after = _untoken(q["sync_token"])
+            if gen != self.tool.generation:
+                return self._send(410, {"error": "sync token expired"})
+        rows = self._changed_after(after)
+        return self._send(200, {"items": rows, "full_sync": after == 0,
+                                "sync_token": _token(self.tool.generation, self.tool.seq)})
 
     def _patch(self, ident: str, rec: dict[str, Any]) -> None:
         match = self.headers.get("If-Match")
@@ -269,6 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
                                     "internal": bool(body.get("internal"))})
             rec["version"] += 1
             rec["updated_at"] = at
+            rec["seq"] = self.tool.seq
             if key:
                 self.tool.comments_seen[key] = cid
         return self._send(201, {"id": cid})

@@ -9,6 +9,14 @@ Cursors are base64 with '+' and '/' in them, so a client that does not URL-encod
 gets 400 InvalidPaginationParameter, as Zendesk answers for a bad cursor. Fault injection:
 `faults.add(kind, path, count, retry_after)` with kind 429, 500, drop (before
 the request is handled), drop_after (handled, the response lost), garbage, expired.
+Custom ticket fields and ticket forms as Zendesk documents them (Tickets, Ticket Fields,
+Ticket Forms): a ticket has `custom_fields` and its legacy twin `fields`, both
+[{"id", "value"}] over every field defined in the account (null when unset), and
+`ticket_form_id`; `define_field` adds a field (a "tagger" drop-down has options whose
+`value` is also a tag: choosing one adds its tag and removes the previous option's);
+Update Ticket takes `custom_fields` [{"id", "value"}] and refuses an unknown field id or a
+drop-down value that is not one of its options (422); GET /api/v2/ticket_fields.json lists
+the fields.
 Simplification: the real export leaves out the last minute of changes; this one does not.
 """
 
@@ -85,6 +93,41 @@ class ZendeskState:
         self.puts: Counter[int] = Counter()
         self.export_limit: int | None = None
         self.export_times: deque[float] = deque()
+        self.ticket_fields: dict[int, dict[str, Any]] = {}
+
+    def define_field(self, fid: int, title: str, kind: str = "tagger",
+                     options: list[str] | None = None) -> None:
+        """A custom ticket field of type `kind` ("tagger", "multiselect", "text")."""
+        with self.lock:
+            self.ticket_fields[fid] = {
+                "id": fid, "type": kind, "title": title, "active": True, "removable": True,
+                "custom_field_options": [{"id": fid * 10 + i, "name": o.title(), "value": o}
+                                         for i, o in enumerate(options or [])]}
+            for t in self.tickets.values():
+                self._set_custom(t, {})
+
+    def _set_custom(self, t: dict[str, Any], values: dict[int, Any]) -> None:
+        current = {f["id"]: f["value"] for f in t.get("custom_fields", [])}
+        for fid, value in values.items():
+            spec = self.ticket_fields[fid]
+            if spec["type"] == "tagger":  # the option's tag follows the field's value
+                old = current.get(fid)
+                t["tags"] = [x for x in t["tags"] if x != old] + \
+                    ([value] if value and value not in t["tags"] else [])
+            current[fid] = value
+        t["custom_fields"] = [{"id": fid, "value": current.get(fid)}
+                              for fid in sorted(self.ticket_fields)]
+        t["fields"] = [dict(f) for f in t["custom_fields"]]
+
+    def field_problem(self, values: dict[int, Any]) -> str | None:
+        for fid, value in values.items():
+            spec = self.ticket_fields.get(fid)
+            if spec is None:
+                return f"Custom field {fid} does not exist"
+            options = [o["value"] for o in spec["custom_field_options"]]
+            if spec["type"] == "tagger" and value is not None and value not in options:
+                return f"{spec['title']}: {value!r} is not a valid option"
+        return None
 
     def add_agent(self, email: str, token: str) -> None:
         self.creds[f"{email}/token:{token}"] = AGENT_ID
@@ -97,7 +140,8 @@ class ZendeskState:
 
     def add_ticket(self, subject: str, description: str, status: str = "new",
                    priority: str | None = "normal", tags: list[str] | None = None,
-                   assignee_id: int | None = None, replies: int = 0) -> int:
+                   assignee_id: int | None = None, replies: int = 0,
+                   custom: dict[int, Any] | None = None, form_id: int | None = None) -> int:
         with self.lock:
             tid = len(self.tickets) + len(self.raw) + 1
             ts = self._bump(tid)
@@ -107,7 +151,9 @@ class ZendeskState:
                 "status": status, "priority": priority, "tags": list(tags or []),
                 "requester_id": PARTNER_ID, "submitter_id": PARTNER_ID,
                 "assignee_id": assignee_id, "created_at": iso(ts), "updated_at": iso(ts),
-                "generated_timestamp": ts, "type": "incident", "via": {"channel": "email"}}
+                "generated_timestamp": ts, "type": "incident", "via": {"channel": "email"},
+                "ticket_form_id": form_id}
+            self._set_custom(self.tickets[tid], custom or {})
             self.comments[tid] = [self._comment(tid, description, True, PARTNER_ID, ts)]
             for i in range(replies):
                 self.add_comment(tid, f"Follow-up {i + 1} on {subject}", i % 2 == 0,
@@ -211,6 +257,13 @@ class ZendeskState:
                     new.get("priority", t["priority"]) not in _PRIORITIES or \
                     new.get("assignee_id", t["assignee_id"]) not in (None, ADMIN_ID, AGENT_ID):
                 return 422, {"error": "RecordInvalid", "description": "Record validation errors"}
+            custom = {int(f["id"]): f.get("value") for f in new.get("custom_fields") or []
+                      if isinstance(f, dict) and isinstance(f.get("id"), int)}
+            problem = self.field_problem(custom)
+            if problem:
+                return 422, {"error": "RecordInvalid", "description": problem}
+            old_custom = {f["id"]: f["value"] for f in t["custom_fields"]}
+            custom = {k: v for k, v in custom.items() if old_custom.get(k) != v}
             changes = {k: v for k, v in new.items() if k in ("status", "priority",
                        "assignee_id") and t[k] != v}
             if "tags" in new:
@@ -218,10 +271,11 @@ class ZendeskState:
                 if tags != sorted(t["tags"]):
                     changes["tags"] = tags
             comment = new.get("comment")
-            if changes or comment:
+            if changes or comment or custom:
                 self.puts[tid] += 1
                 ts = self._bump(tid)
                 t.update(changes, updated_at=iso(ts), generated_timestamp=ts)
+                self._set_custom(t, custom)
                 if comment:
                     self.comments[tid].append(self._comment(
                         tid, comment["body"], bool(comment.get("public", True)), me, ts))
@@ -311,6 +365,9 @@ class _Handler(BaseHTTPRequestHandler):
                                   {"Retry-After": str(wait)})
             st.export_times.append(now)
             return self._send(*st.export(q))
+        if path == "/api/v2/ticket_fields.json":
+            return self._send(200, {"ticket_fields": list(st.ticket_fields.values()),
+                                    "count": len(st.ticket_fields)})
         if path == "/api/v2/users.json":
             st.calls["users"] += 1
             roles = q.get("role[]", [])

@@ -17,6 +17,7 @@ from rr_desktop.channels import setup as core
 from rr_desktop.channels.base import ChannelError, NetworkError
 from rr_desktop.channels.registry import ChannelSpec, FieldSpec
 from rr_desktop.demo import DemoServer
+from rr_desktop.domain import PolicyCategory
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store.database import Store
 
@@ -174,7 +175,8 @@ def test_check_connection_survives_build_errors_and_bugs(probe_kind: dict[str, P
     def draft(password: str) -> core.ChannelDraft:
         return core.new_draft("probe", "f", {"feed_url": "https://f"}, {"password": password})
 
-    assert core.check_connection(draft("build-fails")).message == "f: cannot build"
+    refused = core.check_connection(draft("build-fails"))  # refused before any request
+    assert (refused.kind, refused.message) == (core.VerdictKind.INVALID, "Cannot build")
     crashed = core.check_connection(draft("crash"))
     assert crashed.kind is core.VerdictKind.ERROR and "RuntimeError: boom" in crashed.message
     assert probe_kind["f"].closed  # the test client is closed whatever happened
@@ -237,3 +239,83 @@ def test_save_refuses_an_invalid_draft(store: Store, memory_keyring: MemoryKeyri
     with pytest.raises(core.SetupError, match="API token is required"):
         core.save(store, core.new_draft("rr_api", "p", {"base_url": "https://a.example"}))
     assert memory_keyring.items == {}
+
+
+@pytest.mark.parametrize(("kind", "values", "problems"), [
+    ("jira", {"site_url": "https://t.atlassian.net", "email": "a@t.example"},
+     ["Set at least one project key or a JQL filter (Jira's search refuses an unbounded "
+      "query)"]),
+    ("jira", {"site_url": "https://t.atlassian.net", "email": "a@t.example",
+              "projects": "LEGAL, 9x", "status_map": "Done=finished",
+              "default_market": "Atlantis", "note_visibility": "team"},
+     ["Status mapping: 'finished' is not a known value; Default market: 'Atlantis' is not "
+      "an ISO 3166 country code; Project keys: '9X' is not a Jira project key (capital "
+      "letters, digits, _); note visibility must be role:NAME or group:NAME"]),
+    ("jira", {"site_url": "https://t.atlassian.net", "email": "a@t.example",
+              "jql": "labels = x ORDER BY created"},
+     ["The JQL filter may not have an ORDER BY clause"]),
+    ("zendesk", {"base_url": "https://x.zendesk.com", "default_market": "Atlantis"},
+     ["API token sign-in needs the agent's email address"]),
+    ("zendesk", {"base_url": "https://x.zendesk.com", "email": "a@x.example",
+                 "history_days": "a month"},
+     ["history_days must be a whole number, not 'a month'"]),
+    ("zendesk", {"base_url": "https://x.zendesk.com", "email": "a@x.example",
+                 "custom_fields": "market=360001, mood=360002"},
+     ["custom_fields: 'mood' is not one of market, category, severity"]),
+    ("zendesk", {"base_url": "https://x.zendesk.com", "email": "a@x.example",
+                 "custom_fields": "severity=sev"},
+     ["custom_fields: 'sev' is not a Zendesk field or form id (a number, as shown in Admin "
+      "Center)"]),
+    ("zendesk", {"base_url": "https://x.zendesk.com", "email": "a@x.example",
+                 "custom_values": "sev_critical=S9"},
+     ["custom_values: sev_critical=S9: 'S9' is not a severity (S0..S3), a policy category "
+      "or a country code"]),
+    ("zendesk", {"base_url": "https://x.zendesk.com", "email": "a@x.example",
+                 "ticket_forms": "360000111=child_safety+Atlantis"},
+     ["ticket_forms: 360000111=child_safety+Atlantis: 'Atlantis' is not a severity "
+      "(S0..S3), a policy category or a country code"]),
+    ("rest", {"config_file": "/nonexistent/desk.json"},
+     ["Config file '/nonexistent/desk.json': not found"]),
+    ("feed", {"base_url": "https://news.example/rss", "default_market": "AU",
+              "markets": "AU, Oz"},
+     ["Markets: not an ISO 3166-1 alpha-2 country code: 'Oz'"]),
+    ("spreadsheet", {"path": "/tmp/list.csv", "mapping": "{title: Subject}"},
+     ["The column mapping is not valid JSON (Expecting property name enclosed in double "
+      "quotes)"]),
+])
+def test_configs_that_can_never_sync_are_refused_before_saving(
+        kind: str, values: dict[str, str], problems: list[str], store: Store,
+        memory_keyring: MemoryKeyring) -> None:
+    draft = core.new_draft(kind, "c", values)
+    assert draft.config_problems() == problems  # what the CLI says before asking secrets
+    with pytest.raises(core.SetupError) as info:
+        core.save(store, draft.with_secrets({f.name: "s" for f in draft.spec.secret_fields()}))
+    assert info.value.problems == problems
+    assert not core.channel_exists(store, "c") and memory_keyring.items == {}
+
+
+def test_a_usable_jira_config_passes_and_is_saved(store: Store,
+                                                  memory_keyring: MemoryKeyring) -> None:
+    draft = core.new_draft("jira", "legal", {"site_url": "https://t.atlassian.net",
+                                             "email": "a@t.example", "projects": "legal"},
+                           {"api_token": "tok"})
+    assert draft.problems() == []
+    core.save(store, draft)
+    assert core.channel_exists(store, "legal")
+
+
+def test_zendesk_custom_field_settings_come_through_the_cli_set_syntax() -> None:
+    values = core.parse_assignments("zendesk", [
+        "base_url=https://x.zendesk.com", "email=a@x.example",
+        "custom_fields=market=360001, severity=360002",
+        "ticket_forms=777=child_safety+JP"])
+    assert values["custom_fields"] == "market=360001, severity=360002"
+    draft = core.new_draft("zendesk", "zd", values, {"token": "t"})
+    assert draft.problems() == []
+    client = draft.spec.build("zd", draft.config, draft.secret_values.get)
+    try:
+        custom = client._d.custom  # type: ignore[attr-defined]
+        assert custom.field_ids == {"market": 360001, "severity": 360002}
+        assert custom.forms == {777: {"category": PolicyCategory.CHILD_SAFETY, "market": "JP"}}
+    finally:
+        client.close()  # type: ignore[attr-defined]

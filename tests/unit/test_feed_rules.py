@@ -62,7 +62,7 @@ def test_bad_settings_are_refused_with_a_sentence() -> None:
     with pytest.raises(ValueError):
         FeedRules("AU", severity="high")
     build = SPEC.build
-    with pytest.raises(ChannelError, match="news: not an ISO 3166"):
+    with pytest.raises(ChannelError, match="news: Default market: not an ISO 3166"):
         build("news", {"base_url": "https://n.example/rss", "default_market": "ZZ"},
               lambda _: None)
     with pytest.raises(ChannelError, match="must start with https://"):

@@ -83,12 +83,15 @@ def test_secrets_are_refused_with_the_reason(where: tuple[str, ...], value: str)
 def test_secret_like_names_in_mappings_are_fine() -> None:
     doc = example()
     doc["write"]["note"]["body"]["token"] = "{op_id}"  # a body template field
-    decode_config(json.dumps(doc))
+    doc["values"]["severity"]["password"] = "S1"  # a remote value named like a secret
+    cfg = decode_config(json.dumps(doc))
+    assert cfg.write.note is not None and cfg.write.note.body["token"] == "{op_id}"
+    assert cfg.values.severity["password"] == "S1"
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"schema_version": 2}, "newer RR Desktop"),
-    ({"schema_version": 0}, "schema_version must be 1"),
+    ({"schema_version": 3}, "newer RR Desktop"),
+    ({"schema_version": 0}, "schema_version must be 1 or 2"),
     ({"base_url": "http://tool.example"}, "base_url must use https://"),
     ({"base_url": "https://u:p@tool.example"}, "must not contain a user name"),
     ({"base_url": "ftp://tool.example"}, "base_url must be an https:// URL"),
@@ -224,3 +227,78 @@ def test_auth_styles_and_no_secret_lookup_without_auth(tmp_path: Path) -> None:
 def test_every_shipped_example_is_valid(path: Path) -> None:
     cfg = load_config(path)
     assert cfg.kind == "rest" and cfg.label
+
+
+def v2(**changes: Any) -> dict[str, Any]:
+    doc = example()
+    doc["schema_version"] = 2
+    doc.update(changes)
+    return doc
+
+
+def test_version_1_files_read_as_before_and_refuse_version_2_keys() -> None:
+    cfg = load_config(EXAMPLE)
+    assert cfg.schema_version == 1
+    doc = example()
+    doc["fields"]["link"] = "{base}/items/{id}"
+    doc["expand"] = [{"as": "text", "from": "text_id", "path": "/texts/{value}"}]
+    doc["pagination"] = {"style": "next_link", "next_link": "next"}
+    assert problems_of(doc) == [
+        f"{key} needs schema_version 2 (whose paths are JMESPath expressions: see "
+        "resources/channels/README.md)"
+        for key in ('pagination.style "next_link"', "pagination.next_link", "fields.link",
+                    "expand")]
+    # A v1 dotted path that is not JMESPath reads in v1 and is refused in v2 by name.
+    doc = example()
+    doc["fields"]["reporter"] = "reporter.0.name"
+    assert decode_config(json.dumps(doc)).fields.reporter == "reporter.0.name"
+    [problem] = problems_of(v2(fields={**doc["fields"]}))
+    assert problem.startswith("fields.reporter: 'reporter.0.name' is not a JMESPath "
+                              "expression")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"expand": [{"as": "full text", "from": "a"}]},
+     "expand[0].as must be a name of letters, digits and _"),
+    ({"expand": [{"as": "t", "from": "a"}, {"as": "t", "from": "b"}]},
+     "expand[1].as: 't' is used twice"),
+    ({"expand": [{"as": "t", "from": "a", "path": "/texts/{uuid}"}]},
+     "expand[0].path: unknown placeholder {uuid}"),
+    ({"expand": [{"as": "t", "from": "a", "path": "/texts"}]},
+     "expand[0].path must hold {value}"),
+    ({"expand": [{"as": "t", "from": "a", "per_second": 0}]},
+     "expand[0].per_second must be more than 0"),
+    ({"expand": [{"as": "t", "from": "a[?"}]}, "expand[0].from: 'a[?' is not a JMESPath"),
+    ({"expand": [{"as": "t", "form": "a"}]}, "unknown field `form`"),
+    ({"pagination": {"style": "next_link"}}, "pagination.next_link (where the next page's URL"),
+    ({"pagination": {"style": "page", "next_link": "next"}},
+     "pagination.next_link only applies to style \"next_link\""),
+    ({"list": {"path": "/x", "incremental": {"param": "s", "field": "seq", "token": "t"}}},
+     "two kinds of cursor: keep one"),
+    ({"item": {"path": "/i/{id}", "fields": {"id": "id", "title": "", "updated_at": "u"}}},
+     "item.fields.title is required"),
+])
+def test_version_2_mistakes_name_the_key(change: dict[str, Any], message: str) -> None:
+    problems = problems_of(v2(**change))
+    assert any(message in p for p in problems), problems
+
+
+@pytest.mark.parametrize(("link", "message"), [
+    ("/items/{id}", "fields.link must start with {base} or https://"),
+    ("{base}/items/{key}", "fields.link: unknown placeholder {key}"),
+])
+def test_link_template_mistakes(link: str, message: str) -> None:
+    doc = v2()
+    doc["fields"]["link"] = link
+    assert any(message in p for p in problems_of(doc))
+    doc["fields"]["link"] = "{base}/items/{id}"
+    doc["fields"]["content_url"] = "sample_url"
+    assert any("fields.link and fields.content_url both" in p for p in problems_of(doc))
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLE.parent.glob("example-*.json")),
+                         ids=lambda p: p.name)
+def test_every_shipped_example_round_trips(path: Path, tmp_path: Path) -> None:
+    cfg = load_config(path)
+    save_config(cfg, tmp_path / "copy.json")
+    assert load_config(tmp_path / "copy.json") == cfg

@@ -97,15 +97,27 @@ def test_formatted_paths_find_what_was_put_there(keys: list[str | int], leaf: An
 @given(st.text(max_size=60))
 def test_any_text_parses_or_raises_path_error(text: str) -> None:
     try:
-        parse(text)
-    except PathError:
-        pass
+        path = parse(text)
+    except PathError as exc:
+        assert str(exc), "a refused path must say why"
+        return
+    # What parses is a usable path: it keeps its text and reads any document without
+    # raising (MISSING, or a value found in that document).
+    assert path.text == text and len(path.steps) <= 32
+    found = path.get(DOC)
+    assert found is MISSING or isinstance(found, (str, int, list, dict))
 
 
 @given(st.sampled_from(["a", "a.b", "a[*].b", "a.0", "a[-1]", "[*][*]", "a.b[*].c.0"]),
        _json)
 def test_get_never_raises_on_any_document(text: str, doc: Any) -> None:
-    parse(text).get(doc)
+    found = parse(text).get(doc)
+    if found is MISSING:
+        return
+    if text == "a":  # a plain key finds exactly what the document holds there
+        assert isinstance(doc, dict) and found is doc["a"]
+    if "[*]" in text:  # a wildcard always yields a list
+        assert isinstance(found, list)
 
 
 @given(st.lists(st.text(min_size=1, max_size=6).filter(
@@ -115,3 +127,55 @@ def test_set_then_get_round_trips(keys: list[str], value: Any) -> None:
     path = parse(format_path(list(keys)))
     path.set(body, value)
     assert path.get(body) == value
+
+
+# schema_version 2: JMESPath through the same interface
+from rr_desktop.channels.rest.expressions import compile_path  # noqa: E402
+
+
+@pytest.mark.parametrize(("expr", "expected"), [
+    ("data.items", [1, 2]),
+    ("labels[*].name", ["x", "y"]),
+    ("reporter[-1].name", "last"),
+    ('meta."next.page"', "tok"),
+    ("labels[?name == 'y'].name | [0]", "y"),
+    ("join(',', tags)", "a,b"),
+    ("length(labels)", 3),
+    ("", DOC),
+    ("@", DOC),
+])
+def test_version_2_expressions(expr: str, expected: Any) -> None:
+    assert compile_path(expr, 2).get(DOC) == expected
+
+
+def test_version_2_absent_null_and_type_errors_are_missing() -> None:
+    for expr in ("data.nope", "fields.priority.name.deeper", "join(',', data)",
+                 "length(`null`)"):
+        assert compile_path(expr, 2).get(DOC) is MISSING, expr
+    assert compile_path("a", 2).get({"a": None}) is MISSING
+
+
+def test_version_2_plain_key_paths_can_be_written() -> None:
+    body: dict[str, Any] = {}
+    path = compile_path('fields.status."display name"', 2)
+    assert path.is_simple
+    path.set(body, "done")
+    assert body == {"fields": {"status": {"display name": "done"}}}
+    for expr in ("labels[*].name", "a[0]", "join(',', a)", "a || b"):
+        assert not compile_path(expr, 2).is_simple, expr
+        with pytest.raises(PathError, match="only plain keys"):
+            compile_path(expr, 2).set(body, 1)
+
+
+def test_version_2_bad_expressions_say_so() -> None:
+    with pytest.raises(PathError, match=r"'a\[\?' is not a JMESPath expression"):
+        compile_path("a[?", 2)
+    with pytest.raises(PathError, match="characters long"):
+        compile_path("a" * 1001, 2)
+
+
+@given(st.sampled_from(["a.b", "a[*].b", "a[0]", "a[?b == `1`]", "sort(a)", "max_by(a, &b)",
+                        "a.b | [0]", "keys(@)", "to_number(a)"]), _json)
+def test_version_2_get_never_raises_on_any_document(expr: str, doc: Any) -> None:
+    found = compile_path(expr, 2).get(doc)
+    assert found is MISSING or found is not None

@@ -166,3 +166,29 @@ def test_registry_kind_builds_from_config_and_keyring() -> None:
     oauth = SPEC.build("zd", {**config, "auth": "oauth", "email": ""}, lambda key: "tok")
     assert isinstance(oauth, ZendeskChannel)
     oauth.close()
+
+
+def test_custom_fields_in_every_documented_shape() -> None:
+    from rr_desktop.channels.zendesk.fields import CustomFieldMap
+
+    custom = CustomFieldMap.from_config({
+        "custom_fields": "market=11, severity=12, category=13",
+        "custom_values": "Team_Thailand=TH"}, "sev-")
+    d = Defaults(market="SG", severity_prefix="sev-", custom=custom)
+    legacy = to_record(_ticket(fields=[{"id": 11, "value": "team_thailand"},
+                                       {"id": 12, "value": "sev-s0"}]), d, {})
+    assert (legacy.market, legacy.severity) == ("TH", Severity.S0)  # legacy name, prefix
+    multi = to_record(_ticket(custom_fields=[
+        {"id": 13, "value": ["not_ours", "category_hate_speech"]},
+        {"id": 12, "value": 3}, {"id": 11, "value": None}]), d, {})
+    assert (multi.category, multi.severity, multi.market) == (
+        PolicyCategory.HATE_SPEECH, Severity.S3, "SG")  # first option that maps; a number
+    unset = to_record(_ticket(custom_fields=[{"id": 11, "value": ""}],
+                              tags=["market_au", "sev-s2"]), d, {})
+    assert (unset.market, unset.severity) == ("AU", Severity.S2)  # empty field: tags
+    with pytest.raises(ValueError, match=r"custom field 11 \(market\) holds 'emea'"):
+        to_record(_ticket(custom_fields=[{"id": 11, "value": "emea"}]), d, {})
+    assert custom.remote_severity(Severity.S1) == "s1"
+    changes = ticket_changes({"severity": "S1"}, _ticket(tags=["vip"]),
+                             to_record(_ticket(), d, {}), "sev-", custom)
+    assert changes == {"custom_fields": [{"id": 12, "value": "s1"}]}

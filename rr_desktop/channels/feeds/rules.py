@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from ...domain import PolicyCategory, ReporterType, Severity, Urgency, normalize_market
@@ -65,6 +65,13 @@ class PhraseSet:
         return [(m.start(), _key(m.group(0))) for m in self._re.finditer(_norm(text))]
 
 
+def _named(label: str, parse: Callable[[str], str], value: str) -> str:
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise ValueError(f"{label}: {exc}") from None
+
+
 def split_list(value: str) -> list[str]:
     """A comma- (or newline-) separated setting as its non-empty items."""
     return [item.strip() for item in re.split(r"[,\n]", value) if item.strip()]
@@ -88,9 +95,11 @@ class FeedRules:
                  category: str = PolicyCategory.OTHER.value, severity: str = "S2",
                  urgency: str = "U2", reporter_type: str = ReporterType.MEDIA.value,
                  language: str = "") -> None:
-        """ValueError (one clear sentence) for a setting that makes no sense."""
-        self.default_market = normalize_market(default_market)
-        self.markets = frozenset(normalize_market(m) for m in split_list(markets))
+        """ValueError (one clear sentence, naming the setting) for a setting that makes no
+        sense."""
+        self.default_market = _named("Default market", normalize_market, default_market)
+        self.markets = frozenset(_named("Markets", normalize_market, m)
+                                 for m in split_list(markets))
         self.keywords = PhraseSet(split_list(keywords))
         self.critical = PhraseSet(split_list(critical_keywords))
         places: dict[str, str] = {_key(k): v for k, v in builtin_names().items()}
@@ -98,7 +107,8 @@ class FeedRules:
             name, sep, code = pair.rpartition("=")
             if not sep or not name.strip():
                 raise ValueError(f"market keyword {pair!r} is not NAME=CC (e.g. Jakarta=ID)")
-            places[_key(name)] = normalize_market(code)
+            places[_key(name)] = _named(f"Extra place names ({name.strip()})",
+                                        normalize_market, code)
         self._place_of = places
         self.places = PhraseSet(places)
         self.category = PolicyCategory(category)

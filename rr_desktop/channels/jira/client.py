@@ -65,6 +65,33 @@ _SEARCH = "/rest/api/3/search/jql"
 _decode = msgspec.json.Decoder()
 
 
+def _projects(config: Mapping[str, str]) -> tuple[str, ...]:
+    try:
+        return parse_projects(config.get("projects", ""))
+    except ValueError as exc:
+        raise ValueError(f"Project keys: {exc} (capital letters, digits, _)") from None
+
+
+def config_problems(config: Mapping[str, str]) -> list[str]:
+    """Every setting that would stop this channel from ever syncing, one sentence each
+    (checked before the channel is saved, and again when it is built)."""
+    problems = JiraSettings.problems(config)
+    checks: list[Any] = [
+        lambda: _projects(config),
+        lambda: check_filter(config.get("jql", "")),
+        lambda: visibility("", config.get("note_visibility", "")),
+    ]
+    for check in checks:
+        try:
+            check()
+        except (ValueError, ChannelError) as exc:
+            problems.append(str(exc).removeprefix(": "))
+    if not config.get("projects", "").strip(", ") and not config.get("jql", "").strip():
+        problems.append("set at least one project key or a JQL filter (Jira's search "
+                        "refuses an unbounded query)")
+    return problems
+
+
 class JiraChannel:
     """Client of one Jira Cloud site (Basic auth: account email + API token)."""
 
@@ -76,14 +103,12 @@ class JiraChannel:
                  session: requests.Session | None = None) -> None:
         config = config or {}
         self.name = name
-        try:
-            self.settings = JiraSettings.from_config(site, config)
-            self.projects = parse_projects(config.get("projects", ""))
-            self.extra_jql = check_filter(config.get("jql", ""))
-        except ValueError as exc:
-            raise ChannelError(f"{name}: {exc}") from None
-        if not self.projects and not self.extra_jql:
-            raise ChannelError(f"{name}: set at least one project key or a JQL filter")
+        problems = config_problems(config)
+        if problems:
+            raise ChannelError(f"{name}: " + "; ".join(problems))
+        self.settings = JiraSettings.from_config(site, config)
+        self.projects = parse_projects(config.get("projects", ""))
+        self.extra_jql = check_filter(config.get("jql", ""))
         self.note_visibility = visibility(name, config.get("note_visibility", ""))
         self.page_size = page_size
         self._tz: tzinfo | None = None

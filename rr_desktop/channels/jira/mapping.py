@@ -90,19 +90,25 @@ class JiraSettings:
 
     @classmethod
     def from_config(cls, site: str, config: Mapping[str, str]) -> JiraSettings:
-        """ValueError with a sentence naming the bad setting."""
-        return cls(
-            site=site.rstrip("/"),
-            status_map=parse_pairs(config.get("status_map") or DEFAULT_STATUS_MAP, Status,
-                                   "Status mapping"),
-            severity_map=parse_pairs(config.get("severity_map") or DEFAULT_SEVERITY_MAP,
-                                     Severity.parse, "Priority mapping"),
-            market=normalize_market(config.get("default_market") or "SG"),
-            category=PolicyCategory(config.get("default_category") or "other"),
-            reporter_type=ReporterType(config.get("default_reporter_type") or "internal"),
-            urgency=Urgency.parse(config.get("default_urgency") or "U2"),
-            language=(config.get("language") or "en")[:35],
-        )
+        """ValueError with a sentence naming the (first) bad setting; `problems` lists
+        them all."""
+        found = cls.problems(config)
+        if found:
+            raise ValueError(found[0])
+        return cls(site.rstrip("/"), **{k: parse() for k, (_, parse) in
+                                         _settings(config).items()})
+
+    @staticmethod
+    def problems(config: Mapping[str, str]) -> list[str]:
+        """One sentence per setting that does not parse, naming it."""
+        out = []
+        for what, parse in _settings(config).values():
+            try:
+                parse()
+            except ValueError as exc:
+                out.append(str(exc) if str(exc).startswith(what) else
+                           f"{what}: {exc}")
+        return out
 
     def status_of(self, name: str) -> Status | None:
         folded = name.casefold()
@@ -119,6 +125,38 @@ class JiraSettings:
     def priority_for(self, severity: Severity) -> str | None:
         """The first Jira priority name mapped to `severity` (as written in the map)."""
         return next((n for n, s in self.severity_map if s == severity), None)
+
+
+def _settings(config: Mapping[str, str]) -> dict[str, tuple[str, Callable[[], Any]]]:
+    """JiraSettings field -> (the setting's label, a parser raising ValueError)."""
+    def one(key: str, default: str, parse: Callable[[str], Any], kind: str
+            ) -> Callable[[], Any]:
+        def run() -> Any:
+            raw = config.get(key) or default
+            try:
+                return parse(raw)
+            except (ValueError, KeyError):
+                raise ValueError(f"{raw[:40]!r} is not {kind}") from None
+        return run
+
+    return {
+        "status_map": ("Status mapping", lambda: parse_pairs(
+            config.get("status_map") or DEFAULT_STATUS_MAP, Status, "Status mapping")),
+        "severity_map": ("Priority mapping", lambda: parse_pairs(
+            config.get("severity_map") or DEFAULT_SEVERITY_MAP, Severity.parse,
+            "Priority mapping")),
+        "market": ("Default market", one("default_market", "SG", normalize_market,
+                                         "an ISO 3166 country code")),
+        "category": ("Default policy category", one(
+            "default_category", "other", PolicyCategory,
+            "a policy category (" + ", ".join(c.value for c in PolicyCategory) + ")")),
+        "reporter_type": ("Reporter type", one(
+            "default_reporter_type", "internal", ReporterType,
+            "a reporter type (" + ", ".join(r.value for r in ReporterType) + ")")),
+        "urgency": ("Default urgency", one("default_urgency", "U2", Urgency.parse,
+                                           "an urgency (U0..U3)")),
+        "language": ("Language", lambda: (config.get("language") or "en")[:35]),
+    }
 
 
 def _obj(value: Any, what: str, optional: bool = True) -> dict[str, Any]:

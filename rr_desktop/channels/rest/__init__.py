@@ -6,8 +6,10 @@ pagination, field mapping, value maps, optional write-back) describes the tool; 
 
     rr-desktop channels add rest abuse-desk --set config_file=/path/to/abuse-desk.json
 
-See `client.py` and `writeback.py` for the HTTP standards each behaviour relies on, and
-resources/channels/example-rest.json for a complete, commented-by-example config.
+See `client.py` and `writeback.py` for the HTTP standards each behaviour relies on,
+`follow.py` for linked sub-resources, and resources/channels/README.md for the format
+(schema_version 1 and 2) with one example per feature; example-roundup.json is a complete
+version 2 file for a real tracker.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def build(name: str, config: Mapping[str, str], secret: SecretLookup) -> RestCha
 SPEC = register(ChannelSpec(
     kind=KIND, label="REST JSON API",
     description="An internal tool with a plain JSON API, described by a shareable config "
-                "file (see resources/channels/example-rest.json).",
+                "file (see resources/channels/README.md).",
     fields=(
         FieldSpec("config_file", "Config file",
                   help="absolute path of the tool's JSON config (shareable, no secrets)"),

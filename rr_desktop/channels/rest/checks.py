@@ -9,14 +9,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...domain import PolicyCategory, ReporterType, Severity, Status, Urgency, normalize_market
-from .config import SCHEMA_VERSION, RestConfig
-from .jsonpath import PathError, parse
+from .config import READABLE_VERSIONS, Fields, Follow, RestConfig
+from .expressions import PathError, compile_path
 
 MAX_PAGE_SIZE = 500
 WRITABLE = ("status", "assignee", "severity", "urgency", "tags")
 MESSAGE_PLACEHOLDERS = ("text", "author", "op_id", "id")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110 5.1)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _SECRET_NAME = re.compile(
     r"(?i)^(authorization|proxy-authorization|cookie|x-api-key|api[-_]?key|apikey|"
     r"access[-_]?token|token|secret|client[-_]?secret|password|passwd|private[-_]?key|"
@@ -52,8 +53,8 @@ def secret_keys(document: Any, where: str = "") -> list[str]:
 
 def _is_path_section(where: str) -> bool:
     # `fields`, `values` and body templates name remote fields, not secrets.
-    return where.split(".")[0] in ("fields", "values", "defaults") or \
-        where.startswith("write.")
+    return where.split(".")[0] in ("fields", "values", "defaults", "item", "expand") or \
+        where.startswith(("write.", "list.incremental", "pagination"))
 
 
 def check_base_url(url: str, what: str = "base_url") -> list[str]:
@@ -77,8 +78,11 @@ def check_base_url(url: str, what: str = "base_url") -> list[str]:
 def problems(cfg: RestConfig) -> list[str]:
     """Everything wrong with a config, as sentences naming the field."""
     out: list[str] = []
-    if cfg.schema_version != SCHEMA_VERSION:
-        out.append(f"schema_version must be {SCHEMA_VERSION} (got {cfg.schema_version})")
+    if cfg.schema_version not in READABLE_VERSIONS:
+        out.append("schema_version must be " + " or ".join(map(str, READABLE_VERSIONS))
+                   + f" (got {cfg.schema_version})")
+        return out  # the paths cannot be read without knowing their syntax
+    out += _version_two_keys(cfg)
     out += check_base_url(cfg.base_url)
     out += _auth(cfg)
     for name in cfg.headers:
@@ -89,6 +93,76 @@ def problems(cfg: RestConfig) -> list[str]:
     out += _paths(cfg)
     out += _enums(cfg)
     out += _writes(cfg)
+    out += _follows(cfg)
+    out += _link(cfg)
+    return out
+
+
+def v2_keys(cfg: RestConfig) -> list[str]:
+    """The keys new in schema_version 2 that this config uses."""
+    used = []
+    inc = cfg.listing.incremental
+    if inc is not None:
+        used += [f"list.incremental.{k}" for k in ("field", "token") if getattr(inc, k)]
+    p = cfg.pagination
+    if p.style == "next_link":
+        used.append("pagination.style \"next_link\"")
+    if p.next_link:
+        used.append("pagination.next_link")
+    if cfg.item is not None:
+        used += [f"item.{k}" for k in ("params", "fields", "expand") if getattr(cfg.item, k)]
+    if cfg.fields.link:
+        used.append("fields.link")
+    if cfg.expand:
+        used.append("expand")
+    return used
+
+
+def _version_two_keys(cfg: RestConfig) -> list[str]:
+    if cfg.schema_version >= 2:
+        return []
+    return [f"{k} needs schema_version 2 (whose paths are JMESPath expressions: see "
+            "resources/channels/README.md)" for k in v2_keys(cfg)]
+
+
+def _follows(cfg: RestConfig) -> list[str]:
+    out: list[str] = []
+    groups: list[tuple[str, tuple[Follow, ...]]] = [("expand", cfg.expand)]
+    if cfg.item is not None:
+        groups.append(("item.expand", cfg.item.expand))
+    for where, follows in groups:
+        names: set[str] = set()
+        for i, f in enumerate(follows):
+            at = f"{where}[{i}]"
+            if not _NAME.match(f.name):
+                out.append(f"{at}.as must be a name of letters, digits and _ "
+                           f"(got {f.name[:40]!r})")
+            elif f.name in names:
+                out.append(f"{at}.as: {f.name!r} is used twice")
+            names.add(f.name)
+            if f.path:
+                out += _template(f.path, f"{at}.path", ("value", "id"))
+                if "{value}" not in f.path:
+                    out.append(f"{at}.path must hold {{value}} (where the linked id goes)")
+            if not 0 < f.per_second <= 100:
+                out.append(f"{at}.per_second must be more than 0 and at most 100")
+    return out
+
+
+def _link(cfg: RestConfig) -> list[str]:
+    link = cfg.fields.link
+    if not link:
+        return []
+    out: list[str] = []
+    if cfg.fields.content_url:
+        out.append("fields.link and fields.content_url both give the record's link: keep "
+                   "one")
+    if not link.startswith(("{base}", "https://", "http://")):
+        out.append("fields.link must start with {base} or https:// (got "
+                   f"{link[:60]!r})")
+    bad = [p for p in _PLACEHOLDER.findall(link) if p not in ("base", "id")]
+    if bad:
+        out.append(f"fields.link: unknown placeholder {{{bad[0]}}} ({{base}} or {{id}})")
     return out
 
 
@@ -118,6 +192,8 @@ def _listing(cfg: RestConfig) -> list[str]:
     out = _template(cfg.listing.path, "list.path", ())
     if cfg.item is not None:
         out += _template(cfg.item.path, "item.path")
+        if cfg.item.fields is not None:
+            out += [f"item.{p}" for p in _required_fields(cfg.item.fields)]
     if cfg.analysts is not None:
         out += _template(cfg.analysts.path, "analysts.path", ())
     inc = cfg.listing.incremental
@@ -135,6 +211,9 @@ def _listing(cfg: RestConfig) -> list[str]:
                            f"strftime pattern (got {fmt!r})")
         if not 0 <= inc.overlap_seconds <= 86_400:
             out.append("list.incremental.overlap_seconds must be between 0 and 86400")
+        if inc.field and inc.token:
+            out.append("list.incremental: field (a value in each record) and token (a "
+                       "value in the answer) are two kinds of cursor: keep one")
     return out
 
 
@@ -152,6 +231,11 @@ def _paging(cfg: RestConfig) -> list[str]:
     if p.style == "cursor" and not (p.next_cursor and p.cursor_param):
         out.append("pagination.next_cursor (where the next cursor is in the answer) and "
                    "cursor_param are required for style \"cursor\"")
+    if p.style == "next_link" and not p.next_link:
+        out.append("pagination.next_link (where the next page's URL is in the answer) is "
+                   "required for style \"next_link\"")
+    if p.next_link and p.style != "next_link":
+        out.append("pagination.next_link only applies to style \"next_link\"")
     if p.short_page_ends and not p.size_param:
         out.append("pagination.short_page_ends needs size_param (else the server chooses "
                    "the page size and a short page proves nothing)")
@@ -160,21 +244,36 @@ def _paging(cfg: RestConfig) -> list[str]:
     return out
 
 
+def _fields_paths(fields: Fields, where: str) -> Iterator[tuple[str, str]]:
+    for name in fields.__struct_fields__:
+        value = getattr(fields, name)
+        if isinstance(value, str) and name not in ("body_format", "link"):
+            yield f"{where}.{name}", value
+    if fields.facts is not None:
+        f = fields.facts
+        yield from ((f"{where}.facts.path", f.path), (f"{where}.facts.at", f.at),
+                    (f"{where}.facts.text", f.text), (f"{where}.facts.author", f.author))
+
+
 def _path_fields(cfg: RestConfig) -> Iterator[tuple[str, str]]:
     yield "list.items", cfg.listing.items
+    inc = cfg.listing.incremental
+    if inc is not None:
+        yield from (("list.incremental.field", inc.field),
+                    ("list.incremental.token", inc.token))
     p = cfg.pagination
     yield from (("pagination.next_cursor", p.next_cursor), ("pagination.total", p.total),
-                ("pagination.has_more", p.has_more))
+                ("pagination.has_more", p.has_more), ("pagination.next_link", p.next_link))
+    yield from _fields_paths(cfg.fields, "fields")
+    groups = [("expand", cfg.expand)]
     if cfg.item is not None:
         yield "item.item", cfg.item.item
-    for name in cfg.fields.__struct_fields__:
-        value = getattr(cfg.fields, name)
-        if isinstance(value, str) and name != "body_format":
-            yield f"fields.{name}", value
-    if cfg.fields.facts is not None:
-        f = cfg.fields.facts
-        yield from (("fields.facts.path", f.path), ("fields.facts.at", f.at),
-                    ("fields.facts.text", f.text), ("fields.facts.author", f.author))
+        if cfg.item.fields is not None:
+            yield from _fields_paths(cfg.item.fields, "item.fields")
+        groups.append(("item.expand", cfg.item.expand))
+    for where, follows in groups:
+        for i, f in enumerate(follows):
+            yield from ((f"{where}[{i}].from", f.source), (f"{where}[{i}].item", f.item))
     if cfg.analysts is not None:
         a = cfg.analysts
         yield from (("analysts.items", a.items), ("analysts.id", a.id),
@@ -187,13 +286,19 @@ def _paths(cfg: RestConfig) -> list[str]:
     out: list[str] = []
     for what, text in _path_fields(cfg):
         try:
-            parse(text)
+            compile_path(text, cfg.schema_version)
         except PathError as exc:
             out.append(f"{what}: {exc}")
-    for what in ("id", "title", "updated_at"):
-        if not getattr(cfg.fields, what):
-            out.append(f"fields.{what} is required (the path of the record's {what})")
+    out += _required_fields(cfg.fields)
+    for i, f in enumerate(cfg.expand):
+        if not f.source:
+            out.append(f"expand[{i}].from is required (the path of the link or id)")
     return out
+
+
+def _required_fields(fields: Fields) -> list[str]:
+    return [f"fields.{what} is required (the path of the record's {what})"
+            for what in ("id", "title", "updated_at") if not getattr(fields, what)]
 
 
 def _enums(cfg: RestConfig) -> list[str]:
@@ -225,7 +330,7 @@ def _writes(cfg: RestConfig) -> list[str]:
                            f"(one of {', '.join(WRITABLE)})")
                 continue
             try:
-                simple = parse(path).is_simple
+                simple = compile_path(path, cfg.schema_version).is_simple
             except PathError as exc:
                 out.append(f"write.update.fields.{field}: {exc}")
                 continue

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -45,7 +46,9 @@ from ..base import (
 )
 from ..transport import Transport
 from .config import RestConfig
-from .jsonpath import MISSING, parse
+from .expressions import Path, compile_path
+from .follow import AnswerCache, FollowUpError, FollowUps
+from .jsonpath import MISSING
 from .mapping import Mapper
 from .paging import (
     PageFacts,
@@ -57,6 +60,8 @@ from .paging import (
     fingerprint,
     high_water,
     list_params,
+    mark_key,
+    mark_value,
     page_digest,
     value_as_bool,
     value_as_int,
@@ -116,14 +121,32 @@ class RestChannel:
         self._http = Transport(name, self.base, session, expired_statuses=(),
                                hook=self._status_hook)
         self._auth(secret, username or config.auth.username)
-        self.mapper = Mapper(config)
+        self.mapper = Mapper(config, base=self.base)
         self._fp = fingerprint(config, self.base)
-        self._items = parse(config.listing.items)
+        self._items = self.path(config.listing.items)
         p = config.pagination
-        self._next_cursor = parse(p.next_cursor) if p.next_cursor else None
-        self._total = parse(p.total) if p.total else None
-        self._has_more = parse(p.has_more) if p.has_more else None
+        self._next_cursor = self.path(p.next_cursor) if p.next_cursor else None
+        self._total = self.path(p.total) if p.total else None
+        self._has_more = self.path(p.has_more) if p.has_more else None
+        self._next_link = self.path(p.next_link) if p.next_link else None
+        inc = config.listing.incremental
+        self._mark_field = self.path(inc.field) if inc is not None and inc.field else None
+        self._mark_token = self.path(inc.token) if inc is not None and inc.token else None
+        # Linked sub-resources: one cache for the channel, so a page retried after a 429
+        # does not ask again for what it already has.
+        self._linked = AnswerCache()
+        self.follow = FollowUps(self, config.expand, self._linked)
+        item = config.item
+        if item is not None and item.fields is not None:  # the single item's own shape
+            self.item_mapper = Mapper(config, item.fields, self.base)
+            self.item_follow = FollowUps(self, item.expand, self._linked)
+        else:
+            self.item_mapper, self.item_follow = self.mapper, self.follow
         self._writer = Writer(self)
+
+    def path(self, text: str) -> Path:
+        """A path of this config's schema_version."""
+        return compile_path(text, self.cfg.schema_version)
 
     def _auth(self, secret: str | None, username: str) -> None:
         a = self.cfg.auth
@@ -223,8 +246,7 @@ class RestChannel:
         resp = self._list(state, mid_pass)
         if not mid_pass:
             t0 = _server_ms(resp)
-            state = PassState(state.hw, state.since, True, state.page, state.offset,
-                              t0=t0)
+            state = replace(state, started=True, t0=t0)
         doc = self.json(resp, "list answer")
         items = self._items.get(doc)
         if not isinstance(items, list):
@@ -234,10 +256,14 @@ class RestChannel:
                                resp.content.decode("utf-8", errors="replace")))
         good: list[Incoming] = []
         bad: list[Quarantined] = []
+        marks: list[str] = []
         for item in items:
-            result = self.mapper.validate(item)
+            result = self.validate(item, self.mapper, self.follow)
             if isinstance(result, Incoming):
                 good.append(result)
+                mark = mark_value(self._mark_field.get(item)) if self._mark_field else None
+                if mark is not None:
+                    marks.append(mark)
             else:
                 bad.append(result)
         facts = PageFacts(
@@ -245,17 +271,39 @@ class RestChannel:
             digest=page_digest([self.mapper.external_id(i) for i in items]),
             has_more=value_as_bool(self._has_more.get(doc)) if self._has_more else None,
             total=value_as_int(self._total.get(doc)) if self._total else None,
-            next_token=self._token(doc), next_url=self._next_link(resp))
+            next_token=self._token(doc), next_url=self._next_url(resp, doc),
+            mark=self._new_mark(state.mark, marks, doc))
         hw = high_water(state.hw, [i.record.updated_at for i in good])
         new_state, done, loop = advance(self.cfg, state, facts, hw)
         if loop:
             raise Rejected(f"{self.name}: {loop}")
         return Page(good, bad, encode_cursor(new_state, self._fp), done, _server_time(resp))
 
+    def validate(self, item: Any, mapper: Mapper, follow: FollowUps) -> Incoming | Quarantined:
+        """One record of the given shape, its linked sub-resources fetched first."""
+        if follow:
+            ext = mapper.external_id(item)
+            try:
+                item = follow.expand(item, ext)
+            except FollowUpError as exc:
+                return Quarantined.of(ext, str(exc), msgspec.json.encode(item).decode(
+                    "utf-8", errors="replace"))
+        return mapper.validate(item)
+
+    def _new_mark(self, current: str | None, marks: list[str], doc: Any) -> str | None:
+        if self._mark_token is not None:
+            return mark_value(self._mark_token.get(doc))
+        if not marks:
+            return None
+        best = max(marks, key=mark_key)
+        return best if current is None or mark_key(best) > mark_key(current) else current
+
     def _list(self, state: PassState, mid_pass: bool) -> requests.Response:
         p = self.cfg.pagination
-        expired = tuple(p.expired_statuses) if mid_pass else ()
-        if p.style == "link" and state.url:
+        # A request that carries a position or a server token can find it expired.
+        carries = mid_pass or state.since_mark is not None
+        expired = tuple(p.expired_statuses) if carries else ()
+        if p.style in ("link", "next_link") and state.url:
             resp = self.send("GET", state.url, ok=expired)
         else:
             resp = self.send("GET", self.cfg.listing.path, ok=expired,
@@ -274,7 +322,12 @@ class RestChannel:
             return None
         return str(value) or None
 
-    def _next_link(self, resp: requests.Response) -> str | None:
+    def _next_url(self, resp: requests.Response, doc: Any) -> str | None:
+        if self._next_link is not None:
+            value = self._next_link.get(doc)
+            if isinstance(value, str) and value.strip():
+                return urljoin(resp.url, value.strip())
+            return None
         if self.cfg.pagination.style != "link" or "Link" not in resp.headers:
             return None
         for link in requests.utils.parse_header_links(resp.headers["Link"]):
@@ -300,7 +353,7 @@ class RestChannel:
             raise Rejected(f"{self.name}: the answer has no list at "
                            f"{self.cfg.listing.items!r}: check list.items")
         if items:
-            first = self.mapper.validate(items[0])
+            first = self.validate(items[0], self.mapper, self.follow)
             if isinstance(first, Quarantined):
                 raise Rejected(f"{self.name}: connected, but the first record does not fit "
                                f"the field mapping: {first.reason}")
@@ -309,12 +362,14 @@ class RestChannel:
         if self.cfg.item is None:
             raise Rejected(f"{self.name}: the config has no item endpoint (item.path), so "
                            "one record cannot be read on its own")
-        resp = self.send("GET", url_for(self.cfg.item.path, external_id))
+        resp = self.send("GET", url_for(self.cfg.item.path, external_id),
+                         params=dict(self.cfg.item.params) or None)
         doc = self.json(resp, "record")
-        return parse(self.cfg.item.item).get(doc), resp
+        return self.path(self.cfg.item.item).get(doc), resp
 
     def incoming(self, record: Any) -> Incoming:
-        result = self.mapper.validate(record)
+        """A single record (item shape) as the engine takes it, or ServerError."""
+        result = self.validate(record, self.item_mapper, self.item_follow)
         if isinstance(result, Quarantined):
             raise ServerError(f"{self.name}: the server sent an unusable record: "
                               f"{result.reason}")
@@ -332,12 +387,12 @@ class RestChannel:
         if a is None:
             return []
         doc = self.json(self.send("GET", a.path), "analyst list")
-        rows = parse(a.items).get(doc)
+        rows = self.path(a.items).get(doc)
         if not isinstance(rows, list):
             raise ServerError(f"{self.name}: the analyst list has no list at {a.items!r}")
         out = []
-        id_path, name_path = parse(a.id), parse(a.name)
-        email_path = parse(a.email) if a.email else None
+        id_path, name_path = self.path(a.id), self.path(a.name)
+        email_path = self.path(a.email) if a.email else None
         for row in rows:
             ident, name = id_path.get(row), name_path.get(row)
             if isinstance(ident, (str, int)) and not isinstance(ident, bool) and \

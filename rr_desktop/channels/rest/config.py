@@ -5,7 +5,11 @@ The config is a JSON file the user can share with the team: it names the auth *s
 the channel's secret field. `schema_version` lets a newer RR Desktop read older files and
 lets an older one refuse a newer file with a clear sentence.
 
-Every JSON path below uses the syntax of `jsonpath.py` (`data.items`, `labels[*].name`).
+Every path below is a dotted path of `jsonpath.py` in a schema_version 1 file
+(`data.items`, `labels[*].name`) and a JMESPath expression in a schema_version 2 file
+(see expressions.py). The keys marked "(v2)" are new in schema_version 2: a version 1 file
+that uses one is refused with a sentence saying so. resources/channels/README.md documents
+the format with one example per feature.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import msgspec
 
 from ..base import ChannelError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # the newest version this RR Desktop reads (and writes)
+READABLE_VERSIONS = (1, 2)
 MAX_FILE_BYTES = 256 * 1024
 
 
@@ -41,13 +46,21 @@ class Auth(_Section, frozen=True):
 
 
 class Incremental(_Section, frozen=True):
-    """Ask only for records updated since the last sync's high-water mark (from the
-    server's own timestamps) minus `overlap_seconds`. `format`: iso | epoch_s | epoch_ms |
-    a strftime pattern such as "%Y-%m-%d %H:%M" (always in UTC)."""
+    """Ask only for what changed since the last pass, as query parameter `param`.
+
+    By default the mark is a time: the newest `updated_at` the server reported minus
+    `overlap_seconds`, written as `format`: iso | epoch_s | epoch_ms | a strftime pattern
+    such as "%Y-%m-%d %H:%M" (always in UTC). Cursors that are not times (v2):
+    `field` names a value in each record that grows with every change (a change number,
+    a sequence, a sortable version string) and the highest one seen is sent as is;
+    `token` names a value in the list answer (a sync or delta token the server hands
+    out), and the last one seen in a pass is sent on the next pass."""
 
     param: str
     format: str = "iso"
     overlap_seconds: int = 120
+    field: str = ""
+    token: str = ""
 
 
 class ListEndpoint(_Section, frozen=True):
@@ -66,6 +79,8 @@ class Pagination(_Section, frozen=True):
     page: `page_param`=first_page, first_page+1, ... ; offset: `offset_param`=0, n, 2n ...;
     cursor: `cursor_param`=<the value at `next_cursor` in the previous answer>;
     link: the RFC 8288 `Link: <...>; rel="next"` header; none: one request.
+    next_link (v2): the URL (absolute, or relative to the request) at `next_link` in the
+    answer, e.g. HAL's `_links.next.href`; ends when it is missing, null or "".
     page and offset end on an empty page, when `has_more` is false, when `total` is
     reached, or (with `short_page_ends`) on a page shorter than `page_size`.
     cursor ends when the next cursor is missing, null or "" (or `has_more` is false);
@@ -73,7 +88,7 @@ class Pagination(_Section, frozen=True):
     `expired_statuses` (and whose body contains `expired_contains`, when set) is expired:
     the channel resyncs from the start."""
 
-    style: Literal["none", "page", "offset", "cursor", "link"] = "none"
+    style: Literal["none", "page", "offset", "cursor", "link", "next_link"] = "none"
     page_size: int = 100
     size_param: str = ""
     page_param: str = "page"
@@ -86,14 +101,7 @@ class Pagination(_Section, frozen=True):
     short_page_ends: bool = False
     expired_statuses: tuple[int, ...] = (410,)
     expired_contains: str = ""
-
-
-class ItemEndpoint(_Section, frozen=True):
-    """One record: `path` is a template such as "/items/{id}"; `item` is the path of the
-    record in the answer ("" when the answer is the record)."""
-
-    path: str
-    item: str = ""
+    next_link: str = ""
 
 
 class FactsMap(_Section, frozen=True):
@@ -109,7 +117,10 @@ class FactsMap(_Section, frozen=True):
 class Fields(_Section, frozen=True):
     """JSON paths of each escalation field in a record. `id`, `title` and `updated_at` are
     required; `version` (an int that grows with every change, or a timestamp) defaults to
-    `updated_at`. Empty = not in this tool (then `defaults` applies)."""
+    `updated_at`. Empty = not in this tool (then `defaults` applies). `link` (v2) is a URL
+    template for the record's page in the tool, e.g. "{base}/issue{id}" ({base}: the
+    channel's base URL, {id}: the record's id), stored as its link instead of
+    `content_url`."""
 
     id: str
     title: str
@@ -133,6 +144,38 @@ class Fields(_Section, frozen=True):
     shares: str = ""
     content_url: str = ""
     facts: FactsMap | None = None
+    link: str = ""
+
+
+class Follow(_Section, frozen=True):
+    """(v2) A linked sub-resource fetched once per record, e.g. the text of an issue's
+    first message. `source` is the path of the link in the record: a URL (absolute or
+    under base_url), or an id put into the URL template `path` as {value} (encoded as
+    one path segment; {id} is the record's id). `item` is the path of the wanted value in
+    the answer. The value is added to the record under the name `as`, so `fields` can
+    use it (`first_message.content`). Requests are paced to `per_second` and answers
+    cached: per record version (`cache` "record": fetched again when the record changes)
+    or for good (`cache` "url": the resource never changes, e.g. a posted message)."""
+
+    name: str = msgspec.field(name="as")
+    source: str = msgspec.field(name="from")
+    path: str = ""
+    item: str = ""
+    cache: Literal["record", "url"] = "record"
+    per_second: float = 5.0
+
+
+class ItemEndpoint(_Section, frozen=True):
+    """One record: `path` is a template such as "/items/{id}" with static query `params`;
+    `item` is the path of the record in the answer ("" when the answer is the record).
+    When the single-item answer has another shape than the list's records (v2), `fields`
+    and `expand` describe that shape; fetching one record and write-back use them."""
+
+    path: str
+    item: str = ""
+    params: dict[str, str] = {}
+    fields: Fields | None = None
+    expand: tuple[Follow, ...] = ()
 
 
 class Values(_Section, frozen=True):
@@ -225,6 +268,7 @@ class RestConfig(_Section, frozen=True):
     defaults: Defaults = Defaults()
     write: Write = Write()
     analysts: AnalystsEndpoint | None = None
+    expand: tuple[Follow, ...] = ()
 
 
 class ConfigError(ChannelError):
@@ -251,7 +295,8 @@ def decode_config(data: bytes | str, where: str = "config") -> RestConfig:
             version > SCHEMA_VERSION:
         raise ConfigError(where, [
             f"schema_version {version} is from a newer RR Desktop; this one reads "
-            f"schema_version {SCHEMA_VERSION}: update RR Desktop"])
+            f"schema_version {' and '.join(map(str, READABLE_VERSIONS))}: update "
+            "RR Desktop"])
     from .checks import secret_keys
 
     leaked = secret_keys(generic)

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import msgspec
 
@@ -25,9 +26,10 @@ from ...domain import (
     region_of,
 )
 from ..base import Incoming, Quarantined
-from .config import RestConfig
+from .config import Fields, RestConfig
+from .expressions import Path, compile_path
 from .htmltext import html_to_text
-from .jsonpath import MISSING, JsonPath, parse
+from .jsonpath import MISSING
 
 _T = TypeVar("_T")
 MAX_ID = 200
@@ -139,20 +141,26 @@ class _EnumMap:
         return value.name if isinstance(value, (Severity, Urgency)) else str(value)
 
 
-def _p(text: str) -> JsonPath | None:
-    return parse(text) if text else None
-
-
 class Mapper:
-    """Validates records of one config into Incoming / Quarantined."""
+    """Validates records of one shape (the list's, or the single item's when it differs)
+    into Incoming / Quarantined. `base` fills {base} in fields.link."""
 
-    def __init__(self, cfg: RestConfig) -> None:
-        f, d, v = cfg.fields, cfg.defaults, cfg.values
+    def __init__(self, cfg: RestConfig, fields: Fields | None = None,
+                 base: str = "") -> None:
+        f, d, v = fields or cfg.fields, cfg.defaults, cfg.values
         self.cfg = cfg
-        self.paths = {name: _p(getattr(f, name)) for name in f.__struct_fields__
-                      if isinstance(getattr(f, name), str) and name != "body_format"}
+        self.fields = f
+        self.base = base.rstrip("/")
+        version = cfg.schema_version
+
+        def p(text: str) -> Path | None:
+            return compile_path(text, version) if text else None
+
+        self.paths = {name: p(getattr(f, name)) for name in f.__struct_fields__
+                      if isinstance(getattr(f, name), str)
+                      and name not in ("body_format", "link")}
         # No version path (or the updated_at one): the version is updated_at in epoch ms.
-        self.version = _p(f.version) if f.version and f.version != f.updated_at else None
+        self.version = p(f.version) if f.version and f.version != f.updated_at else None
         self.enums = {
             "severity": _EnumMap("severity", v.severity, d.severity, Severity.parse),
             "urgency": _EnumMap("urgency", v.urgency, d.urgency, Urgency.parse),
@@ -163,8 +171,8 @@ class Mapper:
             "market": _EnumMap("market", v.market, d.market, normalize_market),
         }
         fm = f.facts
-        self.facts = (parse(fm.path), parse(fm.at), parse(fm.text), _p(fm.author)) \
-            if fm else None
+        self.facts = (compile_path(fm.path, version), compile_path(fm.at, version),
+                      compile_path(fm.text, version), p(fm.author)) if fm else None
 
     def get(self, record: dict[str, Any], name: str) -> Any:
         path = self.paths.get(name)
@@ -194,14 +202,14 @@ class Mapper:
             raise ValueError(f"the record is a JSON {type(r).__name__}, not an object")
         ext = self.external_id(r)
         if ext is None:
-            raise ValueError(f"no usable id at {self.cfg.fields.id!r} (text or number, "
+            raise ValueError(f"no usable id at {self.fields.id!r} (text or number, "
                              f"1-{MAX_ID} characters)")
         title = self.get(r, "title")
         if title is MISSING or title is None:
-            raise ValueError(f"no title at {self.cfg.fields.title!r}")
+            raise ValueError(f"no title at {self.fields.title!r}")
         updated_raw = self.get(r, "updated_at")
         if updated_raw is MISSING or updated_raw is None:
-            raise ValueError(f"no updated_at at {self.cfg.fields.updated_at!r}")
+            raise ValueError(f"no updated_at at {self.fields.updated_at!r}")
         updated = to_datetime(updated_raw, "updated_at")
         created_raw = self.get(r, "created_at")
         created = updated if created_raw in (MISSING, None) else \
@@ -224,11 +232,12 @@ class Mapper:
             assignee=self._short(r, "assignee", "") or None, tags=self._tags(r),
             deadline_at=self._optional_time(r, "deadline_at"),
             views=self._count(r, "views"), shares=self._count(r, "shares"),
-            content_url=self._url(r), facts=self._facts(r),
+            content_url=self._link(ext) if self.fields.link else self._url(r),
+            facts=self._facts(r),
         )
 
     @staticmethod
-    def _version(path: JsonPath, r: dict[str, Any]) -> int:
+    def _version(path: Path, r: dict[str, Any]) -> int:
         raw = path.get(r)
         if raw is MISSING or raw is None:
             raise ValueError(f"no version at {path.text!r}")
@@ -239,7 +248,7 @@ class Mapper:
         if value is MISSING or value is None:
             return ""
         text = _text(value, "body", MAX_BODY)
-        return html_to_text(text) if self.cfg.fields.body_format == "html" else text
+        return html_to_text(text) if self.fields.body_format == "html" else text
 
     def _short(self, r: dict[str, Any], name: str, default: str) -> str:
         value = self.get(r, name)
@@ -269,6 +278,14 @@ class Mapper:
             raise ValueError(f"{name} is not a whole number of 0 or more")
         return value
 
+    def _link(self, ext: str) -> str | None:
+        """fields.link filled in: {base} as configured, {id} as one path segment."""
+        segment = quote(ext, safe="")
+        if segment in (".", ".."):
+            segment = segment.replace(".", "%2E")
+        url = self.fields.link.replace("{base}", self.base).replace("{id}", segment)
+        return url if url.startswith(("https://", "http://")) and len(url) <= 2048 else None
+
     def _url(self, r: dict[str, Any]) -> str | None:
         value = self.get(r, "content_url")
         if isinstance(value, str) and value.startswith(("https://", "http://")) and \
@@ -284,7 +301,7 @@ class Mapper:
         if entries is MISSING or entries is None:
             return ()
         if not isinstance(entries, list):
-            raise ValueError(f"{self.cfg.fields.facts.path if self.cfg.fields.facts else ''}"
+            raise ValueError(f"{self.fields.facts.path if self.fields.facts else ''}"
                              " is not a list")
         facts = []
         for i, entry in enumerate(entries[-MAX_FACTS:]):
@@ -293,7 +310,7 @@ class Mapper:
             if body is MISSING or body is None:
                 continue
             line = _text(body, f"facts[{i}].text", MAX_FACT_TEXT)
-            if self.cfg.fields.body_format == "html":
+            if self.fields.body_format == "html":
                 line = html_to_text(line)
             who = author.get(entry) if author is not None else MISSING
             if isinstance(who, str) and who.strip():

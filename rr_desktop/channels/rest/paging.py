@@ -4,7 +4,9 @@ A *pass* walks the list endpoint from its first page to its last. The cursor of 
 the middle of a pass holds the position (page number, offset, next token or next URL);
 the cursor of the last page holds only the high-water mark: the newest `updated_at` the
 server reported (never the local clock), so the next pass asks for records updated since
-that mark minus the overlap window. A cursor written for another config (a different
+that mark minus the overlap window. With a cursor that is not a time (config
+`list.incremental.field` or `.token`), `mark` carries the highest record value seen, or
+the server's last sync token, instead. A cursor written for another config (a different
 endpoint or pagination) is treated as expired: the engine then resyncs from the start.
 """
 
@@ -34,6 +36,8 @@ class _Cursor(msgspec.Struct, omit_defaults=True):
     url: str | None = None
     last: str | None = None  # digest of the previous page's ids (loop guard)
     t0: int | None = None  # the server's Date at the start of the pass, epoch ms
+    mark: str | None = None  # a non-time high-water mark (record value or server token)
+    smark: str | None = None  # the mark the pass in progress asked from
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +53,19 @@ class PassState:
     url: str | None = None
     last: str | None = None
     t0: int | None = None
+    mark: str | None = None
+    since_mark: str | None = None
 
 
 def fingerprint(cfg: RestConfig, base_url: str) -> str:
     """Changes when what a cursor means changes (endpoint, params, pagination) and when
     records would map differently (fields, values, defaults): a fixed value map then
     re-reads the records it used to quarantine, instead of waiting for them to change."""
-    data = msgspec.json.encode([base_url, cfg.listing, cfg.pagination, cfg.fields,
-                                cfg.values, cfg.defaults])
+    parts: list[Any] = [base_url, cfg.listing, cfg.pagination, cfg.fields, cfg.values,
+                        cfg.defaults]
+    if cfg.expand or cfg.schema_version > 1:  # (v1 fingerprints stay what they were)
+        parts += [cfg.expand, cfg.schema_version]
+    data = msgspec.json.encode(parts)
     return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
@@ -72,15 +81,15 @@ def decode_cursor(cursor: str | None, fp: str, name: str) -> PassState:
         raise CursorExpired(f"{name}: the channel's config changed; resyncing from the start")
     started = any(x is not None for x in (c.page, c.offset, c.token, c.url))
     return PassState(c.hw, c.since, started, c.page or 0, c.offset or 0, c.token, c.url,
-                     c.last, c.t0)
+                     c.last, c.t0, c.mark, c.smark)
 
 
 def encode_cursor(state: PassState, fp: str) -> str:
-    c = _Cursor(CURSOR_VERSION, fp, state.hw)
+    c = _Cursor(CURSOR_VERSION, fp, state.hw, mark=state.mark)
     if state.started:
-        c.since, c.page, c.offset, c.token, c.url, c.last, c.t0 = (
+        c.since, c.page, c.offset, c.token, c.url, c.last, c.t0, c.smark = (
             state.since, state.page, state.offset, state.token, state.url, state.last,
-            state.t0)
+            state.t0, state.since_mark)
     return msgspec.json.encode(c).decode()
 
 
@@ -88,11 +97,37 @@ def begin_pass(cfg: RestConfig, state: PassState) -> PassState:
     """The first request of a pass: since = high-water mark - overlap (when incremental)."""
     inc = cfg.listing.incremental
     since = None
-    if inc is not None and state.hw is not None:
+    if inc is not None and state.hw is not None and not is_mark(cfg):
         since = state.hw - inc.overlap_seconds * 1000
     p = cfg.pagination
     page = p.first_page if p.style == "page" else 0
-    return PassState(state.hw, since, True, page, 0, None, None, None)
+    return PassState(state.hw, since, True, page, 0, None, None, None, mark=state.mark,
+                     since_mark=state.mark if is_mark(cfg) else None)
+
+
+def is_mark(cfg: RestConfig) -> bool:
+    """Incremental by a record value or a server token, not by time."""
+    inc = cfg.listing.incremental
+    return inc is not None and bool(inc.field or inc.token)
+
+
+def mark_key(value: str) -> tuple[int, int, str]:
+    """Order of marks: whole numbers by value, below any text; text by code point."""
+    text = value.strip()
+    if text.isdigit():
+        return (0, int(text), "")
+    return (1, 0, value)
+
+
+def mark_value(value: Any) -> str | None:
+    """A record value or token usable as a mark (text or a whole number), else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return str(int(value))
+    if isinstance(value, str) and value and len(value) <= 2048:
+        return value
+    return None
 
 
 def format_since(ms: int, fmt: str) -> str:
@@ -121,6 +156,8 @@ def list_params(cfg: RestConfig, state: PassState, size: int | None = None) -> d
     inc = cfg.listing.incremental
     if inc is not None and state.since is not None:
         params[inc.param] = format_since(state.since, inc.format)
+    if inc is not None and state.since_mark is not None:
+        params[inc.param] = state.since_mark
     return params
 
 
@@ -138,6 +175,7 @@ class PageFacts:
     total: int | None = None
     next_token: str | None = None
     next_url: str | None = None
+    mark: str | None = None  # the highest record value, or the answer's sync token
 
 
 def advance(cfg: RestConfig, state: PassState, facts: PageFacts, hw: int | None,
@@ -145,7 +183,7 @@ def advance(cfg: RestConfig, state: PassState, facts: PageFacts, hw: int | None,
     """(next state, done, problem): `problem` is a sentence when the server keeps sending
     the same page or cursor, so a pass cannot loop forever."""
     p = cfg.pagination
-    state = replace(state, hw=hw)
+    state = replace(state, hw=hw, mark=facts.mark if facts.mark is not None else state.mark)
     done = facts.has_more is False
     loop = None
     if p.style == "none":
@@ -166,17 +204,20 @@ def advance(cfg: RestConfig, state: PassState, facts: PageFacts, hw: int | None,
         if not done and token == state.token:
             loop = "the server sent the same cursor again; check pagination.next_cursor"
         state = replace(state, token=token)
-    else:  # link
+    else:  # link, next_link
         done = done or not facts.next_url
         if not done and facts.next_url == state.url:
-            loop = "the server's Link rel=\"next\" points at the same page again"
+            loop = "the server's Link rel=\"next\" points at the same page again" \
+                if p.style == "link" else \
+                "the answer's next link points at the same page again; check " \
+                "pagination.next_link"
         state = replace(state, url=facts.next_url)
     if done:
         # Records changed while this pass ran may carry times below the newest one seen:
         # never start the next pass later than the server's time when this one began.
         if hw is not None and state.t0 is not None:
             hw = min(hw, state.t0)
-        return PassState(hw=hw), True, None
+        return PassState(hw=hw, mark=state.mark), True, None
     return state, False, loop
 
 

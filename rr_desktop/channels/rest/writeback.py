@@ -19,7 +19,7 @@ from ...domain import Escalation, Severity, Status, Urgency
 from ..base import Incoming, Mutation, PushResult, Rejected, VersionConflict
 from .client import MalformedPage, url_for
 from .config import MessageWrite, UpdateWrite
-from .jsonpath import MISSING, parse
+from .jsonpath import MISSING
 
 if TYPE_CHECKING:
     from .client import RestChannel
@@ -79,7 +79,7 @@ class Writer:
             local: Any = Status(value) if field == "status" else \
                 (Severity.parse(value) if field == "severity" else Urgency.parse(value))
             try:
-                return self.ch.mapper.enums[field].remote(local)
+                return self.ch.item_mapper.enums[field].remote(local)
             except KeyError:
                 raise Rejected(f"{self.name}: {field} {value!r} has no value in this tool "
                                f"(nothing in values.{field} maps to it)") from None
@@ -94,7 +94,7 @@ class Writer:
                            "to this tool (see write.update.fields)")
         body = copy.deepcopy(up.body)
         for field, value in m.payload.items():
-            parse(up.fields[field]).set(body, self._remote(field, value))
+            self.ch.path(up.fields[field]).set(body, self._remote(field, value))
         record, read = self.ch.item_doc(m.external_id)
         current = self.ch.incoming(record)
         changed = [f for f in m.payload if wire_value(current.record, f) != m.base.get(f)]
@@ -110,7 +110,7 @@ class Writer:
                                "\"version\" or \"none\"")
             headers["If-Match"] = etag
         elif up.conditional == "version":
-            path = self.ch.mapper.version or self.ch.mapper.paths["updated_at"]
+            path = self.ch.item_mapper.version or self.ch.item_mapper.paths["updated_at"]
             raw = path.get(record) if path is not None else MISSING
             headers["If-Match"] = up.version_etag.replace("{version}", str(raw))
         resp = self.ch.send(up.method, url_for(up.path, m.external_id), write=True,
@@ -128,7 +128,8 @@ class Writer:
             doc = self.ch.json(resp, "write answer")
         except MalformedPage:
             return None
-        result = self.ch.mapper.validate(parse(up.item).get(doc))
+        result = self.ch.validate(self.ch.path(up.item).get(doc), self.ch.item_mapper,
+                                  self.ch.item_follow)
         return result if isinstance(result, Incoming) else None
 
     def _message(self, msg: MessageWrite, m: Mutation) -> PushResult:

@@ -44,7 +44,8 @@ timeline for requests: "all", "open" (solved and closed tickets get none: the in
 load of an old account is then mostly free) or "none". A 429 on a comments request keeps
 the export page in memory, so retrying it does not spend another export request.
 
-Mapping of fields and statuses: see wire.py. Conflicts: updates read the ticket, compare
+Mapping of fields and statuses: see wire.py; custom ticket fields and ticket forms as
+sources of market, category and severity: see fields.py. Conflicts: updates read the ticket, compare
 each field's remote value with the base the analyst saw (Zendesk's vocabulary: several
 of our statuses are one Zendesk status), then write with safe_update. Notes and replies
 carry no idempotency key (Zendesk takes none on updates); if the ticket moved since the
@@ -59,11 +60,12 @@ from ...domain import PolicyCategory, ReporterType, normalize_market
 from ..base import ChannelError
 from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
 from .client import COMMENT_MODES, ZendeskChannel
+from .fields import CustomFieldMap
 from .wire import Defaults
 
 KIND = "zendesk"
 
-__all__ = ["KIND", "SPEC", "Defaults", "ZendeskChannel"]
+__all__ = ["KIND", "SPEC", "CustomFieldMap", "Defaults", "ZendeskChannel"]
 
 
 def _int(config: Mapping[str, str], key: str, default: int, name: str) -> int:
@@ -71,6 +73,13 @@ def _int(config: Mapping[str, str], key: str, default: int, name: str) -> int:
     if not value.isdigit():
         raise ChannelError(f"{name}: {key} must be a whole number, not {value[:20]!r}")
     return int(value)
+
+
+def _custom(name: str, config: Mapping[str, str], prefix: str) -> CustomFieldMap:
+    try:
+        return CustomFieldMap.from_config(config, prefix)
+    except ValueError as exc:
+        raise ChannelError(f"{name}: {exc}") from None
 
 
 def _build(name: str, config: Mapping[str, str], secret: SecretLookup) -> ZendeskChannel:
@@ -82,13 +91,13 @@ def _build(name: str, config: Mapping[str, str], secret: SecretLookup) -> Zendes
     if not oauth and not email:
         raise ChannelError(f"{name}: API token sign-in needs the agent's email address")
     base = config["base_url"].rstrip("/")
+    prefix = config.get("severity_tag_prefix") or "severity_"
     try:
         defaults = Defaults(
             market=normalize_market(config.get("default_market") or "SG"),
             category=PolicyCategory(config.get("default_category") or "other"),
             reporter_type=ReporterType(config.get("reporter_type") or "trusted_partner"),
-            severity_prefix=config.get("severity_tag_prefix") or "severity_",
-            agent_url=base)
+            severity_prefix=prefix, agent_url=base, custom=_custom(name, config, prefix))
     except ValueError as exc:
         raise ChannelError(f"{name}: {exc}") from exc
     comments = config.get("comments") or "all"
@@ -125,6 +134,16 @@ SPEC = register(ChannelSpec(
                   required=False, help="10, or 30 with the High Volume API add-on"),
         FieldSpec("severity_tag_prefix", "Severity tag prefix", default="severity_",
                   required=False, help="severity lives in tags like severity_s1"),
+        FieldSpec("custom_fields", "Custom fields", required=False,
+                  help="which custom ticket field holds which of ours, by field id: "
+                       "market=360001234, category=360001235, severity=360001236 "
+                       "(read before tags; severity is written back there)"),
+        FieldSpec("custom_values", "Custom field values", required=False,
+                  help="drop-down option values that are not ours already: "
+                       "sev_critical=S0, team_thailand=TH, csam=child_safety"),
+        FieldSpec("ticket_forms", "Ticket forms", required=False,
+                  help="what a ticket form implies, by form id: 360000111=child_safety, "
+                       "360000222=misinformation_civic+ID (after fields and tags)"),
     ),
     build=_build,
 ))

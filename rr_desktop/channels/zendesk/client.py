@@ -38,6 +38,7 @@ from .paging import (
     Memo,
     MeResponse,
     Thread,
+    TicketFieldsPage,
     TicketResponse,
     UsersPage,
     as_text,
@@ -299,7 +300,7 @@ class ZendeskChannel:
         if send.get("status") == "new":
             raise Rejected(f"{self.name}: Zendesk cannot set ticket {tid} back to new")
         body = {"ticket": {**ticket_changes(send, ticket, current.record,
-                                            self._d.severity_prefix),
+                                            self._d.severity_prefix, self._d.custom),
                            "safe_update": True, "updated_stamp": stamp_of(ticket.updated_at)}}
         return self._put(tid, body, users)
 
@@ -374,3 +375,29 @@ class ZendeskChannel:
             raise Rejected(f"{self.name}: {me.email or self._email or 'this user'} is a "
                            f"Zendesk {me.role or 'user'}; the incremental ticket export "
                            "needs an admin")
+        self._check_custom_fields()
+
+    def _check_custom_fields(self) -> None:
+        """The configured custom field ids exist in this account (List Ticket Fields,
+        offset pagination with `next_page`)."""
+        wanted = self._d.custom.field_ids
+        if not wanted:
+            return
+        found: set[int] = set()
+        url: str | None = "/api/v2/ticket_fields.json"
+        for _ in range(MAX_USER_PAGES):
+            if url is None:
+                break
+            resp = self._http.call("GET", url)
+            try:
+                page = msgspec.json.decode(resp.content, type=TicketFieldsPage)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise ServerError(f"{self.name}: malformed ticket field list ({exc})") from exc
+            found |= {f.id for f in page.ticket_fields}
+            url = page.next_page if page.next_page and page.next_page.startswith(
+                self._base + "/") else None
+        missing = [f"{fid} ({target})" for target, fid in wanted.items() if fid not in found]
+        if missing:
+            raise Rejected(f"{self.name}: this Zendesk has no custom ticket field "
+                           f"{', '.join(missing)}: check custom_fields (Admin Center > "
+                           "Objects and rules > Tickets > Fields shows the ids)")

@@ -49,6 +49,17 @@ class UsersPage(msgspec.Struct):
     meta: _Meta = msgspec.field(default_factory=_Meta)
 
 
+class _TicketField(msgspec.Struct):
+    id: int
+
+
+class TicketFieldsPage(msgspec.Struct):
+    """List Ticket Fields (offset pagination: `next_page` is the next page's URL)."""
+
+    ticket_fields: list[_TicketField]
+    next_page: str | None = None
+
+
 class TicketResponse(msgspec.Struct):
     """Show Ticket / Update Ticket: `ticket` (+ the `users` sideload)."""
 

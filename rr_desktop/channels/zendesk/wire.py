@@ -22,7 +22,7 @@ normal S2, low S3). A tag that equals a policy category value sets the category,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ from ...domain import (
     normalize_market,
     region_of,
 )
+from .fields import CustomFieldMap
 
 MAX_TITLE = 1_000
 MAX_BODY = 1_000_000
@@ -86,6 +87,14 @@ class Comment(msgspec.Struct):
     public: bool = True
 
 
+class CustomField(msgspec.Struct):
+    """One entry of a ticket's `custom_fields`: a field id and its value (text, a number,
+    a bool, a list of option values for a multi-select, or null)."""
+
+    id: int
+    value: Any = None
+
+
 class Ticket(msgspec.Struct):
     """The ticket fields this channel reads."""
 
@@ -100,6 +109,12 @@ class Ticket(msgspec.Struct):
     assignee_id: int | None = None
     requester_id: int | None = None
     tags: list[str] = []
+    custom_fields: list[CustomField] = []
+    fields: list[CustomField] = []  # the documented legacy name of custom_fields
+    ticket_form_id: int | None = None
+
+    def custom(self) -> list[tuple[int, Any]]:
+        return [(f.id, f.value) for f in self.custom_fields or self.fields]
 
 
 ticket_decoder = msgspec.json.Decoder(Ticket)
@@ -115,6 +130,7 @@ class Defaults:
     language: str = "en"
     severity_prefix: str = "severity_"
     agent_url: str = ""  # https://{subdomain}.zendesk.com, for the ticket's link
+    custom: CustomFieldMap = field(default_factory=CustomFieldMap)
 
 
 def version_of(updated_at: datetime) -> int:
@@ -176,18 +192,20 @@ def to_record(t: Ticket, d: Defaults, users: dict[int, User],
         raise ValueError("tags are not a list of short words")
     updated = _aware(t.updated_at, "updated_at")
     tags = [norm_tag(x) for x in t.tags]
+    # First found wins: the custom field, the tags, the ticket form, the defaults.
+    from_field = d.custom.from_fields(t.custom()) if d.custom.field_ids else {}
+    from_form = d.custom.from_form(t.ticket_form_id)
     sev = severity_tags(tags, d.severity_prefix)
-    severity = sev[0] if sev else SEVERITY_OF.get(t.priority or "", Severity.S2)
+    # `is not None`, never `or`: S0 is 0.
+    severity: Severity = _first(from_field.get("severity"), sev[0] if sev else None,
+                                from_form.get("severity"),
+                                SEVERITY_OF.get(t.priority or "", Severity.S2))
     urgency = URGENCY_OF.get(t.priority or "", Urgency.U2)
-    category = next((_CATEGORY[x] for x in tags if x in _CATEGORY), d.category)
-    market = d.market
-    for x in tags:
-        if x.startswith("market_"):
-            try:
-                market = normalize_market(x[7:])
-                break
-            except ValueError:
-                pass
+    category: PolicyCategory = _first(
+        from_field.get("category"), next((_CATEGORY[x] for x in tags if x in _CATEGORY), None),
+        from_form.get("category"), d.category)
+    market: str = _first(from_field.get("market"), _tag_market(tags),
+                         from_form.get("market"), d.market)
     requester = users.get(t.requester_id or -1)
     facts = [_fact(c, users) for c in (comments or [])[1 if skip_first else 0:]]
     if t.status == "deleted":
@@ -208,6 +226,20 @@ def to_record(t: Ticket, d: Defaults, users: dict[int, User],
         content_url=f"{d.agent_url}/agent/tickets/{t.id}" if d.agent_url else None,
         facts=tuple(facts),
     )
+
+
+def _first(*values: Any) -> Any:
+    return next(v for v in values if v is not None)
+
+
+def _tag_market(tags: list[str]) -> str | None:
+    for x in tags:
+        if x.startswith("market_"):
+            try:
+                return normalize_market(x[7:])
+            except ValueError:
+                pass
+    return None
 
 
 def wire_value(rec: Escalation, field: str) -> Any:
@@ -243,10 +275,16 @@ def canon(field: str, value: Any) -> Any:
 
 
 def ticket_changes(fields: dict[str, Any], current: Ticket, rec: Escalation,
-                   prefix: str) -> dict[str, Any]:
+                   prefix: str, custom: CustomFieldMap | None = None) -> dict[str, Any]:
     """The `ticket` object of an Update Ticket request that applies `fields` (canonical
-    values of the fields to send) on top of the ticket as it is now."""
+    values of the fields to send) on top of the ticket as it is now. With a severity
+    custom field configured, severity is written there (where it is read first)."""
     out: dict[str, Any] = {}
+    sev_field = custom.field_ids.get("severity") if custom is not None else None
+    if "severity" in fields and sev_field is not None and custom is not None:
+        out["custom_fields"] = [{"id": sev_field, "value": custom.remote_severity(
+            Severity[fields["severity"]])}]
+        fields = {k: v for k, v in fields.items() if k != "severity"}
     if "status" in fields:
         out["status"] = fields["status"]
     if "assignee" in fields:
