@@ -90,6 +90,13 @@ class MaxJitter(random.Random):
         return b
 
 
+class NoJitter(random.Random):
+    """The engine's backoff at its floor (no wait): all its retries at once."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return a
+
+
 @dataclass
 class Env:
     store: Store
@@ -206,10 +213,15 @@ def test_a_reply_from_rr_desktop_arrives_as_a_thread_reply_once(team: Team, env:
     with env.store.read() as db:
         assert db.execute("SELECT DISTINCT state FROM outbox").fetchall() == [("done",)]
 
-    # A replay after a lost answer (same op id) does not post it twice.
+    # A replay after a lost answer (same op id), even from another session of the account
+    # (the app restarted and signed in again: the homeserver's transaction IDs are per
+    # device), does not post it twice.
     op_id = ours[0]["content"]["org.rr-desktop.op_id"]
-    again = env.client.push(Mutation(op_id, "reply", f"{team.room}/{root}", {"text": text},
-                                     0))
+    other = team.channel(team.hs.login(team.rr))
+    try:
+        again = other.push(Mutation(op_id, "reply", f"{team.room}/{root}", {"text": text}, 0))
+    finally:
+        other.close()
     assert again.remote_version is not None
     assert len([e for e in team.somchai.thread(team.room, root)
                 if e["sender"] == team.rr.user_id]) == 1
@@ -311,17 +323,21 @@ def test_a_synapse_restart_mid_sync_loses_and_doubles_nothing(
     since = env.cursor()["since"]
     # More than one /sync timeline (50) and more than one page of escalations (50): a
     # gap backfilled with /messages over several pages.
-    posted = [team.kanya.say(team.room, f"Report {i}: account {i} selling fake IDs")
-              for i in range(130)]
+    posted = team.kanya.say_many(team.room, [f"Report {i}: account {i} selling fake IDs"
+                                             for i in range(130)])
     restarted: list[int] = []
+    waits: list[str] = []
 
     def progress(p: SyncProgress) -> None:
         if p.phase == "pull" and not restarted:
             restarted.append(p.pages)
             hs.restart()  # the next page is being fetched meanwhile, and fails
+        if p.phase == "wait":
+            waits.append(p.message)
 
     report = env.engine.run("chat", progress)
-    assert restarted == [1]
+    assert restarted == [1] and report.pages > 2
+    assert waits and "cannot reach" in waits[0]  # the fetch failed and was retried
     assert report.error is None, report.error
     rows = env.rows()
     assert sorted(rows) == sorted(f"{team.room}/{e}" for e in before + posted)
@@ -330,7 +346,7 @@ def test_a_synapse_restart_mid_sync_loses_and_doubles_nothing(
 
     hs.stop()  # down for a whole run: a clear error, the cursor untouched
     cursor = env.cursor()
-    down = env.engine.run("chat")
+    down = SyncEngine(env.store, {"chat": env.client}, rng=NoJitter()).run("chat")
     assert down.error is not None and "cannot reach" in down.error
     assert env.cursor() == cursor
     hs.start()

@@ -27,6 +27,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,6 +231,14 @@ class Synapse:
         body = resp.json()
         return Account(body["user_id"], password, body["access_token"])
 
+    def login(self, account: Account) -> str:
+        """A new access token of `account`, on a new device."""
+        resp = requests.post(self.url + "/_matrix/client/v3/login", timeout=10, json={
+            "type": "m.login.password", "password": account.password,
+            "identifier": {"type": "m.id.user", "user": account.user_id}})
+        resp.raise_for_status()
+        return str(resp.json()["access_token"])
+
     def client(self, account: Account) -> MatrixUser:
         return MatrixUser(self.url, account)
 
@@ -280,6 +289,20 @@ class MatrixUser:
         if html is not None:
             content.update(format="org.matrix.custom.html", formatted_body=html)
         return self.send(room, content)
+
+    def say_many(self, room: str, texts: list[str], workers: int = 8) -> list[str]:
+        """Post many messages at once (each on its own connection); their event IDs."""
+        def one(text: str) -> str:
+            resp = requests.put(
+                f"{self.url}/_matrix/client/v3/rooms/{quote(room, safe='')}/send/"
+                f"m.room.message/{uuid.uuid4().hex}", timeout=30,
+                headers={"Authorization": f"Bearer {self.account.token}"},
+                json={"msgtype": "m.text", "body": text})
+            resp.raise_for_status()
+            return str(resp.json()["event_id"])
+
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(one, texts))
 
     def reply_in_thread(self, room: str, root: str, text: str) -> str:
         """A thread reply as Element sends one (with the rich-reply fallback)."""
