@@ -51,7 +51,7 @@ class Rooms:
                 if not join:
                     raise Rejected(f"{api.name}: {api.whoami()} is not in the room {ref}")
                 try:
-                    room_id = api.join(room_id)
+                    room_id = api.join(ref)
                 except Rejected as exc:
                     raise Rejected(f"{api.name}: {api.whoami()} is not in the room {ref} "
                                    f"and cannot join it ({exc}): invite the account to the "
