@@ -1,6 +1,7 @@
 """The Matrix channel against a real Synapse on loopback, driven through the real
 SyncEngine and Store; what reaches the homeserver is read back through its API as
-another user. One Synapse per module: every test makes its own users and rooms."""
+another user. One Synapse per module: every test makes its own users and rooms.
+The last tests need no homeserver: settings, severity markers, hostile event shapes."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rr_desktop.channels import registry, setup
-from rr_desktop.channels.base import Mutation, Rejected
-from rr_desktop.channels.matrix import MatrixChannel
+from rr_desktop.channels.base import ChannelError, CursorExpired, Mutation, Rejected
+from rr_desktop.channels.matrix import MatrixChannel, MatrixConfig, events, record
+from rr_desktop.channels.matrix.config import reaction_key
 from rr_desktop.domain import Channel, Severity
 from rr_desktop.paths import db_path
 from rr_desktop.store import channel_state as cs
@@ -29,8 +33,6 @@ from rr_desktop.store.timecodec import utcnow
 from rr_desktop.sync.engine import SyncEngine, SyncProgress
 from tests.peers.secret_service import secret_service
 from tests.peers.synapse import Account, MatrixUser, Synapse, synapse
-
-pytestmark = pytest.mark.slow
 
 THAI = "\u0e44\u0e25\u0e1f\u0e4c\u0e2a\u0e14"  # "livestream" in Thai
 
@@ -149,6 +151,7 @@ def env(team: Team, tmp_path: Path) -> Iterator[Env]:
     store.close()
 
 
+@pytest.mark.slow
 def test_messages_and_thread_roots_arrive_once_and_thread_replies_as_facts(
         team: Team, env: Env) -> None:
     a = team.kanya.say(team.room, f"{THAI}: a livestream of an attack in Bangkok\n"
@@ -182,6 +185,7 @@ def test_messages_and_thread_roots_arrive_once_and_thread_replies_as_facts(
     assert env.quarantine() == []
 
 
+@pytest.mark.slow
 def test_a_reply_from_rr_desktop_arrives_as_a_thread_reply_once(team: Team, env: Env) -> None:
     root = team.kanya.say(team.room, "Doxxing of a journalist in Chiang Mai")
     earlier = team.somchai.reply_in_thread(team.room, root, "Her address is in the post")
@@ -228,6 +232,7 @@ def test_a_reply_from_rr_desktop_arrives_as_a_thread_reply_once(team: Team, env:
     assert env.sync().received == 0  # our own reply came back as the version we hold
 
 
+@pytest.mark.slow
 def test_severity_from_the_command_prefix_and_reactions(team: Team, env: Env) -> None:
     cmd = team.kanya.say(team.room, "!sev S0 Credible threat against a school in Khon Kaen")
     emoji = team.kanya.say(team.room, "Coordinated harassment of a streamer")
@@ -256,6 +261,7 @@ def test_severity_from_the_command_prefix_and_reactions(team: Team, env: Env) ->
                for f in env.facts(plain))
 
 
+@pytest.mark.slow
 def test_an_encrypted_room_is_refused_with_a_clear_message(
         hs: Synapse, team: Team, tmp_path: Path) -> None:
     tag = uuid.uuid4().hex[:6]
@@ -296,6 +302,7 @@ def test_an_encrypted_room_is_refused_with_a_clear_message(
     assert hs.running
 
 
+@pytest.mark.slow
 def test_malformed_events_are_quarantined_and_the_rest_arrives(team: Team, env: Env) -> None:
     # What Synapse lets through from its own users (it checks body and msgtype, not
     # relations); other homeservers' events reach it unchecked.
@@ -316,6 +323,7 @@ def test_malformed_events_are_quarantined_and_the_rest_arrives(team: Team, env: 
     assert json.loads(raw)["content"]["body"] == "thread reply to?"
 
 
+@pytest.mark.slow
 def test_a_synapse_restart_mid_sync_loses_and_doubles_nothing(
         hs: Synapse, team: Team, env: Env) -> None:
     before = [team.kanya.say(team.room, f"Earlier report {i}") for i in range(5)]
@@ -356,6 +364,7 @@ def test_a_synapse_restart_mid_sync_loses_and_doubles_nothing(
     assert len(env.rows()) == 138 and all(env.row(e) for e in later)
 
 
+@pytest.mark.slow
 def test_wrong_credentials_and_wrong_urls_give_clear_messages(
         hs: Synapse, team: Team, tmp_path: Path) -> None:
     def verdict(credential: str, **over: str) -> setup.Verdict:
@@ -394,6 +403,7 @@ def test_wrong_credentials_and_wrong_urls_give_clear_messages(
         store.close()
 
 
+@pytest.mark.slow
 def test_channels_add_matrix_with_a_password_in_the_keyring(
         hs: Synapse, team: Team, tmp_path: Path) -> None:
     root = team.kanya.say(team.room, "Hate speech campaign against a minority, 300 posts")
@@ -426,3 +436,99 @@ def test_channels_add_matrix_with_a_password_in_the_keyring(
         assert ext == [(f"{team.room}/{root}",)]
     finally:
         store.close()
+
+
+# -- without a homeserver: settings, markers and hostile event shapes -------------------
+
+
+def test_bad_settings_are_named_one_by_one() -> None:
+    with pytest.raises(ChannelError) as caught:
+        MatrixConfig.from_mapping("chat", {
+            "base_url": "https://matrix.example.org", "auth": "password",
+            "rooms": "#th:example.org=XX, ops", "severity_reactions": "fire",
+            "history_days": "forever"})
+    message = str(caught.value)
+    assert message.startswith("chat: password sign-in needs the account's user ID")
+    assert "'#th:example.org=XX': 'XX' is not an ISO country code" in message
+    assert "severity_reactions: 'fire' is not KEY=S0..S3" in message
+    assert "history_days: 'forever' is not a number of days" in message
+    draft = setup.new_draft("matrix", "chat", {"base_url": "https://m.example.org"},
+                            {"credential": "t"})
+    assert "Watched rooms is required" in draft.problems()
+    cfg = MatrixConfig.from_mapping("chat", {
+        "base_url": "https://m.example.org/", "rooms": "!a:x\n#th:x=th",
+        "severity_reactions": "\u2764\ufe0f=S1"})
+    assert [(r.ref, r.market) for r in cfg.rooms] == [("!a:x", None), ("#th:x", "TH")]
+    assert cfg.homeserver == "https://m.example.org"
+    assert events.reaction_severity(reaction_key("\u2764"), cfg.severity_reactions) \
+        is Severity.S1  # with or without the emoji variation selector
+
+
+@pytest.mark.parametrize(("text", "severity", "rest"), [
+    ("!sev S0 Threat against a school", Severity.S0, "Threat against a school"),
+    ("  !SEV s2: spam wave", Severity.S2, ": spam wave"),
+    ("!sev S9 nine", None, "!sev S9 nine"),
+    ("!severe weather", None, "!severe weather"),
+    ("please !sev S0", None, "please !sev S0"),
+])
+def test_the_severity_command(text: str, severity: Severity | None, rest: str) -> None:
+    assert events.command_severity(text, "!sev") == (severity, rest)
+
+
+def test_a_damaged_cursor_means_a_resync_not_a_crash() -> None:
+    client = registry.spec("matrix").build(
+        "chat", {"base_url": "http://127.0.0.1:9", "rooms": "!a:x"}, {"credential": "t"}.get)
+    try:
+        for junk in ("{not json", json.dumps({"v": 1, "user": 5}), "[]"):
+            with pytest.raises(CursorExpired):
+                client.pull(junk)
+    finally:
+        client.close()
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**60, 2**60) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["event_id", "type", "sender", "origin_server_ts", "content", "body",
+                         "msgtype", "m.relates_to", "rel_type", "key", "unsigned",
+                         "m.relations", "m.replace", "m.new_content", "state_key",
+                         "redacted_because", "format", "formatted_body"]),
+        inner, max_size=6),
+    max_leaves=30)
+EVENT = st.fixed_dictionaries({}, optional={
+    "event_id": st.sampled_from(["$a", "$b", "x", 5]),
+    "type": st.sampled_from(["m.room.message", "m.reaction", "m.room.encrypted",
+                             "m.room.encryption", "m.room.redaction", 7]),
+    "sender": st.sampled_from(["@k:x", None]), "origin_server_ts": st.integers(-5, 2**54),
+    "content": JSON, "unsigned": JSON, "state_key": st.sampled_from(["", "x"])})
+
+ROOT = st.fixed_dictionaries({
+    "event_id": st.just("$a"), "type": st.just("m.room.message"), "sender": st.just("@k:x"),
+    "origin_server_ts": st.integers(1, 2**45),
+    "content": st.fixed_dictionaries(
+        {"msgtype": st.sampled_from(["m.text", "m.image", "m.emote", "x"]),
+         "body": st.text(max_size=50)},
+        optional={"m.relates_to": JSON, "format": st.just("org.matrix.custom.html"),
+                  "formatted_body": JSON})},
+    optional={"unsigned": JSON})
+
+
+@settings(max_examples=100, deadline=None)
+@given(root=EVENT | ROOT, replies=st.lists(EVENT | JSON, max_size=4),
+       reactions=st.lists(EVENT | JSON, max_size=4))
+def test_hostile_event_shapes_are_malformed_never_a_traceback(
+        root: Any, replies: list[Any], reactions: list[Any]) -> None:
+    cfg = MatrixConfig.from_mapping("chat", {"base_url": "https://m.example.org",
+                                             "rooms": "!r:x"})
+    for event in (root, *replies, *reactions):
+        try:
+            events.classify(event)
+        except events.Malformed:
+            pass
+    thread = record.Thread("!r:x", root, [r for r in replies if isinstance(r, dict)],
+                           [r for r in reactions if isinstance(r, dict)], {"@k:x": "K"})
+    try:
+        built = record.build(thread, cfg, {}, "x")
+    except (events.Malformed, ValueError):
+        return
+    assert built.record.external_id == f"!r:x/{root['event_id']}"

@@ -137,7 +137,7 @@ def text_of(content: Mapping[str, Any]) -> str:
     msgtype = content.get("msgtype")
     if not isinstance(body, str) or not isinstance(msgtype, str):
         raise Malformed("the message has no text body or msgtype")
-    if "m.in_reply_to" in (content.get("m.relates_to") or {}):
+    if "m.in_reply_to" in obj(content.get("m.relates_to")):
         body = _FALLBACK.sub("", body, count=1)
     if msgtype in _MEDIA:
         return f"({_MEDIA[msgtype]}) {body}"

@@ -28,6 +28,7 @@ from .events import (
     html_of,
     latest_edit,
     new_content,
+    obj,
     reaction_severity,
     redacted_by,
     relation,
@@ -145,14 +146,13 @@ def build(thread: Thread, cfg: MatrixConfig, alias_of: Mapping[str, str],
             continue
         facts.append(fact)
         stamps.append(_ts(reply))
-        body = reply.get("content", {}).get("body")
+        body = obj(reply.get("content")).get("body")
         level, _ = command_severity(body if isinstance(body, str) else "",
                                     cfg.severity_command)
         if level is not None:
             marks.append((_ts(reply), level))
     for reaction in thread.reactions:
-        rel = reaction.get("content", {}).get("m.relates_to")
-        key = rel.get("key") if isinstance(rel, dict) else None
+        key = obj(obj(reaction.get("content")).get("m.relates_to")).get("key")
         level = reaction_severity(reaction_key(key), cfg.severity_reactions) \
             if isinstance(key, str) else None
         stamps.append(_ts(reaction))
