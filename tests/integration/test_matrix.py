@@ -34,6 +34,9 @@ from rr_desktop.sync.engine import SyncEngine, SyncProgress
 from tests.peers.secret_service import secret_service
 from tests.peers.synapse import Account, MatrixUser, Synapse, synapse
 
+# The first test of a clean machine also builds the Synapse venv (pip, ~1 min or more).
+pytestmark = pytest.mark.timeout(900)
+
 THAI = "\u0e44\u0e25\u0e1f\u0e4c\u0e2a\u0e14"  # "livestream" in Thai
 
 

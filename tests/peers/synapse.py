@@ -83,8 +83,12 @@ def synapse_python(venv: Path | None = None) -> Path:
     python = venv / "bin" / "python"
     if (venv / _READY).exists():
         return python
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(venv.parent / (venv.name + ".lock"), "w") as lock:
+    try:
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(venv.parent / (venv.name + ".lock"), "w")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        _unavailable(f"cannot build the Synapse venv in {venv} ({exc})")
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (venv / _READY).exists():
             return python
