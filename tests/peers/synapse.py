@@ -2,14 +2,16 @@
 
 Synapse (PyPI `matrix-synapse`) is installed once into a venv kept between runs
 (`~/.cache/rr-desktop-tests/synapse-venv`, or `$RR_SYNAPSE_VENV`) and built there on
-demand, so a clean CI machine builds it on its first run (~20-40 s). A machine that cannot
-build it skips the tests locally and FAILS them when CI=true.
+demand, so a clean CI machine builds it on its first run (30-90 s here). A machine that
+cannot build it skips the tests locally and FAILS them when CI=true.
 
 The config is the one Synapse generates (`--generate-config`), then: one HTTP listener on
 127.0.0.1 only with the client API (no federation resource), no trusted key servers, no
-presence, registration closed except through the admin shared-secret API, and rate limits
-raised far above what a test sends. Starting takes ~2 s; share one server per test module
-and give each test its own users and rooms. `restart()` keeps the database and the port.
+presence, registration closed except through the admin shared-secret API, rate limits
+raised far above what a test sends, and cheap password hashing. Generating the config and
+starting take 5-12 s on a loaded machine (a restart ~4 s): share one server per test
+module and give each test its own users and rooms. `restart()` keeps the database and
+the port.
 """
 
 from __future__ import annotations
@@ -160,6 +162,7 @@ class Synapse:
             "presence": {"enabled": False}, "enable_registration": False,
             "report_stats": False, "url_preview_enabled": False,
             "allow_public_rooms_without_auth": False,
+            "bcrypt_rounds": 4,  # test passwords: register and log in fast
         })
         self._secret = str(cfg["registration_shared_secret"])
         self.config.write_text(yaml.safe_dump(cfg))
