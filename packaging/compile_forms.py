@@ -1,7 +1,8 @@
-"""Generate rr_desktop/gui/forms/ui_<name>.py for every ui/<name>.ui with pyside6-uic.
+"""Compile every ui/<name>.ui into rr_desktop/gui/forms/ui_<name>.py in this checkout.
 
-Run by packaging/build.sh before PyInstaller (a bundle has no uic and imports these
-modules). `--check` only reports forms whose generated module is missing or stale.
+The same compiler as the build's `build_ui` step (rr_desktop/gui/forms/compiler.py), run
+in place: packaging/build.sh calls it before PyInstaller, whose bundle imports the
+generated modules. `--check` only reports forms whose module is missing or stale.
 """
 
 from __future__ import annotations
@@ -13,26 +14,32 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rr_desktop.gui import forms  # noqa: E402  (needs the repository on sys.path)
-from rr_desktop.gui.locations import ui_dir  # noqa: E402
+from rr_desktop.gui.forms import compiler  # noqa: E402  (needs the repository on sys.path)
+
+UI_DIR = ROOT / "ui"
+OUT_DIR = ROOT / "rr_desktop" / "gui" / "forms"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="only report stale forms")
     args = parser.parse_args(argv)
-    names = forms.form_names()
-    if not names:
-        print(f"no forms under {ui_dir()}", file=sys.stderr)
+    sources = compiler.sources(UI_DIR)
+    if not sources:
+        print(f"no forms under {UI_DIR}", file=sys.stderr)
         return 1
     if args.check:
-        stale = [n for n in names if forms.is_stale(n)]
-        for name in stale:
-            print(f"stale: ui/{name}.ui")
+        stale = [s for s in sources if compiler.is_stale(s, OUT_DIR / compiler.module_name(s))]
+        for source in stale:
+            print(f"stale: ui/{source.name}")
         return 1 if stale else 0
-    for name in names:
-        out = forms.compile_form(name)
-        print(f"ui/{name}.ui -> {out.relative_to(ROOT)}")
+    try:
+        written = compiler.compile_forms(UI_DIR, OUT_DIR)
+    except compiler.FormError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for out in written:
+        print(f"ui/{out.stem.removeprefix('ui_')}.ui -> {out.relative_to(ROOT)}")
     return 0
 
 

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("rr_desktop")
 
 EXIT_ERROR = 1
-EXIT_USAGE = 2
 
 
 class UserError(Exception):

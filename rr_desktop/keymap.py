@@ -16,17 +16,30 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from .store.actions import ACTION_TYPES, TriageAction
+
 
 class Mode(StrEnum):
-    """Where a key is live: the whole window, the triage list, the detail pane, or a
-    composer (note/reply editor). Bare-letter keys are never live in a text field."""
+    """Where a key is live: the whole window, the triage list, the detail pane, the
+    Outbox & sync view, the search box, or a dialog (a composer or form, a prompt with
+    presets, a picker, the saved views manager). Bare-letter keys are never live in a
+    text field."""
 
     GLOBAL = "global"
     LIST = "list"
     DETAIL = "detail"
     COMPOSER = "composer"
     OUTBOX = "outbox"
+    SEARCH = "search"
+    PROMPT = "prompt"
+    PICKER = "picker"
+    SAVED_VIEWS = "saved views"
 
+
+# Keys of these modes are handled by the focused widget of the mode itself (its
+# `handle_command(name)`): a dialog, a picker, the search box.
+DELEGATED_MODES = frozenset({Mode.COMPOSER, Mode.SEARCH, Mode.PROMPT, Mode.PICKER,
+                             Mode.SAVED_VIEWS})
 
 L, D, G, C = (Mode.LIST,), (Mode.DETAIL,), (Mode.GLOBAL,), (Mode.COMPOSER,)
 OB = (Mode.OUTBOX,)
@@ -51,7 +64,7 @@ def _cmd(name: str, title: str, keys: tuple[str, ...], modes: tuple[Mode, ...], 
     return Command(name, title, keys, modes, help, menu, sel)
 
 
-COMMANDS: tuple[Command, ...] = (
+_MOVING: tuple[Command, ...] = (
     # Moving around
     _cmd("next-item", "Next item", ("J", "Down"), LD, "Move to the next escalation", "Go"),
     _cmd("previous-item", "Previous item", ("K", "Up"), LD,
@@ -72,38 +85,35 @@ COMMANDS: tuple[Command, ...] = (
          "Select the previous escalation too", "Edit", True),
     _cmd("select-all", "Select all in view", ("Ctrl+A",), L,
          "Select every escalation of the view", "Edit"),
-    # Triage decisions
-    _cmd("accept", "Accept into work", ("1",), LD,
-         "Mark as triaged (accepted into work), then next", "Triage", True),
-    _cmd("mark-duplicate", "Mark duplicate\u2026", ("2",), LD,
-         "Mark as a duplicate of another escalation (asks which, and why), then next",
-         "Triage", True),
-    _cmd("decline", "Decline\u2026", ("3",), LD, "Decline with a reason, then next",
-         "Triage", True),
-    _cmd("snooze", "Snooze\u2026", ("H",), LD,
-         "Hide until later (1 h, 4 h, tomorrow, custom) with a reason, then next",
-         "Triage", True),
-    _cmd("resolve", "Resolve", ("E",), LD, "Mark as resolved, then next", "Triage", True),
-    *(_cmd(f"severity-{n}", f"Severity S{n}", (f"S, {n}",), LD, f"Set severity to S{n}",
-           "Triage", True) for n in range(4)),
-    *(_cmd(f"urgency-{n}", f"Urgency U{n}", (f"Y, {n}",), LD, f"Set urgency to U{n}",
-           "Triage", True) for n in range(4)),
-    _cmd("assign", "Assign\u2026", ("A",), LD, "Assign to an analyst (picker)", "Triage",
-         True),
-    _cmd("assign-me", "Assign to me", ("I",), LD, "Assign to yourself", "Triage", True),
-    _cmd("tags", "Labels / tags\u2026", ("L",), LD, "Add or remove tags", "Triage", True),
-    _cmd("move-queue", "Move to queue\u2026", ("V",), LD, "Move to another queue",
-         "Triage", True),
-    _cmd("escalate-incident", "Escalate to incident\u2026", ("F",), LD,
-         "Add to an incident, or create one by title", "Triage", True),
-    _cmd("note", "Internal note / log a fact\u2026", ("M",), D,
-         "Write an internal note or log an evolving fact", "Triage", True),
-    _cmd("reply", "Reply on source\u2026", ("R",), D,
-         "Reply to the reporter on the source channel", "Triage", True),
-    # Composer
-    _cmd("submit", "Submit", ("Ctrl+Return",), C, "Send what the composer holds", None),
-    _cmd("submit-next", "Submit and next", ("Ctrl+Shift+Return",), C,
+)
+
+_OTHERS: tuple[Command, ...] = (
+    # Composer and forms
+    _cmd("submit", "Submit", ("Ctrl+Return", "Ctrl+Enter"), C,
+         "Send what the composer or form holds", None),
+    _cmd("submit-next", "Submit and next", ("Ctrl+Shift+Return", "Ctrl+Shift+Enter"), C,
          "Send, then move to the next escalation", None),
+    # Search box, prompts, pickers, the saved views manager
+    _cmd("search-results", "Go to the results", ("Return", "Enter", "Down"), (Mode.SEARCH,),
+         "Leave the search box for the list of results", None),
+    _cmd("search-cancel", "Clear the search", ("Esc",), (Mode.SEARCH,),
+         "Clear the search and go back to the list", None),
+    *(_cmd(f"preset-{n}", f"Preset {n}", (f"Alt+{n}",), (Mode.PROMPT,),
+           f"Use the prompt's preset number {n} (a reason, a snooze time)", None)
+      for n in range(1, 10)),
+    _cmd("choice-next", "Next choice", ("Down",), (Mode.PICKER,),
+         "Move down the list while typing", None),
+    _cmd("choice-previous", "Previous choice", ("Up",), (Mode.PICKER,),
+         "Move up the list while typing", None),
+    _cmd("choice-pick", "Pick", ("Return", "Enter"), (Mode.PICKER,),
+         "Pick the highlighted choice (or what was typed, where new values are allowed)",
+         None),
+    _cmd("view-move-up", "Move view up", ("Alt+Up",), (Mode.SAVED_VIEWS,),
+         "Move the selected saved view up (its Ctrl+N key follows)", None),
+    _cmd("view-move-down", "Move view down", ("Alt+Down",), (Mode.SAVED_VIEWS,),
+         "Move the selected saved view down", None),
+    _cmd("view-delete", "Delete view…", ("Delete",), (Mode.SAVED_VIEWS,),
+         "Delete the selected saved view (asks first)", None),
     _cmd("create", "Create escalation or incident\u2026", ("C",), LD,
          "Type in an escalation (a call, a chat, a meeting), or open an incident by title",
          "Triage"),
@@ -157,6 +167,26 @@ COMMANDS: tuple[Command, ...] = (
          "Import a partner's or regulator's CSV/XLSX list as a channel", "File"),
     _cmd("quit", "Quit", ("Ctrl+Q",), G, "Quit RR Desktop", "File"),
 )
+
+
+
+def action_commands(actions: Sequence[type[TriageAction]] = ACTION_TYPES,
+                    ) -> tuple[Command, ...]:
+    """The commands of the triage actions (store/actions/), in their order: each action
+    class names its own keys, so adding an action adds its commands here, and so to the
+    menus, the palette, the `?` overlay and the README table."""
+    return tuple(
+        Command(c.name, c.title, c.keys, tuple(Mode(m) for m in c.modes), c.help, "Triage",
+                True)
+        for action in actions for c in action.commands)
+
+
+def all_commands(actions: Sequence[type[TriageAction]] = ACTION_TYPES) -> tuple[Command, ...]:
+    """Every command of the app, in menu and README order."""
+    return (*_MOVING, *action_commands(actions), *_OTHERS)
+
+
+COMMANDS: tuple[Command, ...] = all_commands()
 
 MENU_ORDER = ("File", "Edit", "View", "Go", "Triage", "Sync", "Help")
 

@@ -56,8 +56,10 @@ class Mutation:
     """One outbox op as the channel sees it.
 
     op_type "update": `payload` holds field -> new value (status, assignee, severity,
-    urgency, tags); "note" / "reply": `payload` holds text and author.
-    `base_version` is the remote version the analyst saw; `op_id` is the idempotency key.
+    urgency, tags) and `context` what goes with them (`status_reason`, `duplicate_of`:
+    the external id of the escalation duplicated); "note" / "fact" / "reply": `payload`
+    holds text and author. `base_version` is the remote version the analyst saw; `op_id`
+    is the idempotency key.
     """
 
     op_id: str
@@ -66,6 +68,7 @@ class Mutation:
     payload: dict[str, Any]
     base_version: int
     base: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,6 @@ import msgspec
 from rr_desktop.domain.enums import Status
 
 PATCHABLE_FIELDS = frozenset({"status", "assignee", "severity", "urgency", "tags"})
-NOTE_KINDS = ("notes", "replies")
 MAX_TEXT = 20_000
 MAX_NAME = 200
 MAX_TAGS = 32

@@ -88,10 +88,6 @@ class Status(StrEnum):
     def is_open(self) -> bool:
         return self not in _CLOSED_STATES
 
-    @property
-    def pauses_sla(self) -> bool:
-        return self in (Status.WAITING_ON_PARTNER, Status.WAITING_ON_STAKEHOLDER)
-
 
 _CLOSED_STATES = frozenset(
     {Status.RESOLVED, Status.CLOSED, Status.DUPLICATE, Status.DECLINED}

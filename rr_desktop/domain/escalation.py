@@ -57,12 +57,14 @@ class Escalation:
 
 @dataclass(frozen=True, slots=True)
 class Channel:
-    """A configured source of escalations. Secrets are never part of it (see secrets.py)."""
+    """A configured source of escalations. Secrets are never part of it (see secrets.py).
+    `pushes`: what its source receives of local changes (None: not known here)."""
 
     name: str
     kind: str
     config: dict[str, str]
     id: int | None = None
+    pushes: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

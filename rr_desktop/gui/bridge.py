@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -18,7 +18,13 @@ log = logging.getLogger("rr_desktop.gui.sync")
 
 
 class SyncRunner(Protocol):
-    """What the GUI needs of `rr_desktop.sync.engine.SyncEngine`."""
+    """What the GUI needs of `rr_desktop.sync.engine.SyncEngine`: run every channel, and
+    the channels' clients (new ones are added while the app runs)."""
+
+    @property
+    def clients(self) -> Mapping[str, Any]: ...
+
+    def add_client(self, name: str, client: Any) -> Any: ...
 
     def run_all(self, progress: Callable[[SyncProgress], None] | None = None,
                 cancel: threading.Event | None = None) -> list[SyncReport]: ...

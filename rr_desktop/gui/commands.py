@@ -5,22 +5,53 @@ a handler to each, makes its keys live in the right mode, and builds the menus. 
 command palette and the `?` overlay read `commands()` from here.
 
 Modes are where a key is live: GLOBAL anywhere in the window, LIST while the triage table
-has focus, DETAIL in the detail pane, COMPOSER in a note/reply editor. Bare-letter keys
-never fire while a text input has focus: Qt lets an editable widget claim printable keys
-first (ShortcutOverride), so only modified keys (Ctrl+K, Ctrl+Return) reach shortcuts.
+has focus, DETAIL in the detail pane, OUTBOX in the Outbox & sync view; the keys of the
+search box and of dialogs (composer, prompt, picker, saved views: keymap.DELEGATED_MODES)
+are handled by the focused widget of their mode (`CommandTarget.handle_command`), so no
+widget defines a shortcut of its own. Bare-letter keys never fire while a text input has
+focus: Qt lets an editable widget claim printable keys first (ShortcutOverride), so only
+modified and navigation keys (Ctrl+K, Ctrl+Return, Esc, Down) reach shortcuts there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import Protocol, runtime_checkable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMenuBar, QWidget
 
-from ..keymap import COMMANDS, MENU_ORDER, Command, Conflict, Mode, display_key, find_conflicts
+from ..keymap import (
+    COMMANDS,
+    DELEGATED_MODES,
+    MENU_ORDER,
+    Command,
+    Conflict,
+    Mode,
+    display_key,
+    find_conflicts,
+)
 
 Handler = Callable[[], object]
+# Where focus is looked for when asking "which mode am I in?", most specific first.
+_MODE_ORDER = (Mode.COMPOSER, Mode.PROMPT, Mode.PICKER, Mode.SAVED_VIEWS, Mode.SEARCH,
+               Mode.DETAIL, Mode.LIST, Mode.OUTBOX)
+
+
+@runtime_checkable
+class CommandTarget(Protocol):
+    """A widget whose mode's keys it handles itself (a dialog, a picker, the search box):
+    `command_mode` says which mode; the registry calls `handle_command(name)`."""
+
+    command_mode: Mode
+
+    def handle_command(self, name: str) -> None: ...
+
+
+def is_delegated(command: Command) -> bool:
+    return bool(command.modes) and all(m in DELEGATED_MODES for m in command.modes)
 
 
 class CommandRegistry(QObject):
@@ -65,12 +96,20 @@ class CommandRegistry(QObject):
 
     def register_all(self, handlers: dict[str, Handler],
                      commands: Iterable[Command] = COMMANDS) -> None:
-        """Register every command; a command without a handler is a programming error."""
-        missing = [c.name for c in commands if c.name not in handlers]
+        """Register every command; a command without a handler is a programming error,
+        except those of delegated modes (their widget handles them)."""
+        commands = list(commands)
+        missing = [c.name for c in commands if c.name not in handlers and not is_delegated(c)]
         if missing:
             raise ValueError(f"no handler for: {', '.join(missing)}")
         for command in commands:
-            self.register(command, handlers[command.name])
+            self.register(command, handlers.get(command.name) or partial(self._delegate,
+                                                                         command))
+
+    def add_target(self, target: CommandTarget) -> None:
+        """A dialog or widget that handles its mode's keys itself."""
+        assert isinstance(target, QWidget)
+        self.add_mode_widget(target.command_mode, target)
 
     def add_mode_widget(self, mode: Mode, widget: QWidget) -> None:
         """Make `mode`'s keys live in a widget created later (a composer dialog)."""
@@ -80,14 +119,6 @@ class CommandRegistry(QObject):
         for name, command in self._commands.items():
             if mode in command.modes:
                 widget.addAction(self._actions[name])
-
-    def rebind(self, commands: Iterable[Command]) -> None:
-        """Apply new keys (user overrides already checked by keymap.with_overrides)."""
-        for command in commands:
-            if command.name in self._commands:
-                self._commands[command.name] = command
-                self._actions[command.name].setShortcuts(
-                    [QKeySequence(k) for k in command.keys])
 
     def run(self, name: str) -> bool:
         """Run a command by name (keys, menus and the palette all come here). Returns
@@ -119,11 +150,31 @@ class CommandRegistry(QObject):
     def current_mode(self) -> Mode:
         """The mode of the widget with focus (for the `?` overlay)."""
         focus = QApplication.focusWidget()
-        for mode in (Mode.COMPOSER, Mode.DETAIL, Mode.LIST):
-            for widget in self._modes.get(mode, []):
-                if focus is not None and (focus is widget or widget.isAncestorOf(focus)):
-                    return mode
+        for mode in _MODE_ORDER:
+            if self._focused_widget(mode, focus) is not None:
+                return mode
         return Mode.GLOBAL
+
+    def palette_commands(self) -> list[Command]:
+        """Commands the palette offers: not those only a dialog's own keys can run."""
+        return [c for c in self._commands.values() if not is_delegated(c)]
+
+    def _focused_widget(self, mode: Mode, focus: QWidget | None) -> QWidget | None:
+        if focus is None:
+            return None
+        for widget in self._modes.get(mode, []):
+            if focus is widget or widget.isAncestorOf(focus):
+                return widget
+        return None
+
+    def _delegate(self, command: Command) -> None:
+        """A key of a delegated mode: the focused widget of that mode handles it."""
+        focus = QApplication.focusWidget()
+        for mode in command.modes:
+            widget = self._focused_widget(mode, focus)
+            if isinstance(widget, CommandTarget):
+                widget.handle_command(command.name)
+                return
 
     def build_menus(self, bar: QMenuBar) -> None:
         """One menu per `menu` name, in MENU_ORDER, commands in registration order."""

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from .text import one_line
@@ -47,7 +46,8 @@ def fuzzy_score(query: str, text: str) -> int | None:
 
 
 class FuzzyList(QWidget):
-    """A line edit over a list; Up/Down move in the list while typing, Enter picks.
+    """A line edit over a list; Up/Down move in the list while typing, Enter picks (the
+    keys are the registry's picker commands, passed on by the dialog: `handle_command`).
 
     Signals: picked(str): the key of the chosen item; or the typed text when nothing
     matches and `allow_new` is set (create-by-title pickers).
@@ -74,7 +74,6 @@ class FuzzyList(QWidget):
         layout.addWidget(self.list, 1)
         self.setFocusProxy(self.edit)
         self.edit.textChanged.connect(self._refilter)
-        self.edit.installEventFilter(self)
         self.list.itemActivated.connect(self._activate)
         self._refilter("")
 
@@ -86,20 +85,14 @@ class FuzzyList(QWidget):
         return [str(self.list.item(i).data(Qt.ItemDataRole.UserRole))
                 for i in range(self.list.count())]
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Qt override: arrow keys and Enter in the edit drive the list."""
-        if watched is self.edit and isinstance(event, QKeyEvent) \
-                and event.type() == QEvent.Type.KeyPress:
-            key = event.key()
-            if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
-                step = 1 if key == Qt.Key.Key_Down else -1
-                row = max(0, min(self.list.currentRow() + step, self.list.count() - 1))
-                self.list.setCurrentRow(row)
-                return True
-            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                self.pick_current()
-                return True
-        return super().eventFilter(watched, event)
+    def handle_command(self, name: str) -> None:
+        """The picker keys (keymap Mode.PICKER), run by the dialog holding the list."""
+        if name in ("choice-next", "choice-previous"):
+            step = 1 if name == "choice-next" else -1
+            row = max(0, min(self.list.currentRow() + step, self.list.count() - 1))
+            self.list.setCurrentRow(row)
+        elif name == "choice-pick":
+            self.pick_current()
 
     def pick_current(self) -> None:
         item = self.list.currentItem()

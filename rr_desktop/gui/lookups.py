@@ -1,24 +1,22 @@
-"""Small reads the pickers need (analysts, incidents, tags, duplicate candidates), on a
-read connection of their own. Each is a primary-key or small-table lookup (< 1 ms)."""
+"""Picker data for the main window (analysts, incidents, tags, duplicate candidates), read
+on a connection of its own on the GUI thread: each is a primary-key or small-table lookup
+(< 1 ms, store/pickers.py)."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from ..store import pickers
 from ..store.duplicates import suggest_duplicates
 from ..store.engine import raw_reader
+from ..store.triage_queries import TriageRow
 from .fuzzy import Choice
-
-if TYPE_CHECKING:
-    from .triage.model import TriageModel
-
-NEIGHBOURS = 40
 
 
 class Lookups:
-    """Picker data for the main window (GUI thread; short queries only)."""
+    """Short reads for pickers (GUI thread)."""
 
     def __init__(self, db_path: Path) -> None:
         self._conn: sqlite3.Connection | None = raw_reader(db_path)
@@ -34,35 +32,28 @@ class Lookups:
         return self._conn
 
     def analysts(self) -> list[tuple[str, str]]:
-        return [(str(a), str(n)) for a, n in self._db().execute(
-            "SELECT id, name FROM analyst ORDER BY name LIMIT 2000")]
+        return pickers.analyst_names(self._db())
 
     def incidents(self) -> list[tuple[int, str]]:
-        return [(int(i), str(t)) for i, t in self._db().execute(
-            "SELECT id, title FROM incident ORDER BY id DESC LIMIT 500")]
+        return pickers.incident_titles(self._db())
 
     def tags_of(self, esc_id: int) -> list[str]:
-        row = self._db().execute("SELECT tags FROM escalation WHERE id = ?",
-                                 (esc_id,)).fetchone()
-        return [t for t in str(row[0] or "").split() if t] if row else []
+        return pickers.tags_of(self._db(), esc_id)
 
-    def duplicate_candidates(self, ids: list[int], model: TriageModel) -> list[Choice]:
+    def duplicate_candidates(self, ids: list[int],
+                             neighbours: Sequence[TriageRow]) -> list[Choice]:
         """Suggested duplicates of the first target (with reasons), then its neighbours
         in the current view."""
-        first = ids[0]
         choices: list[Choice] = []
         seen = set(ids)
-        for s in suggest_duplicates(self._db(), first, limit=8):
+        for s in suggest_duplicates(self._db(), ids[0], limit=8):
             if s.escalation_id not in seen:
                 seen.add(s.escalation_id)
                 choices.append(Choice(str(s.escalation_id), f"#{s.escalation_id} {s.title}",
                                       "; ".join(s.reasons)))
-        row = model.row_of(first)
-        if row is not None:
-            for r in range(max(row - NEIGHBOURS // 2, 0), row + NEIGHBOURS // 2):
-                other = model.row_at(r)
-                if other is not None and other.id not in seen:
-                    seen.add(other.id)
-                    choices.append(Choice(str(other.id), f"#{other.id} {other.title}",
-                                          other.channel))
+        for other in neighbours:
+            if other.id not in seen:
+                seen.add(other.id)
+                choices.append(Choice(str(other.id), f"#{other.id} {other.title}",
+                                      other.channel))
         return choices

@@ -1,10 +1,15 @@
-"""The main window: the triage table and the detail pane side by side, channel freshness
-in the status bar, background sync through the job helper."""
+"""The main window: layout and wiring only. The triage page (view bar, table, detail pane,
+undo toast) and the Outbox & sync page; the status bar; every key a command of
+`rr_desktop.keymap`. Screens and controllers get an `AppContext`, never this window, and
+everything redraws from the context's one `changes_applied` signal."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -21,18 +26,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..keymap import COMMANDS, Command, KeymapError, Mode, with_overrides
+from ..keymap import Command, KeymapError, Mode, all_commands, with_overrides
 from ..settings import Settings, load_settings
+from ..store.actions import ACTION_TYPES, TriageAction
+from ..store.changes import Changes
 from ..store.database import Store
+from ..store.views import saved_views
 from ..sync.engine import SyncProgress, SyncReport
 from .bridge import SyncBridge, SyncRunner
-from .commands import CommandRegistry
+from .cache_check import check_cache
+from .channel_actions import ChannelActions
+from .commands import CommandRegistry, CommandTarget
+from .context import AppContext
 from .dialogs import AboutDialog, SyncDetailsDialog
 from .jobs import JobRunner
 from .lookups import Lookups
+from .mailbox_watch import MailboxWatcher
+from .notifier import Level, Notice, Notifier
 from .outbox_actions import OutboxActions
 from .palette import CommandPalette, ShortcutOverlay
 from .saved_views import SavedViewsDialog
+from .sla_settings import apply_sla_settings
 from .status import ChannelStatusBar
 from .sync_view import SyncView
 from .text import one_line
@@ -41,12 +55,10 @@ from .triage.actions import TriageController
 from .triage.detail import DetailPane
 from .triage.duplicates import DuplicateList
 from .triage.model import TriageModel
+from .triage.selection import TableSelection
 from .triage.view import TriageView
 from .view_switcher import ViewSwitcher
-from .views import load_views
-from .window_commands import window_handlers
 from .window_state import restore_window_state, save_window_state
-from .workspace_actions import WorkspaceActions
 
 log = logging.getLogger("rr_desktop.gui")
 
@@ -55,6 +67,7 @@ PROGRESS_REFRESH_MS = 1500  # while a sync runs, show arriving rows this often
 SELECT_WHEN_LISTED_S = 5.0
 RESORT_DELAY_MS = 300  # after an action, re-sort the view once the keys pause this long
 AGE_REPAINT_MS = 60_000
+TRIAGE_PAGE, SYNC_PAGE = 0, 1
 
 
 class WorkspaceLike(Protocol):
@@ -68,14 +81,13 @@ class WorkspaceLike(Protocol):
 
 
 class MainWindow(QMainWindow):
-    """The triage page (view bar, table, detail pane, undo toast) and the Outbox & sync
-    page; every key is a command of `rr_desktop.keymap`.
+    """The window of the app.
 
-    Public API: `start_background_sync()`, `sync_now()`, `refresh_view(changed_ids)`,
-    `shutdown()`, `current_id()`, `select_id(id)`, `show_triage_page()`,
-    `show_sync_page()`; attributes `model`, `table`, `detail`, `channels`, `commands`,
-    `triage` (TriageController), `views` (ViewSwitcher), `sync_view`, `toast`, `sync`,
-    `jobs`, `settings`, `me`.
+    Public API: `start_background_sync()`, `sync_now()`, `refresh_view()`, `shutdown()`,
+    `current_id()`, `select_id(id)`, `show_triage_page()`, `show_sync_page()`; attributes
+    `ctx` (AppContext), `model`, `table`, `detail`, `channels`, `commands`, `triage`
+    (TriageController), `views` (ViewSwitcher), `sync_view`, `toast`, `sync`, `jobs`,
+    `settings`.
 
     Signals:
       view_refreshed(int): the table's ids were (re)loaded; the new row count;
@@ -87,7 +99,8 @@ class MainWindow(QMainWindow):
     sync_reported = Signal(list)
 
     def __init__(self, workspace: WorkspaceLike, *, sync_interval_s: float | None = 30.0,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None,
+                 actions: Sequence[type[TriageAction]] = ACTION_TYPES) -> None:
         super().__init__(parent)
         self.setWindowTitle(WINDOW_TITLE)
         self.setObjectName("mainWindow")
@@ -95,24 +108,27 @@ class MainWindow(QMainWindow):
         self.engine = workspace.engine
         self.data_dir: Path = getattr(workspace, "data_dir", None) or self.store.path.parent
         self.settings: Settings = load_settings(self.data_dir)
-        self.me = self.settings.me
         # One worker is taken by a running sync; two more keep view reads, duplicate
         # lookups and triage writes from queueing behind each other.
         self.jobs = JobRunner(self, max_workers=3)
+        self.notifier = Notifier(self)
+        self.ctx = AppContext(self.store, self.jobs, self.settings, self.data_dir,
+                              self.notifier, self.settings.me, parent=self)
+        self.store.forbid_writes_from(threading.get_ident())
         self.lookups = Lookups(self.store.path)
         self._closed = False
 
         with self.store.read() as conn:
-            views = load_views(conn, self.me)
-        self.views = ViewSwitcher(self, views)
-        self.model = TriageModel(self.store.path, self.views.current, parent=self)
+            views = saved_views(conn, self.ctx.me)
+        self.model = TriageModel(self.store.path, views[0], parent=self)
         self.table = TriageView()
         self.table.setModel(self.model)
+        self.selection = TableSelection(self.table, self.model)
+        self.views = ViewSwitcher(self.ctx, self.model, self.table, views, self)
         self.detail = DetailPane(self.store.path)
         self.duplicates = DuplicateList(self.store.path, self.jobs)
         self.duplicates.setMaximumHeight(170)
         self.detail.add_footer(self.duplicates)
-        self.duplicates.activated.connect(self.open_escalation)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.table)
@@ -145,66 +161,130 @@ class MainWindow(QMainWindow):
         self.statusBar().setSizeGripEnabled(False)
 
         self.sync = SyncBridge(workspace.engine, self.jobs, sync_interval_s, self)
-        self.sync.progress.connect(self._on_sync_progress)
-        self.sync.finished.connect(self._on_sync_finished)
-        self.sync.failed.connect(self._on_sync_failed)
-        self.channels.details_requested.connect(self.show_sync_details)
+        self.triage = TriageController(self.ctx, self.selection, self.lookups, self.toast,
+                                       self, self.back_to_list_if_lost,
+                                       lambda: self.views.current.text(), actions)
+        self.outbox = OutboxActions(self.ctx, self.sync_view, self.sync.sync_now, self)
+        self.channel_actions = ChannelActions(self.ctx, self.engine, self, self.open_dialog)
+        self.mailboxes = MailboxWatcher(self)
+        self._wire()
+        self.commands = CommandRegistry(
+            self, {Mode.LIST: [self.table], Mode.DETAIL: [self.detail],
+                   Mode.OUTBOX: [self.sync_view], Mode.SEARCH: [self.views.bar]},
+            has_selection=lambda: self.table.current_id() is not None)
+        self.commands.refused.connect(self.notifier.info)
+        self.commands.register_all(self._handlers(), self._keymap(actions))
+        self.commands.build_menus(self.menuBar())
 
-        self.table.current_id_changed.connect(self._on_current_id)
-        self.detail.shown.connect(self._on_detail_shown)
-        self.table.activated.connect(lambda _index: self.open_detail())  # double-click
-        self.model.ids_loaded.connect(self._on_ids_loaded)
-        self._pending_changed: set[int] = set()
-        self._select_when_listed: tuple[int, float] | None = None
-        self._progress_refresh = QTimer(self)
-        self._progress_refresh.setSingleShot(True)
-        self._progress_refresh.setInterval(PROGRESS_REFRESH_MS)
-        self._progress_refresh.timeout.connect(self.refresh_view)
-        # After an action the changed rows show at once; the view re-sorts once the keys
-        # pause (rows do not jump under the cursor mid-burst, and the id re-read does not
-        # compete with the next action for the interpreter).
+        self._pending_select: tuple[int, float] | None = None
         self._resort = QTimer(self)
         self._resort.setSingleShot(True)
         self._resort.setInterval(RESORT_DELAY_MS)
         self._resort.timeout.connect(self.refresh_view)
+        self._progress_refresh = QTimer(self)
+        self._progress_refresh.setSingleShot(True)
+        self._progress_refresh.setInterval(PROGRESS_REFRESH_MS)
+        self._progress_refresh.timeout.connect(self.refresh_view)
         self._age_timer = QTimer(self)  # the Age and SLA columns move with the clock
         self._age_timer.timeout.connect(self._tick)
         self._age_timer.start(AGE_REPAINT_MS)
-
-        self.triage = TriageController(self)
-        self.outbox = OutboxActions(self)
-        self.services = WorkspaceActions(self)
-        self.check_cache = self.services.check_cache
-        self.start_channel = self.services.start_channel
-        self.toast.undo_requested.connect(self.triage.undo)
-        self.commands = CommandRegistry(
-            self, {Mode.LIST: [self.table], Mode.DETAIL: [self.detail],
-                   Mode.OUTBOX: [self.sync_view]},
-            has_selection=lambda: self.table.current_id() is not None)
-        self.commands.refused.connect(lambda m: self.statusBar().showMessage(m, 4000))
-        self.commands.register_all(window_handlers(self), self._keymap())
-        self.commands.build_menus(self.menuBar())
 
         self.resize(1360, 820)
         self._on_ids_loaded(self.model.rowCount())
         if self.model.rowCount():
             self.table.select_row(0)
-        restore_window_state(self)
-        self.services.apply_sla_settings()
-        self.services.watch_mailboxes()
+        self._restore_state()
+        apply_sla_settings(self.ctx)
+        self.mailboxes.watch(self.engine.clients)
         self.table.setFocus()
         for problem in self.settings.problems:
-            self.statusBar().showMessage(one_line(problem), 10_000)
+            self.notifier.warn(problem, 10_000)
 
-    def _keymap(self) -> tuple[Command, ...]:
+    # -- wiring --------------------------------------------------------------------------
+
+    def _wire(self) -> None:
+        self.notifier.notice.connect(self._show_notice)
+        self.ctx.changes_applied.connect(self._on_changes)
+        self.sync.progress.connect(self._on_sync_progress)
+        self.sync.finished.connect(self._on_sync_finished)
+        self.sync.failed.connect(lambda message: self._on_sync_failed(message))
+        self.channels.details_requested.connect(self.show_sync_details)
+        self.table.current_id_changed.connect(self._on_current_id)
+        self.detail.shown.connect(self._on_detail_shown)
+        self.table.activated.connect(lambda _index: self.open_detail())  # double-click
+        self.model.ids_loaded.connect(self._on_ids_loaded)
+        self.duplicates.activated.connect(self.open_escalation)
+        self.views.page_wanted.connect(self.show_triage_page)
+        self.views.list_focus_wanted.connect(self.back_to_list)
+        self.views.count_changed.connect(self.count_label.setText)
+        self.toast.undo_requested.connect(self.triage.undo)
+        self.triage.prompt_opened.connect(self._on_prompt)
+        self.triage.escalation_created.connect(self._on_escalation_created)
+        self.triage.view_saved.connect(self.views_saved)
+        self.channel_actions.channel_started.connect(self._on_channel_started)
+        self.mailboxes.mail_arrived.connect(lambda _name: self.sync_now(),
+                                            Qt.ConnectionType.QueuedConnection)
+
+    def _handlers(self) -> dict[str, Callable[[], object]]:
+        t, views = self.table, self.views
+
+        def go(name: str) -> Callable[[], None]:
+            return lambda: views.show_view(views.view_named(name))
+
+        handlers: dict[str, Callable[[], object]] = {
+            "next-item": lambda: t.move_current(1),
+            "previous-item": lambda: t.move_current(-1),
+            "first-item": lambda: t.select_row(0),
+            "last-item": lambda: t.select_row(self.model.rowCount() - 1),
+            "open-detail": self.open_detail,
+            "back-to-list": self.back_to_list,
+            "clear-selection": t.clear_selection_keep_current,
+            "toggle-select": t.toggle_current,
+            "extend-down": lambda: t.extend_selection(1),
+            "extend-up": lambda: t.extend_selection(-1),
+            "select-all": t.selectAll,
+            "palette": self.show_palette,
+            "search": views.focus_search,
+            "go-triage": go("Triage"), "go-mine": go("Mine"), "go-snoozed": go("Snoozed"),
+            "go-sla": go("SLA at risk"), "go-all": go("All"),
+            "go-outbox": self.show_sync_page,
+            "toggle-split": self.toggle_split,
+            "sync-now": self.sync_now,
+            "sync-details": lambda: self.show_sync_details(None),
+            "shortcuts": self.show_shortcuts,
+            "about": self.show_about,
+            "manage-views": self.manage_views,
+            "quit": self.close,
+            **self.triage.handlers(),
+            **self.outbox.handlers(),
+            **self.channel_actions.handlers(),
+        }
+        for n in range(1, 10):
+            handlers[f"view-{n}"] = partial(views.show_index, n - 1)
+        return handlers
+
+    def _keymap(self, actions: Sequence[type[TriageAction]]) -> tuple[Command, ...]:
         try:
-            return with_overrides(self.settings.get("keymap"))
+            return with_overrides(self.settings.get("keymap"), all_commands(actions))
         except KeymapError as exc:
-            message = f"Keymap settings not applied: {one_line(str(exc))}"
-            QTimer.singleShot(0, lambda: self.statusBar().showMessage(message, 15_000))
-            return COMMANDS
+            self.notifier.warn(f"Keymap settings not applied: {exc}", 15_000)
+            return all_commands(actions)
+
+    def _restore_state(self) -> None:
+        saved = restore_window_state(self.data_dir, self, self.splitter,
+                                     self.table.horizontalHeader())
+        if not saved.detail_visible:
+            self.detail.hide()
+        if saved.view_title and saved.view_title != self.views.current.title:
+            view = self.views.view_named(saved.view_title)
+            if view is not None:
+                self.views.show_view(view)
 
     # -- public API ----------------------------------------------------------------------
+
+    @property
+    def me(self) -> str:
+        return self.ctx.me
 
     def start_background_sync(self) -> None:
         """Sync now, then every `sync_interval_s` seconds after the previous run."""
@@ -212,25 +292,32 @@ class MainWindow(QMainWindow):
 
     def sync_now(self) -> None:
         """F5: sync every channel now; waits for rate limits and backoff are reset."""
-        self.statusBar().showMessage("Syncing\u2026", 3000)
+        self.notifier.info("Syncing\u2026", 3000)
         self.outbox.sync_now_resetting_backoff()
+
+    def check_cache(self) -> None:
+        check_cache(self.ctx, self)
+
+    def start_channel(self, name: str) -> None:
+        self.channel_actions.start_channel(name)
 
     def reload_views(self) -> None:
         """Re-read the view list (Ctrl+1..9 follow it) after saved views changed."""
         with self.store.read() as conn:
-            self.views.views = load_views(conn, self.me)
+            self.views.views = saved_views(conn, self.ctx.me)
 
     def manage_views(self) -> None:
         dialog = SavedViewsDialog(self.store, self.jobs, self)
-        dialog.changed.connect(self.reload_views)
+        dialog.changed.connect(lambda: self.ctx.apply(Changes(views=True)))
         self.open_dialog(dialog)
 
     def views_saved(self, name: str) -> None:
-        """A view was saved: reload the list (Ctrl+1..9 follow it) and show it."""
-        self.reload_views()
-        n = next(i for i, v in enumerate(self.views.views) if v.title == name)
-        self.statusBar().showMessage(
-            f"Saved view {name!r}" + (f": Ctrl+{n + 1}" if n < 9 else ""), 6000)
+        """A view was saved: show it, and say which key opens it."""
+        n = next((i for i, v in enumerate(self.views.views) if v.title == name), None)
+        if n is None:
+            return
+        self.notifier.info(f"Saved view {name!r}" + (f": Ctrl+{n + 1}" if n < 9 else ""),
+                           6000)
         self.views.show_view(self.views.views[n])
 
     def is_closed(self) -> bool:
@@ -240,11 +327,7 @@ class MainWindow(QMainWindow):
         return self.table.current_id()
 
     def select_id(self, esc_id: int) -> bool:
-        row = self.model.row_of(esc_id)
-        if row is None:
-            return False
-        self.table.select_row(row)
-        return True
+        return self.selection.select_id(esc_id)
 
     def open_detail(self) -> None:
         if self.table.currentIndex().isValid():
@@ -267,11 +350,11 @@ class MainWindow(QMainWindow):
             self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def show_triage_page(self) -> None:
-        self.pages.setCurrentIndex(0)
+        self.pages.setCurrentIndex(TRIAGE_PAGE)
 
     def show_sync_page(self) -> None:
         self.sync_view.refresh()
-        self.pages.setCurrentIndex(1)
+        self.pages.setCurrentIndex(SYNC_PAGE)
         self.sync_view.show_conflicts() if self.sync_view.current_conflict() else \
             self.sync_view.tabs.currentWidget().setFocus()
 
@@ -280,28 +363,11 @@ class MainWindow(QMainWindow):
         if not self.detail.isVisible():
             self.table.setFocus()
 
-    def refresh_view(self, changed_ids: set[int] | frozenset[int] = frozenset()) -> None:
-        """Re-read the view's ids on a worker, then swap them in on the GUI thread (the
-        current row stays on its escalation) and redraw `changed_ids`."""
-        self._pending_changed |= changed_ids
+    def refresh_view(self) -> None:
+        """Re-read the view's ids on a worker, then swap them in (the current row stays
+        on its escalation)."""
         if not self._closed:
             self.views.refresh()
-
-    def refresh_view_soon(self) -> None:
-        """Re-sort the view RESORT_DELAY_MS after the last call (a burst sorts once)."""
-        if not self._closed:
-            self._resort.start()
-
-    def apply_ids(self, ids: object) -> None:
-        """Swap in freshly read ids of the current view and redraw what changed."""
-        if self._closed:
-            return
-        changed, self._pending_changed = self._pending_changed, set()
-        self.model.load_ids(ids)  # type: ignore[arg-type]
-        self.model.refresh_rows(changed)
-        self.detail.forget(changed)
-        if self.detail.escalation_id in changed:
-            self.detail.refresh()
 
     def show_palette(self) -> None:
         self.open_dialog(CommandPalette(self.commands, self))
@@ -315,6 +381,7 @@ class MainWindow(QMainWindow):
         previous = focus if focus is not None and self.isAncestorOf(focus) else None
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _code: self.back_to_list_if_lost(previous))
+        self._on_prompt(dialog)
         dialog.open()
         dialog.activateWindow()
 
@@ -322,7 +389,7 @@ class MainWindow(QMainWindow):
         self.channels.refresh()
         statuses = self.channels.statuses
         if not statuses:
-            self.statusBar().showMessage("No channels configured", 5000)
+            self.notifier.info("No channels configured")
             return
         chosen = next((s for s in statuses if s.name == channel), None) or next(
             (s for s in statuses if s.last_error), statuses[0])
@@ -336,14 +403,21 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
+    def open_escalation(self, esc_id: int) -> None:
+        """Show an escalation: its row if the view has it, else just the detail pane."""
+        if not self.select_id(esc_id):
+            self.detail.show_escalation(esc_id)
+
     def shutdown(self, timeout: float = 5.0) -> None:
         """Save window state, cancel background work, wait for it up to `timeout` s,
         close read connections. Idempotent; called by closeEvent."""
         if self._closed:
             return
-        save_window_state(self)
-        self.services.stop()
+        save_window_state(self.data_dir, self, self.splitter, self.table.horizontalHeader(),
+                          self.views.current.title, self.detail.isVisible())
+        self.mailboxes.stop()
         self._closed = True
+        self.ctx.closed = True
         started = time.monotonic()
         self._progress_refresh.stop()
         self._resort.stop()
@@ -352,6 +426,7 @@ class MainWindow(QMainWindow):
         if not self.sync.stop(timeout):
             log.warning("sync did not stop within %.1f s; leaving it to finish", timeout)
         self.jobs.shutdown(max(timeout - (time.monotonic() - started), 0.5))
+        self.store.forbid_writes_from(None)
         self.channels.close_db()
         self.detail.close_db()
         self.sync_view.close_db()
@@ -365,28 +440,72 @@ class MainWindow(QMainWindow):
 
     # -- internals -----------------------------------------------------------------------
 
-    def composer_submit(self, advance: bool) -> None:
-        prompt = self.triage.prompt
-        submit = getattr(prompt, "submit", None)
-        if callable(submit):
-            submit(advance)
+    def _on_prompt(self, dialog: QDialog) -> None:
+        """A prompt, picker or form opened: its keys come from the registry too."""
+        if isinstance(dialog, CommandTarget):
+            self.commands.add_target(dialog)
+
+    def _show_notice(self, notice: Notice) -> None:
+        bar = self.statusBar()
+        if bar.property("level") != notice.level.value:
+            bar.setProperty("level", notice.level.value)
+            bar.style().unpolish(bar)
+            bar.style().polish(bar)
+        bar.showMessage(notice.text, notice.timeout_ms)
+        if notice.level is Level.ERROR:
+            log.info("shown to the analyst: %s", notice.text)
+
+    def _on_changes(self, changes: Changes) -> None:
+        """Every write's "what changed" (an action, an undo, a sync, a resolution): the
+        rows that changed paint at once, the detail pane follows, and the view re-sorts
+        once the keys pause (rows do not jump under the cursor mid-burst)."""
+        if changes.all_rows:
+            self.model.refresh_rows(set(self.model.cached_ids()))
+            self.detail.refresh_soon()
+            self._resort.start()
+        elif changes.escalations:
+            self.model.refresh_rows(changes.escalations)
+            self.detail.forget(changes.escalations)
+            if self.detail.target_id in changes.escalations:
+                self.detail.refresh_soon()  # the changed row paints first
+            self._resort.start()
+        if changes.views:
+            self.reload_views()
+        if changes.outbox or changes.channels:
+            self.channels.refresh()
+            if self.pages.currentIndex() == SYNC_PAGE:
+                self.sync_view.refresh()
+        if changes.channels:
+            self.mailboxes.watch(self.engine.clients)
 
     def _tick(self) -> None:
         self.table.viewport().update()
         self.triage.wake_snoozes()
 
+    def _on_escalation_created(self, esc_id: int, channel: str) -> None:
+        if channel not in self.engine.clients:
+            self.start_channel(channel)
+        self.show_when_listed(esc_id)
+
+    def _on_channel_started(self, _name: str) -> None:
+        self.mailboxes.watch(self.engine.clients)
+        self.channels.refresh()
+        self.sync_now()
+
     def show_when_listed(self, esc_id: int) -> None:
-        """An escalation just created: shown in the detail pane at once, and selected in
-        the table when the view's re-read (started here) lists it, if it does within a
-        few seconds (never later: the cursor must not jump on a later refresh)."""
-        self.detail.show_escalation(esc_id)
-        self._select_when_listed = (esc_id, time.monotonic() + SELECT_WHEN_LISTED_S)
+        """An escalation just created becomes the current row when the view's re-read
+        (started here) lists it, if it does within a few seconds (never later: the
+        cursor must not jump on a later refresh). Until then the pane keeps showing the
+        current row: what is shown is what the next key acts on."""
+        self._pending_select = (esc_id, time.monotonic() + SELECT_WHEN_LISTED_S)
         self.refresh_view()
 
     def _on_ids_loaded(self, count: int) -> None:
-        pending, self._select_when_listed = self._select_when_listed, None
-        if pending is not None and time.monotonic() < pending[1]:
-            self.select_id(pending[0])
+        pending, self._pending_select = self._pending_select, None
+        if pending is not None and time.monotonic() < pending[1] \
+                and not self.select_id(pending[0]):
+            self.notifier.info(f"#{pending[0]} is not in the view {self.views.current.title!r}"
+                               ": g e (All) lists it", 8000)
         self.count_label.setText(f"{count:,} escalation{'s' if count != 1 else ''}")
         self.view_refreshed.emit(count)
 
@@ -394,11 +513,6 @@ class MainWindow(QMainWindow):
         self.detail.show_escalation_soon(esc_id if esc_id >= 0 else None)
         self.detail.prefetch([i for i in (self.model.id_at(self.table.currentIndex().row() + d)
                                           for d in (1, 2, 3)) if i is not None])
-
-    def open_escalation(self, esc_id: int) -> None:
-        """Show an escalation: its row if the view has it, else just the detail pane."""
-        if not self.select_id(esc_id):
-            self.detail.show_escalation(esc_id)
 
     def _on_detail_shown(self, esc_id: int) -> None:
         """The window title names the escalation shown (plain text, capped); its
@@ -423,16 +537,12 @@ class MainWindow(QMainWindow):
             changed |= report.changed_ids
         failed = [r for r in reports if r.error]
         if failed:
-            self.statusBar().showMessage(one_line("; ".join(r.summary() for r in failed)),
-                                         10_000)
+            self.notifier.error("; ".join(r.summary() for r in failed))
         elif changed:
-            self.statusBar().showMessage(f"Sync done: {len(changed):,} changed", 5000)
-        if changed or self._pending_changed:
-            self.refresh_view(changed)
-        if self.pages.currentIndex() == 1:
-            self.sync_view.refresh()
+            self.notifier.info(f"Sync done: {len(changed):,} changed")
+        self.ctx.apply(Changes(frozenset(changed), outbox=True, channels=True))
         self.sync_reported.emit(reports)
 
     def _on_sync_failed(self, message: str) -> None:
         self.channels.sync_ended()
-        self.statusBar().showMessage(one_line(f"Sync failed: {message}"), 10_000)
+        self.notifier.error(f"Sync failed: {message}")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QWidget
 
 from ..domain import PolicyCategory, ReporterType, Severity, Urgency
+from ..keymap import Mode
 from ..store.manual import ManualDraft
 from .forms import load_form
 
@@ -27,6 +27,7 @@ class NewEscalationDialog(QDialog):
     """
 
     submitted = Signal(object)
+    command_mode = Mode.COMPOSER  # Ctrl+Return creates it, like a composer sends
 
     def __init__(self, default_market: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -39,8 +40,6 @@ class NewEscalationDialog(QDialog):
         _fill(ui.reporterTypeCombo, list(ReporterType), ReporterType.INTERNAL)
         ui.marketEdit.setText(default_market)
         ui.buttonBox.accepted.connect(self.submit)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self).activated.connect(self.submit)
         ok = ui.buttonBox.button(QDialogButtonBox.StandardButton.Ok)
         ok.setText("Create")
         self.setWindowModality(Qt.WindowModality.WindowModal)
@@ -54,6 +53,10 @@ class NewEscalationDialog(QDialog):
             urgency=ui.urgencyCombo.currentData(), category=ui.categoryCombo.currentData(),
             reporter=ui.reporterEdit.text(), reporter_type=ui.reporterTypeCombo.currentData(),
             content_url=ui.urlEdit.text().strip() or None)
+
+    def handle_command(self, name: str) -> None:
+        if name in ("submit", "submit-next"):
+            self.submit()
 
     def submit(self) -> None:
         draft = self.draft()

@@ -25,19 +25,24 @@ class CommandPalette(QDialog):
     The command runs after the palette has closed, so it acts on the window as the user
     left it (focus back on the list or detail pane)."""
 
+    command_mode = Mode.PICKER
+
     def __init__(self, registry: CommandRegistry, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("commandPalette")
         self.setWindowTitle("Command palette")
         self._registry = registry
         choices = [Choice(c.name, c.title.rstrip("\u2026"), registry.keys_text(c.name))
-                   for c in registry.commands() if c.name != "palette"]
+                   for c in registry.palette_commands() if c.name != "palette"]
         self.finder = FuzzyList(choices, "Type a command\u2026")
         layout = QVBoxLayout(self)
         layout.addWidget(self.finder)
         self.finder.picked.connect(self._run)
         self.resize(520, 420)
         self.finder.setFocus()
+
+    def handle_command(self, name: str) -> None:
+        self.finder.handle_command(name)
 
     def _run(self, name: str) -> None:
         self.accept()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QListWidgetItem, QMessageBox, QWidget
 
+from ..keymap import Mode
 from ..store import views as store_views
 from ..store.database import Store
 from .forms import load_form
@@ -26,6 +26,7 @@ class SavedViewsDialog(QDialog):
     """
 
     changed = Signal()
+    command_mode = Mode.SAVED_VIEWS
 
     def __init__(self, store: Store, jobs: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,15 +38,18 @@ class SavedViewsDialog(QDialog):
         ui.downButton.clicked.connect(lambda: self.move_selected(1))
         ui.deleteButton.clicked.connect(self.ask_delete)
         ui.viewList.currentRowChanged.connect(lambda _row: self._enable())
-        for keys, slot in (("Alt+Up", lambda: self.move_selected(-1)),
-                           ("Alt+Down", lambda: self.move_selected(1)),
-                           (QKeySequence.StandardKey.Delete, self.ask_delete)):
-            shortcut = QShortcut(QKeySequence(keys), ui.viewList)
-            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(slot)
         self.busy = False
         self.reload()
         ui.viewList.setFocus()
+
+    def handle_command(self, name: str) -> None:
+        """The manager's keys (Alt+Up, Alt+Down, Delete: keymap Mode.SAVED_VIEWS)."""
+        if name == "view-move-up":
+            self.move_selected(-1)
+        elif name == "view-move-down":
+            self.move_selected(1)
+        elif name == "view-delete":
+            self.ask_delete()
 
     def names(self) -> list[str]:
         """The analyst's views, in order."""

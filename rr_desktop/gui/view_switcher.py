@@ -8,19 +8,18 @@ while another is running is queued (one at a time: the newest wins).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
 
+from ..keymap import Mode
 from ..store.engine import raw_reader
 from ..store.triage_queries import rows_by_id
-from .triage.model import read_view_ids
-from .views import ViewQuery
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+from ..store.views import View
+from .context import AppContext
+from .triage.model import TriageModel, read_view_ids
+from .triage.view import TriageView
 
 SEARCH_DEBOUNCE_MS = 60
 FIRST_PAGE = 500
@@ -35,7 +34,12 @@ FULL_READ_DELAY_MS = 1
 
 class ViewBar(QWidget):
     """The strip above the table: the view's title and count, the search box, and the
-    search's parse problems (plain text)."""
+    search's parse problems (plain text).
+
+    Signals: command(str): a key of the search box (keymap Mode.SEARCH) was pressed."""
+
+    command = Signal(str)
+    command_mode = Mode.SEARCH
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,22 +61,35 @@ class ViewBar(QWidget):
         layout.addWidget(self.search, 1)
         layout.addWidget(self.problems)
 
+    def handle_command(self, name: str) -> None:
+        self.command.emit(name)
+
 
 class ViewSwitcher(QObject):
     """Owns which view the table shows and the search within it.
 
-    Signals: view_changed(object): the table now shows this `ViewQuery`."""
+    Signals:
+      view_changed(object): the table now shows this `View`;
+      count_changed(str): how many escalations the view has, as the status bar says it;
+      page_wanted(): show the triage page (a view was chosen from elsewhere);
+      list_focus_wanted(): the search is done; the keys go back to the list."""
 
     view_changed = Signal(object)
+    count_changed = Signal(str)
+    page_wanted = Signal()
+    list_focus_wanted = Signal()
 
-    def __init__(self, window: MainWindow, views: Sequence[ViewQuery]) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, ctx: AppContext, model: TriageModel, table: TriageView,
+                 views: Sequence[View], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.model = model
+        self.table = table
         self.views = list(views)
         self.current = self.views[0]
-        self.bar = ViewBar(window)
+        self.bar = ViewBar(parent)
         self._running = False
-        self._queued_switch: ViewQuery | None = None
+        self._queued_switch: View | None = None
         self._queued_refresh = False
         self._generation = 0  # bumped by every switch that reads its full id list later
         self.partial = False  # the table shows a view's first page; the rest is coming
@@ -81,50 +98,45 @@ class ViewSwitcher(QObject):
         self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
         self._debounce.timeout.connect(self._search_now)
         self.bar.search.textChanged.connect(lambda _t: self._debounce.start())
-        self.bar.search.installEventFilter(self)
+        self.bar.command.connect(self.on_search_key)
         self._show_title(None)
 
-    def view_named(self, title: str) -> ViewQuery | None:
+    def view_named(self, title: str) -> View | None:
         return next((v for v in self.views if v.title == title), None)
 
-    def show_view(self, view: ViewQuery | None) -> None:
+    def show_view(self, view: View | None) -> None:
         """Switch to a view (search cleared)."""
         if view is None:
-            self.w.statusBar().showMessage("No such saved view (add one in settings)", 5000)
+            self.ctx.notifier.info("No saved view there yet: search, then Save view "
+                                   "(Ctrl+K)")
             return
         self._debounce.stop()  # a search typed just before must not undo this switch
         self.bar.search.blockSignals(True)
         self.bar.search.clear()
         self.bar.search.blockSignals(False)
         self.bar.problems.clear()
-        self.w.show_triage_page()
+        self.page_wanted.emit()
         self._request(view)
 
     def show_index(self, n: int) -> None:
         self.show_view(self.views[n] if 0 <= n < len(self.views) else None)
 
     def focus_search(self) -> None:
-        self.w.show_triage_page()
+        self.page_wanted.emit()
         self.bar.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.bar.search.selectAll()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Qt override: Esc in the search box clears it and returns to the list; Enter
-        and Down go to the results."""
-        if watched is self.bar.search and isinstance(event, QKeyEvent) \
-                and event.type() == QEvent.Type.KeyPress:
-            key = event.key()
-            if key == Qt.Key.Key_Escape:
-                if self.bar.search.text():
-                    self.bar.search.clear()
-                self.w.back_to_list()
-                return True
-            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Down):
-                self._debounce.stop()
-                self._search_now()
-                self.w.back_to_list()
-                return True
-        return super().eventFilter(watched, event)
+    def on_search_key(self, name: str) -> None:
+        """Esc clears the search and returns to the list; Enter and Down go to the
+        results."""
+        if name == "search-cancel":
+            if self.bar.search.text():
+                self.bar.search.clear()
+            self.list_focus_wanted.emit()
+        elif name == "search-results":
+            self._debounce.stop()
+            self._search_now()
+            self.list_focus_wanted.emit()
 
     def refresh(self) -> None:
         """Re-read the current view's ids (after a sync or an action)."""
@@ -142,7 +154,7 @@ class ViewSwitcher(QObject):
         self.bar.problems.setText("; ".join(errors)[:200] if errors else "")
         self._request(query)
 
-    def _request(self, view: ViewQuery) -> None:
+    def _request(self, view: View) -> None:
         """Switch to `view` (one read at a time: the newest switch waits, older ones are
         dropped)."""
         if self._running:
@@ -150,13 +162,13 @@ class ViewSwitcher(QObject):
             return
         self._start(view, keep=False)
 
-    def _start(self, view: ViewQuery, keep: bool) -> None:
-        if self.w.is_closed():
+    def _start(self, view: View, keep: bool) -> None:
+        if self.ctx.closed:
             return
         if not keep:
             self._generation += 1  # any full read still queued for an older view is moot
         self._running = True
-        path = self.w.store.path
+        path = self.ctx.store.path
 
         def work(_progress: Any, _cancel: Any) -> Any:
             if keep:
@@ -168,32 +180,31 @@ class ViewSwitcher(QObject):
             finally:
                 conn.close()
 
-        job = self.w.jobs.run("view-ids", work,
-                              on_success=lambda ids: self._landed(view, ids, keep))
-        job.failed.connect(lambda exc: self.w.statusBar().showMessage(
-            f"Could not read the view: {exc}", 8000))
+        job = self.ctx.run_job("view-ids", work, failure="Could not read the view",
+                               on_done=lambda ids: self._landed(view, ids, keep))
+        if job is None:
+            self._running = False
+            return
         job.finished.connect(self._done)
 
-    def _landed(self, view: ViewQuery, result: Any, keep: bool) -> None:
-        if self.w.is_closed():
-            return
+    def _landed(self, view: View, result: Any, keep: bool) -> None:
         if keep:  # a refresh: only if that view is still the one shown
-            if view == self.current == self.w.model.view:
-                self.w.apply_ids(result)
+            if view == self.current == self.model.view:
+                self.model.load_ids(result)
             return
         if self._queued_switch is not None and self._queued_switch != view:
             return  # a newer switch is waiting: don't flash this one
         ids, rows = result
         self.current = view
-        self.w.model.set_view(view, ids, rows)
-        if self.w.model.rowCount():
-            self.w.table.select_row(0)
+        self.model.set_view(view, ids, rows)
+        if self.model.rowCount():
+            self.table.select_row(0)
         self._show_title(view)
         self.view_changed.emit(view)
         if len(ids) >= FIRST_PAGE:  # more to come: read them all behind the scenes
             self.partial = True
-            self.w.count_label.setText(f"{len(ids):,}+ escalations (counting\u2026)")
-            path = self.w.store.path
+            self.count_changed.emit(f"{len(ids):,}+ escalations (counting\u2026)")
+            path = self.ctx.store.path
             generation = self._generation
 
             def read_all(_p: Any, _c: Any) -> Any:
@@ -206,22 +217,22 @@ class ViewSwitcher(QObject):
                     conn.close()
 
             def start_full_read() -> None:
-                if generation == self._generation and not self.w.is_closed():
-                    self.w.jobs.run("view-ids-all", read_all,
-                                    on_success=lambda all_ids: self._complete(view, all_ids))
+                if generation == self._generation:
+                    self.ctx.run_job("view-ids-all", read_all,
+                                     failure="Could not read the whole view",
+                                     on_done=lambda all_ids: self._complete(view, all_ids))
 
             # After the first page is painted: building the id list holds the GIL for
             # long stretches, which would slow every data() call of that paint.
             QTimer.singleShot(FULL_READ_DELAY_MS, start_full_read)
 
-    def _complete(self, view: ViewQuery, ids: Any) -> None:
+    def _complete(self, view: View, ids: Any) -> None:
         """The full id list of a view whose first page is showing."""
-        if ids is None or self.w.is_closed() or view != self.current \
-                or view != self.w.model.view:
+        if ids is None or view != self.current or view != self.model.view:
             return
         self.partial = False
-        if not self.w.model.load_ids(ids):
-            self.w.count_label.setText(f"{len(ids):,} escalations")
+        if not self.model.load_ids(ids):
+            self.count_changed.emit(f"{len(ids):,} escalations")
 
     def _done(self) -> None:
         self._running = False
@@ -233,7 +244,7 @@ class ViewSwitcher(QObject):
             self._queued_refresh = False
             self._start(self.current, keep=True)
 
-    def _show_title(self, view: ViewQuery | None) -> None:
+    def _show_title(self, view: View | None) -> None:
         view = view or self.current
         suffix = " (search)" if view.search else ""
         self.bar.title.setText(f"{view.title}{suffix}")

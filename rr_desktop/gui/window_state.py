@@ -4,41 +4,48 @@ settings.json (STYLE habit 9)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QHeaderView, QMainWindow, QSplitter
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
-
-
-def _qsettings(win: MainWindow) -> QSettings:
-    return QSettings(str(win.data_dir / "window.ini"), QSettings.Format.IniFormat)
+WINDOW_INI = "window.ini"
 
 
-def save_window_state(win: MainWindow) -> None:
-    qs = _qsettings(win)
-    qs.setValue("geometry", win.saveGeometry())
-    qs.setValue("splitter", win.splitter.saveState())
-    qs.setValue("header", win.table.horizontalHeader().saveState())
-    qs.setValue("view", win.views.current.title)
-    qs.setValue("detail_visible", win.detail.isVisible())
+@dataclass(frozen=True, slots=True)
+class SavedState:
+    """What the window applies itself after the widgets were restored."""
+
+    view_title: str | None
+    detail_visible: bool
+
+
+def _qsettings(data_dir: Path) -> QSettings:
+    return QSettings(str(data_dir / WINDOW_INI), QSettings.Format.IniFormat)
+
+
+def save_window_state(data_dir: Path, window: QMainWindow, splitter: QSplitter,
+                      header: QHeaderView, view_title: str, detail_visible: bool) -> None:
+    qs = _qsettings(data_dir)
+    qs.setValue("geometry", window.saveGeometry())
+    qs.setValue("splitter", splitter.saveState())
+    qs.setValue("header", header.saveState())
+    qs.setValue("view", view_title)
+    qs.setValue("detail_visible", detail_visible)
     qs.sync()
 
 
-def restore_window_state(win: MainWindow) -> None:
+def restore_window_state(data_dir: Path, window: QMainWindow, splitter: QSplitter,
+                         header: QHeaderView) -> SavedState:
     """Apply what `save_window_state` kept; anything unreadable keeps the defaults."""
-    qs = _qsettings(win)
-    for key, restore in (("geometry", win.restoreGeometry),
-                         ("splitter", win.splitter.restoreState),
-                         ("header", win.table.horizontalHeader().restoreState)):
+    qs = _qsettings(data_dir)
+    for key, restore in (("geometry", window.restoreGeometry),
+                         ("splitter", splitter.restoreState),
+                         ("header", header.restoreState)):
         value = qs.value(key)
         if isinstance(value, QByteArray):
             restore(value)
-    if str(qs.value("detail_visible", "true")).lower() == "false":
-        win.detail.hide()
     title = qs.value("view")
-    if isinstance(title, str) and title != win.views.current.title:
-        view = win.views.view_named(title)
-        if view is not None:
-            win.views.show_view(view)
+    return SavedState(title if isinstance(title, str) else None,
+                      str(qs.value("detail_visible", "true")).lower() != "false")

@@ -6,10 +6,12 @@ import json
 import os
 import socket
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..domain import Channel
+from ..domain.push import Push, parse_pushes
 from .timecodec import to_epoch
 
 LEASE_TTL_S = 120
@@ -35,18 +37,35 @@ class ChannelStatus:
 
 
 def ensure_channel(db: sqlite3.Connection, channel: Channel) -> int:
-    """Insert or update a channel by name; returns its id."""
+    """Insert or update a channel by name; returns its id. Its `pushes` are written when
+    given (they come from the channel kind)."""
     db.execute(
         "INSERT INTO channel (name, kind, config) VALUES (?, ?, ?) ON CONFLICT (name) "
         "DO UPDATE SET kind = excluded.kind, config = excluded.config",
         (channel.name, channel.kind, json.dumps(channel.config, sort_keys=True)))
     row = db.execute("SELECT id FROM channel WHERE name = ?", (channel.name,)).fetchone()
+    if channel.pushes is not None:
+        set_pushes(db, int(row[0]), channel.pushes)
     return int(row[0])
 
 
+def set_pushes(db: sqlite3.Connection, channel_id: int, pushes: Iterable[str]) -> None:
+    """Record what the channel's source receives of local changes (the push matrix)."""
+    db.execute("UPDATE channel SET pushes = ? WHERE id = ?",
+               (json.dumps(sorted(pushes)), channel_id))
+
+
+def channel_pushes(db: sqlite3.Connection, channel_id: int) -> frozenset[Push] | None:
+    """What the channel's source receives (None: not recorded: everything is queued)."""
+    row = db.execute("SELECT pushes FROM channel WHERE id = ?", (channel_id,)).fetchone()
+    return None if row is None or row[0] is None else parse_pushes(json.loads(row[0]))
+
+
 def list_channels(db: sqlite3.Connection) -> list[Channel]:
-    return [Channel(name, kind, json.loads(cfg), cid) for cid, name, kind, cfg in db.execute(
-        "SELECT id, name, kind, config FROM channel ORDER BY name")]
+    return [Channel(name, kind, json.loads(cfg), cid,
+                    None if pushes is None else frozenset(json.loads(pushes)))
+            for cid, name, kind, cfg, pushes in db.execute(
+                "SELECT id, name, kind, config, pushes FROM channel ORDER BY name")]
 
 
 def remove_channel(db: sqlite3.Connection, name: str) -> bool:

@@ -24,6 +24,12 @@ class CorruptDatabase(Exception):
             "backup or move the file away and RR Desktop will resync from the channels.")
 
 
+class WriteFromForbiddenThread(RuntimeError):
+    """A write was started on a thread that must never wait for the writer lane (the
+    GUI thread: a write there would freeze the window for as long as a sync holds the
+    lane)."""
+
+
 class Store:
     """The SQLite cache. All writes go through `write()` (one lane, BEGIN IMMEDIATE);
     reads use `read()` or their own `raw_reader` connections (WAL lets them run alongside).
@@ -33,6 +39,7 @@ class Store:
         self.path = path
         self._conn = conn
         self._lane = threading.RLock()
+        self._forbidden_thread: int | None = None
 
     @classmethod
     def open(cls, path: Path, check: bool = True) -> Store:
@@ -74,10 +81,19 @@ class Store:
         with self._lane:
             self._conn.close()
 
+    def forbid_writes_from(self, thread_id: int | None) -> None:
+        """Make `write()` raise on this thread (the GUI installs its own thread: every
+        write of the window runs on a worker); None lifts it."""
+        self._forbidden_thread = thread_id
+
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE) on the writer connection, committed on
         success and rolled back on any exception."""
+        if self._forbidden_thread is not None \
+                and threading.get_ident() == self._forbidden_thread:
+            raise WriteFromForbiddenThread(
+                "a write on the GUI thread: run it as a job (AppContext.run_write)")
         with self._lane:
             db = self._conn
             db.execute("BEGIN IMMEDIATE")

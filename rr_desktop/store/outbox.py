@@ -7,6 +7,7 @@ edits of an op that was never sent are coalesced into it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import uuid
@@ -15,8 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from . import fts
+from .channel_state import channel_pushes
 from .local_edits import apply_fields, decode_field
 from .timecodec import to_epoch
+
+MESSAGE_KINDS = ("note", "fact", "reply")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,7 @@ class OutboxOp:
     attempts: int
     state: str
     raw_payload: str
+    context: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def audit(db: sqlite3.Connection, actor: str, action: str, now: datetime,
@@ -48,9 +53,13 @@ def audit(db: sqlite3.Connection, actor: str, action: str, now: datetime,
 
 
 def record_local_update(db: sqlite3.Connection, esc_id: int, fields: dict[str, Any],
-                        actor: str, reason: str | None, now: datetime) -> dict[str, Any]:
-    """Optimistically edit an escalation and queue the edit; returns the changed fields
-    as {field: (old, new)} column values (empty if nothing changed, nothing queued)."""
+                        actor: str, reason: str | None, now: datetime,
+                        context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Optimistically edit an escalation and queue what its source receives of the edit
+    (the channel's pushes; the rest stays on this machine, its timeline events without
+    an op); `context` goes with the change where the source takes it (a decline's
+    reason). Returns the changed fields as {field: (old, new)} column values (empty if
+    nothing changed, nothing queued)."""
     row = db.execute("SELECT channel_id, remote_version, title, body, tags FROM escalation "
                      "WHERE id = ?", (esc_id,)).fetchone()
     if row is None:
@@ -62,18 +71,28 @@ def record_local_update(db: sqlite3.Connection, esc_id: int, fields: dict[str, A
     if "tags" in changes:
         fts.replace_row(db, esc_id, (title, body, tags))
     now_s = to_epoch(now)
+    pushes = channel_pushes(db, channel_id)
+    wire = {f: decode_field(f, new) for f, (_, new) in changes.items()
+            if f != "priority" and (pushes is None or f in pushes)}
+    base = {f: decode_field(f, changes[f][0]) for f in wire}
+    op_id: str | None = None
+    queued = "local"
+    if wire:
+        extra = _source_context(db, channel_id, context or {}, pushes)
+        op_id, queued = _enqueue_update(db, channel_id, esc_id, version, wire, base, extra,
+                                        now_s)
     for field, (old, new) in changes.items():
         why = reason
         if field == "priority":  # re-prioritization history: say why it moved
             why = _priority_reason(db, esc_id, reason)
         db.execute(
             "INSERT INTO escalation_event (escalation_id, at, kind, field, old, new, reason, "
-            "author, source) VALUES (?, ?, 'field_change', ?, ?, ?, ?, ?, 'local')",
-            (esc_id, now_s, field, _text(field, old), _text(field, new), why, actor))
-    wire = {f: decode_field(f, new) for f, (_, new) in changes.items() if f != "priority"}
-    base = {f: decode_field(f, old) for f, (old, _) in changes.items() if f != "priority"}
-    queued = _enqueue_update(db, channel_id, esc_id, version, wire, base, now_s)
-    audit(db, actor, "local_update", now, esc_id, channel_id, fields=wire, reason=reason)
+            "author, source, op_id) VALUES (?, ?, 'field_change', ?, ?, ?, ?, ?, 'local', ?)",
+            (esc_id, now_s, field, event_text(field, old), event_text(field, new), why, actor,
+             op_id if field in wire else None))
+    audit(db, actor, "local_update", now, esc_id, channel_id, reason=reason,
+          fields={f: decode_field(f, new) for f, (_, new) in changes.items()
+                  if f != "priority"}, pushed=sorted(wire))
     if queued == "cancelled":
         audit(db, actor, "outbox_cancelled", now, esc_id, channel_id,
               why="the unsent edit now matches the source's values")
@@ -87,17 +106,38 @@ def _priority_reason(db: sqlite3.Connection, esc_id: int, reason: str | None) ->
     return f"{why} ({reason})" if reason else why
 
 
-def _text(field: str, value: Any) -> str | None:
+def _source_context(db: sqlite3.Connection, channel_id: int, context: dict[str, Any],
+                    pushes: frozenset[str] | None) -> dict[str, Any]:
+    """What of `context` the source receives: the keys it takes, with a duplicate's
+    canonical escalation as the source's own id (only within the same channel: another
+    source's id means nothing there)."""
+    out = {k: v for k, v in context.items() if pushes is None or k in pushes}
+    if "duplicate_of" in out:
+        row = db.execute("SELECT channel_id, external_id FROM escalation WHERE id = ?",
+                         (out["duplicate_of"],)).fetchone()
+        if row is None or row[0] != channel_id:
+            del out["duplicate_of"]
+        else:
+            out["duplicate_of"] = row[1]
+    return out
+
+
+def event_text(field: str, value: Any) -> str | None:
+    """A column value as the timeline keeps it (plain text, not JSON or a repr)."""
     if value is None:
         return None
     if field == "priority":
         return f"P{value}"
-    return str(decode_field(field, value))
+    decoded = decode_field(field, value)
+    if isinstance(decoded, list):
+        return " ".join(str(t) for t in decoded)
+    return str(decoded)
 
 
 def _enqueue_update(db: sqlite3.Connection, channel_id: int, esc_id: int, version: int,
-                    wire: dict[str, Any], base: dict[str, Any], now_s: int) -> str:
-    """Queue an update; "queued", "coalesced" into the unsent op, or "cancelled".
+                    wire: dict[str, Any], base: dict[str, Any], context: dict[str, Any],
+                    now_s: int) -> tuple[str, str]:
+    """Queue an update; (op_id, "queued" | "coalesced" into the unsent op | "cancelled").
 
     Coalescing keeps the earliest base. A field the edit returns to its base (an undo,
     or an analyst changing their mind before the op left) is dropped from the op, and an
@@ -105,51 +145,74 @@ def _enqueue_update(db: sqlite3.Connection, channel_id: int, esc_id: int, versio
     Only ops never attempted are touched (attempts = 0: the source cannot have seen them).
     """
     unsent = db.execute(
-        "SELECT seq, payload, base FROM outbox WHERE escalation_id = ? AND op_type = 'update' "
-        "AND state = 'pending' AND attempts = 0 ORDER BY seq DESC LIMIT 1",
-        (esc_id,)).fetchone()
+        "SELECT seq, op_id, payload, base, context FROM outbox WHERE escalation_id = ? "
+        "AND op_type = 'update' AND state = 'pending' AND attempts = 0 "
+        "ORDER BY seq DESC LIMIT 1", (esc_id,)).fetchone()
     if unsent is not None:
-        seq, payload, old_base = unsent
+        seq, op_id, payload, old_base, old_context = unsent
         merged_payload = {**json.loads(payload), **wire}
         merged_base = {**base, **json.loads(old_base)}  # the earliest base wins
+        merged_context = {**json.loads(old_context), **context}
         for field in [f for f, v in merged_payload.items()
                       if f in merged_base and merged_base[f] == v]:
             del merged_payload[field], merged_base[field]
+        if "status" not in merged_payload:  # a reason travels with its status change
+            merged_context = {}
         if not merged_payload:
             db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
-            return "cancelled"
-        db.execute("UPDATE outbox SET payload = ?, base = ? WHERE seq = ?",
-                   (json.dumps(merged_payload), json.dumps(merged_base), seq))
-        return "coalesced"
+            return str(op_id), "cancelled"
+        db.execute("UPDATE outbox SET payload = ?, base = ?, context = ? WHERE seq = ?",
+                   (json.dumps(merged_payload), json.dumps(merged_base),
+                    json.dumps(merged_context), seq))
+        return str(op_id), "coalesced"
+    op_id = str(uuid.uuid4())
     db.execute(
         "INSERT INTO outbox (op_id, channel_id, escalation_id, op_type, payload, base, "
-        "base_version, state, created_at) VALUES (?, ?, ?, 'update', ?, ?, ?, 'pending', ?)",
-        (str(uuid.uuid4()), channel_id, esc_id, json.dumps(wire), json.dumps(base), version,
-         now_s))
-    return "queued"
+        "base_version, state, created_at, context) "
+        "VALUES (?, ?, ?, 'update', ?, ?, ?, 'pending', ?, ?)",
+        (op_id, channel_id, esc_id, json.dumps(wire), json.dumps(base), version, now_s,
+         json.dumps(context if "status" in wire else {})))
+    return op_id, "queued"
+
+
+class NotReceived(ValueError):
+    """The escalation's source cannot receive this kind of message (a reply to a news
+    feed): refused before anything is written, the sentence says so."""
 
 
 def record_message(db: sqlite3.Connection, esc_id: int, kind: str, text: str, author: str,
-                   now: datetime) -> str:
-    """Queue an internal note ("note") or a reply on the source ("reply"); returns op_id."""
-    if kind not in ("note", "reply"):
+                   now: datetime) -> tuple[int, str | None]:
+    """An internal note, an evolving fact or a reply on the source: its timeline event,
+    and its outbox op when the channel's source receives it; returns (event id, op id or
+    None: it stays on this machine). A reply the source cannot receive raises
+    NotReceived."""
+    if kind not in MESSAGE_KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
-    row = db.execute("SELECT channel_id, remote_version FROM escalation WHERE id = ?",
+    row = db.execute("SELECT e.channel_id, e.remote_version, c.name FROM escalation e "
+                     "JOIN channel c ON c.id = e.channel_id WHERE e.id = ?",
                      (esc_id,)).fetchone()
     if row is None:
         raise LookupError(f"escalation {esc_id} is not in the cache")
-    op_id = str(uuid.uuid4())
+    channel_id, version, channel = row
+    pushes = channel_pushes(db, channel_id)
+    sent = pushes is None or kind in pushes
+    if kind == "reply" and not sent:
+        raise NotReceived(f"{channel} cannot send replies to the reporter: answer them "
+                          "another way (nothing was queued)")
+    op_id = str(uuid.uuid4()) if sent else None
     now_s = to_epoch(now)
-    db.execute(
-        "INSERT INTO outbox (op_id, channel_id, escalation_id, op_type, payload, "
-        "base_version, state, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-        (op_id, row[0], esc_id, kind, json.dumps({"text": text, "author": author}), row[1],
-         now_s))
-    db.execute(
-        "INSERT INTO escalation_event (escalation_id, at, kind, new, author, source) "
-        "VALUES (?, ?, ?, ?, ?, 'local')", (esc_id, now_s, kind, text, author))
-    audit(db, author, f"local_{kind}", now, esc_id, row[0], op_id=op_id)
-    return op_id
+    if op_id is not None:
+        db.execute(
+            "INSERT INTO outbox (op_id, channel_id, escalation_id, op_type, payload, "
+            "base_version, state, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+            (op_id, channel_id, esc_id, kind, json.dumps({"text": text, "author": author}),
+             version, now_s))
+    cur = db.execute(
+        "INSERT INTO escalation_event (escalation_id, at, kind, new, author, source, op_id) "
+        "VALUES (?, ?, ?, ?, ?, 'local', ?)", (esc_id, now_s, kind, text, author, op_id))
+    audit(db, author, f"local_{kind}", now, esc_id, channel_id, op_id=op_id)
+    assert cur.lastrowid is not None
+    return cur.lastrowid, op_id
 
 
 def due_ops(db: sqlite3.Connection, channel_id: int, now: datetime,
@@ -158,15 +221,16 @@ def due_ops(db: sqlite3.Connection, channel_id: int, now: datetime,
     a later op on the same escalation waits for the earlier one."""
     rows = db.execute(
         "SELECT o.seq, o.op_id, o.channel_id, o.escalation_id, e.external_id, o.op_type, "
-        "o.payload, o.base, o.base_version, o.attempts, o.state, o.next_attempt_at "
-        "FROM outbox o JOIN escalation e ON e.id = o.escalation_id "
+        "o.payload, o.base, o.base_version, o.attempts, o.state, o.next_attempt_at, "
+        "o.context FROM outbox o JOIN escalation e ON e.id = o.escalation_id "
         "WHERE o.channel_id = ? AND o.state = 'pending' AND o.seq = ("
         " SELECT min(seq) FROM outbox p WHERE p.escalation_id = o.escalation_id "
         " AND p.state IN ('pending', 'conflict')) "
         "ORDER BY o.seq LIMIT ?", (channel_id, limit)).fetchall()
     now_s = to_epoch(now)
     return [OutboxOp(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), json.loads(r[7]),
-                     r[8], r[9], r[10], r[6]) for r in rows if r[11] <= now_s]
+                     r[8], r[9], r[10], r[6], json.loads(r[12])) for r in rows
+            if r[11] <= now_s]
 
 
 def next_due_at(db: sqlite3.Connection, channel_id: int) -> int | None:

@@ -37,6 +37,8 @@ channel = Table(
     Column("rate_limited_until", Integer),
     Column("lease_owner", String),
     Column("lease_until", Integer),
+    # 0005: what the channel kind sends to its source (JSON list; NULL: everything).
+    Column("pushes", Text),
 )
 
 sync_cursor = Table(
@@ -155,6 +157,8 @@ escalation_event = Table(
     Column("reason", Text),
     Column("author", String),
     Column("source", String, nullable=False),  # remote | local | sync
+    # 0005: the outbox op carrying a local change (NULL: it stays on this machine).
+    Column("op_id", String),
 )
 Index("ix_escalation_event_escalation", escalation_event.c.escalation_id, escalation_event.c.at)
 
@@ -177,6 +181,8 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", Integer, nullable=False),
     Column("done_at", Integer),
+    # 0005: what the source receives with the change (a decline's reason, duplicate of).
+    Column("context", Text, nullable=False, server_default="{}"),
 )
 Index("ix_outbox_state", outbox.c.channel_id, outbox.c.state, outbox.c.seq)
 Index("ix_outbox_escalation", outbox.c.escalation_id, outbox.c.state)

@@ -192,15 +192,12 @@ def _replay_message(db: sqlite3.Connection, item_id: int, esc_id: int, msg: dict
     if redo:
         if not msg.get("withdrawn"):
             return True, False, f"the {kind} was never withdrawn"
-        if kind == "fact":
-            msg["event_id"] = insert_fact(db, esc_id, str(msg["text"]), actor, now)
-        else:
-            msg["op_id"] = record_message(db, esc_id, kind, str(msg["text"]), actor, now)
-            msg["event_id"] = _last_event(db, esc_id)
+        msg["event_id"], msg["op_id"] = record_message(db, esc_id, kind, str(msg["text"]),
+                                                       actor, now)
         msg["withdrawn"] = False
         _save_message(db, item_id, msg)
         return True, True, f"{kind} recorded again"
-    if kind != "fact":
+    if msg.get("op_id"):  # it was queued for the source
         row = db.execute("SELECT state, attempts FROM outbox WHERE op_id = ?",
                          (msg["op_id"],)).fetchone()
         if row is None or row[0] != "pending" or row[1] != 0:
@@ -209,24 +206,9 @@ def _replay_message(db: sqlite3.Connection, item_id: int, esc_id: int, msg: dict
     db.execute("DELETE FROM escalation_event WHERE id = ?", (msg.get("event_id"),))
     msg["withdrawn"] = True
     _save_message(db, item_id, msg)
-    return True, True, (f"{kind} withdrawn before it was sent" if kind != "fact"
-                        else "fact removed")
+    return True, True, (f"{kind} withdrawn before it was sent" if msg.get("op_id")
+                        else f"{kind} removed")
 
 
 def _save_message(db: sqlite3.Connection, item_id: int, msg: dict[str, Any]) -> None:
     db.execute("UPDATE undo_item SET message = ? WHERE id = ?", (json.dumps(msg), item_id))
-
-
-def _last_event(db: sqlite3.Connection, esc_id: int) -> int:
-    return int(db.execute("SELECT max(id) FROM escalation_event WHERE escalation_id = ?",
-                          (esc_id,)).fetchone()[0])
-
-
-def insert_fact(db: sqlite3.Connection, esc_id: int, text: str, actor: str,
-                now: datetime) -> int:
-    """A fact logged by the analyst: a local timeline entry (never pushed)."""
-    cur = db.execute(
-        "INSERT INTO escalation_event (escalation_id, at, kind, new, author, source) "
-        "VALUES (?, ?, 'fact', ?, ?, 'local')", (esc_id, to_epoch(now), text, actor))
-    assert cur.lastrowid is not None
-    return cur.lastrowid

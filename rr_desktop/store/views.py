@@ -1,4 +1,4 @@
-"""Saved views as data: a view is a name and a search query (store/search.py).
+"""Views as data: a view is a name and a search query (store/search.py).
 
 The built-in views come first (`g t`, `g m`, `g s` and Ctrl+1..5); the analyst's own views
 follow in the `saved_view` table; Ctrl+1..9 open the first nine of `saved_views`.
@@ -9,21 +9,31 @@ compare `snoozed_until` with now (`wake_due_snoozes` then clears the field and r
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from .search import SearchQuery, parse_query, search_ids
+from .search import SearchQuery, parse_query, search_ids, search_ids_until
+from .timecodec import utcnow
 
 SHORTCUT_SLOTS = 9
 
 
 @dataclass(frozen=True, slots=True)
-class SavedView:
-    """A named query. `key` is the built-in's stable id (None for the analyst's views)."""
+class View:
+    """What the triage table shows: a named search query (a built-in view or one the
+    analyst saved), optionally narrowed by a search typed with `/`, for one analyst (whom
+    `assignee:me` means). Immutable and comparable, so a worker's result for a view that
+    is no longer shown is recognised and dropped.
+
+    `key` is a built-in view's stable id (None for the analyst's own views)."""
 
     name: str
     query: str
     key: str | None = None
+    search: str = ""
+    me: str = ""
 
     @property
     def builtin(self) -> bool:
@@ -34,44 +44,66 @@ class SavedView:
         """The name as a window or tab title (same as `name`)."""
         return self.name
 
+    def text(self) -> str:
+        """The query the table runs: the view's own, then the typed search."""
+        return f"{self.query} {self.search}".strip()
+
     def parsed(self) -> SearchQuery:
         return parse_query(self.query)
 
+    def errors(self) -> tuple[str, ...]:
+        """Problems of the typed search (the view's own query was checked when saved)."""
+        return tuple(parse_query(self.search).errors) if self.search else ()
 
-TRIAGE = SavedView("Triage", "status:new -is:snoozed", "triage")
-MINE = SavedView("Mine", "assignee:me is:open", "mine")
-SNOOZED = SavedView("Snoozed", "is:snoozed", "snoozed")
-SLA_AT_RISK = SavedView("SLA at risk", "is:at_risk is:open", "sla_at_risk")
-ALL = SavedView("All", "", "all")
+    def narrowed(self, search: str) -> View:
+        """This view with `search` typed into the search box."""
+        return replace(self, search=search.strip())
+
+    def unnarrowed(self) -> View:
+        return replace(self, search="")
+
+    def for_analyst(self, me: str) -> View:
+        return replace(self, me=me)
+
+    def ids(self, db: sqlite3.Connection, limit: int | None = None,
+            now: datetime | None = None) -> array[int]:
+        """The view's ids in triage order (the first `limit` of them, or all)."""
+        return array("q", search_ids(db, self.text(), self.me, now or utcnow(), limit=limit))
+
+    def ids_until(self, db: sqlite3.Connection, stop: Callable[[], bool],
+                  now: datetime | None = None) -> array[int] | None:
+        """All the view's ids, or None once `stop()` says they are no longer wanted."""
+        ids = search_ids_until(db, self.text(), self.me, now or utcnow(), stop)
+        return None if ids is None else array("q", ids)
+
+
+TRIAGE = View("Triage", "status:new -is:snoozed", "triage")
+MINE = View("Mine", "assignee:me is:open", "mine")
+SNOOZED = View("Snoozed", "is:snoozed", "snoozed")
+SLA_AT_RISK = View("SLA at risk", "is:at_risk is:open", "sla_at_risk")
+ALL = View("All", "", "all")
 BUILTIN_VIEWS = (TRIAGE, MINE, SNOOZED, SLA_AT_RISK, ALL)
-DEFAULT_VIEWS = BUILTIN_VIEWS
 
 
-def view_named(name: str, own: tuple[SavedView, ...] = ()) -> SavedView | None:
+def view_named(name: str, own: tuple[View, ...] = ()) -> View | None:
     """A built-in (or one of `own`) by name, case-insensitive."""
     return next((v for v in (*BUILTIN_VIEWS, *own) if v.name.lower() == name.lower()), None)
 
 
-def view_ids(db: sqlite3.Connection, view: SavedView | str, me: str,
-             now: datetime) -> list[int]:
-    """Every id of the view in triage order (a view may also be given as a query)."""
-    query = view.query if isinstance(view, SavedView) else view
-    return search_ids(db, query, me, now, limit=None)
-
-
-def saved_views(db: sqlite3.Connection) -> list[SavedView]:
-    """Built-in views, then the analyst's in their order (Ctrl+1..9 map to the first 9)."""
-    own = [SavedView(r[0], r[1]) for r in db.execute(
+def saved_views(db: sqlite3.Connection, me: str = "") -> list[View]:
+    """Built-in views, then the analyst's in their order (Ctrl+1..9 map to the first 9),
+    for analyst `me`."""
+    own = [View(r[0], r[1]) for r in db.execute(
         "SELECT name, query FROM saved_view ORDER BY position, id")]
-    return [*BUILTIN_VIEWS, *own]
+    return [v.for_analyst(me) for v in (*BUILTIN_VIEWS, *own)]
 
 
-def shortcut_views(db: sqlite3.Connection) -> list[SavedView]:
+def shortcut_views(db: sqlite3.Connection) -> list[View]:
     """The views behind Ctrl+1 .. Ctrl+9, in order."""
     return saved_views(db)[:SHORTCUT_SLOTS]
 
 
-def save_view(db: sqlite3.Connection, name: str, query: str) -> SavedView:
+def save_view(db: sqlite3.Connection, name: str, query: str) -> View:
     """Add or replace the analyst's view `name`; ValueError (sentences) for a bad name or
     a query with errors."""
     clean = " ".join(name.split())
@@ -86,7 +118,7 @@ def save_view(db: sqlite3.Connection, name: str, query: str) -> SavedView:
     db.execute("INSERT INTO saved_view (name, query, position) VALUES (?, ?, ?) "
                "ON CONFLICT (name) DO UPDATE SET query = excluded.query",
                (clean, query.strip(), position))
-    return SavedView(clean, query.strip())
+    return View(clean, query.strip())
 
 
 def delete_view(db: sqlite3.Connection, name: str) -> bool:

@@ -84,7 +84,7 @@ class OutboxPusher:
 
     def _push(self, op: ob.OutboxOp) -> None:
         mutation = Mutation(op.op_id, op.op_type, op.external_id, op.payload,
-                            op.base_version, op.base)
+                            op.base_version, op.base, op.context)
         now = self.engine.clock()
         try:
             result = self.client.push(mutation)

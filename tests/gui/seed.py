@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from rr_desktop.channels.base import Incoming
 from rr_desktop.domain import (
@@ -23,6 +26,8 @@ from rr_desktop.domain import (
 from rr_desktop.store.channel_state import ensure_channel
 from rr_desktop.store.database import Store
 from rr_desktop.store.ingest import merge_page
+
+T = TypeVar("T")
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 
@@ -73,14 +78,38 @@ def escalation(n: int, **overrides: object) -> Escalation:
 def add(store: Store, records: Iterable[Escalation], channel: str = "demo",
         version_hash: str = "hash") -> list[int]:
     """Merge records into the store through the real ingest path; returns changed ids."""
-    changed: list[int] = []
     recs = list(records)
-    with store.write() as db:
+
+    def merge(db: sqlite3.Connection) -> list[int]:
+        changed: list[int] = []
         cid = ensure_channel(db, Channel(channel, "rr_api", {}))
         for start in range(0, len(recs), 500):
             page = [Incoming(r, version_hash) for r in recs[start:start + 500]]
             changed.extend(merge_page(db, cid, page, [], NOW).changed_ids)
-    return changed
+        return changed
+
+    return write_elsewhere(store, merge)
+
+
+def write_elsewhere(store: Store, write: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `write(db)` in one write transaction on another thread, as a sync or a job
+    does: an open window forbids writes on the GUI thread (the test's thread)."""
+    result: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with store.write() as db:
+                result.append(write(db))
+        except BaseException as exc:  # re-raised on the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, name="test-writer")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
 
 
 def make_store(path: Path, count: int = 0, extra: Sequence[Escalation] = ()) -> Store:

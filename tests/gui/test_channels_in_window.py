@@ -13,13 +13,13 @@ from rr_desktop.gui.main_window import MainWindow
 from rr_desktop.store.channel_state import ensure_channel
 
 from .conftest import FakeWorkspace
+from .seed import write_elsewhere
 
 
 def test_a_saved_channel_is_handed_to_the_engine(qtbot: QtBot, window: MainWindow,
                                                  workspace: FakeWorkspace) -> None:
-    with workspace.store.write() as db:
-        ensure_channel(db, Channel("news", "feed", {"base_url": "https://news.example/rss",
-                                                    "default_market": "ID"}))
+    write_elsewhere(workspace.store, lambda db: ensure_channel(db, Channel(
+        "news", "feed", {"base_url": "https://news.example/rss", "default_market": "ID"})))
     runs = workspace.engine.runs
     window.start_channel("news")
     qtbot.waitUntil(lambda: "news" in workspace.engine.clients, timeout=5000)

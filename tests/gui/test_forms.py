@@ -1,4 +1,5 @@
-"""Designer forms: every ui/*.ui compiles, loads and instantiates; labels are plain text."""
+"""Designer forms: every ui/*.ui compiles, loads and instantiates; labels are plain text.
+In a checkout a form newer than its module is compiled again (rr_desktop/gui/forms)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,15 @@ from pytestqt.qtbot import QtBot
 
 from rr_desktop.gui import forms
 from rr_desktop.gui.dialogs import AboutDialog, SyncDetailsDialog
-from rr_desktop.gui.locations import ui_dir
+from rr_desktop.gui.locations import resource_path, resources_dir, source_checkout
 from rr_desktop.store.channel_state import ChannelStatus
 
-UI_FILES = sorted(ui_dir().glob("*.ui"))
+ROOT = Path(__file__).resolve().parents[2]
+UI_FILES = sorted((ROOT / "ui").glob("*.ui"))
+
+
+def test_the_tests_run_from_the_checkout() -> None:
+    assert source_checkout() == ROOT
 
 
 def test_there_are_forms() -> None:
@@ -37,7 +43,7 @@ def test_every_form_loads_and_instantiates(qtbot: QtBot, ui_file: Path) -> None:
     assert dialog.windowTitle()
     labels = dialog.findChildren(QLabel)
     assert all(lbl.textFormat() == Qt.TextFormat.PlainText for lbl in labels)
-    assert not forms.is_stale(ui_file.stem)
+    assert ui_file.stem not in forms.stale_forms()
 
 
 def test_a_changed_form_is_recompiled(qtbot: QtBot, tmp_path: Path,
@@ -45,14 +51,14 @@ def test_a_changed_form_is_recompiled(qtbot: QtBot, tmp_path: Path,
     monkeypatch.setattr(forms, "ui_dir", lambda: tmp_path)
     name = f"zz_test_{os.getpid()}"
     source = tmp_path / f"{name}.ui"
-    shutil.copy(ui_dir() / "about.ui", source)
+    shutil.copy(ROOT / "ui" / "about.ui", source)
     try:
+        assert forms.stale_forms() == [name]
         first = forms.load_form(name)
-        assert not forms.is_stale(name)
-        time.sleep(0.01)
+        assert forms.stale_forms() == []
         source.write_text(source.read_text().replace("About RR Desktop", "Changed title"))
         os.utime(source, (time.time() + 5, time.time() + 5))
-        assert forms.is_stale(name)
+        assert forms.stale_forms() == [name]
         second = forms.load_form(name)
         dialog = QDialog()
         qtbot.addWidget(dialog)
@@ -81,3 +87,23 @@ def test_dialogs_show_untrusted_text_literally(qtbot: QtBot, tmp_path: Path) -> 
     assert dialog.ui.stateValue.text().startswith("demo: error: <img")
     assert dialog.ui.successValue.text() == "never"
     assert "2 waiting" in dialog.ui.queueValue.text()
+
+
+def test_an_installed_copy_only_imports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ui/ beside the package (a wheel, the bundle) nothing is ever compiled."""
+    monkeypatch.setattr(forms, "ui_dir", lambda: None)
+
+    def no_compiling(*_args: object) -> None:
+        raise AssertionError("compiled at run time")
+
+    monkeypatch.setattr(forms, "compile_form", no_compiling)
+    assert forms.stale_forms() == []
+    assert {p.stem for p in UI_FILES} <= set(forms.form_names())
+    assert forms.load_form("about").__name__ == "Ui_AboutDialog"
+    with pytest.raises(forms.FormError, match="installed package"):
+        forms.load_form("no_such_form")
+
+
+def test_resources_come_from_the_checkout_here() -> None:
+    assert resources_dir() == ROOT / "resources"
+    assert resource_path("theme.qss").is_file()

@@ -46,10 +46,21 @@ def test_bundle_smoke(bundle: Path, tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=90, check=False)
     assert "SMOKE OK" in proc.stdout, proc.stdout + proc.stderr
     assert proc.returncode == 0
+    assert "no theme" not in proc.stderr and "FormError" not in proc.stderr, proc.stderr
     rows = int(proc.stdout.split("SMOKE OK rows=")[1].split()[0])
     assert rows > 0
     db = data / "cache.sqlite3"
     assert db.is_file() and (db.stat().st_mode & 0o777) == 0o600
+
+
+def test_bundle_holds_resources_where_a_wheel_does(bundle: Path) -> None:
+    """resources/ is package data at rr_desktop/resources, as in a wheel (setup.py); the
+    Designer sources are not shipped (the spec refuses to build without compiled forms)."""
+    internal = BUNDLE_DIR / "_internal"
+    resources = ROOT / "resources"
+    for source in (p for p in resources.rglob("*") if p.is_file()):
+        assert (internal / "rr_desktop" / "resources" / source.relative_to(resources)).is_file()
+    assert not (internal / "resources").exists() and not (internal / "ui").exists()
 
 
 def test_bundle_leaves_out_unused_qt(bundle: Path) -> None:

@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from rr_desktop.gui.main_window import MainWindow
 from rr_desktop.gui.safe_html import SafeHtmlView, describe_link, sanitize
-from rr_desktop.gui.triage.model import Column
+from rr_desktop.gui.triage.columns import Column
 from tests.peers.canary import Canary
 
 from .conftest import FakeWorkspace

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -14,13 +15,14 @@ from pytestqt.qtbot import QtBot
 
 from rr_desktop.domain import Channel, Severity, Urgency
 from rr_desktop.gui.main_window import MainWindow
-from rr_desktop.gui.triage.model import ID_ROLE, Column
+from rr_desktop.gui.triage.columns import Column
+from rr_desktop.gui.triage.model import ID_ROLE
 from rr_desktop.keymap import COMMANDS
 from rr_desktop.store.channel_state import ensure_channel, record_error, record_success
 from rr_desktop.sync.engine import SyncProgress, SyncReport
 
 from .conftest import FakeWorkspace
-from .seed import NOW, add, escalation, triage_order
+from .seed import NOW, add, escalation, triage_order, write_elsewhere
 
 HOSTILE = "<b>x</b><img src=http://127.0.0.1:1/x>"
 
@@ -181,13 +183,16 @@ def test_status_bar_shows_channel_state(qtbot: QtBot, window: MainWindow,
                                         workspace: FakeWorkspace) -> None:
     label = window.channels.label("demo")
     assert label is not None and label.text() == "demo: not synced yet"
-    with workspace.store.write() as db:
+    def succeeded(db: sqlite3.Connection) -> int:
         cid = ensure_channel(db, Channel("demo", "rr_api", {}))
         record_success(db, cid, NOW, None)
+        return cid
+
+    cid = write_elsewhere(workspace.store, succeeded)
     window.channels.refresh()
     assert label.text().startswith("demo: synced ")
-    with workspace.store.write() as db:
-        record_error(db, cid, "<b>HTTP 503</b> from server", NOW)
+    write_elsewhere(workspace.store,
+                    lambda db: record_error(db, cid, "<b>HTTP 503</b> from server", NOW))
     window.channels.refresh()
     assert label.text() == "demo: error: <b>HTTP 503</b> from server"
     assert label.property("state") == "error"

@@ -14,16 +14,16 @@ from pytestqt.qtbot import QtBot
 
 from rr_desktop.domain import Severity, Status, Urgency
 from rr_desktop.gui.triage import model as model_mod
+from rr_desktop.gui.triage.columns import Column
 from rr_desktop.gui.triage.model import (
     ID_ROLE,
     PRIORITY_ROLE,
     ROW_ROLE,
     SEVERITY_ROLE,
-    Column,
     TriageModel,
 )
 from rr_desktop.store.database import Store
-from rr_desktop.store.triage_queries import ViewFilter
+from rr_desktop.store.views import View
 
 from .seed import NOW, add, escalation, make_store, triage_order
 
@@ -142,7 +142,7 @@ def test_the_rest_of_a_view_is_appended_without_a_relayout(qtbot: QtBot, big: St
 
 
 def test_reload_when_the_current_item_leaves_the_view(qtbot: QtBot, big: Store) -> None:
-    model = TriageModel(big.path, ViewFilter(statuses=("new",)))
+    model = TriageModel(big.path, View("New", "status:new"))
     view = QTableView()
     qtbot.addWidget(view)
     view.setModel(model)
@@ -173,7 +173,7 @@ def test_untrusted_title_is_literal(tmp_path: Path) -> None:
 def test_set_view_resets(qtbot: QtBot, big: Store) -> None:
     model = TriageModel(big.path)
     with qtbot.waitSignal(model.modelReset):
-        model.set_view(ViewFilter(market="NZ"))
+        model.set_view(View("NZ", "market:NZ"))
     assert 0 < model.rowCount() < 1000
     assert {model.index(r, Column.MARKET).data() for r in range(model.rowCount())} == {"NZ"}
     assert model.data(QModelIndex()) is None

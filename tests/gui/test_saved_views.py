@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
@@ -11,6 +13,7 @@ from rr_desktop.gui.saved_views import SavedViewsDialog
 from rr_desktop.store import views as store_views
 
 from .conftest import FakeWorkspace
+from .seed import write_elsewhere
 from .test_triage_keys import active, press
 
 ALT = Qt.KeyboardModifier.AltModifier
@@ -36,10 +39,12 @@ def open_manager(qtbot: QtBot, window: MainWindow) -> SavedViewsDialog:
 
 def test_reorder_and_delete_saved_views_from_the_keyboard(
         qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
-    with workspace.store.write() as db:
+    def save(db: sqlite3.Connection) -> None:
         for name, query in (("Legal", "cat:regulatory_legal"), ("Indonesia S0", "market:ID sev:0"),
                             ("Mine urgent", "assignee:me pri:0")):
             store_views.save_view(db, name, query)
+
+    write_elsewhere(workspace.store, save)
     window.reload_views()
     dialog = open_manager(qtbot, window)
     assert dialog.names() == ["Legal", "Indonesia S0", "Mine urgent"]

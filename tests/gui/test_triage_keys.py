@@ -4,6 +4,7 @@ checked in the model, the DB and the outbox."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from rr_desktop.gui.new_escalation import NewEscalationDialog
 from rr_desktop.gui.triage.model import ID_ROLE, ROW_ROLE
 
 from .conftest import FakeWorkspace
+from .seed import write_elsewhere
 
 
 def row(ws: FakeWorkspace, esc_id: int, cols: str = "status") -> tuple[Any, ...]:
@@ -356,12 +358,14 @@ def test_conflict_resolved_from_the_keyboard(qtbot: QtBot, window: MainWindow,
 
     esc = window.model.id_at(0)
     assert esc is not None
-    with workspace.store.write() as db:
+    def conflicting(db: sqlite3.Connection) -> None:
         ob.record_local_update(db, esc, {"status": "declined"}, "me", "spam", utcnow())
         cid = db.execute("SELECT channel_id FROM escalation WHERE id = ?", (esc,)).fetchone()[0]
         [op] = ob.due_ops(db, cid, utcnow())
         ob.mark_conflict(db, op, {"status": ("new", "declined", "contained")}, 9, utcnow(),
                          {}, {})
+
+    write_elsewhere(workspace.store, conflicting)
     press(qtbot, window, Qt.Key.Key_G, Qt.Key.Key_O)
     qtbot.waitUntil(lambda: window.pages.currentIndex() == 1)
     qtbot.waitUntil(lambda: window.sync_view.conflicts.hasFocus())
@@ -553,12 +557,12 @@ def test_new_mail_reported_by_idle_starts_a_sync(qtbot: QtBot, window: MainWindo
             calls.append(timeout_s)
             if len(calls) == 1:
                 return True  # the server said EXISTS
-            window.services._stop.wait(timeout_s)
+            window.mailboxes._stop.wait(timeout_s)
             return False
 
     workspace.engine.clients["inbox"] = Mailbox()
     runs = workspace.engine.runs
-    window.services.watch_mailboxes()
+    window.mailboxes.watch(workspace.engine.clients)
     qtbot.waitUntil(lambda: workspace.engine.runs > runs, timeout=5000)
     assert calls
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from rr_desktop.domain import Channel, Severity, Status, Urgency
+from rr_desktop.domain.push import Push
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import outbox as ob
 from rr_desktop.store import triage_actions as ta
@@ -86,7 +87,7 @@ def test_source_fields_change_locally_go_to_the_outbox_and_are_audited(
         [(op_esc, payload, _)] = pending(db)
         assert op_esc == esc and column in payload
         decisions = db.execute("SELECT actor, detail FROM audit_log WHERE action = ?",
-                               (f"triage.{ta.kind_of(action)}",)).fetchall()
+                               (f"triage.{action.kind}",)).fetchall()
         assert len(decisions) == 1 and decisions[0][0] == ME
 
 
@@ -131,9 +132,55 @@ def test_notes_replies_and_facts(store: Store) -> None:
     apply(store, ta.LogFact("Views passed 1M"), [esc])
     with store.read() as db:
         ops = [r[0] for r in db.execute("SELECT op_type FROM outbox ORDER BY seq")]
-        kinds = [r[0] for r in db.execute("SELECT kind FROM escalation_event ORDER BY id")]
-    assert ops == ["note", "reply"]  # the fact stays local
-    assert kinds == ["note", "reply", "fact"]
+        events = db.execute("SELECT e.kind, e.new, o.op_type FROM escalation_event e "
+                            "LEFT JOIN outbox o ON o.op_id = e.op_id ORDER BY e.id").fetchall()
+    assert ops == ["note", "reply", "fact"]  # a source that takes everything gets all three
+    assert events == [("note", "Checked with Legal", "note"),
+                      ("reply", "Thanks, we are on it", "reply"),
+                      ("fact", "Views passed 1M", "fact")]
+
+
+def test_what_a_source_cannot_receive_stays_local_or_is_refused(store: Store) -> None:
+    """A channel whose source takes status changes and their reasons only (a news feed
+    takes nothing at all): the rest of a change stays on this machine, with timeline
+    events that say so (no op), and a reply it cannot receive is refused with a sentence,
+    writing nothing."""
+    [esc] = seed(store, 1)
+    with store.write() as db:
+        cs.set_pushes(db, 1, [Push.STATUS, Push.STATUS_REASON])
+    apply(store, ta.SetSeverity(Severity.S0), [esc])
+    apply(store, ta.Decline("No policy violation"), [esc])
+    apply(store, ta.AddNote("Checked with Legal"), [esc])
+    apply(store, ta.LogFact("Views passed 1M"), [esc])
+    before = count(store, "escalation_event")
+    refused = apply(store, ta.Reply("Thanks"), [esc])
+    assert not refused.outcomes[0].ok and "cannot send replies" in refused.outcomes[0].message
+    assert count(store, "escalation_event") == before
+    with store.read() as db:
+        ops = db.execute("SELECT op_type, payload, context FROM outbox").fetchall()
+        events = db.execute("SELECT kind, field, op_id IS NOT NULL FROM escalation_event "
+                            "ORDER BY id").fetchall()
+    assert [(t, json.loads(p), json.loads(c)) for t, p, c in ops] == [
+        ("update", {"status": "declined"}, {"status_reason": "No policy violation"})]
+    assert events == [("field_change", "severity", 0), ("field_change", "priority", 0),
+                      ("field_change", "status", 1), ("note", None, 0), ("fact", None, 0)]
+    assert rows(store, [esc])[esc]["severity"] == 0  # still changed here
+
+
+def test_a_duplicate_tells_its_source_which_item_it_duplicates(store: Store) -> None:
+    canonical, dupe = seed(store, 2)
+    with store.write() as db:
+        other = cs.ensure_channel(db, Channel("mail", "email", {}))
+        merge_page(db, other, [incoming(escalation())], [], T0)
+        elsewhere = db.execute("SELECT max(id) FROM escalation").fetchone()[0]
+        ext = db.execute("SELECT external_id FROM escalation WHERE id = ?",
+                         (canonical,)).fetchone()[0]
+    apply(store, ta.MarkDuplicate(canonical, "same clip"), [dupe, elsewhere])
+    with store.read() as db:
+        contexts = dict(db.execute("SELECT escalation_id, context FROM outbox"))
+    assert json.loads(contexts[dupe]) == {"duplicate_of": ext, "status_reason": "same clip"}
+    # Another source's id would mean nothing to the mail server: only the reason goes.
+    assert json.loads(contexts[elsewhere]) == {"status_reason": "same clip"}
 
 
 @pytest.mark.parametrize("action", [
@@ -157,7 +204,7 @@ def test_invalid_input_raises_a_sentence_before_anything_is_written(
 
 def test_reason_is_required_to_decline() -> None:
     with pytest.raises(ValueError, match="reason is required to decline"):
-        ta.validate(sqlite3.connect(":memory:"), ta.Decline(""), NOW)
+        ta.Decline("").validate(sqlite3.connect(":memory:"), NOW)
 
 
 def test_batch_of_100_with_a_missing_id_reports_per_item(store: Store) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,9 +36,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def view(store: Store, v: views.SavedView, now: object = NOW) -> list[int]:
+def view(store: Store, v: views.View, now: datetime = NOW) -> list[int]:
     with store.read() as db:
-        return views.view_ids(db, v, ME, now)  # type: ignore[arg-type]
+        return list(v.for_analyst(ME).ids(db, now=now))
 
 
 def test_builtin_views_are_named_queries() -> None:

@@ -154,17 +154,24 @@ class DetailPane(QWidget):
             self._conn.close()
             self._conn = None
 
+    @property
+    def target_id(self) -> int | None:
+        """The escalation the pane is showing or about to show (a render is pending)."""
+        return self._next_id if self._soon.isActive() else self._esc_id
+
     def refresh(self) -> None:
-        """Re-read the escalation shown (after a sync changed it)."""
-        if self._esc_id is not None:
-            self._prefetched.pop(self._esc_id, None)
-        self.show_escalation(self._esc_id)
+        """Re-read the escalation the pane shows, or is about to show, now."""
+        target = self.target_id
+        self.forget({i for i in (target, self._esc_id) if i is not None})
+        self.show_escalation(target)
 
     def refresh_soon(self) -> None:
-        """Re-read the escalation shown once the table has repainted (after an action)."""
-        if self._esc_id is not None:
-            self._prefetched.pop(self._esc_id, None)
-            self.show_escalation_soon(self._esc_id)
+        """Re-read what the pane shows (or is about to show) once the table has
+        repainted: never the escalation shown before a move that is still to render."""
+        target = self.target_id
+        self.forget({i for i in (target, self._esc_id) if i is not None})
+        if target is not None:
+            self.show_escalation_soon(target)
 
     def show_escalation_soon(self, esc_id: int | None) -> None:
         """Render `esc_id` once control returns to the event loop: the table repaints its
@@ -207,6 +214,7 @@ class DetailPane(QWidget):
     def show_escalation(self, esc_id: int | None) -> None:
         """Render escalation `esc_id` now (None: an empty pane)."""
         self._soon.stop()
+        self._next_id = esc_id
         self._esc_id = esc_id
         detail = None
         if esc_id is not None:

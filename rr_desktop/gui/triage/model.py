@@ -14,9 +14,8 @@ import time
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from enum import IntEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -28,12 +27,10 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
-from ...domain import Priority, Severity, Status
-from ...domain.sla import SlaState
 from ...store.engine import raw_reader
-from ...store.triage_queries import TriageRow, ViewFilter, rows_by_id, view_ids
-from .. import theme
-from ..text import format_age, format_time, one_line, plain_tooltip
+from ...store.triage_queries import TriageRow, rows_by_id
+from ...store.views import ALL, View
+from .columns import COLUMNS, ColumnSpec
 
 ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 """int: the escalation id of the row (never fetches the row)."""
@@ -44,45 +41,12 @@ SEVERITY_ROLE = int(Qt.ItemDataRole.UserRole) + 3
 PRIORITY_ROLE = int(Qt.ItemDataRole.UserRole) + 4
 """int: priority level, 0 = P0."""
 
-TRIAGE_VIEW = ViewFilter(statuses=tuple(
-    s.value for s in Status if s.is_open and s is not Status.SNOOZED))
-"""The default view: everything still open and not snoozed (`g s` shows the snoozed).
-An IN list on ix_escalation_status_triage: ~85 ms at 1M rows with 15% open."""
-
 WINDOW_BEFORE = 50
 WINDOW_AFTER = 150  # j moves down: fetch mostly ahead
 CACHE_CAP = 4000
-RAISED_RECENTLY_S = 6 * 3600
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
-
-class Column(IntEnum):
-    """The table's columns, in display order."""
-
-    SEVERITY = 0
-    PRIORITY = 1
-    STATUS = 2
-    MARKET = 3
-    CHANNEL = 4
-    TITLE = 5
-    AGE = 6
-    SLA = 7
-    ASSIGNEE = 8
-
-
-HEADERS: dict[Column, tuple[str, str]] = {
-    Column.SEVERITY: ("Sev", "Severity, the impact if unaddressed: S0 critical ... S3 low"),
-    Column.PRIORITY: ("Pri", "Priority, P0 first; \u25b2 = raised in the last 6 hours"),
-    Column.STATUS: ("Status", "Where the escalation is in its lifecycle"),
-    Column.MARKET: ("Market", "Country (ISO 3166)"),
-    Column.CHANNEL: ("Channel", "Where the escalation came from"),
-    Column.TITLE: ("Title", "As reported (untrusted text, shown literally)"),
-    Column.AGE: ("Age", "Time since the escalation was created"),
-    Column.SLA: ("SLA", "Time left on the next SLA clock (acknowledge, contain, resolve): "
-                 "\u26a0 at risk, \u2716 breached, \u23f8 paused while waiting"),
-    Column.ASSIGNEE: ("Assignee", "Who is working on it"),
-}
 
 _DR = Qt.ItemDataRole
 # What each role needs, looked up once per data() call (the view asks ~7 roles per cell
@@ -96,40 +60,20 @@ _ROLE_KIND: dict[int, int] = {
 }
 CHANGED_ROLES = sorted(r for r, kind in _ROLE_KIND.items() if kind not in (_ALIGN, _ID))
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-# Every column left-aligned (None: the view's default), ages too: a right-aligned age next
-# to a left-aligned assignee reads as one run of text in a dense table.
-_ALIGNS: tuple[int | None, ...] = tuple(None for _ in Column)
-_AGE = int(Column.AGE)
-_SLA = int(Column.SLA)
-_COLUMNS = len(Column)
+_COLUMNS = len(COLUMNS)
+_LIVE = frozenset(i for i, c in enumerate(COLUMNS) if c.live)
+_TITLE = next(i for i, c in enumerate(COLUMNS) if c.key == "title")
 _MISSING = object()
 
 # A cached row: (row, display texts, foregrounds, fonts), one entry per column.
 Cells = tuple[TriageRow, tuple[str, ...], tuple[Any, ...], tuple[Any, ...]]
 
 
-class IdQuery(Protocol):
-    """A view the table can show: anything that lists escalation ids in display order
-    (a saved view, a search). Equal queries show the same rows."""
-
-    def ids(self, conn: sqlite3.Connection) -> Sequence[int]: ...
-
-
-View = ViewFilter | IdQuery
-
-
-def query_ids(conn: sqlite3.Connection, view: View) -> array[int]:
-    if isinstance(view, ViewFilter):
-        return array("q", view_ids(conn, view))
-    ids = view.ids(conn)
-    return ids if isinstance(ids, array) else array("q", ids)
-
-
 def read_view_ids(db_path: Path, view: View) -> array[int]:
     """The view's ids on a fresh connection: for workers (the GUI thread has its own)."""
     conn = raw_reader(db_path)
     try:
-        return query_ids(conn, view)
+        return view.ids(conn)
     finally:
         conn.close()
 
@@ -151,7 +95,7 @@ def _positions(ids: array[int], wanted: set[int]) -> dict[int, int]:
 
 
 class TriageModel(QAbstractTableModel):
-    """Rows of one triage view (`ViewFilter`), in triage order, fetched lazily by id.
+    """Rows of one triage `View`, in triage order, fetched lazily by id.
 
     Signals: the QAbstractItemModel ones, used this way:
       dataChanged(top, bottom, roles): `refresh_rows()` for the changed rows only;
@@ -168,7 +112,7 @@ class TriageModel(QAbstractTableModel):
                  clock: Callable[[], float] = time.time) -> None:
         super().__init__(parent)
         self.db_path = db_path
-        self._view: View = view or ViewFilter()
+        self._view: View = view or ALL
         self._conn: sqlite3.Connection | None = raw_reader(db_path)
         self._clock = clock
         self._ids: array[int] = array("q")
@@ -176,7 +120,7 @@ class TriageModel(QAbstractTableModel):
         self._pos: dict[int, int] = {}
         self._bold = QFont()
         self._bold.setBold(True)
-        self._ids = query_ids(self._db(), self._view)
+        self._ids = self._view.ids(self._db())
 
     # -- lifecycle and loading -----------------------------------------------------------
 
@@ -195,7 +139,7 @@ class TriageModel(QAbstractTableModel):
         """Show another view (with its ids if read on a worker already, and the rows of
         its first screen if read there too: the first paint then reads nothing): a model
         reset (current row and selection start afresh)."""
-        ids = query_ids(self._db(), view) if ids is None else (
+        ids = view.ids(self._db()) if ids is None else (
             ids if isinstance(ids, array) else array("q", ids))
         self.beginResetModel()
         self._view = view
@@ -209,7 +153,7 @@ class TriageModel(QAbstractTableModel):
     def reload(self) -> bool:
         """Re-read the view's ids on the GUI thread (~30 ms at 100k rows: prefer
         `read_view_ids` on a worker + `load_ids` for big caches). True if they changed."""
-        return self.load_ids(query_ids(self._db(), self._view))
+        return self.load_ids(self._view.ids(self._db()))
 
     def load_ids(self, ids: Sequence[int]) -> bool:
         """Swap in a freshly read id list. Rows keep their escalation: persistent indexes
@@ -279,6 +223,10 @@ class TriageModel(QAbstractTableModel):
         cells = self._cells_at(row)
         return None if cells is None else cells[0]
 
+    def cached_ids(self) -> list[int]:
+        """Ids of the rows held in memory."""
+        return list(self._cache)
+
     def cached_count(self) -> int:
         """Rows held in memory (bounded by CACHE_CAP)."""
         return len(self._cache)
@@ -296,15 +244,15 @@ class TriageModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Qt override: column names and their explanations as tooltips."""
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < _COLUMNS:
             return None
-        name, help_text = HEADERS[Column(section)]
+        spec = COLUMNS[section]
         if role == Qt.ItemDataRole.DisplayRole:
-            return name
+            return spec.header
         if role == Qt.ItemDataRole.ToolTipRole:
-            return help_text
+            return spec.help
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _ALIGNS[section] or _LEFT
+            return _LEFT
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -317,18 +265,16 @@ class TriageModel(QAbstractTableModel):
         if row < 0 or row >= len(self._ids):
             return None
         if kind == _ALIGN:
-            return _ALIGNS[index.column()]
+            return None  # every column left-aligned: the view's default
         if kind == _ID:
             return self._ids[row]
         cells = self._cells_at(row)
         col = index.column()
         if cells is None:  # deleted since the ids were read
-            return "(removed)" if kind == _TEXT and col == Column.TITLE else None
-        if col == _SLA and kind in (_TEXT, _FG, _FONT):
-            return self._sla_cell(cells[0], kind)
+            return "(removed)" if kind == _TEXT and col == _TITLE else None
+        if col in _LIVE and kind in (_TEXT, _FG, _FONT):
+            return self._live_cell(cells[0], COLUMNS[col], kind)
         if kind == _TEXT:
-            if col == _AGE:
-                return format_age(self._clock() - cells[0].created_at)
             return cells[1][col]
         if kind == _FG:
             return cells[2][col]
@@ -341,7 +287,9 @@ class TriageModel(QAbstractTableModel):
             return int(r.severity)
         if role == PRIORITY_ROLE:
             return int(r.priority)
-        return self._tooltip(r, Column(col))
+        if 0 <= col < _COLUMNS:
+            return COLUMNS[col].tooltip(r, int(self._clock()))
+        return None
 
     # -- internals -----------------------------------------------------------------------
 
@@ -387,67 +335,22 @@ class TriageModel(QAbstractTableModel):
             self._pos[esc_id] = at
 
     def _cells(self, r: TriageRow) -> Cells:
-        raised = (r.priority_raised_at is not None
-                  and self._clock() - r.priority_raised_at < RAISED_RECENTLY_S)
-        texts = (
-            r.severity.name, f"{r.priority.name} \u25b2" if raised else r.priority.name,
-            r.status.label, one_line(r.market), one_line(r.channel), one_line(r.title),
-            "",  # Age: computed when shown, it moves with the clock
-            "",  # SLA: likewise
-            one_line(r.assignee) if r.assignee else "\u2014",
-        )
-        muted = theme.MUTED_FG
-        fgs = (theme.SEVERITY_FG[r.severity], theme.PRIORITY_FG[r.priority], None, None, None,
-               None, muted, None, None if r.assignee else muted)
+        """The row's texts, colours and fonts per column (live columns: computed when
+        painted, their entries stay empty)."""
+        now = int(self._clock())
         bold = self._bold
-        fonts = (bold if r.severity <= Severity.S1 else None,
-                 bold if r.priority <= Priority.P1 else None, None, None, None, None, None,
-                 None, None)
+        texts = tuple("" if c.live else c.text(r, now) for c in COLUMNS)
+        fgs = tuple(None if c.live else c.fg(r, now) for c in COLUMNS)
+        fonts = tuple(None if c.live or not c.bold(r, now) else bold for c in COLUMNS)
         return r, texts, fgs, fonts
 
-    def _sla_cell(self, r: TriageRow, kind: int) -> Any:
+    def _live_cell(self, r: TriageRow, spec: ColumnSpec, kind: int) -> Any:
         now = int(self._clock())
-        state = r.sla_state(now)
-        if kind == _FONT:
-            return self._bold if state is SlaState.BREACHED else None
+        if kind == _TEXT:
+            return spec.text(r, now)
         if kind == _FG:
-            return theme.SLA_FG.get(state) if state is not None else theme.MUTED_FG
-        return sla_text(state, r.sla_due_at, now)
-
-    def _tooltip(self, r: TriageRow, col: Column) -> str | None:
-        if col == Column.SEVERITY:
-            return r.severity.label
-        if col == Column.PRIORITY:
-            if r.priority_raised_at is not None:
-                return f"{r.priority.name}, raised {format_time(r.priority_raised_at)}"
-            return r.priority.name
-        if col == Column.STATUS:
-            return r.status.label
-        if col == Column.TITLE:
-            return plain_tooltip(r.title)
-        if col == Column.AGE:
-            return f"Created {format_time(r.created_at)}"
-        if col == Column.SLA:
-            state = r.sla_state(int(self._clock()))
-            if r.sla_due_at is None or state is None:
-                return "No SLA clock running"
-            return f"{state.value.replace('_', ' ')}: due {format_time(r.sla_due_at)}"
-        return None
-
-
-def sla_text(state: SlaState | None, due_at: int | None, now_s: int) -> str:
-    """The SLA cell: a symbol for the state (never colour alone) and the time left."""
-    if state is None:
-        return ""
-    if state is SlaState.PAUSED:
-        return "\u23f8 paused"
-    if state is SlaState.MET or due_at is None:
-        return "\u2713 met"
-    left = due_at - now_s
-    if state is SlaState.BREACHED:
-        return f"\u2716 -{format_age(-left)}"
-    mark = "\u26a0 " if state is SlaState.AT_RISK else ""
-    return f"{mark}{format_age(left)}"
+            return spec.fg(r, now)
+        return self._bold if spec.bold(r, now) else None
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...keymap import Mode
 from ..fuzzy import Choice, FuzzyList
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
@@ -47,12 +47,20 @@ def _finish(dialog: QDialog, layout: QVBoxLayout, confirm: Callable[[], None]) -
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
 
 
+def preset_number(command: str) -> int | None:
+    """1..9 for the "preset-N" commands (Alt+N), else None."""
+    if command.startswith("preset-") and command[7:].isdigit():
+        return int(command[7:])
+    return None
+
+
 class ReasonPrompt(QDialog):
-    """Ask for a short reason (required); presets are one key away (1-9).
+    """Ask for a short reason (required); presets are one key away (Alt+1..9).
 
     Signals: chosen(str): the reason."""
 
     chosen = Signal(str)
+    command_mode = Mode.PROMPT
 
     def __init__(self, title: str, question: str, presets: Sequence[str] = (),
                  parent: QWidget | None = None, placeholder: str = "Reason (required)",
@@ -70,15 +78,19 @@ class ReasonPrompt(QDialog):
         layout.addWidget(self.edit)
         self.presets = QListWidget()
         self.presets.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        for n, text in enumerate(presets[:9], start=1):
+        self._presets = list(presets[:9])
+        for n, text in enumerate(self._presets, start=1):
             self.presets.addItem(f"Alt+{n}  {text}")
-            shortcut = QShortcut(QKeySequence(f"Alt+{n}"), self)
-            shortcut.activated.connect(lambda t=text: self.edit.setText(t))
         if presets:
             layout.addWidget(self.presets)
         layout.addWidget(self.error)
         _finish(self, layout, self._confirm)
         self.edit.setFocus()
+
+    def handle_command(self, name: str) -> None:
+        n = preset_number(name)
+        if n is not None and n <= len(self._presets):
+            self.edit.setText(self._presets[n - 1])
 
     def _confirm(self) -> None:
         reason = self.edit.text().strip()
@@ -96,6 +108,7 @@ class PickPrompt(QDialog):
     Signals: chosen(str): the picked key, or the new text."""
 
     chosen = Signal(str)
+    command_mode = Mode.PICKER
 
     def __init__(self, title: str, choices: Sequence[Choice], placeholder: str,
                  allow_new: bool = False, parent: QWidget | None = None) -> None:
@@ -109,6 +122,9 @@ class PickPrompt(QDialog):
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.resize(480, 360)
         self.finder.setFocus()
+
+    def handle_command(self, name: str) -> None:
+        self.finder.handle_command(name)
 
     def _picked(self, key: str) -> None:
         self.accept()
@@ -142,8 +158,8 @@ class SnoozePrompt(QDialog):
     Signals: chosen(object, str): the wake-up time (aware datetime) and the reason."""
 
     chosen = Signal(object, str)
-    PRESETS = (("1", "1h", "1 hour"), ("2", "4h", "4 hours"), ("3", "tomorrow",
-                                                              "tomorrow 08:00"))
+    command_mode = Mode.PROMPT
+    PRESETS = ("1h", "4h", "tomorrow")  # Alt+1, Alt+2, Alt+3
 
     def __init__(self, now: datetime, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -165,11 +181,13 @@ class SnoozePrompt(QDialog):
         layout.addWidget(self.when)
         layout.addWidget(self.reason)
         layout.addWidget(self.error)
-        for key, value, _label_text in self.PRESETS:
-            shortcut = QShortcut(QKeySequence(f"Alt+{key}"), self)
-            shortcut.activated.connect(lambda v=value: self.when.setText(v))
         _finish(self, layout, self._confirm)
         self.when.setFocus()
+
+    def handle_command(self, name: str) -> None:
+        n = preset_number(name)
+        if n is not None and n <= len(self.PRESETS):
+            self.when.setText(self.PRESETS[n - 1])
 
     def _confirm(self) -> None:
         until = parse_snooze(self.when.text(), self._now)
@@ -236,6 +254,7 @@ class Composer(QDialog):
     whether to move on to the next escalation."""
 
     submitted = Signal(str, str, bool)
+    command_mode = Mode.COMPOSER
 
     def __init__(self, kind: str, target: str, draft: str = "",
                  parent: QWidget | None = None) -> None:
@@ -267,6 +286,10 @@ class Composer(QDialog):
 
     def draft(self) -> str:
         return self.editor.toPlainText()
+
+    def handle_command(self, name: str) -> None:
+        if name in ("submit", "submit-next"):
+            self.submit(advance=name == "submit-next")
 
     def submit(self, advance: bool = False) -> None:
         text = self.editor.toPlainText().strip()

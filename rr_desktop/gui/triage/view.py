@@ -7,15 +7,9 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView, QWidget
 
 from .. import theme
-from .model import ID_ROLE, Column
+from .columns import COLUMNS
+from .model import ID_ROLE
 
-# The widest value each column should show unelided; Title takes what is left.
-_SAMPLES = {
-    Column.SEVERITY: "S0", Column.PRIORITY: "P0 \u25b2", Column.STATUS: "waiting on partner",
-    Column.MARKET: "NZ", Column.CHANNEL: "helpdesk", Column.AGE: "59 min",
-    Column.SLA: "\u26a0 59 min",
-    Column.ASSIGNEE: "s.wulandari",
-}
 _CELL_PADDING = 24  # item padding (theme.qss) + focus frame + breathing room
 
 
@@ -68,18 +62,18 @@ class TriageView(QTableView):
         bold = QFont(header.font())
         bold.setBold(True)
         header_fm, cell_fm = QFontMetrics(bold), self.fontMetrics()
-        for col in Column:
-            if col == Column.TITLE:
+        for col, spec in enumerate(COLUMNS):
+            if spec.stretch:
                 header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
                 continue
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            title = str(model.headerData(col, Qt.Orientation.Horizontal))
-            self.setColumnWidth(col, max(header_fm.horizontalAdvance(title),
-                                         cell_fm.horizontalAdvance(_SAMPLES[col]))
+            self.setColumnWidth(col, max(header_fm.horizontalAdvance(spec.header),
+                                         cell_fm.horizontalAdvance(spec.sample))
                                 + _CELL_PADDING)
         self.selectionModel().currentRowChanged.connect(self._on_current_row)
         model.layoutChanged.connect(self._after_relayout)
         model.modelReset.connect(self._after_relayout)
+        model.rowsInserted.connect(self._after_relayout)  # an empty view gets rows
 
     def current_id(self) -> int | None:
         index = self.currentIndex()
@@ -160,9 +154,11 @@ class TriageView(QTableView):
     def _on_current_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self._announce(current)
 
-    def _after_relayout(self) -> None:
+    def _after_relayout(self, *_args: object) -> None:
         # After a reload the current row follows its escalation (persistent index). If
-        # that escalation left the view, stay at the same position instead of nowhere.
+        # that escalation left the view, stay at the same position instead of nowhere;
+        # in a view that had no rows, the first one becomes current (and highlighted:
+        # the next key acts on what the analyst sees).
         model = self.model()
         if model is None:
             return

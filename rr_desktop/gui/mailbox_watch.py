@@ -1,0 +1,51 @@
+"""Watching mailboxes with IMAP IDLE while the app is open: new mail starts a sync at once
+instead of at the next interval."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+
+from PySide6.QtCore import QObject, Signal
+
+log = logging.getLogger("rr_desktop.gui")
+IDLE_TIMEOUT_S = 25.0
+IDLE_RETRY_S = 30.0
+
+
+class MailboxWatcher(QObject):
+    """One daemon thread per client offering `idle_wait(timeout) -> bool` (a long wait on
+    the server, not a job: it would hold a job worker for the life of the window).
+
+    Signals: mail_arrived(str): a watched mailbox reported new mail (the channel name)."""
+
+    mail_arrived = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._stop = threading.Event()
+        self._threads: dict[str, threading.Thread] = {}
+
+    def watch(self, clients: Mapping[str, object]) -> None:
+        """Start watching every client that can IDLE and is not watched yet."""
+        for name, client in dict(clients).items():
+            wait = getattr(client, "idle_wait", None)
+            if wait is None or name in self._threads or self._stop.is_set():
+                continue
+            thread = threading.Thread(target=self._watch, args=(name, wait), daemon=True,
+                                      name=f"idle-{name}")
+            self._threads[name] = thread
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _watch(self, name: str, wait: Callable[[float], bool]) -> None:
+        while not self._stop.is_set():
+            try:
+                if wait(IDLE_TIMEOUT_S) and not self._stop.is_set():
+                    self.mail_arrived.emit(name)
+            except Exception as exc:
+                log.info("%s: IDLE stopped (%s); retrying in %.0f s", name, exc, IDLE_RETRY_S)
+                self._stop.wait(IDLE_RETRY_S)

@@ -1,0 +1,157 @@
+"""Asking an action's inputs (store/actions/base.py: AskReason, AskCanonical, ...) with the
+prompts of prompts.py, one after another; Esc on any prompt cancels the whole action.
+
+One prompt per input kind: an action made of known kinds needs no code here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QDialog, QWidget
+
+from ...store.actions import (
+    AskAnalyst,
+    AskCanonical,
+    AskIncident,
+    AskQueue,
+    AskReason,
+    AskSnooze,
+    AskTags,
+    AskText,
+    Identity,
+    Input,
+)
+from ..context import AppContext
+from ..fuzzy import Choice
+from ..lookups import Lookups
+from ..text import one_line
+from .prompts import Composer, PickPrompt, ReasonPrompt, SnoozePrompt, TagsPrompt
+from .selection import Selection
+
+Values = dict[str, Any]
+Done = Callable[[Values], None]
+NEIGHBOURS = 40
+ADVANCE = "_advance"  # set by the composer's "submit and next"
+
+
+class InputAsker(QObject):
+    """Runs the prompts for a command's inputs and hands the answers on.
+
+    `open_prompt(dialog)` shows a prompt (the controller tracks it and gives the focus
+    back when it closes)."""
+
+    def __init__(self, ctx: AppContext, lookups: Lookups, selection: Selection,
+                 parent: QWidget, open_prompt: Callable[[QDialog], None]) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._lookups = lookups
+        self._selection = selection
+        self._parent = parent
+        self._open = open_prompt
+        self._drafts: dict[tuple[int, str], str] = {}
+
+    def ask(self, title: str, inputs: tuple[Input, ...], ids: list[int], target: str,
+            done: Done) -> None:
+        """Ask `inputs` in order for the escalations `ids` (named `target` in prompts),
+        then call `done(values)`."""
+        self._next(title, list(inputs), ids, target, {}, done)
+
+    def _next(self, title: str, todo: list[Input], ids: list[int], target: str,
+              values: Values, done: Done) -> None:
+        if not todo:
+            done(values)
+            return
+        wanted, rest = todo[0], todo[1:]
+
+        def answer(**got: Any) -> None:
+            self._next(title, rest, ids, target, {**values, **got}, done)
+
+        self._prompt(title, wanted, ids, target, values, answer)
+
+    def _prompt(self, title: str, wanted: Input, ids: list[int], target: str,
+                values: Values, answer: Callable[..., None]) -> None:
+        key, parent, ctx = wanted.key, self._parent, self._ctx
+        match wanted:
+            case Identity():
+                answer(**{key: ctx.me})
+            case AskReason():
+                presets = wanted.presets or tuple(
+                    ctx.settings.get(wanted.presets_setting) if wanted.presets_setting else ())
+                question = wanted.question.format(target=target, **values)
+                prompt = ReasonPrompt(title, question, presets, parent)
+                prompt.chosen.connect(lambda reason: answer(**{key: reason}))
+                self._open(prompt)
+            case AskCanonical():
+                choices = self._lookups.duplicate_candidates(
+                    ids, self._selection.neighbours(ids[0], NEIGHBOURS))
+                pick = PickPrompt(title, choices, "Canonical escalation: type to filter, or #id",
+                                  True, parent)
+
+                def picked(text: str) -> None:
+                    try:
+                        answer(**{key: int(text.strip().lstrip("#"))})
+                    except ValueError:
+                        ctx.notifier.warn(f"Not an escalation id: {one_line(text)}")
+
+                pick.chosen.connect(picked)
+                self._open(pick)
+            case AskSnooze():
+                snooze = SnoozePrompt(ctx.clock(), parent)
+                snooze.chosen.connect(
+                    lambda until, reason: answer(**{key: until, "reason": reason}))
+                self._open(snooze)
+            case AskAnalyst():
+                analysts = [Choice(a, name, a) for a, name in self._lookups.analysts()]
+                analysts.append(Choice("", "Unassigned", "clear the assignee"))
+                pick = PickPrompt(title, analysts, "Analyst", True, parent)
+                pick.chosen.connect(lambda who: answer(**{key: who or None}))
+                self._open(pick)
+            case AskQueue():
+                queues = [Choice(q, q) for q in ctx.settings.get("queues")]
+                pick = PickPrompt(title, queues, "Queue", True, parent)
+                pick.chosen.connect(lambda queue: answer(**{key: queue}))
+                self._open(pick)
+            case AskIncident():
+                incidents = [Choice(str(i), name, f"incident #{i}")
+                             for i, name in self._lookups.incidents()]
+                known = {c.key for c in incidents}
+                pick = PickPrompt(title, incidents,
+                                  "Choose an incident, or type a title to create one", True,
+                                  parent)
+                pick.chosen.connect(lambda chosen: answer(**(
+                    {"incident_id": int(chosen)} if chosen in known
+                    else {"new_title": chosen})))
+                self._open(pick)
+            case AskTags():
+                tags = TagsPrompt(self._lookups.tags_of(ids[0]), parent)
+                tags.chosen.connect(lambda add, remove: answer(add=add, remove=remove))
+                self._open(tags)
+            case AskText():
+                self._compose(wanted, ids[0], target, answer)
+            case _:
+                raise TypeError(f"no prompt for {wanted!r}")
+
+    def _compose(self, wanted: AskText, esc_id: int, target: str,
+                 answer: Callable[..., None]) -> None:
+        draft_key = (esc_id, wanted.kind)
+        composer = Composer(wanted.kind, target, self._drafts.get(draft_key, ""), self._parent)
+
+        def closed(_code: int) -> None:
+            text = composer.draft().strip()
+            if composer.result() == QDialog.DialogCode.Accepted or not text:
+                self._drafts.pop(draft_key, None)
+            else:
+                self._drafts[draft_key] = composer.draft()
+
+        def submitted(kind: str, text: str, advance: bool) -> None:
+            got: Values = {wanted.key: text, ADVANCE: advance}
+            if wanted.kind == "note":  # the composer may log a note as a fact instead
+                got["as_fact"] = kind == "fact"
+            answer(**got)
+
+        composer.finished.connect(closed)
+        composer.submitted.connect(submitted)
+        self._open(composer)

@@ -1,0 +1,37 @@
+"""What reaches the source, recorded: `channel.pushes` (the changes the channel kind sends
+to its source, JSON list; NULL for a row written before this revision: everything is
+queued, as before), `outbox.context` (what the source receives with a change: a decline's
+reason, the escalation a duplicate duplicates) and `escalation_event.op_id` (the outbox op
+that carries a local change; NULL when it stays on this machine). Additive: schema major
+stays 1.
+
+Revision ID: 0005
+Revises: 0003
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("channel", sa.Column("pushes", sa.Text))
+    op.add_column("outbox", sa.Column("context", sa.Text, nullable=False,
+                                      server_default="{}"))
+    op.add_column("escalation_event", sa.Column("op_id", sa.String))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("escalation_event") as batch:
+        batch.drop_column("op_id")
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("context")
+    with op.batch_alter_table("channel") as batch:
+        batch.drop_column("pushes")

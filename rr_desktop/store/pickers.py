@@ -1,0 +1,23 @@
+"""Small reads behind the pickers (analysts, incidents, tags): primary-key or small-table
+lookups (< 1 ms), on any read connection."""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+def analyst_names(db: sqlite3.Connection, limit: int = 2000) -> list[tuple[str, str]]:
+    """(id, name) of the roster, by name."""
+    return [(str(a), str(n)) for a, n in db.execute(
+        "SELECT id, name FROM analyst ORDER BY name LIMIT ?", (limit,))]
+
+
+def incident_titles(db: sqlite3.Connection, limit: int = 500) -> list[tuple[int, str]]:
+    """(id, title) of incidents, newest first."""
+    return [(int(i), str(t)) for i, t in db.execute(
+        "SELECT id, title FROM incident ORDER BY id DESC LIMIT ?", (limit,))]
+
+
+def tags_of(db: sqlite3.Connection, esc_id: int) -> list[str]:
+    row = db.execute("SELECT tags FROM escalation WHERE id = ?", (esc_id,)).fetchone()
+    return [t for t in str(row[0] or "").split() if t] if row else []
