@@ -47,9 +47,12 @@ Push matrix (what leaves the machine):
 - reply: a thread reply (`m.thread`, with the rich-reply fallback for older clients) on
   the escalation's root, carrying the outbox op id; a replay after a lost answer finds it
   among the newest thread replies and does not send it twice. Refused for encrypted rooms
-  (plain text is never sent into one) and for replies over ~60 KB.
-- note: stays in the cache (a room is read by everyone in it, and there is nowhere
-  private to put it); status, assignee, severity, urgency, tags: stay in the cache.
+  (plain text is never sent into one) and for replies over ~60 KB. The reply comes back
+  as a fact through /sync, with the pull that follows the push in the same run (no record
+  is returned from the push: the engine would store it over the analyst's triage).
+- note, fact: stay in the cache (a room is read by everyone in it, and there is nowhere
+  private to put them); status, assignee, severity, urgency, tags: stay in the cache.
+  `pushes` says so ({reply}); `local_triage` keeps the triage over every re-read.
 
 Encrypted rooms are refused: RR Desktop holds no encryption keys. Test connection fails
 naming them; a sync reports each one and each encrypted message in quarantine.

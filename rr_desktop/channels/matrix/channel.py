@@ -10,6 +10,7 @@ from typing import Any
 import requests
 
 from ...domain import Analyst
+from ...domain.push import Push
 from ...http import redact
 from ..base import (
     ChannelError,
@@ -40,7 +41,14 @@ EDITABLE = frozenset({"status", "assignee", "severity", "urgency", "tags"})
 class MatrixChannel:
     """Client of the watched rooms of one Matrix account."""
 
-    local_triage = True  # Matrix has no status or severity: triage lives in the cache
+    # Matrix has no status, severity or assignee: triage lives in the cache and must
+    # survive every re-read of an escalation (a new thread reply), although replies go out.
+    local_triage = True
+
+    @property
+    def pushes(self) -> frozenset[Push]:
+        """What the room receives of local changes: replies, as thread replies."""
+        return frozenset({Push.REPLY})
 
     def __init__(self, name: str, cfg: MatrixConfig, credential: str,
                  session: requests.Session | None = None) -> None:
@@ -111,12 +119,12 @@ class MatrixChannel:
     # -- push ---------------------------------------------------------------------------
 
     def push(self, mutation: Mutation) -> PushResult:
-        """Replies go to the room as thread replies; internal notes and triage (status,
-        severity, assignee, urgency, tags) stay in the cache: Matrix has no place for them
-        that the room would not see."""
+        """Replies go to the room as thread replies; internal notes, logged facts and
+        triage (status, severity, assignee, urgency, tags) stay in the cache: Matrix has
+        no place for them that the room would not see."""
         if mutation.op_type == "reply":
             return self._reply(mutation)
-        if mutation.op_type == "note":
+        if mutation.op_type in ("note", "fact"):
             return PushResult(None)  # internal: never posted to a room others read
         if mutation.op_type == "update":
             unknown = set(mutation.payload) - EDITABLE
@@ -149,10 +157,11 @@ class MatrixChannel:
                                  "is_falling_back": True,
                                  "m.in_reply_to": {"event_id": newest}},
                 OP_KEY: m.op_id})
-        result = self.reader.read_root(room, root, self._server_name())
-        if isinstance(result, Quarantined):
-            return PushResult(None)  # sent; the next pull brings the escalation
-        return PushResult(result.record.remote_version, result)
+        # No record back: a record returned from a push is stored as the source's
+        # whole state, which would put the source's triage defaults over the analyst's.
+        # The reply comes back through /sync with the pull of this same run (it follows
+        # the push), as a fact of the escalation, and the local triage is kept.
+        return PushResult(None)
 
     # -- people and the connection test -------------------------------------------------
 
