@@ -69,7 +69,7 @@ def register(spec: ChannelSpec) -> ChannelSpec:
 
 def _load_builtin() -> None:
     # Importing a channel module registers its kind.
-    from . import email, feeds, jira, manual, rest, rr_api, spreadsheet, zendesk  # noqa: F401
+    from . import email, feeds, jira, manual, matrix, rest, rr_api, spreadsheet, zendesk  # noqa: F401
 
 
 def spec(kind: str) -> ChannelSpec:
