@@ -25,6 +25,7 @@ from ..channels.base import (
     Page,
     RateLimited,
 )
+from ..domain.push import FIELD_PUSHES
 from ..store import channel_state as cs
 from ..store import fts
 from ..store.database import Store
@@ -49,6 +50,12 @@ def hand_over_the_gil_sooner() -> None:
     most of that (ingest benchmark at 50k: 11.8k -> 18k escalations/s initial) and hands
     a GUI thread the interpreter sooner too."""
     sys.setswitchinterval(GIL_SWITCH_S)
+
+
+def keeps_local_triage(client: ChannelClient) -> bool:
+    """A source that receives no field changes (a feed, a spreadsheet, a chat room):
+    the triage lives in the cache and survives every re-read of the item."""
+    return not client.pushes & FIELD_PUSHES
 
 
 class Cancelled(Exception):
@@ -206,7 +213,7 @@ class SyncEngine:
                     self.check(cancel)
                     pending = pool.submit(self._fetch, client, page.next_cursor, cid, report,
                                           cancel, progress)
-                self._apply(cid, page, rows, report, defer, keep_local=not client.pushes)
+                self._apply(cid, page, rows, report, defer, keep_local=keeps_local_triage(client))
                 if page.done and defer:
                     with self.store.write() as db:
                         fts.rebuild(db)
@@ -227,7 +234,7 @@ class SyncEngine:
     def _apply(self, cid: int, page: Page, rows: list[tuple[object, ...]],
                report: SyncReport, defer_fts: bool = False, keep_local: bool = False) -> None:
         """Rule 2: a page's rows and its new cursor commit in one transaction.
-        `keep_local`: the source receives nothing (no write API), see merge_page."""
+        `keep_local`: the source receives no field changes, see merge_page."""
         now = self.clock()
         with self.store.write() as db:
             result = merge_page(db, cid, page.items, page.quarantined, now, rows, defer_fts,

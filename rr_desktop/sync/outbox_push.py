@@ -119,7 +119,10 @@ class OutboxPusher:
                                        self.report.received, self.report.pushed))
 
     def _merge(self, db: Any, incoming: Incoming) -> None:
-        result = merge_page(db, self.cid, [incoming], [], self.engine.clock())
+        from .engine import keeps_local_triage
+
+        result = merge_page(db, self.cid, [incoming], [], self.engine.clock(),
+                            keep_local_triage=keeps_local_triage(self.client))
         self.report.changed_ids.update(result.changed_ids)
 
     def _on_conflict(self, op: ob.OutboxOp, current: Incoming) -> None:

@@ -52,7 +52,8 @@ Push matrix (what leaves the machine):
   is returned from the push: the engine would store it over the analyst's triage).
 - note, fact: stay in the cache (a room is read by everyone in it, and there is nowhere
   private to put them); status, assignee, severity, urgency, tags: stay in the cache.
-  `pushes` says so ({reply}); `local_triage` keeps the triage over every re-read.
+  `pushes` says so ({reply}): with no field pushed, the engine keeps the triage over
+  every re-read (sync/engine.py keeps_local_triage).
 
 Encrypted rooms are refused: RR Desktop holds no encryption keys. Test connection fails
 naming them; a sync reports each one and each encrypted message in quarantine.

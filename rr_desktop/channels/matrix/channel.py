@@ -43,7 +43,6 @@ class MatrixChannel:
 
     # Matrix has no status, severity or assignee: triage lives in the cache and must
     # survive every re-read of an escalation (a new thread reply), although replies go out.
-    local_triage = True
 
     @property
     def pushes(self) -> frozenset[Push]:
