@@ -1,8 +1,9 @@
 """Channel `rr_api`: the platform's escalation service (rr_desktop/demo/openapi.yaml).
 
 Pull: the changes feed `GET /v1/escalations?cursor=&limit=` (server-sequence cursor,
-`has_more`). Push: `PATCH` with `If-Match` for field edits (412 = conflict with the current
-record), `POST .../notes|replies` with `Idempotency-Key` = the op id.
+`has_more`). Push: `PATCH` with `If-Match` for field edits, with a decline's reason and a
+duplicate's canonical (412 = conflict with the current record); `POST .../notes|replies|
+facts` with `Idempotency-Key` = the op id (a fact returns the record, a new version).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class _Reach(msgspec.Struct):
 class _Fact(msgspec.Struct):
     at: datetime
     text: str
+    author: str = ""
 
 
 class _Record(msgspec.Struct):
@@ -172,7 +174,8 @@ def to_record(raw: bytes) -> Escalation:
         tags=tuple(w.tags),
         deadline_at=_aware(w.deadline_at, "deadline_at") if w.deadline_at else None,
         views=w.reach.views, shares=w.reach.shares, content_url=w.content_url,
-        facts=tuple(Fact(_aware(f.at, "fact time"), f.text) for f in w.facts),
+        facts=tuple(Fact(_aware(f.at, "fact time"), f"{f.author}: {f.text}" if f.author
+                         else f.text) for f in w.facts),
     )
 
 
@@ -264,12 +267,19 @@ class RrApiChannel:
     def push(self, mutation: Mutation) -> PushResult:
         path = f"/v1/escalations/{mutation.external_id}"
         if mutation.op_type == "update":
-            resp = self._call("PATCH", path, write=True, json=mutation.payload,
+            body = {**mutation.payload, **{k: v for k, v in mutation.context.items()
+                                           if k in ("status_reason", "duplicate_of")}}
+            resp = self._call("PATCH", path, write=True, json=body,
                               headers={"If-Match": f'"{mutation.base_version}"'})
             if resp.status_code == 412:
                 current = msgspec.json.encode(_id_decoder.decode(resp.content).get("current"))
                 raise VersionConflict(f"{self.name}: changed on the server meanwhile",
                                       self._incoming(current))
+            incoming = self._incoming(resp.content)
+            return PushResult(incoming.record.remote_version, incoming)
+        if mutation.op_type == "fact":  # joins the record's facts: a new version
+            resp = self._call("POST", f"{path}/facts", write=True, json=mutation.payload,
+                              headers={"Idempotency-Key": mutation.op_id})
             incoming = self._incoming(resp.content)
             return PushResult(incoming.record.remote_version, incoming)
         if mutation.op_type in _MESSAGE_PATHS:

@@ -35,6 +35,8 @@ MAX_IDEMPOTENCY_KEY = 255
 
 _ONE = re.compile(r"/v1/escalations/([^/]+)\Z")
 _SUB = re.compile(r"/v1/escalations/([^/]+)/(notes|replies)\Z")
+_FACTS = re.compile(r"/v1/escalations/([^/]+)/facts\Z")
+_HISTORY = re.compile(r"/v1/escalations/([^/]+)/history\Z")
 _LIMIT = re.compile(r"\d{1,4}\Z")
 _ETAG = re.compile(r'(?:"(\d{1,19})"|(\d{1,19}))\Z')
 _KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY}}}\Z")
@@ -114,6 +116,21 @@ class EscalationApi:
             if method == "PATCH":
                 return self._patch(escalation_id, headers, body)
             return self._not_allowed("GET, PATCH")
+        match = _FACTS.match(path)
+        if match:
+            escalation_id = unquote(match.group(1))
+            if method == "POST":
+                return self._post_fact(escalation_id, headers, body)
+            return self._not_allowed("POST")
+        match = _HISTORY.match(path)
+        if match:
+            escalation_id = unquote(match.group(1))
+            if method != "GET":
+                return self._not_allowed("GET")
+            try:
+                return _json(200, {"items": self.state.history(escalation_id)})
+            except NotFound:
+                return error(404, "not_found", f"no escalation {escalation_id}")
         match = _SUB.match(path)
         if match:
             escalation_id, kind = unquote(match.group(1)), match.group(2)
@@ -187,7 +204,9 @@ class EscalationApi:
             return error(400, "bad_request", "the body is not valid JSON")
         except InvalidRequest as exc:
             return error(422, "invalid", str(exc))
-        except NotFound:
+        except NotFound as exc:
+            if escalation_id in self.state:  # what it duplicates is not there
+                return error(422, "invalid", f"duplicate_of: no other escalation {exc}")
             return error(404, "not_found", f"no escalation {escalation_id}")
         except VersionMismatch as exc:
             return Response(412, encode({"error": "version_mismatch",
@@ -195,6 +214,25 @@ class EscalationApi:
                                          "current": exc.current}),
                             {"ETag": _etag(int(exc.current["version"]))})
         return _json(200, record, ETag=_etag(int(record["version"])))
+
+    def _post_fact(self, escalation_id: str, headers: Headers, body: bytes) -> Response:
+        if escalation_id not in self.state:
+            return error(404, "not_found", f"no escalation {escalation_id}")
+        key = headers.get("Idempotency-Key")
+        if key is not None and not _KEY.match(key):
+            return error(400, "bad_request", "Idempotency-Key must be 1..255 visible ASCII "
+                         "characters")
+        try:
+            text, author = validate_note(decode(body))
+            record, created = self.state.add_fact(escalation_id, text, author, key)
+        except msgspec.DecodeError:
+            return error(400, "bad_request", "the body is not valid JSON")
+        except InvalidRequest as exc:
+            return error(422, "invalid", str(exc))
+        except NotFound:
+            return error(404, "not_found", f"no escalation {escalation_id}")
+        extra = {} if created else {"Idempotent-Replayed": "true"}
+        return _json(201, record, ETag=_etag(int(record["version"])), **extra)
 
     def _notes(self, escalation_id: str, kind: str) -> Response:
         if escalation_id not in self.state:

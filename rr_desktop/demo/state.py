@@ -29,6 +29,8 @@ _CURSOR = re.compile(r"([A-Za-z0-9_-]{1,64})\.(\d{1,18})\Z")
 _COMPACT_MIN = 1024
 _FROZEN_FIELDS = frozenset({"id", "version"})
 NOTE_PREFIX = {"notes": "note", "replies": "reply"}
+# Set with a status change, cleared by the next one that does not carry them.
+_STATUS_CONTEXT = ("status_reason", "duplicate_of")
 
 
 class NotFound(KeyError):
@@ -234,8 +236,41 @@ class EscalationStore:
                 raise NotFound(escalation_id)
             if rec["version"] != base_version:
                 raise VersionMismatch(decode(self._bytes(escalation_id)))
+            duplicate_of = fields.get("duplicate_of")
+            if duplicate_of is not None and (duplicate_of not in self._records
+                                             or duplicate_of == escalation_id):
+                raise NotFound(str(duplicate_of))
+            if "status" in fields:  # a status change carries its own reason, or none
+                fields = {**{k: None for k in _STATUS_CONTEXT}, **fields}
             self._patches[escalation_id] += 1
             return self._apply(escalation_id, fields, "patch")
+
+    def add_fact(self, escalation_id: str, text: str, author: str,
+                 idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
+        """Append an evolving fact to the record (a change: new version, in the feed);
+        ``(record, created)``. A repeated key returns the record and changes nothing."""
+        with self._lock:
+            if escalation_id not in self._records:
+                raise NotFound(escalation_id)
+            key = (escalation_id, "facts", idempotency_key) if idempotency_key else None
+            if key is not None and key in self._idempotent:
+                return decode(self._bytes(escalation_id)), False
+            now = iso(int(self._clock()))
+            facts = [*self._records[escalation_id].get("facts", []),
+                     {"at": now, "text": text, "author": author}]
+            record = self._apply(escalation_id, {"facts": facts}, "fact")
+            if key is not None:
+                self._idempotent[key] = {"version": record["version"]}
+            return record, True
+
+    def history(self, escalation_id: str) -> list[dict[str, Any]]:
+        """Every change applied to the escalation since the service started, oldest first:
+        what a client's writes did, for anyone to check (exactly once, nothing lost)."""
+        with self._lock:
+            if escalation_id not in self._records:
+                raise NotFound(escalation_id)
+            return [{"seq": op.seq, "kind": op.kind, "detail": op.detail}
+                    for op in self._ops if op.escalation_id == escalation_id]
 
     def add_note(self, escalation_id: str, kind: str, text: str, author: str,
                  idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:

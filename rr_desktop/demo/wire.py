@@ -20,6 +20,10 @@ import msgspec
 from rr_desktop.domain.enums import Status
 
 PATCHABLE_FIELDS = frozenset({"status", "assignee", "severity", "urgency", "tags"})
+# What a status change may carry: why (a decline's reason), and for a duplicate the
+# escalation it duplicates. Stored on the record with the status.
+STATUS_CONTEXT = frozenset({"status_reason", "duplicate_of"})
+MAX_REASON = 2_000
 MAX_TEXT = 20_000
 MAX_NAME = 200
 MAX_TAGS = 32
@@ -89,11 +93,15 @@ def validate_patch(body: object) -> dict[str, Any]:
     """The changes of a PATCH body, or :class:`InvalidRequest` naming the first problem."""
     if not isinstance(body, dict):
         raise InvalidRequest("the body must be a JSON object")
-    if not body:
+    if not set(body) & PATCHABLE_FIELDS:
         raise InvalidRequest(f"the body must change at least one of {sorted(PATCHABLE_FIELDS)}")
-    unknown = sorted(set(body) - PATCHABLE_FIELDS)
+    unknown = sorted(set(body) - PATCHABLE_FIELDS - STATUS_CONTEXT)
     if unknown:
         raise InvalidRequest(f"fields that cannot be changed: {unknown}")
+    if set(body) & STATUS_CONTEXT and "status" not in body:
+        raise InvalidRequest("status_reason and duplicate_of go with a status change")
+    if "duplicate_of" in body and body.get("status") != "duplicate":
+        raise InvalidRequest("duplicate_of goes with the status duplicate")
     for name, value in body.items():
         _check_field(name, value)
     return dict(body)
@@ -108,6 +116,11 @@ def _check_field(name: str, value: object) -> None:
         raise InvalidRequest("urgency must be one of U0, U1, U2, U3")
     if name == "assignee" and value is not None and not _is_name(value):
         raise InvalidRequest(f"assignee must be null or a string of 1..{MAX_NAME} characters")
+    if name == "status_reason" and not (isinstance(value, str)
+                                        and 1 <= len(value.strip()) <= MAX_REASON):
+        raise InvalidRequest(f"status_reason must be a string of 1..{MAX_REASON} characters")
+    if name == "duplicate_of" and not _is_name(value):
+        raise InvalidRequest("duplicate_of must be the id of another escalation")
     if name == "tags":
         if not isinstance(value, list) or len(value) > MAX_TAGS:
             raise InvalidRequest(f"tags must be a list of at most {MAX_TAGS} strings")
@@ -121,7 +134,7 @@ def _is_name(value: object) -> bool:
 
 
 def validate_note(body: object) -> tuple[str, str]:
-    """``(text, author)`` of a note or reply body, or :class:`InvalidRequest`."""
+    """``(text, author)`` of a note, fact or reply body, or :class:`InvalidRequest`."""
     if not isinstance(body, dict):
         raise InvalidRequest("the body must be a JSON object")
     unknown = sorted(set(body) - {"text", "author"})

@@ -19,7 +19,8 @@ from rr_desktop.demo import DemoServer
 TOKEN = "s3cret-demo-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ROUTES = ["/v1/escalations", "/v1/escalations/{id}", "/v1/escalations/{id}/notes",
-          "/v1/escalations/{id}/replies", "/v1/analysts", "/v1/openapi.yaml"]
+          "/v1/escalations/{id}/replies", "/v1/escalations/{id}/facts",
+          "/v1/escalations/{id}/history", "/v1/analysts", "/v1/openapi.yaml"]
 
 
 @pytest.fixture
@@ -181,9 +182,47 @@ def test_notes_and_replies_are_idempotent(server: DemoServer, http: requests.Ses
 
     reply = http.post(f"{url}/replies", json=body, headers={"Idempotency-Key": "op-1"})
     assert reply.status_code == 201 and reply.json()["id"].startswith("reply-")
+    again = http.post(f"{url}/replies", json=body, headers={"Idempotency-Key": "op-1"})
+    assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json() == reply.json()
     assert http.post(f"{url}/notes", json={"text": ""}, timeout=5).status_code == 422
     assert http.get(f"{url}/replies", timeout=5).json()["items"] == [reply.json()]
     assert server.state.get("ESC-000020")["version"] == 1  # type: ignore[index]
+
+
+def test_a_fact_joins_the_record_once(server: DemoServer, http: requests.Session) -> None:
+    url = f"{server.url}/v1/escalations/ESC-000021"
+    body = {"text": "Clip re-uploaded 40 times", "author": "d.pratama"}
+    first = http.post(f"{url}/facts", json=body, headers={"Idempotency-Key": "f-1"}, timeout=5)
+    second = http.post(f"{url}/facts", json=body, headers={"Idempotency-Key": "f-1"},
+                       timeout=5)
+    assert first.status_code == second.status_code == 201
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    record = http.get(url, timeout=5).json()
+    assert [f["text"] for f in record["facts"]].count(body["text"]) == 1
+    assert record["version"] == first.json()["version"] > 1  # a change: in the feed again
+    history = http.get(f"{url}/history", timeout=5).json()["items"]
+    assert [h["kind"] for h in history] == ["fact"]
+
+
+def test_a_status_change_carries_its_reason_and_canonical(server: DemoServer,
+                                                          http: requests.Session) -> None:
+    url = f"{server.url}/v1/escalations/ESC-000022"
+
+    def send(body: dict[str, object]) -> requests.Response:
+        version = http.get(url, timeout=5).json()["version"]
+        return http.patch(url, json=body, headers={"If-Match": f'"{version}"'}, timeout=5)
+
+    assert send({"status_reason": "no status"}).status_code == 422
+    assert send({"status": "declined", "duplicate_of": "ESC-000001"}).status_code == 422
+    missing = send({"status": "duplicate", "duplicate_of": "ESC-999999"})
+    assert missing.status_code == 422 and "ESC-999999" in missing.json()["message"]
+    assert send({"status": "duplicate", "duplicate_of": "ESC-000022"}).status_code == 422
+    ok = send({"status": "duplicate", "duplicate_of": "ESC-000001", "status_reason": "same"})
+    assert ok.status_code == 200
+    assert (ok.json()["duplicate_of"], ok.json()["status_reason"]) == ("ESC-000001", "same")
+    cleared = send({"status": "triaged"}).json()  # a new status, no reason: none kept
+    assert (cleared["duplicate_of"], cleared["status_reason"]) == (None, None)
 
 
 def test_analysts(server: DemoServer, http: requests.Session) -> None:

@@ -4,14 +4,16 @@ reference service in its own process; the server's state is asserted through its
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from rr_desktop.channels.rr_api import RrApiChannel
-from rr_desktop.domain import Channel
+from rr_desktop.domain import Channel, Severity, Urgency
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import outbox as ob
+from rr_desktop.store import triage_actions as ta
 from rr_desktop.store.database import Store
 from rr_desktop.store.timecodec import utcnow
 from rr_desktop.sync.engine import SyncEngine
@@ -20,7 +22,7 @@ from tests.peers.reference_service import ReferenceService
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[ReferenceService]:
-    with ReferenceService(count=50) as svc:
+    with ReferenceService(count=300) as svc:
         yield svc
 
 
@@ -63,3 +65,62 @@ def test_a_message_reaches_the_service_once(service: ReferenceService, tmp_path:
             assert db.execute("SELECT state FROM outbox").fetchall() == [("done",)]
     finally:
         store.close()
+
+
+def _apply(store: Store, action: ta.TriageAction, external_ids: list[str]) -> None:
+    with store.write() as db:
+        ids = [int(db.execute("SELECT id FROM escalation WHERE external_id = ?",
+                              (e,)).fetchone()[0]) for e in external_ids]
+        result = ta.apply_action(db, action, ids, "aditi", utcnow())
+    assert all(o.ok for o in result.outcomes), result.outcomes
+
+
+def test_every_change_the_platform_takes_arrives_once(service: ReferenceService,
+                                                     tmp_path: Path) -> None:
+    """The push matrix row of the platform's service, end to end: each triage change goes
+    through the real engine and client to the service in its own process, which holds it
+    afterwards, applied once; what no source receives (snooze, queue) never leaves."""
+    store, engine = _synced(service, tmp_path)
+    try:
+        new = [r["id"] for r in service.get("/v1/escalations", limit=1000)["items"]
+               if r["status"] == "new"]
+        a, b, c, d, e, f = new[-6:]
+        _apply(store, ta.Accept(), [a])
+        _apply(store, ta.Decline("No policy violation: satire"), [b])
+        _apply(store, ta.MarkDuplicate(_local_id(store, a), "Same clip, re-upload"), [c])
+        _apply(store, ta.SetSeverity(Severity.S0), [d])
+        _apply(store, ta.SetUrgency(Urgency.U0), [d])
+        _apply(store, ta.Assign("budi"), [e])
+        _apply(store, ta.Tag(add=("livestream", "viral")), [e])
+        _apply(store, ta.LogFact("Re-uploaded 40 times in the last hour"), [f])
+        _apply(store, ta.Snooze(utcnow() + timedelta(hours=4), "waiting for Legal"), [f])
+        _apply(store, ta.MoveQueue("legal-review"), [f])
+        report = engine.run("ref")
+        assert report.error is None and report.dead == 0 and report.conflicts == 0
+        engine.run("ref")  # nothing is sent twice
+        assert service.record(a)["status"] == "triaged"
+        declined = service.record(b)
+        assert (declined["status"], declined["status_reason"]) == (
+            "declined", "No policy violation: satire")
+        dup = service.record(c)
+        assert (dup["status"], dup["duplicate_of"], dup["status_reason"]) == (
+            "duplicate", a, "Same clip, re-upload")
+        assert (service.record(d)["severity"], service.record(d)["urgency"]) == ("S0", "U0")
+        assert service.record(e)["assignee"] == "budi"
+        assert {"livestream", "viral"} <= set(service.record(e)["tags"])
+        facts = service.record(f)["facts"]
+        assert [x["text"] for x in facts].count("Re-uploaded 40 times in the last hour") == 1
+        assert facts[-1]["author"] == "aditi"
+        # Edits of one item made before a sync coalesce into one write.
+        for ext, writes in ((a, 1), (b, 1), (c, 1), (d, 1), (e, 1), (f, 1)):
+            history = service.get(f"/v1/escalations/{ext}/history")["items"]
+            assert len([h for h in history if h["kind"] in ("patch", "fact")]) == writes, ext
+        with store.read() as db:
+            states = {r[0] for r in db.execute("SELECT state FROM outbox")}
+            local = db.execute("SELECT snoozed_until IS NOT NULL, queue FROM escalation "
+                               "WHERE external_id = ?", (f,)).fetchone()
+        assert states == {"done"} and local == (1, "legal-review")
+    finally:
+        store.close()
+
+
