@@ -161,6 +161,9 @@ _OTHERS: tuple[Command, ...] = (
     _cmd("shortcuts", "Keyboard shortcuts", ("?", "Shift+?"), G,
          "The keys that work where the focus is", "Help"),
     _cmd("about", "About RR Desktop", (), G, "Version, runtime and data location", "Help"),
+    _cmd("choose-identity", "Who am I\u2026", (), G,
+         "Choose who you are from the roster (the assignee of 'assign to me', the author of "
+         "your notes and replies)", "File"),
     _cmd("add-channel", "Add channel\u2026", (), G,
          "Set up a channel (Zendesk, Jira, mailbox, feed, REST, ...) and test it", "File"),
     _cmd("import-spreadsheet", "Import spreadsheet\u2026", (), G,

@@ -8,7 +8,6 @@ and the default is used for that value: the app always starts.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 from collections.abc import Mapping
@@ -29,8 +28,8 @@ class SettingSpec:
 
 
 SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("me", "Your analyst id: 'assign to me', the Mine view, the audit trail",
-                ""),
+    SettingSpec("me", "Your analyst id (chosen from the roster at first start): 'assign to "
+                "me', the Mine view, the author of your notes and replies", ""),
     SettingSpec("keymap", "Key overrides: {command name: [keys]}; [] unbinds", {}),
     SettingSpec("sla", "SLA targets per severity: {\"S0\": {\"acknowledge\": \"15m\", "
                 "\"contain\": \"1h\", \"resolve\": \"4h\"}, ..., \"at_risk_percent\": 25}", {}),
@@ -55,14 +54,9 @@ class Settings:
 
     @property
     def me(self) -> str:
-        return str(self.values["me"]) or _os_user()
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "analyst"
+        """The analyst's id, or "" until they chose it (never the OS login: it would be
+        pushed to sources as an assignee and an author)."""
+        return str(self.values["me"]).strip()
 
 
 def load_settings(data_dir: Path) -> Settings:

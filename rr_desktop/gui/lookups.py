@@ -9,8 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..store import pickers
+from ..store import roster as store_roster
 from ..store.duplicates import suggest_duplicates
 from ..store.engine import raw_reader
+from ..store.roster import RosterEntry
 from ..store.triage_queries import TriageRow
 from .fuzzy import Choice
 
@@ -33,6 +35,14 @@ class Lookups:
 
     def analysts(self) -> list[tuple[str, str]]:
         return pickers.analyst_names(self._db())
+
+    def roster(self) -> list[RosterEntry]:
+        """The roster with each analyst's open load."""
+        return store_roster.roster(self._db())
+
+    def analyst_name(self, analyst_id: str) -> str | None:
+        found = store_roster.analyst(self._db(), analyst_id)
+        return None if found is None else found.name
 
     def incidents(self) -> list[tuple[int, str]]:
         return pickers.incident_titles(self._db())

@@ -39,6 +39,7 @@ from .channel_actions import ChannelActions
 from .commands import CommandRegistry, CommandTarget
 from .context import AppContext
 from .dialogs import AboutDialog, SyncDetailsDialog
+from .identity import IdentityChooser, IdentityLabel
 from .jobs import JobRunner
 from .lookups import Lookups
 from .mailbox_watch import MailboxWatcher
@@ -156,14 +157,18 @@ class MainWindow(QMainWindow):
         self.count_label = QLabel()
         self.count_label.setObjectName("rowCount")
         self.count_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.identity_label = IdentityLabel()
         self.statusBar().addPermanentWidget(self.channels)
         self.statusBar().addPermanentWidget(self.count_label)
+        self.statusBar().addPermanentWidget(self.identity_label)
         self.statusBar().setSizeGripEnabled(False)
 
         self.sync = SyncBridge(workspace.engine, self.jobs, sync_interval_s, self)
+        self.identity = IdentityChooser(self.ctx, self.lookups, self, self.open_dialog)
         self.triage = TriageController(self.ctx, self.selection, self.lookups, self.toast,
                                        self, self.back_to_list_if_lost,
-                                       lambda: self.views.current.text(), actions)
+                                       lambda: self.views.current.text(), self.identity.ask,
+                                       actions)
         self.outbox = OutboxActions(self.ctx, self.sync_view, self.sync.sync_now, self)
         self.channel_actions = ChannelActions(self.ctx, self.engine, self, self.open_dialog)
         self.mailboxes = MailboxWatcher(self)
@@ -196,7 +201,10 @@ class MainWindow(QMainWindow):
         self._restore_state()
         apply_sla_settings(self.ctx)
         self.mailboxes.watch(self.engine.clients)
+        self._show_identity()
         self.table.setFocus()
+        if not self.ctx.me:  # first start: who are you? (never the OS login)
+            QTimer.singleShot(0, self.identity.ask)
         for problem in self.settings.problems:
             self.notifier.warn(problem, 10_000)
 
@@ -222,6 +230,8 @@ class MainWindow(QMainWindow):
         self.triage.escalation_created.connect(self._on_escalation_created)
         self.triage.view_saved.connect(self.views_saved)
         self.channel_actions.channel_started.connect(self._on_channel_started)
+        self.identity_label.clicked.connect(lambda: self.identity.ask())
+        self.ctx.identity_changed.connect(self._on_identity_changed)
         self.mailboxes.mail_arrived.connect(lambda _name: self.sync_now(),
                                             Qt.ConnectionType.QueuedConnection)
 
@@ -254,6 +264,7 @@ class MainWindow(QMainWindow):
             "shortcuts": self.show_shortcuts,
             "about": self.show_about,
             "manage-views": self.manage_views,
+            "choose-identity": self.identity.ask,
             "quit": self.close,
             **self.triage.handlers(),
             **self.outbox.handlers(),
@@ -477,6 +488,21 @@ class MainWindow(QMainWindow):
                 self.sync_view.refresh()
         if changes.channels:
             self.mailboxes.watch(self.engine.clients)
+        if changes.roster:
+            self.identity.roster_changed()
+            self._show_identity()
+
+    def _show_identity(self) -> None:
+        me = self.ctx.me
+        self.identity_label.show_identity(me, self.lookups.analyst_name(me) if me else None)
+
+    def _on_identity_changed(self, _me: str) -> None:
+        """Mine, `assignee:me` and the saved views follow who the analyst is."""
+        self._show_identity()
+        self.reload_views()
+        current = self.views.view_named(self.views.current.title)
+        if current is not None:
+            self.views.show_view(current)
 
     def _tick(self) -> None:
         self.table.viewport().update()
@@ -540,7 +566,8 @@ class MainWindow(QMainWindow):
             self.notifier.error("; ".join(r.summary() for r in failed))
         elif changed:
             self.notifier.info(f"Sync done: {len(changed):,} changed")
-        self.ctx.apply(Changes(frozenset(changed), outbox=True, channels=True))
+        roster = any(r.roster_changed for r in reports)
+        self.ctx.apply(Changes(frozenset(changed), outbox=True, channels=True, roster=roster))
         self.sync_reported.emit(reports)
 
     def _on_sync_failed(self, message: str) -> None:

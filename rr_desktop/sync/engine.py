@@ -30,6 +30,7 @@ from ..store import channel_state as cs
 from ..store import fts
 from ..store.database import Store
 from ..store.ingest import merge_page, prepare_rows
+from ..store.roster import save_roster
 from ..store.timecodec import to_epoch, utcnow
 from .backoff import full_jitter
 from .outbox_push import OutboxPusher
@@ -39,6 +40,7 @@ log = logging.getLogger("rr_desktop.sync")
 _T = TypeVar("_T")
 SCOPE = "default"
 MAX_PULL_ATTEMPTS = 6
+ROSTER_EVERY_S = 6 * 3600
 GIL_SWITCH_S = 0.001
 
 
@@ -91,6 +93,7 @@ class SyncReport:
     cancelled: bool = False
     error: str | None = None
     changed_ids: set[int] = field(default_factory=set)
+    roster_changed: int = 0
 
     def summary(self) -> str:
         if self.error:
@@ -163,6 +166,7 @@ class SyncEngine:
             pusher.drain()
             self._pull_all(client, cid, report, progress, cancel)
             pusher.drain()
+            self._refresh_roster(client, cid, report)
             with self.store.write() as db:
                 cs.record_success(db, cid, self.clock(), None)
         except Cancelled:
@@ -224,6 +228,26 @@ class SyncEngine:
                     return
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _refresh_roster(self, client: ChannelClient, cid: int, report: SyncReport) -> None:
+        """The source's analysts into the roster (identity choice, assignment picker),
+        at most every ROSTER_EVERY_S per channel; a roster that cannot be read is logged,
+        never a failed run (the queue matters more)."""
+        key = f"roster_at:{cid}"
+        now_s = to_epoch(self.clock())
+        with self.store.read() as db:
+            row = db.execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
+        if row is not None and now_s - int(row[0]) < ROSTER_EVERY_S:
+            return
+        try:
+            analysts = client.analysts()
+        except ChannelError as exc:
+            log.info("%s: the roster could not be read: %s", report.channel, exc)
+            return
+        with self.store.write() as db:
+            report.roster_changed = save_roster(db, analysts)
+            db.execute("INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                       "DO UPDATE SET value = excluded.value", (key, str(now_s)))
 
     def _fetch(self, client: ChannelClient, cursor: str | None, cid: int, report: SyncReport,
                cancel: threading.Event, progress: ProgressFn | None,

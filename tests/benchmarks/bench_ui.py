@@ -71,6 +71,7 @@ def child_first_paint(mode: str, db: Path, started: float) -> None:
     spy = PaintSpy()
     if mode == "ours":
         from rr_desktop.gui.main_window import MainWindow
+        from rr_desktop.settings import save_setting
         from rr_desktop.store.database import Store
 
         store = Store.open(db, check=False)  # as the GUI does: quick_check runs later
@@ -85,6 +86,7 @@ def child_first_paint(mode: str, db: Path, started: float) -> None:
             def __init__(self) -> None:
                 self.store, self.engine, self.data_dir = store, Engine(), Path(
                     tempfile.mkdtemp())
+                save_setting(self.data_dir, "me", "a.tan")  # chosen at first start
 
         win: Any = MainWindow(Ws(), sync_interval_s=None)
         view = win.table
@@ -173,6 +175,7 @@ def measure_ours(db: Path, presses: int) -> dict[str, float]:
 
     from rr_desktop.gui.app import freeze_startup_objects, make_app
     from rr_desktop.gui.main_window import MainWindow
+    from rr_desktop.settings import save_setting
     from rr_desktop.store.database import Store
     from tests.integration.sync_env import make_env
 
@@ -193,6 +196,7 @@ def measure_ours(db: Path, presses: int) -> dict[str, float]:
     class Ws:
         def __init__(self) -> None:
             self.store, self.engine, self.data_dir = store, env.engine, work
+            save_setting(work, "me", "a.tan")  # chosen at first start
 
     win = MainWindow(Ws(), sync_interval_s=None)
     win.resize(1360, 820)

@@ -15,7 +15,7 @@ from rr_desktop.gui.main_window import MainWindow
 from rr_desktop.store.database import Store
 from rr_desktop.sync.engine import SyncProgress, SyncReport
 
-from .seed import make_store
+from .seed import choose_identity, make_store
 
 
 class FakeEngine:
@@ -58,6 +58,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def workspace(store: Store, tmp_path: Path) -> FakeWorkspace:
+    choose_identity(tmp_path)
     return FakeWorkspace(store, data_dir=tmp_path)
 
 

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from rr_desktop.channels.base import Incoming
 from rr_desktop.domain import (
+    Analyst,
     Channel,
     Escalation,
     Fact,
@@ -23,9 +24,11 @@ from rr_desktop.domain import (
     Status,
     Urgency,
 )
+from rr_desktop.settings import save_setting
 from rr_desktop.store.channel_state import ensure_channel
 from rr_desktop.store.database import Store
 from rr_desktop.store.ingest import merge_page
+from rr_desktop.store.roster import save_roster
 
 T = TypeVar("T")
 
@@ -112,10 +115,26 @@ def write_elsewhere(store: Store, write: Callable[[sqlite3.Connection], T]) -> T
     return result[0]
 
 
+ROSTER = (
+    Analyst("aditi", "Aditi Rao", "aditi@example.com", ("en", "hi"), ("IN",)),
+    Analyst("budi", "Budi Santoso", "budi@example.com", ("id", "jv", "en"), ("ID",)),
+    Analyst("chen", "Chen Wei", "chen@example.com", ("zh", "en"), ("SG", "MY")),
+    Analyst("maria", "Maria Reyes", "maria@example.com", ("fil", "en"), ("PH",)),
+)
+ME = "aditi"
+
+
 def make_store(path: Path, count: int = 0, extra: Sequence[Escalation] = ()) -> Store:
+    """A cache with `count` escalations and the team's roster (as a sync leaves it)."""
     store = Store.open(path / "cache.sqlite3")
     add(store, [*(escalation(n) for n in range(count)), *extra])
+    write_elsewhere(store, lambda db: save_roster(db, ROSTER))
     return store
+
+
+def choose_identity(data_dir: Path, me: str = ME) -> None:
+    """The analyst chose who they are (at first start); tests start after that."""
+    save_setting(data_dir, "me", me)
 
 
 def triage_order(store: Store) -> list[int]:

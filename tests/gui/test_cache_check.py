@@ -11,7 +11,7 @@ from rr_desktop.gui.main_window import MainWindow
 from rr_desktop.store.database import Store
 
 from .conftest import FakeWorkspace
-from .seed import make_store
+from .seed import choose_identity, make_store
 
 
 def _damage_fts_pages(path: Path) -> None:
@@ -36,6 +36,7 @@ def test_damaged_cache_is_reported_after_first_paint(qtbot: QtBot, tmp_path: Pat
     _damage_fts_pages(tmp_path / "cache.sqlite3")
     store = Store.open(tmp_path / "cache.sqlite3", check=False)
     assert store.quick_check() is not None
+    choose_identity(tmp_path)
     win = MainWindow(FakeWorkspace(store, data_dir=tmp_path), sync_interval_s=None)
     qtbot.addWidget(win)
     win.show()

@@ -23,7 +23,7 @@ from rr_desktop.gui.triage.columns import Column
 from tests.peers.canary import Canary
 
 from .conftest import FakeWorkspace
-from .seed import escalation, make_store
+from .seed import choose_identity, escalation, make_store
 
 
 @pytest.fixture
@@ -71,6 +71,7 @@ def hostile_window(qtbot: QtBot, tmp_path: Path, canary: Canary) -> Iterator[Mai
                               body=f"<img src=http://127.0.0.1:{canary.port}/big>" +
                               "A" * 10_000_000))
     store = make_store(tmp_path, 0, records)
+    choose_identity(tmp_path)
     win = MainWindow(FakeWorkspace(store, data_dir=tmp_path), sync_interval_s=None)
     qtbot.addWidget(win)
     win.show()

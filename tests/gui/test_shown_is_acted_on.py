@@ -13,7 +13,7 @@ from rr_desktop.gui.main_window import MainWindow
 from rr_desktop.sync.engine import SyncReport
 
 from .conftest import FakeWorkspace
-from .seed import add, escalation, make_store
+from .seed import add, choose_identity, escalation, make_store
 from .test_triage_keys import act, press, prompt
 
 
@@ -77,6 +77,7 @@ def test_on_a_fresh_cache_the_first_synced_row_becomes_current(qtbot: QtBot,
     """A new data dir: the table is empty until the first sync lands; then the most
     urgent item is current (highlighted, in the pane) and j goes to the second."""
     store = make_store(tmp_path, 0)
+    choose_identity(tmp_path)
     workspace = FakeWorkspace(store, data_dir=tmp_path)
 
     def first_sync(_progress: object, _cancel: object) -> list[SyncReport]:

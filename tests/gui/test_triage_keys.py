@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from rr_desktop.gui.main_window import RESORT_DELAY_MS, MainWindow
@@ -17,7 +17,7 @@ from rr_desktop.gui.new_escalation import NewEscalationDialog
 from rr_desktop.gui.triage.model import ID_ROLE, ROW_ROLE
 
 from .conftest import FakeWorkspace
-from .seed import write_elsewhere
+from .seed import choose_identity, write_elsewhere
 
 
 def row(ws: FakeWorkspace, esc_id: int, cols: str = "status") -> tuple[Any, ...]:
@@ -183,14 +183,28 @@ def test_assign_me_assign_picker_tags_and_queue(
     esc = window.model.id_at(0)
     assert esc is not None
     act(qtbot, window, Qt.Key.Key_I)
-    assert row(workspace, esc, "assignee") == (window.me,)
+    assert row(workspace, esc, "assignee") == ("aditi",) == (window.me,)  # chosen, not OS
+    window.select_id(esc)
+    # `a` offers the roster with markets, languages and load; typing a market finds Budi.
+    press(qtbot, window, Qt.Key.Key_A)
+    dialog = prompt(qtbot, window)
+    shown = [dialog.finder.list.item(i).text() for i in range(dialog.finder.list.count())]
+    assert any("Budi Santoso" in t and "ID" in t and "open" in t for t in shown)
+    qtbot.keyClicks(dialog.finder.edit, "santoso")
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(dialog.finder.edit, Qt.Key.Key_Return)
+    assert row(workspace, esc, "assignee") == ("budi",)
+    # A name nobody on the roster has is refused unless confirmed.
     window.select_id(esc)
     press(qtbot, window, Qt.Key.Key_A)
     dialog = prompt(qtbot, window)
-    qtbot.keyClicks(dialog.finder.edit, "k.lee")
+    qtbot.keyClicks(dialog.finder.edit, "zz.nobody")
+    qtbot.keyClick(dialog.finder.edit, Qt.Key.Key_Return)
+    confirm = prompt(qtbot, window)
+    assert confirm.objectName() == "unknownAssignee" and "zz.nobody" in confirm.text()
     with qtbot.waitSignal(window.triage.applied, timeout=5000):
-        qtbot.keyClick(dialog.finder.edit, Qt.Key.Key_Return)
-    assert row(workspace, esc, "assignee") == ("k.lee",)
+        confirm.done(QMessageBox.StandardButton.Yes)
+    assert row(workspace, esc, "assignee") == ("zz.nobody",)
     window.select_id(esc)
     press(qtbot, window, Qt.Key.Key_L)
     dialog = prompt(qtbot, window)
@@ -384,6 +398,7 @@ def test_undo_of_a_120_item_batch_is_one_step(qtbot: QtBot, tmp_path: Any) -> No
     from .seed import make_store
 
     store = make_store(tmp_path, 120)
+    choose_identity(tmp_path)
     win = MainWindow(FakeWorkspace(store, data_dir=tmp_path), sync_interval_s=None)
     qtbot.addWidget(win)
     win.show()
@@ -576,6 +591,7 @@ def test_a_big_view_shows_its_first_page_then_all_rows(qtbot: QtBot, tmp_path: A
     from .seed import make_store
 
     store = make_store(tmp_path, FIRST_PAGE + 200)
+    choose_identity(tmp_path)
     win = MainWindow(FakeWorkspace(store, data_dir=tmp_path), sync_interval_s=None)
     qtbot.addWidget(win)
     win.show()

@@ -124,3 +124,22 @@ def test_every_change_the_platform_takes_arrives_once(service: ReferenceService,
         store.close()
 
 
+
+
+def test_the_roster_is_loaded_from_the_service(service: ReferenceService,
+                                               tmp_path: Path) -> None:
+    """The analysts the service lists become the roster (the identity choice and the
+    assignment picker read it); the next runs leave it alone until it is due again."""
+    store, engine = _synced(service, tmp_path)
+    try:
+        served = {a["id"]: a for a in service.get("/v1/analysts")["items"]}
+        with store.read() as db:
+            cached = {r[0]: r for r in db.execute(
+                "SELECT id, name, languages, markets FROM analyst")}
+        assert set(cached) == set(served) and len(served) >= 12
+        tan = cached["a.tan"]
+        assert (tan[1], tan[2].split(), tan[3].split()) == (
+            served["a.tan"]["name"], served["a.tan"]["languages"], served["a.tan"]["markets"])
+        assert engine.run("ref").roster_changed == 0
+    finally:
+        store.close()

@@ -61,6 +61,7 @@ class TriageController(QObject):
                  toast: UndoToast, parent: QWidget,
                  focus_back: Callable[[QWidget | None], None],
                  current_query: Callable[[], str],
+                 ask_identity: Callable[[], None],
                  actions: Sequence[type[TriageAction]] = ACTION_TYPES) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -70,6 +71,7 @@ class TriageController(QObject):
         self._parent = parent
         self._focus_back = focus_back
         self._current_query = current_query
+        self._ask_identity = ask_identity
         self._actions = tuple(actions)
         self.prompt: QDialog | None = None
         self._return_focus: QWidget | None = None
@@ -79,15 +81,28 @@ class TriageController(QObject):
 
     def handlers(self) -> dict[str, Handler]:
         h: dict[str, Handler] = {
-            "create": self.ask_create,
+            "create": self._identified(self.ask_create),
             "save-view": self.ask_save_view,
-            "undo": self.undo,
-            "redo": self.redo,
+            "undo": self._identified(self.undo),
+            "redo": self._identified(self.redo),
         }
         for action in self._actions:
             for command in action.commands:
-                h[command.name] = partial(self.run_command, action, command)
+                h[command.name] = self._identified(partial(self.run_command, action, command))
         return h
+
+    def _identified(self, handler: Handler) -> Handler:
+        """Changes carry who made them: until the analyst said who they are, a change
+        asks that first (never the OS login)."""
+        def run() -> object:
+            if not self.ctx.me:
+                self.ctx.notifier.warn("Choose who you are first: your changes are sent "
+                                       "under your analyst id")
+                self._ask_identity()
+                return None
+            return handler()
+
+        return run
 
     def run_command(self, action: type[TriageAction], command: ActionCommand) -> None:
         """Ask what the command needs, then apply the action to the targets."""

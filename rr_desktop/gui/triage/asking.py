@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 from ...store.actions import (
     AskAnalyst,
@@ -104,10 +104,22 @@ class InputAsker(QObject):
                     lambda until, reason: answer(**{key: until, "reason": reason}))
                 self._open(snooze)
             case AskAnalyst():
-                analysts = [Choice(a, name, a) for a, name in self._lookups.analysts()]
+                roster = self._lookups.roster()
+                analysts = [Choice(e.analyst.id, e.analyst.name,
+                                   f"{e.analyst.id} \u00b7 {e.describe()}") for e in roster]
                 analysts.append(Choice("", "Unassigned", "clear the assignee"))
-                pick = PickPrompt(title, analysts, "Analyst", True, parent)
-                pick.chosen.connect(lambda who: answer(**{key: who or None}))
+                known = {e.analyst.id for e in roster}
+                pick = PickPrompt(title, analysts,
+                                  f"Assign {target} to: type a name, market or language",
+                                  True, parent)
+
+                def assignee_picked(who: str) -> None:
+                    if not who or who in known:
+                        answer(**{key: who or None})
+                    else:  # a typed name nobody on the roster has: only if confirmed
+                        self._confirm_unknown(who, lambda: answer(**{key: who}))
+
+                pick.chosen.connect(assignee_picked)
                 self._open(pick)
             case AskQueue():
                 queues = [Choice(q, q) for q in ctx.settings.get("queues")]
@@ -133,6 +145,19 @@ class InputAsker(QObject):
                 self._compose(wanted, ids[0], target, answer)
             case _:
                 raise TypeError(f"no prompt for {wanted!r}")
+
+    def _confirm_unknown(self, who: str, then: Callable[[], None]) -> None:
+        box = QMessageBox(QMessageBox.Icon.Question, "Not on the roster",
+                          f"{one_line(who)!r} is not on the roster (no source lists an "
+                          "analyst by that id). Assign anyway? The source receives it as "
+                          "it is.", QMessageBox.StandardButton.Yes
+                          | QMessageBox.StandardButton.No, self._parent)
+        box.setObjectName("unknownAssignee")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        yes = QMessageBox.StandardButton.Yes
+        box.finished.connect(lambda code: then() if code == yes else None)
+        self._open(box)
 
     def _compose(self, wanted: AskText, esc_id: int, target: str,
                  answer: Callable[..., None]) -> None:
