@@ -11,7 +11,8 @@ from rr_desktop.settings import SETTINGS_NAME, load_settings, save_setting
 
 def test_missing_file_gives_defaults(tmp_path: Path) -> None:
     s = load_settings(tmp_path)
-    assert s.problems == () and s.get("keymap") == {} and s.me
+    # Nobody is chosen until the analyst says who they are: never the OS login.
+    assert s.problems == () and s.get("keymap") == {} and s.me == ""
 
 
 def test_broken_file_is_reported_and_defaults_used(tmp_path: Path) -> None:
