@@ -14,6 +14,7 @@ from typing import Any
 from ..domain import Priority, Severity, Status
 from ..domain.sla import SlaClock, SlaPolicy, SlaState, clocks
 from .timecodec import utcnow
+from .timeline import TimelineEntry, delivery_state
 
 TRIAGE_ORDER = "priority, created_at, id"
 
@@ -89,18 +90,6 @@ def rows_by_id(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, TriageRo
 
 
 @dataclass(frozen=True, slots=True)
-class TimelineEntry:
-    at: int
-    kind: str
-    field: str | None
-    old: str | None
-    new: str | None
-    reason: str | None
-    author: str | None
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
 class LinkedItem:
     """An escalation linked to the one shown: its canonical, or one of its duplicates."""
 
@@ -154,14 +143,23 @@ def escalation_detail(db: sqlite3.Connection, esc_id: int, now: datetime | None 
     if row is None:
         return None
     fields = dict(zip([d[0] for d in cur.description], row, strict=True))
-    timeline = tuple(TimelineEntry(*r) for r in db.execute(
-        "SELECT at, kind, field, old, new, reason, author, source FROM escalation_event "
-        "WHERE escalation_id = ? ORDER BY at, id", (esc_id,)))
+    timeline = tuple(
+        TimelineEntry(at, kind, field, old, new, reason, author, source,
+                      delivery_state(source, kind, field, op_id, state), error)
+        for at, kind, field, old, new, reason, author, source, op_id, state, error
+        in db.execute(
+            "SELECT e.at, e.kind, e.field, e.old, e.new, e.reason, e.author, e.source, "
+            "e.op_id, o.state, o.last_error FROM escalation_event e LEFT JOIN outbox o "
+            "ON o.op_id = e.op_id WHERE e.escalation_id = ? ORDER BY e.at, e.id",
+            (esc_id,)))
     pending = db.execute("SELECT count(*) FROM outbox WHERE escalation_id = ? "
                          "AND state = 'pending'", (esc_id,)).fetchone()[0]
     conflicts = db.execute("SELECT count(*) FROM conflict WHERE escalation_id = ? "
                            "AND resolved_at IS NULL", (esc_id,)).fetchone()[0]
-    facts = tuple((int(f["at"]), str(f["text"])) for f in json.loads(fields.pop("facts")))
+    # The source's facts, then those logged here that it does not hold yet (or never will).
+    facts = tuple((int(f["at"]), str(f["text"])) for f in json.loads(fields.pop("facts"))) \
+        + tuple((e.at, f"{e.author}: {e.new}" if e.author else str(e.new)) for e in timeline
+                if e.kind == "fact" and e.delivery != "done")
     reasons = tuple(json.loads(fields.pop("priority_reasons")))
     body_html = fields.pop("body_html", None)
     incident = None

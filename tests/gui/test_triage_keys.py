@@ -559,7 +559,8 @@ def test_c_then_e_types_in_an_escalation(qtbot: QtBot, window: MainWindow,
             "ON c.id = e.channel_id WHERE e.title LIKE 'Regulator call%'").fetchone()
     assert (market, severity, channel) == ("ID", 0, "manual")
     qtbot.waitUntil(lambda: window.current_id() == esc_id, timeout=5000)
-    assert window.detail.escalation_id == esc_id
+    # Shown once it is the current row (the pane follows the cursor, never ahead of it).
+    qtbot.waitUntil(lambda: window.detail.escalation_id == esc_id, timeout=5000)
     assert started == ["manual"]
     # It triages like any other: accept it.
     act(qtbot, window, Qt.Key.Key_1)

@@ -258,74 +258,71 @@ class DetailPane(QWidget):
         self.why.setText(f"{priority.name} because {reasons}")
 
         body, note = cap_for_display(str(f.get("body") or ""))
-        lines: list[str] = []
-        headings: list[int] = []  # block numbers that get the bold heading format
+        blocks: list[str] = []  # one per line of the document
+        headings: list[int] = []  # blocks that get the bold heading format
 
         def section(title: str) -> None:
-            if lines:
-                lines.append("")
-            headings.append(len(lines))
-            lines.append(title)
+            if blocks:
+                blocks.append("")
+            headings.append(len(blocks))
+            blocks.append(title)
+
+        def text(value: str, indent: str = "") -> None:
+            """Untrusted or written text, every line of it, invisibles revealed."""
+            for line in break_long_lines(reveal_invisibles(value)).split("\n"):
+                blocks.append(indent + line)
 
         self._show_formatted(d.body_html)
-        if d.body_html:
-            section("Body (as plain text; formatted above)")
-        else:
-            section("Body")
-        lines.append(break_long_lines(reveal_invisibles(body)) or "(empty)")
+        section("Body (as plain text; formatted above)" if d.body_html else "Body")
+        text(body or "(empty)")
         if note:
-            lines.append(note)
+            blocks.append(note)
         if d.sla:
             section("SLA clocks")
-            for clock in d.sla:
-                lines.append(_clock_line(clock))
+            blocks.extend(_clock_line(clock) for clock in d.sla)
         if d.incident is not None:
             section("Incident")
-            lines.append(f"#{d.incident.id} {one_line(d.incident.title)} "
-                         f"({d.incident.status.replace('_', ' ')})")
+            blocks.append(f"#{d.incident.id} {one_line(d.incident.title)} "
+                          f"({d.incident.status.replace('_', ' ')})")
         if d.linked:
             section(f"Linked ({len(d.linked) + d.linked_more})")
             for item in d.linked:
                 what = "duplicate of" if item.relation == "canonical" else "duplicate"
-                lines.append(f"{what}: #{item.id} {one_line(item.title)} "
-                             f"[{item.channel}, {item.status.replace('_', ' ')}]")
+                blocks.append(f"{what}: #{item.id} {one_line(item.title)} "
+                              f"[{item.channel}, {item.status.replace('_', ' ')}]")
             if d.linked_more:
-                lines.append(f"\u2026 and {d.linked_more} more duplicates")
+                blocks.append(f"\u2026 and {d.linked_more} more duplicates")
         if d.pending_ops or d.open_conflicts:
             section("Sync")
             if d.pending_ops:
-                lines.append(f"{d.pending_ops} local change(s) waiting to sync")
+                blocks.append(f"{d.pending_ops} local change(s) waiting to sync")
             if d.open_conflicts:
-                lines.append(f"{d.open_conflicts} conflict(s) with the source")
+                blocks.append(f"{d.open_conflicts} conflict(s) with the source")
         section(f"Facts ({len(d.facts)})")
-        lines.extend(f"{format_time(at)}  {one_line(text)}" for at, text in d.facts)
+        for at, fact in sorted(d.facts):
+            text(f"{format_time(at)}  {fact}")
         if not d.facts:
-            lines.append("none yet")
+            blocks.append("none yet")
         section(f"Timeline ({len(d.timeline)})")
         for e in d.timeline:
-            what = e.kind.replace("_", " ")
-            if e.field:
-                old = one_line(e.old) or "\u2014"
-                what = f"{e.field}: {old} \u2192 {one_line(e.new)}"
-            extra = f" ({one_line(e.reason)})" if e.reason else ""
-            who = f" by {one_line(e.author)}" if e.author else ""
-            lines.append(f"{format_time(e.at)}  {what}{extra}{who} [{e.source}]")
+            first, _, rest = e.sentence().partition("\n")
+            state = e.delivery_text()
+            text(f"{format_time(e.at)}  {first}" + (f" \u2014 {state}" if state else ""))
+            if rest:
+                text(rest, "    ")
         if not d.timeline:
-            lines.append("no changes recorded")
+            blocks.append("no changes recorded")
         section("Fields")
         names = [n for n in _FIELD_ORDER if n in f]
         names += sorted(n for n in f if n not in _FIELD_ORDER and n not in _HIDDEN_FIELDS)
-        lines.extend(f"{name.replace('_', ' ')}: {field_text(name, f[name])}" for name in names)
+        blocks.extend(f"{name.replace('_', ' ')}: {field_text(name, f[name])}"
+                      for name in names)
         # One setPlainText (literal text, never markup) then bold headings: ~10x cheaper
         # than inserting line by line, which relayouts the document on every insert.
-        self.text.setPlainText("\n".join(lines))
+        self.text.setPlainText("\n".join(blocks))
         doc = self.text.document()
-        # Only the body spans several blocks (everything else is one_line): headings after
-        # it move down by its extra blocks.
-        offset = doc.blockCount() - len(lines)
         for number in headings:
-            block = doc.findBlockByNumber(number + (offset if number else 0))
-            cursor = QTextCursor(block)
+            cursor = QTextCursor(doc.findBlockByNumber(number))
             cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock,
                                 QTextCursor.MoveMode.KeepAnchor)
             cursor.setCharFormat(self._heading)
