@@ -76,6 +76,7 @@ class CommandRegistry(QObject):
         self._commands: dict[str, Command] = {}
         self._actions: dict[str, QAction] = {}
         self._handlers: dict[str, Handler] = {}
+        self.menu_items: dict[str, QAction] = {}
 
     def register(self, command: Command, handler: Handler) -> QAction:
         if command.name in self._commands:
@@ -140,6 +141,10 @@ class CommandRegistry(QObject):
     def commands(self) -> list[Command]:
         return list(self._commands.values())
 
+    def title(self, name: str) -> str:
+        """The command's title as shown now (a saved view shows its name)."""
+        return self._actions[name].text()
+
     def keys_text(self, name: str) -> str:
         """The command's keys as people read them ("g t", "Ctrl+K"), or ""."""
         return " / ".join(display_key(k) for k in self._commands[name].keys)
@@ -176,15 +181,39 @@ class CommandRegistry(QObject):
                 widget.handle_command(command.name)
                 return
 
-    def build_menus(self, bar: QMenuBar) -> None:
-        """One menu per `menu` name, in MENU_ORDER, commands in registration order."""
+    def build_menus(self, bar: QMenuBar, closed: Callable[[], None] = lambda: None) -> None:
+        """One menu per `menu` name, in MENU_ORDER, commands in registration order.
+
+        Menu items are their own actions showing the keys but holding none: an action
+        with keys in a menu is live wherever the menu bar has focus (after Esc closes a
+        menu), so two commands on one key in different modes (c: create / copy) would be
+        ambiguous and neither would run. `closed` runs when a menu closes (the window
+        gives the keyboard back to the list)."""
         for title in MENU_ORDER:
             names = [n for n, c in self._commands.items() if c.menu == title]
             if names:
                 menu = bar.addMenu(f"&{title}")
                 menu.setObjectName(f"menu-{title.lower()}")
+                menu.aboutToHide.connect(closed)
                 for name in names:
-                    menu.addAction(self._actions[name])
+                    item = QAction(self._menu_text(name), menu)
+                    item.setObjectName(f"menu-item-{name}")
+                    item.setStatusTip(self._commands[name].help)
+                    item.triggered.connect(lambda _checked=False, n=name: self.run(n))
+                    menu.addAction(item)
+                    self.menu_items[name] = item
+
+    def set_title(self, name: str, title: str) -> None:
+        """A command's title as menus and the palette show it (e.g. a saved view's name)."""
+        self._actions[name].setText(title)
+        item = self.menu_items.get(name)
+        if item is not None:
+            item.setText(self._menu_text(name, title))
+
+    def _menu_text(self, name: str, title: str | None = None) -> str:
+        keys = self.keys_text(name)
+        text = title or self._commands[name].title
+        return f"{text}\t{keys}" if keys else text
 
     def _attach(self, command: Command, action: QAction) -> None:
         action.setShortcuts([QKeySequence(k) for k in command.keys])

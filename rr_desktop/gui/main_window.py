@@ -179,7 +179,9 @@ class MainWindow(QMainWindow):
             has_selection=lambda: self.table.current_id() is not None)
         self.commands.refused.connect(self.notifier.info)
         self.commands.register_all(self._handlers(), self._keymap(actions))
-        self.commands.build_menus(self.menuBar())
+        self.commands.build_menus(
+            self.menuBar(), closed=lambda: QTimer.singleShot(0, self.back_to_list_if_lost))
+        self._name_saved_views()
 
         self._pending_select: tuple[int, float] | None = None
         self._resort = QTimer(self)
@@ -316,6 +318,14 @@ class MainWindow(QMainWindow):
         """Re-read the view list (Ctrl+1..9 follow it) after saved views changed."""
         with self.store.read() as conn:
             self.views.views = saved_views(conn, self.ctx.me)
+        self._name_saved_views()
+
+    def _name_saved_views(self) -> None:
+        """Ctrl+1..9 in the View menu and the palette say which view they open."""
+        for n in range(1, 10):
+            view = self.views.views[n - 1] if n <= len(self.views.views) else None
+            self.commands.set_title(f"view-{n}", f"View: {view.title}" if view is not None
+                                    else f"Saved view {n} (none yet)")
 
     def manage_views(self) -> None:
         dialog = SavedViewsDialog(self.store, self.jobs, self)

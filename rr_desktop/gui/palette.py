@@ -32,7 +32,8 @@ class CommandPalette(QDialog):
         self.setObjectName("commandPalette")
         self.setWindowTitle("Command palette")
         self._registry = registry
-        choices = [Choice(c.name, c.title.rstrip("\u2026"), registry.keys_text(c.name))
+        choices = [Choice(c.name, registry.title(c.name).rstrip("\u2026"),
+                          registry.keys_text(c.name))
                    for c in registry.palette_commands() if c.name != "palette"]
         self.finder = FuzzyList(choices, "Type a command\u2026")
         layout = QVBoxLayout(self)

@@ -28,8 +28,6 @@ at 1M rows); the full id list (~0.1-0.3 s for 200k-1M ids) follows on a worker a
 swapped in without moving the current row."""
 FIRST_SCREEN = 80
 """Rows of the first page read on the worker with the ids (a tall window shows ~60)."""
-FULL_READ_DELAY_MS = 1
-"""Timers fire after the posted paint: the full id read starts once the page is drawn."""
 
 
 class ViewBar(QWidget):
@@ -224,7 +222,7 @@ class ViewSwitcher(QObject):
 
             # After the first page is painted: building the id list holds the GIL for
             # long stretches, which would slow every data() call of that paint.
-            QTimer.singleShot(FULL_READ_DELAY_MS, start_full_read)
+            self.table.after_next_paint(start_full_read)
 
     def _complete(self, view: View, ids: Any) -> None:
         """The full id list of a view whose first page is showing."""

@@ -113,7 +113,7 @@ def test_a_new_action_class_is_registered_everywhere(qtbot: QtBot,
         assert win.commands.command("flag-for-review").menu == "Triage"
         menu_texts = [a.text() for menu in win.menuBar().findChildren(QMenu)
                       for a in menu.actions()]
-        assert "Flag for review" in menu_texts
+        assert "Flag for review\tShift+F" in menu_texts  # the menu shows the key too
         palette = CommandPalette(win.commands, win)
         assert "flag-for-review" in palette.finder.shown_keys()
         overlay = ShortcutOverlay(win.commands, Mode.LIST, win)

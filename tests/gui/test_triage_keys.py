@@ -8,7 +8,7 @@ import sqlite3
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -600,13 +600,28 @@ def test_a_big_view_shows_its_first_page_then_all_rows(qtbot: QtBot, tmp_path: A
         counts: list[int] = []
         win.model.ids_loaded.connect(counts.append)
         cached_at_switch: list[int] = []
-        running_after: list[list[str]] = []  # jobs running once the switch has returned
+        events: list[str] = []  # the order of: switch, first paint after it, full read
 
         def on_switch(_view: object) -> None:
             cached_at_switch.append(win.model.cached_count())
-            QTimer.singleShot(0, lambda: running_after.append(
-                [job.name for job in win.jobs.active()]))
+            events.append("switch")
 
+        class PaintSpy(QObject):
+            def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
+                if event.type() == QEvent.Type.Paint and events[-1:] == ["switch"]:
+                    events.append("paint")
+                return False
+
+        spy = PaintSpy()
+        win.table.viewport().installEventFilter(spy)
+        run = win.jobs.run
+
+        def logged_run(name: str, fn: Any, **kw: Any) -> Any:
+            if name == "view-ids-all":
+                events.append("full read")
+            return run(name, fn, **kw)
+
+        win.jobs.run = logged_run  # type: ignore[method-assign]
         win.views.view_changed.connect(on_switch)
         win.views.show_view(win.views.view_named("All"))
         qtbot.waitUntil(lambda: win.views.current.title == "All", timeout=5000)
@@ -614,9 +629,9 @@ def test_a_big_view_shows_its_first_page_then_all_rows(qtbot: QtBot, tmp_path: A
         assert counts == [FIRST_PAGE, FIRST_PAGE + 200]  # shown at once, the rest after
         assert win.table.currentIndex().row() == 0
         # The first screen's rows came with the ids (the first paint reads nothing on the
-        # GUI thread), and the full id read had not started yet (it waits for the paint).
+        # GUI thread), and the full id read started only once that page was painted.
         assert cached_at_switch[0] == FIRST_SCREEN
-        assert "view-ids-all" not in running_after[0]
+        assert events == ["switch", "paint", "full read"]
     finally:
         win.shutdown()
         store.close()

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics
+from collections.abc import Callable
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QItemSelectionModel,
+    QModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QFont, QFontMetrics, QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView, QWidget
 
 from .. import theme
@@ -52,6 +61,7 @@ class TriageView(QTableView):
         self._last_id = -1
         self._last_row = -1
         self.marking = False  # x / Shift+J built a selection: moving keeps it
+        self._after_paint: list[Callable[[], None]] = []
 
     def setModel(self, model: QAbstractItemModel | None) -> None:
         """Qt override: also sizes the columns and tracks the current escalation."""
@@ -74,6 +84,24 @@ class TriageView(QTableView):
         model.layoutChanged.connect(self._after_relayout)
         model.modelReset.connect(self._after_relayout)
         model.rowsInserted.connect(self._after_relayout)  # an empty view gets rows
+
+    def after_next_paint(self, fn: Callable[[], None]) -> None:
+        """Run `fn` once the table has painted (work that would slow the paint waits for
+        it); at once-ish when the table is not shown (no paint is coming)."""
+        self._after_paint.append(fn)
+        if not self.isVisible():
+            QTimer.singleShot(0, self._run_after_paint)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Qt override: paint, then hand over to what waited for the paint."""
+        super().paintEvent(event)
+        if self._after_paint:
+            QTimer.singleShot(0, self._run_after_paint)
+
+    def _run_after_paint(self) -> None:
+        waiting, self._after_paint = self._after_paint, []
+        for fn in waiting:
+            fn()
 
     def current_id(self) -> int | None:
         index = self.currentIndex()
