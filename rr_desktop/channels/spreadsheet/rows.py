@@ -31,7 +31,6 @@ from .reader import DataRow, SpreadsheetError, column_letter
 
 MAX_ID = 200
 MAX_TITLE = 500
-MAX_BODY = 4 * 1024 * 1024
 OTHER_COLUMNS = "\u2014 Other columns \u2014"
 _T = TypeVar("_T")
 
@@ -247,11 +246,11 @@ def _title(val: Mapping[str, str], url: str | None) -> str:
 
 def _body(body: str, extras: tuple[tuple[str, str], ...]) -> str:
     """The description, then the columns no field reads (nothing the partner sent is
-    dropped)."""
+    dropped). A long one is cut where every body is, the domain's Escalation."""
     if extras:
         lines = "\n".join(f"{h}: {t}" for h, t in extras)
         body = f"{body}\n\n{OTHER_COLUMNS}\n{lines}" if body else f"{OTHER_COLUMNS}\n{lines}"
-    return body[:MAX_BODY]
+    return body
 
 
 
