@@ -188,6 +188,10 @@ def test_a_message_the_server_cannot_deliver_is_quarantined_and_the_rest_arrive(
         again = env.engine.run("mail")
         assert (again.error, again.received, again.quarantined) == (None, 1, 0)
         assert len(proxy.dropped) == drops
+        with dv.client() as colleague:  # its flags change: still not asked for
+            colleague.select_folder("INBOX")
+            colleague.add_flags([13], [b"\\Flagged"])
+        assert env.engine.run("mail").error is None and len(proxy.dropped) == drops
 
         # Nor does a new process (the `sync --once` CLI): the cursor remembers it.
         fresh = make_env(channel(dv, proxy.port), env.store)

@@ -245,7 +245,9 @@ class EmailChannel:
                 continue
             if s.condstore and fc.last_uid and st.highestmodseq > fc.highestmodseq:
                 s.open(folder)
-                mods = reading.changed_since(s, fc.highestmodseq, fc.last_uid)
+                known = self.index.folder(folder)
+                mods = reading.changed_since(s, fc.highestmodseq, fc.last_uid,
+                                             known.unreadable if known else {})
                 order = sorted(mods, key=lambda u: (mods[u], u))
                 taken = order[:budget]
                 while len(taken) < len(order) and mods[order[len(taken)]] == mods[taken[-1]]:

@@ -92,13 +92,15 @@ def fetch(s: ImapSession, uids: Sequence[int], items: Sequence[str]) -> Fetched:
     return out
 
 
-def changed_since(s: ImapSession, modseq: int, last_uid: int) -> dict[int, int]:
-    """{uid: modseq} of messages up to last_uid changed after `modseq` (CONDSTORE)."""
+def changed_since(s: ImapSession, modseq: int, last_uid: int,
+                  unreadable: Mapping[int, str]) -> dict[int, int]:
+    """{uid: modseq} of messages up to last_uid changed after `modseq` (CONDSTORE), but
+    for those known to be unreadable."""
     if last_uid < 1:
         return {}
     with s.errors("search"):
         uids = s.c.search(["MODSEQ", modseq + 1, "UID", f"1:{last_uid}"])
-    uids = [u for u in uids if u <= last_uid]
+    uids = [u for u in uids if u <= last_uid and u not in unreadable]
     got = fetch(s, uids, ["MODSEQ"])
     return {uid: int(data.get(b"MODSEQ", (0,))[0]) for uid, data in got.data.items()}
 
