@@ -49,7 +49,7 @@ def _key(data: Mapping[bytes, Any], prefix: bytes) -> bytes:
 @dataclass(slots=True)
 class Fetched:
     """A FETCH over many UIDs: what came back per UID, and the UIDs that could not be
-    read with the reason (`dropped`: the connection died on them each time)."""
+    read, with the reason."""
 
     data: dict[int, Any] = field(default_factory=dict)
     unreadable: dict[int, str] = field(default_factory=dict)
