@@ -42,7 +42,11 @@ class Quarantined:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of a channel's changes feed."""
+    """One page of a channel's changes feed.
+
+    `problem`: a sentence for the user about the feed as a whole that is not an error
+    of the run (every row of an imported file rejected): the engine puts it in the run's
+    summary and keeps it as the channel's last error until a run without one."""
 
     items: list[Incoming]
     quarantined: list[Quarantined]
@@ -50,6 +54,7 @@ class Page:
     done: bool
     remote_time: datetime | None = None
     scope: str = "default"
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,6 @@ KIND = "rr_api"
 PAGE_SIZE = 500
 MAX_ID = 200
 MAX_TITLE = 2_000
-MAX_BODY = 16 * 1024 * 1024
 MAX_TAGS = 64
 
 
@@ -153,8 +152,6 @@ def to_record(raw: bytes) -> Escalation:
         raise ValueError("id is empty or too long")
     if len(w.title) > MAX_TITLE:
         raise ValueError(f"title is {len(w.title)} characters (max {MAX_TITLE})")
-    if len(w.body) > MAX_BODY:
-        raise ValueError(f"body is {len(w.body)} characters (max {MAX_BODY})")
     if len(w.tags) > MAX_TAGS or any(not t or len(t) > 100 or " " in t for t in w.tags):
         raise ValueError("tags are not a list of short words")
     if w.version < 0 or w.reach.views < 0 or w.reach.shares < 0:

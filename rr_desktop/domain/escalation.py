@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .enums import PolicyCategory, Priority, Region, ReporterType, Severity, Status, Urgency
+from .long_text import MAX_BODY, MAX_BODY_HTML, cut_html, cut_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,10 +17,6 @@ class Fact:
     text: str
 
 
-MAX_BODY_HTML = 300_000
-"""Characters of a formatted body kept (cut HTML is repaired when sanitized for display)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Escalation:
     """One reported item (content, account, trend or request) as known from its channel.
@@ -28,6 +25,10 @@ class Escalation:
     lets an older version overwrite a newer one. `title` and `body` are untrusted text;
     `body_html`, when the source sent a formatted body, is untrusted HTML (`body` is its
     plain text) and is shown only through the GUI's SafeHtml path.
+
+    Every channel builds its records here, so this is where long bodies are cut, the
+    same way for all of them (long_text.py): at most MAX_BODY characters of `body` and
+    MAX_BODY_HTML of `body_html`, cut at a character boundary with a line saying so.
     """
 
     external_id: str
@@ -53,6 +54,12 @@ class Escalation:
     content_url: str | None = None
     facts: tuple[Fact, ...] = field(default=())
     body_html: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.body) > MAX_BODY:
+            object.__setattr__(self, "body", cut_text(self.body))
+        if self.body_html is not None and len(self.body_html) > MAX_BODY_HTML:
+            object.__setattr__(self, "body_html", cut_html(self.body_html))
 
 
 @dataclass(frozen=True, slots=True)

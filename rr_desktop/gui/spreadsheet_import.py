@@ -7,11 +7,10 @@ the file itself is only read at sync time by the channel (no network anywhere).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QDialog, QFileDialog, QLabel, QTableView, QWidget
 
 from ..channels import spreadsheet as ss
@@ -21,65 +20,15 @@ from ..store import channel_state as cs
 from ..store.database import Store
 from .forms import load_form
 from .jobs import JobRunner
-from .text import one_line, plain_tooltip
+from .spreadsheet_rows import RowsModel
+from .text import one_line
 
 PREVIEW_ROWS = 200
-CELL_CHARS = 300  # shown of one cell; the tooltip shows more
-TIP_CHARS = 2000
 NOT_MAPPED = "(not in this file)"
 ALWAYS_SHOWN = ("title", "market", "category", "severity", "urgency", "reporter")
 DEFAULTS = {"reporter_type": ReporterType.TRUSTED_PARTNER.value,
             "category": PolicyCategory.OTHER.value, "severity": "S2", "urgency": "U2",
-            "date_order": "DMY", "timezone": "UTC"}
-_Index = QModelIndex | QPersistentModelIndex
-
-
-class RowsModel(QAbstractTableModel):
-    """A plain read-only table of preview rows: "Row", optionally "Problem", then one
-    column per field. Untrusted cell text is shown on one line with invisible and
-    direction-changing characters revealed; item views never render it as rich text."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._columns: list[tuple[str, str]] = []
-        self._rows: list[ss.PreviewRow] = []
-
-    def set_rows(self, columns: Sequence[tuple[str, str]], rows: Sequence[ss.PreviewRow]) -> None:
-        """`columns`: (key, title); keys are field names, "#row" and "#problem"."""
-        self.beginResetModel()
-        self._columns = list(columns)
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def text(self, row: int, column: int) -> str:
-        item, key = self._rows[row], self._columns[column][0]
-        special = {"#row": str(item.number), "#problem": item.error or ""}
-        return special[key] if key in special else item.cells.get(key, "")
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._columns)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows) or \
-                index.column() >= len(self._columns):
-            return None
-        text = self.text(index.row(), index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
-            shown = one_line(text[: CELL_CHARS * 2])
-            return shown if len(shown) <= CELL_CHARS else shown[: CELL_CHARS - 1] + "\u2026"
-        if role == Qt.ItemDataRole.ToolTipRole and len(text) > 40:
-            return plain_tooltip(text[:TIP_CHARS])
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self._columns) and \
-                orientation == Qt.Orientation.Horizontal:
-            return self._columns[section][1]
-        return None
+            "date_order": "DMY", "timezone": "UTC", "date_system": "1900"}
 
 
 class SpreadsheetImportDialog(QDialog):
@@ -109,6 +58,7 @@ class SpreadsheetImportDialog(QDialog):
         self.mapping = ss.ColumnMapping()
         self.preview: ss.Preview | None = None
         self.existing: Channel | None = None
+        self._adopted: Path | None = None  # the file whose channel's header row was taken
         self._channels: list[Channel] = []
         self._combos: dict[str, QComboBox] = {}
         self._cancel: threading.Event | None = None
@@ -131,7 +81,7 @@ class SpreadsheetImportDialog(QDialog):
             model.modelReset.connect(lambda t=table: self._size_columns(t))
         self._choices = {"reporter_type": ui.reporterTypeCombo, "category": ui.categoryCombo,
                          "severity": ui.severityCombo, "urgency": ui.urgencyCombo,
-                         "date_order": ui.dateOrderCombo}
+                         "date_order": ui.dateOrderCombo, "date_system": ui.dateSystemCombo}
         self._texts = {"reporter": ui.reporterEdit, "market": ui.marketEdit,
                        "timezone": ui.timezoneEdit}
         for key, values in (
@@ -139,7 +89,9 @@ class SpreadsheetImportDialog(QDialog):
                 ("category", [(m.label, m.value) for m in PolicyCategory]),
                 ("severity", [(m.label, m.name) for m in Severity]),
                 ("urgency", [(m.label, m.name) for m in Urgency]),
-                ("date_order", [("day first (DMY)", "DMY"), ("month first (MDY)", "MDY")])):
+                ("date_order", [("day first (DMY)", "DMY"), ("month first (MDY)", "MDY")]),
+                ("date_system", [("1900 (Excel for Windows)", "1900"),
+                                 ("1904 (old Excel for Mac)", "1904")])):
             for label, value in values:
                 self._choices[key].addItem(label, value)
         self._set_defaults(DEFAULTS)
@@ -149,6 +101,7 @@ class SpreadsheetImportDialog(QDialog):
             edit.editingFinished.connect(self.refresh_preview)
         ui.sheetCombo.setEnabled(False)
         ui.sheetCombo.currentIndexChanged.connect(self._on_sheet_chosen)
+        ui.headerRowSpin.valueChanged.connect(self._on_header_row_chosen)
         ui.browseButton.clicked.connect(self.browse)
         ui.pathEdit.returnPressed.connect(lambda: self.load_file(Path(ui.pathEdit.text())))
         ui.importButton.clicked.connect(self.import_file)
@@ -165,15 +118,16 @@ class SpreadsheetImportDialog(QDialog):
 
     def load_file(self, path: Path, sheet: str = "") -> None:
         """Read the file's header (and the channels already configured) off the GUI
-        thread, then suggest a mapping and preview."""
+        thread, then suggest a mapping and preview. The header row is the one chosen
+        in the Header row box, or found (Automatic)."""
         self.path = path.expanduser().resolve()
         self.ui.pathEdit.setText(str(self.path))
         self.ui.importButton.setEnabled(False)
         self._show_message("Reading the file\u2026")
-        store, target = self.store, self.path
+        store, target, header_row = self.store, self.path, self.ui.headerRowSpin.value()
 
         def work(_progress: Any, _cancel: threading.Event) -> tuple[Any, list[Channel]]:
-            info = ss.inspect(target, sheet)
+            info = ss.inspect(target, sheet, header_row)
             with store.read() as db:
                 return info, cs.list_channels(db)
 
@@ -191,6 +145,7 @@ class SpreadsheetImportDialog(QDialog):
         return {
             "path": str(self.path or ""),
             "sheet": self.info.sheet if self.info and self.info.kind == "xlsx" else "",
+            "header_row": str(self.ui.headerRowSpin.value() or ""),
             "mapping": self.mapping.to_json(),
             **{k: str(c.currentData()) for k, c in self._choices.items()},
             **{k: e.text().strip() for k, e in self._texts.items()},
@@ -217,10 +172,11 @@ class SpreadsheetImportDialog(QDialog):
         self._preview_again = False
         path, mapping, sheet = self.path, self.mapping, self.config()["sheet"]
         source = self.ui.nameEdit.text().strip() or path.stem
+        header_row = self.ui.headerRowSpin.value()
 
         def work(_progress: Any, cancel: threading.Event) -> ss.Preview:
             return ss.preview(path, mapping, PREVIEW_ROWS, defaults=defaults, sheet=sheet,
-                           source=source, cancelled=cancel.is_set)
+                              source=source, cancelled=cancel.is_set, header_row=header_row)
 
         job = self.jobs.run("sheet-preview", work, on_success=self._on_preview,
                             on_failure=self._on_failed)
@@ -264,6 +220,16 @@ class SpreadsheetImportDialog(QDialog):
         self.existing = importing.channel_for_file(self._channels, path)
         self.mapping = ss.ColumnMapping.suggest(headers)
         if self.existing is not None:  # the same file again: the same channel and cursor
+            if self._adopted != path:  # its header row too, once per file
+                self._adopted = path
+                saved = self.existing.config.get("header_row", "")
+                row = int(saved) if saved.isdigit() else 0
+                if row != ui.headerRowSpin.value():
+                    ui.headerRowSpin.blockSignals(True)
+                    ui.headerRowSpin.setValue(row)
+                    ui.headerRowSpin.blockSignals(False)
+                    self.load_file(path, info.sheet if info.kind == "xlsx" else "")
+                    return
             ui.nameEdit.setText(self.existing.name)
             self.mapping = importing.saved_mapping(self.existing, headers) or self.mapping
             self._set_defaults(self.existing.config)
@@ -307,6 +273,11 @@ class SpreadsheetImportDialog(QDialog):
         data = combo.currentData()
         self.mapping = self.mapping.with_column(field, data if isinstance(data, str) else None)
         self.refresh_preview()
+
+    def _on_header_row_chosen(self, _row: int) -> None:
+        """Another header row: other column names, so read the file again."""
+        if self.path is not None:
+            self.load_file(self.path, self.config()["sheet"])
 
     def _on_sheet_chosen(self, _index: int) -> None:
         sheet = self.ui.sheetCombo.currentData()

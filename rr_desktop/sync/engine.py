@@ -92,6 +92,7 @@ class SyncReport:
     resynced: bool = False
     cancelled: bool = False
     error: str | None = None
+    problems: list[str] = field(default_factory=list)  # see Page.problem
     changed_ids: set[int] = field(default_factory=set)
     roster_changed: int = 0
 
@@ -104,8 +105,9 @@ class SyncReport:
             parts.append(f"{self.conflicts} conflicts")
         if self.dead:
             parts.append(f"{self.dead} failed for good")
-        state = "cancelled" if self.cancelled else "ok"
-        return f"{self.channel}: {state}: " + ", ".join(parts)
+        state = "cancelled" if self.cancelled else "warning" if self.problems else "ok"
+        return f"{self.channel}: {state}: " + ", ".join(parts) + "".join(
+            f"; {p}" for p in self.problems)
 
 
 ProgressFn = Callable[[SyncProgress], None]
@@ -169,6 +171,8 @@ class SyncEngine:
             self._refresh_roster(client, cid, report)
             with self.store.write() as db:
                 cs.record_success(db, cid, self.clock(), None)
+                if report.problems:  # shown as the channel's state until a clean run
+                    cs.record_error(db, cid, "; ".join(report.problems), self.clock())
         except Cancelled:
             report.cancelled = True
         except ChannelError as exc:
@@ -273,6 +277,8 @@ class SyncEngine:
         report.stale += result.stale
         report.quarantined += result.quarantined
         report.changed_ids.update(result.changed_ids)
+        if page.problem and page.problem not in report.problems:
+            report.problems.append(page.problem)
 
     def call(self, fn: Callable[[], _T], cid: int, report: SyncReport,
                 cancel: threading.Event, progress: ProgressFn | None) -> _T:

@@ -228,8 +228,11 @@ def test_no_key_conflicts(window: MainWindow) -> None:
 
 
 def test_huge_body_is_truncated_for_display(qtbot: QtBot, workspace: FakeWorkspace) -> None:
-    add(workspace.store, [escalation(950, body="A" * 1_200_000, severity=Severity.S0,
+    add(workspace.store, [escalation(950, body="A", severity=Severity.S0,
                                      urgency=Urgency.U0, created_at=NOW, updated_at=NOW)])
+    with workspace.store.write() as db:  # a cache written before bodies were cut on ingest
+        db.execute("UPDATE escalation SET body = ? WHERE external_id = 'ESC-000950'",
+                   ("A" * 1_200_000,))
     win = MainWindow(workspace, sync_interval_s=None)
     qtbot.addWidget(win)
     with workspace.store.read() as db:

@@ -15,7 +15,8 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from rr_desktop.domain import Channel
-from rr_desktop.gui.spreadsheet_import import NOT_MAPPED, RowsModel, SpreadsheetImportDialog
+from rr_desktop.gui.spreadsheet_import import NOT_MAPPED, SpreadsheetImportDialog
+from rr_desktop.gui.spreadsheet_rows import RowsModel
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store.database import Store
 from rr_desktop.sync.engine import SyncEngine
@@ -180,3 +181,58 @@ def test_workbook_sheets_can_be_chosen(qtbot: QtBot, store: Store, tmp_path: Pat
     assert dialog._combos["content_url"].currentText() == "Link"
     assert dialog.preview is not None and dialog.preview.accepted == 1
     assert dialog.config()["sheet"] == "Cases"
+
+
+def exported_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "partner export.csv"
+    path.write_text("Exported on,2026-03-04 09:15\r\n\r\nRef,Title,Link,Country,Reported\r\n"
+                    "N-1,Scam,https://ex.com/1,TH,46185.66875\r\n"
+                    "N-2,Shop,https://ex.com/2,VN,46186\r\n", encoding="utf-8")
+    return path
+
+
+def test_the_header_row_is_found_and_can_be_chosen(qtbot: QtBot, store: Store,
+                                                   tmp_path: Path) -> None:
+    dialog = open_dialog(qtbot, store, exported_csv(tmp_path))
+    ui = dialog.ui
+    assert ui.headerRowSpin.value() == 0 and ui.headerRowSpin.text() == "Automatic"
+    assert dialog.info is not None and dialog.info.header_row == 3
+    assert "The header is row 3" in ui.messageLabel.text()
+    assert dialog.preview is not None and dialog.preview.accepted == 2
+    assert dialog.config()["header_row"] == ""
+    with qtbot.waitSignal(dialog.preview_ready, timeout=10_000):
+        ui.headerRowSpin.setValue(1)  # the user says row 1: its names, every row rejected
+    qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=10_000)
+    assert dialog.info.headers == ("Exported on", "2026-03-04 09:15")
+    assert dialog.preview.accepted == 0 and not ui.importButton.isEnabled()
+    assert dialog.config()["header_row"] == "1"
+    with qtbot.waitSignal(dialog.preview_ready, timeout=10_000):
+        ui.headerRowSpin.setValue(3)
+    qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=10_000)
+    assert dialog.preview.accepted == 2 and dialog.config()["header_row"] == "3"
+
+
+def test_date_serials_follow_the_chosen_date_system(qtbot: QtBot, store: Store,
+                                                    tmp_path: Path) -> None:
+    dialog = open_dialog(qtbot, store, exported_csv(tmp_path))
+    assert dialog._combos["created_at"].currentText() == "Reported"
+    assert model_texts(dialog.preview_model, "Reported at")[0] == "2026-06-12 16:03 UTC"
+    with qtbot.waitSignal(dialog.preview_ready, timeout=10_000):
+        dialog.ui.dateSystemCombo.setCurrentIndex(dialog.ui.dateSystemCombo.findData("1904"))
+    assert model_texts(dialog.preview_model, "Reported at")[0] == "2030-06-13 16:03 UTC"
+    assert dialog.config()["date_system"] == "1904"
+
+
+def test_a_saved_channel_reopens_with_its_header_row(qtbot: QtBot, store: Store,
+                                                     tmp_path: Path) -> None:
+    path = tmp_path / "two headers.csv"  # row 1 looks like a header too: found first
+    path.write_text("Partner list,week 10\r\nRef,Link,Country\r\n"
+                    "N-1,https://ex.com/1,TH\r\n", encoding="utf-8")
+    with store.write() as db:
+        cs.ensure_channel(db, Channel("partner", "spreadsheet",
+                                      {"path": str(path.resolve()), "header_row": "2"}))
+    dialog = open_dialog(qtbot, store, path)
+    qtbot.waitUntil(lambda: dialog.ui.headerRowSpin.value() == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: not dialog.is_busy() and dialog.preview is not None
+                    and dialog.preview.info.header_row == 2, timeout=10_000)
+    assert dialog.ui.nameEdit.text() == "partner" and dialog.preview.accepted == 1

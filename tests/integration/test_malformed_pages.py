@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rr_desktop.channels.rr_api import RrApiChannel
-from rr_desktop.domain import Channel
+from rr_desktop.domain import MAX_BODY, Channel, cut_marker
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store.database import Store
 from rr_desktop.sync.engine import SyncEngine
@@ -161,19 +161,26 @@ def test_malformed_page_is_quarantined_and_cursor_kept(page_server: _PageServer,
     store.close()
 
 
-def test_huge_body_record_is_stored_or_quarantined_not_crashing(page_server: _PageServer,
-                                                                 tmp_path: Path) -> None:
+def test_huge_bodies_are_stored_cut_with_the_cut_said(page_server: _PageServer,
+                                                      tmp_path: Path) -> None:
+    """Over the domain's limit, a body is cut at a character boundary with a line that
+    says how much was kept of how much (it was 10 MB stored whole and 17 MB quarantined:
+    neither helps the analyst)."""
     big = good(1)
     big["body"] = "\u202e" + "A" * (10 * 1024 * 1024)
     huge = good(2)
-    huge["body"] = "B" * (17 * 1024 * 1024)
+    huge["body"] = "x" + "\U0001F1F9\U0001F1ED" * (512 * 1024)  # flags: 2 code points each
     page_server.body = json.dumps({"items": [big, huge], "next_cursor": "c",
                                    "has_more": False}).encode()
     engine, store = _engine(tmp_path, page_server.url)
-    assert engine.run("p").error is None
+    report = engine.run("p")
+    assert report.error is None and report.quarantined == 0
     with store.read() as db:
-        assert db.execute("SELECT length(body) FROM escalation").fetchall() == [
-            (10 * 1024 * 1024 + 1,)]
-        reason, raw_len = db.execute("SELECT reason, length(raw) FROM quarantine").fetchone()
-    assert "body is" in reason and raw_len < 100_000
+        bodies = dict(db.execute("SELECT external_id, body FROM escalation").fetchall())
+    kept_a, _, line_a = bodies[big["id"]].rpartition("\n\n")
+    assert line_a == cut_marker(len(kept_a), 10 * 1024 * 1024 + 1)
+    assert kept_a == big["body"][: len(kept_a)] and len(bodies[big["id"]]) <= MAX_BODY
+    kept_b, _, line_b = bodies[huge["id"]].rpartition("\n\n")
+    assert line_b == cut_marker(len(kept_b), 1024 * 1024 + 1)
+    assert kept_b == huge["body"][: len(kept_b)] and len(kept_b) % 2 == 1  # no half flag
     store.close()

@@ -10,8 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rr_desktop.channels.email import mime
 from rr_desktop.channels.email.mime import (
     MAX_HEADER,
+    BodyText,
+    Part,
     attachments,
     body_text,
     choose_text,
@@ -153,4 +156,21 @@ def test_body_text_of_an_html_part() -> None:
     html_part = type(html_part)(html_part.section, html_part.ctype, html_part.params,
                                 "base64", html_part.size, "", "")
     # The text for search and the plain view, and the HTML as sent for the formatted one.
-    assert body_text(html_part, data) == ("Remove now", "<p>Remove <i>now</i></p>")
+    assert body_text(html_part, data) == BodyText("Remove now", "<p>Remove <i>now</i></p>")
+
+
+def test_a_part_longer_than_the_fetch_ends_whole_with_an_estimate(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "ผู้ใหญ่ 朱鎔基 똠방각하 " * 2000
+    data = base64.encodebytes(text.encode("utf-8"))
+    part = Part("1", "text/plain", {"charset": "utf-8"}, "base64", len(data), "", "")
+    monkeypatch.setattr(mime, "MAX_PART", 4000)
+    got = body_text(part, data[:4000])  # what a partial FETCH <0.4000> brings
+    assert got.source_chars is not None and "\ufffd" not in got.text
+    assert text.startswith(got.text) and 1000 < len(got.text) < 1200
+    assert abs(got.source_chars - len(text)) < len(text) * 0.02  # chars per byte, scaled
+    for shift in range(6):  # a quoted-printable escape cut off at the end, or not
+        qp = quopri.encodestring(("x" * shift + text).encode("cp874", "replace"))
+        cut = body_text(Part("1", "text/plain", {"charset": "windows-874"},
+                             "quoted-printable", len(qp), "", ""), qp[:4000])
+        assert cut.source_chars and "\ufffd" not in cut.text and "=" not in cut.text

@@ -26,7 +26,7 @@ from rr_desktop.channels.zendesk.wire import (
     ticket_decoder,
     to_record,
 )
-from rr_desktop.domain import PolicyCategory, Severity, Status, Urgency
+from rr_desktop.domain import MAX_BODY, PolicyCategory, Severity, Status, Urgency
 
 D = Defaults(market="SG", agent_url="https://acme.zendesk.com")
 
@@ -61,7 +61,9 @@ def test_text_stays_plain_and_bounded() -> None:
     rec = to_record(_ticket(subject="a\x00b\nc\x1b[31m", description="x" * 2_000_001), D,
                     {5: User(id=5, name="NGO\u202e", locale="th")})
     assert rec.title == "ab c[31m"
-    assert len(rec.body) < 1_000_100 and rec.body.endswith("characters in all]")
+    # Cut where every channel's body is (the domain), saying how much of how much.
+    assert len(rec.body) == MAX_BODY and rec.body.startswith("x" * 100_000)
+    assert rec.body.endswith(" of 2,000,001 characters; full text at the source]")
     assert rec.reporter == "NGO\u202e" and rec.language == "th"  # shown visibly by the UI
 
 

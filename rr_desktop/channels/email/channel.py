@@ -4,12 +4,15 @@ Pull, per folder (the mailbox, then the resolved and notes folders when they exi
 the cursor is JSON `{folder: {uidvalidity, last_uid, highestmodseq}}`.
 1. EXAMINE; a UIDVALIDITY other than the cursor's raises CursorExpired (the engine then
    resyncs from `pull(None)`; escalations are keyed by Message-ID, so nothing doubles).
+   The cursor also lists the folder's messages the server could not deliver
+   (reading.py), so a new process does not ask for them again.
 2. With CONDSTORE, messages up to last_uid changed since highestmodseq (flag changes by
    colleagues, our own STOREs) are re-read, oldest mod-sequence first.
 3. Messages above last_uid (UIDNEXT tells whether there are any) are new.
 Every changed message's whole thread is rebuilt into one Escalation (threads.py,
-record.py). Without CONDSTORE only new mail is seen; keyword changes made elsewhere
-show when the thread next receives mail.
+record.py). A message the server cannot deliver is quarantined with its UID and the
+error, once, and the rest of the mailbox is read. Without CONDSTORE only new mail is
+seen; keyword changes made elsewhere show when the thread next receives mail.
 
 remote_version = (max UIDVALIDITY << 32) + sum of the folders' HIGHESTMODSEQ (UIDNEXT
 without CONDSTORE). Each part only grows: a new UIDVALIDITY is greater than the old one
@@ -30,7 +33,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ...domain import Analyst
@@ -48,7 +51,7 @@ from ..base import (
 )
 from ..registry import ChannelSpec, SecretLookup, register
 from . import push as pushing
-from . import smtp
+from . import reading, smtp
 from .config import FIELDS, EmailConfig
 from .imap import FolderState, ImapSession
 from .record import Message, build
@@ -57,6 +60,7 @@ from .threads import Link, ThreadIndex
 KIND = "email"
 PAGE_MESSAGES = 100
 MAX_MEMBERS = 200
+MAX_UNREADABLE = 200  # per folder, kept in the cursor
 _T = TypeVar("_T")
 
 
@@ -67,6 +71,7 @@ class FolderCursor:
     uidvalidity: int
     last_uid: int
     highestmodseq: int
+    unreadable: dict[int, str] = field(default_factory=dict)
 
 
 def decode_cursor(cursor: str | None) -> dict[str, FolderCursor]:
@@ -75,15 +80,23 @@ def decode_cursor(cursor: str | None) -> dict[str, FolderCursor]:
     try:
         data = json.loads(cursor)
         return {str(k): FolderCursor(int(v["uidvalidity"]), int(v["last_uid"]),
-                                     int(v["highestmodseq"])) for k, v in data.items()}
+                                     int(v["highestmodseq"]),
+                                     {int(u): str(r) for u, r in
+                                      (v.get("unreadable") or {}).items()})
+                for k, v in data.items()}
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise CursorExpired(f"unreadable email cursor ({exc}); resyncing") from exc
 
 
 def encode_cursor(state: Mapping[str, FolderCursor]) -> str:
-    return json.dumps({k: {"uidvalidity": v.uidvalidity, "last_uid": v.last_uid,
-                           "highestmodseq": v.highestmodseq} for k, v in state.items()},
-                      sort_keys=True)
+    out: dict[str, dict[str, object]] = {}
+    for k, v in state.items():
+        out[k] = {"uidvalidity": v.uidvalidity, "last_uid": v.last_uid,
+                  "highestmodseq": v.highestmodseq}
+        if v.unreadable:
+            newest = sorted(v.unreadable)[-MAX_UNREADABLE:]
+            out[k]["unreadable"] = {str(u): v.unreadable[u][:500] for u in newest}
+    return json.dumps(out, sort_keys=True)
 
 
 class EmailChannel:
@@ -163,11 +176,15 @@ class EmailChannel:
         if fi is None or fi.uidvalidity != st.uidvalidity:
             fi = self.index.reset(st.name, st.uidvalidity)
         if st.uidnext - 1 > fi.max_uid:
-            for link in s.links(st.name, s.uids_from(fi.max_uid + 1)):
+            wanted = [u for u in s.uids_from(fi.max_uid + 1) if u not in fi.unreadable]
+            found, unreadable = reading.links(s, st.name, wanted)
+            for link in found:
                 self.index.add(link)
-        if st.exists < len(fi.links):  # something was expunged or moved away
+            self.index.mark_unreadable(st.name, unreadable)
+        if st.exists < len(fi.links) + len(fi.unreadable):  # expunged or moved away
             present = s.all_uids()
-            self.index.discard(st.name, [u for u in fi.links if u not in present])
+            self.index.discard(st.name, [u for u in [*fi.links, *fi.unreadable]
+                                         if u not in present])
 
     def version(self, s: ImapSession, snaps: Mapping[str, FolderState]) -> int:
         epoch = min(max(st.uidvalidity for st in snaps.values()), 2**31 - 1)
@@ -185,14 +202,18 @@ class EmailChannel:
             if len(members) > MAX_MEMBERS:
                 members = [members[0], *members[-(MAX_MEMBERS - 1):]]
             for link in members:
-                wanted.setdefault(link.folder, []).append(link)
+                fi = self.index.folder(link.folder)
+                if fi is None or link.uid not in fi.unreadable:
+                    wanted.setdefault(link.folder, []).append(link)
         out: dict[str, list[Message]] = {r: [] for r in roots}
         bad: list[Quarantined] = []
         for folder, links in wanted.items():
             if s.open(folder) is None:
                 continue
-            got, broken = s.messages(folder, self.role(folder), [lk.uid for lk in links],
-                                     {u for f, u in report if f == folder})
+            got, broken, unreadable = reading.messages(
+                s, folder, self.role(folder), [lk.uid for lk in links],
+                {u for f, u in report if f == folder})
+            self.index.mark_unreadable(folder, unreadable)
             for m in got:
                 found = self.index.get(folder, m.uid)
                 if found is not None:
@@ -209,6 +230,12 @@ class EmailChannel:
         return self.call(lambda s: self._pull(s, state))
 
     def _pull(self, s: ImapSession, state: dict[str, FolderCursor]) -> Page:
+        for folder, fc in state.items():  # what a previous process found unreadable
+            fi = self.index.folder(folder)
+            if fc.unreadable and (fi is None or fi.uidvalidity != fc.uidvalidity):
+                self.index.reset(folder, fc.uidvalidity)
+            if fc.unreadable:
+                self.index.mark_unreadable(folder, fc.unreadable)
         snaps = self.snapshot(s)
         for folder, fc in state.items():
             st = snaps.get(folder)
@@ -225,7 +252,9 @@ class EmailChannel:
                 continue
             if s.condstore and fc.last_uid and st.highestmodseq > fc.highestmodseq:
                 s.open(folder)
-                mods = s.changed_since(fc.highestmodseq, fc.last_uid)
+                known = self.index.folder(folder)
+                mods = reading.changed_since(s, fc.highestmodseq, fc.last_uid,
+                                             known.unreadable if known else {})
                 order = sorted(mods, key=lambda u: (mods[u], u))
                 taken = order[:budget]
                 while len(taken) < len(order) and mods[order[len(taken)]] == mods[taken[-1]]:
@@ -237,7 +266,8 @@ class EmailChannel:
                     continue
                 fc.highestmodseq = max([st.highestmodseq, *mods.values()])
             fi = self.index.folder(folder)
-            fresh = sorted(u for u in fi.links if u > fc.last_uid) if fi else []
+            fresh = sorted(u for u in [*fi.links, *fi.unreadable] if u > fc.last_uid) \
+                if fi else []
             taken = fresh[:max(budget, 0)]
             changed += [(folder, u) for u in taken]
             budget -= len(taken)
@@ -252,6 +282,15 @@ class EmailChannel:
             if root is not None and root not in roots:
                 roots.append(root)
         threads, bad = self.read_threads(s, roots, set(changed))
+        for folder, uid in changed:
+            fi = self.index.folder(folder)
+            if fi is not None and uid in fi.unreadable and self.index.get(folder, uid) is None \
+                    and not any(q.reason.startswith(f"{folder} UID {uid}:") for q in bad):
+                bad.append(Quarantined.of(None, f"{folder} UID {uid}: {fi.unreadable[uid]}",
+                                          ""))
+        for folder, fc in new_state.items():
+            fi = self.index.folder(folder)
+            fc.unreadable = dict(fi.unreadable) if fi is not None else {}
         version = self.version(s, snaps)
         items = [inc for root in roots
                  if (inc := build(root, threads.get(root, []), self.cfg, version)) is not None]

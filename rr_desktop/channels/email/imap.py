@@ -28,29 +28,13 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
-from ..base import AuthError, NetworkError, Rejected, ServerError
+from ..base import AuthError, CursorExpired, NetworkError, Rejected, ServerError
 from .config import EmailConfig
-from .mime import (
-    MAX_HEADER,
-    MAX_TEXT_FETCH,
-    attachments,
-    body_text,
-    choose_text,
-    parse_headers,
-    thread_ids,
-    walk,
-)
-from .record import Message
-from .threads import Link
-
-CHUNK = 200
-_LINK_FIELDS = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID IN-REPLY-TO REFERENCES DATE FROM SUBJECT)]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,17 +47,15 @@ class FolderState:
     highestmodseq: int
     exists: int
     keywords_ok: bool  # "\*" in PERMANENTFLAGS: new keywords can be created
+    readonly: bool = True  # EXAMINEd (else SELECTed)
 
 
-def _s(value: Any) -> str:
+def reply_text(value: Any) -> str:
+    """An IMAP reply item (bytes, or str() of bytes in an exception) as text."""
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
     if text.startswith(("b'", 'b"')) and text[-1:] == text[1]:  # str() of a bytes reply
         text = text[2:-1]
     return text
-
-
-def _key(data: dict[bytes, Any], prefix: bytes) -> bytes:
-    return next((v for k, v in data.items() if k.startswith(prefix)), b"") or b""
 
 
 class ImapSession:
@@ -82,8 +64,13 @@ class ImapSession:
     def __init__(self, name: str, cfg: EmailConfig, password: str) -> None:
         self.name = name
         self.cfg = cfg
-        where = f"{cfg.imap_host}:{cfg.imap_port}"
-        self.where = where
+        self.where = f"{cfg.imap_host}:{cfg.imap_port}"
+        self._password = password
+        self.selected: FolderState | None = None
+        self._connect()
+
+    def _connect(self) -> None:
+        cfg, name, where = self.cfg, self.name, self.where
         with self.errors("connect to"):
             if cfg.imap_security == "tls":
                 self.c = IMAPClient(cfg.imap_host, cfg.imap_port, ssl=True,
@@ -99,7 +86,7 @@ class ImapSession:
                         raise Rejected(f"{name}: {where} does not offer STARTTLS; refusing "
                                        "to send the password in clear")
                     self.c.starttls(ssl.create_default_context())
-                self.c.login(cfg.username, password)
+                self.c.login(cfg.username, self._password)
                 self.c.normalise_times = False
                 self.condstore = self.c.has_capability("CONDSTORE")
                 if self.condstore and self.c.has_capability("ENABLE"):
@@ -107,6 +94,20 @@ class ImapSession:
         except Exception:
             self.close()
             raise
+
+    def reconnect(self) -> None:
+        """A new connection after the server dropped this one, with the folder that was
+        selected selected again. Its UIDVALIDITY must not have changed, or the UIDs in
+        hand name other messages (CursorExpired: the engine resyncs)."""
+        was = self.selected
+        self.close(force=True)
+        self._connect()
+        if was is None:
+            return
+        now = self.open(was.name, readonly=was.readonly)
+        if now is None or now.uidvalidity != was.uidvalidity:
+            raise CursorExpired(f"{self.name}: {was.name!r} was recreated on the server "
+                                "(UIDVALIDITY changed); resyncing")
 
     @contextmanager
     def errors(self, doing: str) -> Iterator[None]:
@@ -116,7 +117,7 @@ class ImapSession:
             yield
         except LoginError as exc:
             raise AuthError(f"{name}: {where} refused the login of {self.cfg.username!r}: "
-                            f"wrong user name or password ({_s(exc)[:120]})") from exc
+                            f"wrong user name or password ({reply_text(exc)[:120]})") from exc
         except ssl.SSLError as exc:
             raise NetworkError(f"{name}: TLS error talking to {where} "
                                f"({exc.reason or exc})") from exc
@@ -131,7 +132,8 @@ class ImapSession:
             raise NetworkError(f"{name}: {where} dropped the connection",
                                ambiguous=True) from exc
         except IMAPClientError as exc:
-            raise ServerError(f"{name}: {where} could not {doing} ({_s(exc)[:200]})") from exc
+            raise ServerError(f"{name}: {where} could not {doing} "
+                              f"({reply_text(exc)[:200]})") from exc
         except OSError as exc:
             raise NetworkError(f"{name}: cannot {doing} {where} ({exc})",
                                ambiguous=True) from exc
@@ -164,9 +166,11 @@ class ImapSession:
                     return None
                 raise
         flags = r.get(b"PERMANENTFLAGS", ())
-        return FolderState(folder, int(r.get(b"UIDVALIDITY", 0)), int(r.get(b"UIDNEXT", 0)),
-                           int(r.get(b"HIGHESTMODSEQ", 0)), int(r.get(b"EXISTS", 0)),
-                           b"\\*" in flags)
+        self.selected = FolderState(
+            folder, int(r.get(b"UIDVALIDITY", 0)), int(r.get(b"UIDNEXT", 0)),
+            int(r.get(b"HIGHESTMODSEQ", 0)), int(r.get(b"EXISTS", 0)), b"\\*" in flags,
+            readonly)
+        return self.selected
 
     def ensure(self, folder: str) -> None:
         with self.errors(f"create {folder!r} on"):
@@ -183,101 +187,9 @@ class ImapSession:
         with self.errors("search"):
             return set(self.c.search("ALL"))
 
-    def changed_since(self, modseq: int, last_uid: int) -> dict[int, int]:
-        """{uid: modseq} of messages up to last_uid changed after `modseq` (CONDSTORE)."""
-        if last_uid < 1:
-            return {}
-        with self.errors("search"):
-            uids = self.c.search(["MODSEQ", modseq + 1, "UID", f"1:{last_uid}"])
-            uids = [u for u in uids if u <= last_uid]
-            out: dict[int, int] = {}
-            for i in range(0, len(uids), CHUNK):
-                for uid, data in self.c.fetch(uids[i:i + CHUNK], ["MODSEQ"]).items():
-                    out[uid] = int(data.get(b"MODSEQ", (0,))[0])
-        return out
-
     def find(self, header: str, value: str) -> list[int]:
         with self.errors("search"):
             return sorted(self.c.search(["HEADER", header, value]))
-
-    def links(self, folder: str, uids: Sequence[int]) -> list[Link]:
-        out = []
-        for i in range(0, len(uids), CHUNK):
-            with self.errors("fetch from"):
-                data = self.c.fetch(list(uids[i:i + CHUNK]), [_LINK_FIELDS])
-            for uid, item in data.items():
-                own, parents = thread_ids(_key(item, b"BODY[HEADER.FIELDS"))
-                out.append(Link(folder, uid, own, parents))
-        return out
-
-    def messages(self, folder: str, role: str, uids: Sequence[int],
-                 report: set[int]) -> tuple[list[Message], list[tuple[int, str, str]]]:
-        """Fetch messages of the selected folder. Unusable ones are skipped and, when in
-        `report`, returned as (uid, reason, raw header text) for the quarantine."""
-        items = ["UID", "FLAGS", "INTERNALDATE", "BODYSTRUCTURE",
-                 f"BODY.PEEK[HEADER]<0.{MAX_HEADER}>"] + (["MODSEQ"] if self.condstore else [])
-        good: list[Message] = []
-        bad: list[tuple[int, str, str]] = []
-        for i in range(0, len(uids), CHUNK):
-            data = self._fetch_each(list(uids[i:i + CHUNK]), items, report, bad)
-            parsed = {}
-            for uid, item in data.items():
-                raw = _key(item, b"BODY[HEADER]")
-                try:
-                    headers = parse_headers(raw)
-                    parts = walk(item.get(b"BODYSTRUCTURE") or ())
-                except ValueError as exc:
-                    if uid in report:
-                        bad.append((uid, str(exc), raw.decode("utf-8", "replace")))
-                    continue
-                parsed[uid] = (item, headers, parts, choose_text(parts))
-            texts = self._texts({u: p[3] for u, p in parsed.items() if p[3] is not None})
-            for uid, (item, headers, parts, shown) in parsed.items():
-                received = item.get(b"INTERNALDATE")
-                if not isinstance(received, datetime) or received.tzinfo is None:
-                    received = headers.date or datetime.now(UTC)
-                modseq = item.get(b"MODSEQ", (0,))
-                text, html = texts.get(uid, ("", None))
-                good.append(Message(
-                    folder, role, uid, frozenset(_s(f) for f in item.get(b"FLAGS", ())
-                                                 if f != b"\\Recent"),
-                    received.astimezone(UTC), int(modseq[0]) if modseq else 0, headers,
-                    text, tuple(attachments(parts, shown)), html))
-        return good, bad
-
-    def _fetch_each(self, uids: list[int], items: list[str], report: set[int],
-                    bad: list[tuple[int, str, str]]) -> dict[int, Any]:
-        """FETCH a batch; if the answer cannot be parsed (an exotic BODYSTRUCTURE), one
-        message at a time, so a single bad message is quarantined, not the page stuck."""
-        try:
-            with self.errors("fetch from"):
-                return dict(self.c.fetch(uids, items))
-        except ServerError:
-            if len(uids) == 1:
-                raise
-        data: dict[int, Any] = {}
-        for uid in uids:
-            try:
-                data.update(self._fetch_each([uid], items, report, bad))
-            except ServerError as exc:
-                if uid in report:
-                    bad.append((uid, str(exc), ""))
-        return data
-
-    def _texts(self, shown: dict[int, Any]) -> dict[int, tuple[str, str | None]]:
-        """Fetch the chosen text part of each message, batched by section: (plain text,
-        HTML or None) each."""
-        by_section: dict[str, list[int]] = {}
-        for uid, part in shown.items():
-            by_section.setdefault(part.section, []).append(uid)
-        out: dict[int, tuple[str, str | None]] = {}
-        for section, uids in by_section.items():
-            with self.errors("fetch from"):
-                data = self.c.fetch(uids, [f"BODY.PEEK[{section}]<0.{MAX_TEXT_FETCH}>"])
-            for uid, item in data.items():
-                raw = _key(item, f"BODY[{section}]".encode())
-                out[uid] = body_text(shown[uid], raw)
-        return out
 
     # --- writing (the selected folder) ---------------------------------------------
     def store(self, uids: Sequence[int], add: set[str], remove: set[str],
@@ -299,7 +211,7 @@ class ImapSession:
                 typ, data = self.c._raw_command(b"STORE", args, uid=True)
                 for stale in ("FETCH", "MODIFIED"):
                     self.c._imap.untagged_responses.pop(stale, None)
-            text = _s(data[0] if data else b"")
+            text = reply_text(data[0] if data else b"")
             if typ != "OK":
                 raise Rejected(f"{self.name}: {self.where} refused to store "
                                f"{', '.join(sorted(flags))} ({text[:200]})")

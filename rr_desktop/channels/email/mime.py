@@ -11,10 +11,14 @@ the disk:
   disposition...). Attachments are *listed* from it (name, type, size) and never
   downloaded, let alone decoded or opened. Names follow RFC 2183 `filename` / RFC 2231
   `filename*` and the older `name` parameter.
-- Only the text part chosen for display is fetched (`BODY.PEEK[section]<0.N>`, a partial
-  fetch), preferring text/plain over text/html (the multipart/alternative rule of RFC 2046
-  §5.1.4: the parts are alternatives of the same content); its Content-Transfer-Encoding
-  (base64 / quoted-printable, RFC 2045 §6) and charset are decoded here.
+- Only the text part chosen for display is fetched (`BODY.PEEK[section]<0.N>`, whole up
+  to MAX_PART bytes), preferring text/plain over text/html (the multipart/alternative
+  rule of RFC 2046 §5.1.4: the parts are alternatives of the same content); its
+  Content-Transfer-Encoding (base64 / quoted-printable, RFC 2045 §6) and charset are
+  decoded here, the charset by the superset codec of its label (charsets.py). The body
+  is cut where every channel's is (the domain's Escalation), saying so.
+- Encoded words in headers (RFC 2047) are decoded with the same table before the
+  header parser sees them.
 - HTML becomes plain text with `html.parser` (no entity expansion beyond HTML's own, no
   fetches: images are dropped, link targets are kept as plain text for the analyst).
 """
@@ -23,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 import email.utils
 import hashlib
 import quopri
@@ -37,13 +40,12 @@ from email.parser import BytesHeaderParser
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
-from ...domain import MAX_BODY_HTML
+from . import charsets
 
 MAX_HEADER = 256 * 1024  # bytes of header block fetched; more is quarantined
-MAX_TEXT_FETCH = 512 * 1024  # bytes of the text part fetched
-MAX_TEXT = 200_000  # characters of body text kept
+MAX_PART = 8 * 1024 * 1024  # bytes of the shown text part fetched; a longer one is cut
 MAX_ID = 200
 _ID_RE = re.compile(rb"<([^<>\s]{1,998})>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -116,11 +118,12 @@ def message_ids(raw: bytes | str) -> list[str]:
     return [normalize_id(m.decode("ascii", "replace")) for m in _ID_RE.findall(data)]
 
 
-def clean(text: str, cap: int = MAX_TEXT) -> str:
-    """Plain text safe to store: CRLF -> LF, control characters out, capped."""
+def clean(text: str, cap: int | None = None) -> str:
+    """Plain text safe to store: CRLF -> LF, control characters out; a header value or
+    a fact capped at `cap` (bodies are cut by the domain, which says so)."""
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    if len(text) > cap:
+    if cap is not None and len(text) > cap:
         text = text[:cap] + f"\n[... truncated, {len(text)} characters in all]"
     return text
 
@@ -137,7 +140,7 @@ def parse_headers(raw: bytes) -> Headers:
     """Parse a header block (RFC 5322). ValueError when it is unusable as a message."""
     if len(raw) >= MAX_HEADER:
         raise ValueError(f"header block is larger than {MAX_HEADER // 1024} KB")
-    msg = _parser.parsebytes(raw)
+    msg = _parser.parsebytes(charsets.utf8_encoded_words(raw))
     name, addr = _address(msg, "From")
     if not addr:
         raise ValueError("no From address (RFC 5322 §3.6 requires one)")
@@ -220,20 +223,19 @@ def _pairs(value: Any) -> dict[str, str]:
 
 
 def _decode_name(params: dict[str, str]) -> str:
-    for key in ("filename*", "name*"):
+    for key in ("filename*", "name*"):  # RFC 2231: charset'language'percent-encoded
         if key in params:
             charset, _, rest = params[key].partition("'")
             _, _, encoded = rest.partition("'")
-            try:
-                return unquote(encoded, encoding=charset or "utf-8", errors="replace")
-            except LookupError:
-                return unquote(encoded, errors="replace")
+            return charsets.decode(unquote_to_bytes(encoded), charset or "utf-8")
     for key in ("filename", "name"):
         if key in params:
+            value = charsets.utf8_encoded_words(
+                params[key].encode("utf-8", "surrogateescape")).decode("utf-8", "replace")
             try:
-                return str(make_header(decode_header(params[key])))
+                return str(make_header(decode_header(value)))
             except (ValueError, LookupError, UnicodeError):
-                return params[key]
+                return value
     return ""
 
 
@@ -293,8 +295,10 @@ def attachments(parts: Sequence[Part], shown: Part | None) -> list[Attachment]:
     return out
 
 
-def decode_part(data: bytes, encoding: str, charset: str | None) -> str:
-    """Decode a (possibly truncated) text part: transfer encoding, then charset."""
+def decode_part(data: bytes, encoding: str, charset: str | None,
+                complete: bool = True) -> str:
+    """Decode a text part: transfer encoding, then charset. `complete=False`: `data` is
+    only the start of the part, so a character cut off at its end is left out."""
     if encoding == "base64":
         compact = re.sub(rb"[^A-Za-z0-9+/=]", b"", data)
         compact = compact[: len(compact) - len(compact) % 4]
@@ -303,13 +307,10 @@ def decode_part(data: bytes, encoding: str, charset: str | None) -> str:
         except (binascii.Error, ValueError):
             data = b""
     elif encoding == "quoted-printable":
+        if not complete:  # an escape cut off at the end ("=E" of "=E3")
+            data = re.sub(rb"=[0-9A-Fa-f]?\Z", b"", data)
         data = quopri.decodestring(data)
-    name = (charset or "utf-8").strip().lower() or "utf-8"
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        name = "utf-8"
-    return data.decode(name, errors="replace")
+    return charsets.decode(data, charset, complete=complete)
 
 
 class _Text(HTMLParser):
@@ -351,17 +352,32 @@ class _Text(HTMLParser):
 def html_to_text(html: str) -> str:
     """Plain text from untrusted HTML; nothing is fetched or executed."""
     parser = _Text()
-    parser.feed(html[: MAX_TEXT * 4])
+    parser.feed(html)
     parser.close()
     text = unescape("".join(parser.out))  # leftovers of malformed references
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
     return clean("\n".join(lines))
 
 
-def body_text(part: Part, data: bytes) -> tuple[str, str | None]:
-    """(plain text, the HTML it came from or None) of the part shown. The HTML is kept,
-    capped, for the formatted view, which sanitizes it like any untrusted HTML."""
-    text = decode_part(data, part.encoding, part.params.get("charset"))
-    if part.ctype == "text/html":
-        return html_to_text(text), text[:MAX_BODY_HTML]
-    return clean(text), None
+@dataclass(frozen=True, slots=True)
+class BodyText:
+    """The shown part as text: `text`, the HTML it came from (or None), and when only
+    the start of a longer part was fetched, the estimated length of the whole text."""
+
+    text: str
+    html: str | None
+    source_chars: int | None = None
+
+
+def body_text(part: Part, data: bytes) -> BodyText:
+    """The text of the part shown, from its fetched bytes (`data`: all of the part, or
+    its first MAX_PART bytes when it is longer). The HTML is kept for the formatted
+    view, which sanitizes it like any untrusted HTML."""
+    complete = len(data) < MAX_PART or part.size <= len(data)
+    text = decode_part(data, part.encoding, part.params.get("charset"), complete)
+    html = text if part.ctype == "text/html" else None
+    plain = html_to_text(text) if html is not None else clean(text)
+    if complete or not data:
+        return BodyText(plain, html)
+    # Characters per fetched byte, times the part's size: the length of the whole text.
+    return BodyText(plain, html, round(len(plain) * part.size / len(data)))

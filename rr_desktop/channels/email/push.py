@@ -35,7 +35,7 @@ from ..base import (
     ServerError,
     VersionConflict,
 )
-from . import smtp
+from . import reading, smtp
 from .imap import FolderState, ImapSession
 from .mime import normalize_id
 from .record import (
@@ -101,7 +101,8 @@ def _select_verified(ch: EmailChannel, s: ImapSession, folder: str,
         raise ServerError(f"{ch.name}: {folder!r} was recreated on the server (UIDVALIDITY "
                           "changed) while the change was being written; nothing was "
                           "changed, it will be retried after a resync")
-    found = {lk.uid: lk.message_id for lk in s.links(folder, [m.uid for m in msgs])}
+    links, _ = reading.links(s, folder, [m.uid for m in msgs])
+    found = {lk.uid: lk.message_id for lk in links}
     wrong = [m.uid for m in msgs if found.get(m.uid) != m.headers.message_id]
     if wrong:
         ch.index.reset(folder, st.uidvalidity)

@@ -35,13 +35,16 @@ from datetime import datetime
 from typing import Any
 
 from ...domain import (
+    MAX_BODY,
     Escalation,
+    Extent,
     Fact,
     PolicyCategory,
     ReporterType,
     Severity,
     Status,
     Urgency,
+    cut_text,
     region_of,
 )
 from ..base import Incoming
@@ -77,6 +80,8 @@ class Message:
     text: str
     attachments: tuple[Attachment, ...]
     html: str | None = None  # the body as sent, when it was HTML (`text` is its text)
+    source_chars: int | None = None  # about how long `text` is on the server, when
+    # only its start was fetched
 
     @property
     def order(self) -> tuple[datetime, datetime, int]:
@@ -205,10 +210,14 @@ def build(root: str, messages: Sequence[Message], cfg: EmailConfig,
     reporter = f"{h.sender_name} <{h.sender_addr}>" if h.sender_name else h.sender_addr
     url = _URL.search(first.text)
     facts = sorted((_fact(m) for m in msgs), key=lambda f: f.at)[-MAX_FACTS:]
+    listed = attachment_block(first.attachments)
+    # Cut here rather than in Escalation, so the attachment list after the text stays.
+    text = cut_text(first.text, MAX_BODY - len(listed), source_chars=first.source_chars,
+                    extent=Extent.ABOUT)
     record = Escalation(
         external_id=root, remote_version=version, title=clean(subject_title(h.subject),
                                                               2000),
-        body=first.text + attachment_block(first.attachments), reporter=reporter[:400],
+        body=text + listed, reporter=reporter[:400],
         reporter_type=rtype, category=category, market=cfg.default_market,
         region=region_of(cfg.default_market),
         language=h.language or cfg.default_language,

@@ -36,6 +36,8 @@ class FolderIndex:
     uidvalidity: int
     links: dict[int, Link] = field(default_factory=dict)
     max_uid: int = 0
+    unreadable: dict[int, str] = field(default_factory=dict)  # UID -> why the server
+    # cannot deliver it (asked for again only after a UIDVALIDITY change)
 
 
 class ThreadIndex:
@@ -70,12 +72,24 @@ class ThreadIndex:
         self._by_id.setdefault(link.message_id, []).append(link)
         self._roots = None
 
+    def mark_unreadable(self, folder: str, found: dict[int, str]) -> None:
+        """Messages the server cannot deliver: not part of any thread, and not asked for
+        again under this UIDVALIDITY."""
+        index = self.folders[folder]
+        for uid, reason in found.items():
+            link = index.links.pop(uid, None)
+            if link is not None:
+                self._unlink(link)
+                self._roots = None
+            index.unreadable[uid] = reason
+
     def discard(self, folder: str, uids: list[int]) -> None:
         """Drop UIDs the server no longer has (expunged or moved away)."""
         index = self.folders.get(folder)
         if index is None:
             return
         for uid in uids:
+            index.unreadable.pop(uid, None)
             link = index.links.pop(uid, None)
             if link is not None:
                 self._unlink(link)

@@ -28,13 +28,12 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ...domain import MAX_BODY_HTML, Escalation, Status, region_of
+from ...domain import Escalation, Extent, Status, cut_text, region_of
 from ..base import Incoming, Quarantined
 from .rules import FeedRules
 
 MAX_TITLE = 500
-MAX_BODY = 100_000
-MAX_HTML = 2_000_000
+MAX_HTML = 2_000_000  # characters of an entry's HTML read for its text
 MAX_ID = 200
 FUTURE_SLACK = timedelta(days=1)
 Seen = dict[str, tuple[int, str]]
@@ -79,19 +78,24 @@ class _TextExtractor(HTMLParser):
             self.out.append(data)
 
 
-def plain(text: str, limit: int = MAX_BODY) -> str:
-    """Untrusted plain text: control characters out, blank runs collapsed, capped."""
+def plain(text: str, limit: int | None = None) -> str:
+    """Untrusted plain text: control characters out, blank runs collapsed; a title capped
+    at `limit` (a body, limit None, is cut by the domain's Escalation, saying so)."""
     lines = [" ".join(line.split()) for line in _CONTROL.sub(" ", text).splitlines()]
     out = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    return out if len(out) <= limit else out[:limit - 1] + "…"
+    return out if limit is None or len(out) <= limit else out[:limit - 1] + "…"
 
 
-def html_to_text(html: str, limit: int = MAX_BODY) -> str:
-    """The visible text of an untrusted HTML fragment (no network or file access)."""
+def html_to_text(html: str, limit: int | None = None) -> str:
+    """The visible text of an untrusted HTML fragment (no network or file access). Of
+    HTML longer than MAX_HTML, the text of its start, saying the rest is not read."""
     parser = _TextExtractor()
     parser.feed(html[:MAX_HTML])
     parser.close()
-    return plain("".join(parser.out), limit)
+    text = plain("".join(parser.out), limit)
+    if limit is None and len(html) > MAX_HTML:
+        return cut_text(text, source_chars=len(text), extent=Extent.MORE_THAN)
+    return text
 
 
 def _is_html(entry: Mapping[str, Any], key: str) -> bool:
@@ -101,7 +105,7 @@ def _is_html(entry: Mapping[str, Any], key: str) -> bool:
     return kind in _HTML_TYPES
 
 
-def detail_text(entry: Mapping[str, Any], key: str, limit: int) -> str:
+def detail_text(entry: Mapping[str, Any], key: str, limit: int | None) -> str:
     """Plain text of a feedparser text construct (`title`, `summary`) of any type."""
     value = entry.get(key)
     if not isinstance(value, str):
@@ -117,15 +121,15 @@ def _content(entry: Mapping[str, Any]) -> tuple[str, str | None]:
     summary or a `content` part. The HTML is kept for the formatted view (sanitized
     when shown, like any untrusted HTML)."""
     summary = entry.get("summary")
-    best = detail_text(entry, "summary", MAX_BODY)
-    best_html = summary[:MAX_BODY_HTML] if isinstance(summary, str) and best \
+    best = detail_text(entry, "summary", None)
+    best_html = summary if isinstance(summary, str) and best \
         and _is_html(entry, "summary") else None
     for part in entry.get("content") or ():
         if isinstance(part, Mapping) and isinstance(part.get("value"), str):
             html = part.get("type", "text/html") in _HTML_TYPES
             text = html_to_text(part["value"]) if html else plain(part["value"])
             if len(text) > len(best):
-                best, best_html = text, part["value"][:MAX_BODY_HTML] if html else None
+                best, best_html = text, part["value"] if html else None
     if best_html is not None and not _MARKUP.search(best_html):
         best_html = None  # typed HTML but plain words: nothing to format
     return best, best_html

@@ -21,18 +21,21 @@ from typing import Any, TypeVar
 import msgspec
 
 from ...domain import (
+    MAX_BODY,
     Escalation,
+    Extent,
     Fact,
     PolicyCategory,
     ReporterType,
     Severity,
     Status,
     Urgency,
+    cut_text,
     normalize_market,
     region_of,
 )
 from ..base import Incoming, Quarantined
-from .adf import adf_to_text
+from .adf import TRUNCATED, adf_to_text
 from .wire import parse_time, to_ms
 
 _V = TypeVar("_V")
@@ -54,7 +57,19 @@ MAX_SUMMARY = 1_000
 MAX_LABELS = 100
 MAX_FACTS = 100
 MAX_FACT_CHARS = 4_000
+RENDER_CHARS = 4 * MAX_BODY  # of a description's ADF tree (its walk is bounded)
 _decode = msgspec.json.Decoder()
+
+
+def _description(doc: Any) -> str:
+    """The description as text. A long one is cut where every body is (the domain's
+    Escalation), which says by how much; past RENDER_CHARS the tree is not walked on,
+    so its length is only known to be more."""
+    text = adf_to_text(doc, RENDER_CHARS)
+    if not text.endswith(TRUNCATED):
+        return text
+    kept = text[: -len(TRUNCATED)].rstrip()
+    return cut_text(kept, source_chars=len(kept), extent=Extent.MORE_THAN)
 
 
 def parse_pairs(text: str, value: Callable[[str], _V], what: str) -> tuple[tuple[str, _V], ...]:
@@ -286,7 +301,7 @@ def to_record(issue: dict[str, Any], cfg: JiraSettings) -> Escalation:
     reporter_id, reporter = _person(fields.get("reporter"), "reporter")
     return Escalation(
         external_id=issue_id, remote_version=to_ms(updated),
-        title=f"{key}: {summary}", body=adf_to_text(fields.get("description")),
+        title=f"{key}: {summary}", body=_description(fields.get("description")),
         reporter=reporter or reporter_id or "", reporter_type=cfg.reporter_type,
         category=_try(PolicyCategory, special.get(CATEGORY_PREFIX, "").lower(),
                       cfg.category),

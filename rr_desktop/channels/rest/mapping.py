@@ -34,7 +34,6 @@ from .jsonpath import MISSING
 _T = TypeVar("_T")
 MAX_ID = 200
 MAX_TITLE = 1_000
-MAX_BODY = 1024 * 1024
 MAX_SHORT = 200
 MAX_TAGS = 64
 MAX_FACTS = 200
@@ -79,11 +78,12 @@ def to_version(value: Any, what: str) -> int:
     return epoch_ms(to_datetime(value, what))
 
 
-def _text(value: Any, what: str, cap: int) -> str:
+def _text(value: Any, what: str, cap: int | None) -> str:
+    """A field as text; a body (cap None) is cut by the domain's Escalation."""
     if isinstance(value, (bool, dict, list)):
         raise ValueError(f"{what} is not text")
     text = value if isinstance(value, str) else str(value)
-    if len(text) > cap:
+    if cap is not None and len(text) > cap:
         text = text[:cap] + f"\n[... truncated, {len(text)} characters in all]"
     return text
 
@@ -247,7 +247,7 @@ class Mapper:
         value = self.get(r, "body")
         if value is MISSING or value is None:
             return ""
-        text = _text(value, "body", MAX_BODY)
+        text = _text(value, "body", None)
         return html_to_text(text) if self.fields.body_format == "html" else text
 
     def _short(self, r: dict[str, Any], name: str, default: str) -> str:

@@ -33,7 +33,8 @@ the libraries reading them:
 Push is local only (see channel.py): spreadsheets have no write API.
 """
 
-from .channel import KIND, SPEC, ImportState, SpreadsheetChannel
+from .channel import KIND, SPEC, SpreadsheetChannel
+from .import_state import ImportState
 from .mapping import FIELD_NAMES, FIELDS, ColumnMapping, FieldInfo
 from .preview import Preview, PreviewRow, inspect, preview
 from .reader import SheetInfo, SpreadsheetError

@@ -11,6 +11,10 @@ rows as quarantine, with row number and reason). Re-importing is idempotent:
   above the previous import's). Unchanged rows are not sent at all, so the engine's
   version guard has nothing to do for them and local triage on them stays untouched.
 - A changed mapping, defaults or header re-sends every row (their records change).
+- When no row of the file could be imported (every one rejected: a wrong header row or
+  mapping, a file of another shape), the last page says so (`Page.problem`: how many
+  rows, the commonest reasons); the cursor keeps that sentence, so the channel's state
+  shows it on every run until the file or the set-up changes.
 
 Push: a spreadsheet has no write API. Edits, notes and replies are accepted locally and
 there is nothing to send (`PushResult(None)`): the cache keeps the analyst's change and the
@@ -19,10 +23,10 @@ next import only overwrites a row the partner changed in the file.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import zlib
+import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -33,7 +37,6 @@ from ...domain import Analyst, PolicyCategory, ReporterType, Severity, Urgency
 from ...domain.push import NOTHING
 from ..base import (
     ChannelError,
-    CursorExpired,
     Incoming,
     Mutation,
     Page,
@@ -42,6 +45,7 @@ from ..base import (
     Rejected,
 )
 from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
+from .import_state import ImportState, pack, parse_header_row
 from .mapping import ColumnMapping
 from .reader import DataRow, Sheet, SpreadsheetError, open_sheet, scan_file
 from .rows import Defaults, MappedRow, RowInvalid, RowMapper, imported_time
@@ -49,60 +53,10 @@ from .rows import Defaults, MappedRow, RowInvalid, RowMapper, imported_time
 _R = TypeVar("_R")
 KIND = "spreadsheet"
 PAGE_SIZE = 500
-CURSOR_FORMAT = 1
 CONFIG_KEYS = ("sheet", "mapping", "reporter", "reporter_type", "category", "market",
-               "severity", "urgency", "language", "date_order", "timezone")
-
-
-def pack(known: frozenset[bytes]) -> str:
-    """The fingerprint set as cursor text (sorted, compressed, base64)."""
-    return base64.b64encode(zlib.compress(b"".join(sorted(known)))).decode()
-
-
-@dataclass(frozen=True, slots=True)
-class ImportState:
-    """What the cursor carries between pages and runs (JSON, opaque to the engine).
-
-    `after` is the last row number done of an import in progress (None once complete);
-    `known` holds the row fingerprints of the last complete import.
-    """
-
-    config: str
-    header: str
-    file: str
-    size: int
-    mtime_ns: int
-    version: int
-    after: int | None
-    known: frozenset[bytes] = field(default_factory=frozenset)
-
-    def encode(self, packed: str | None = None) -> str:
-        """The cursor text; `packed` is `pack(self.known)` when the caller has it."""
-        packed = pack(self.known) if packed is None else packed
-        return json.dumps({"v": CURSOR_FORMAT, "config": self.config, "header": self.header,
-                           "file": self.file, "size": self.size, "mtime_ns": self.mtime_ns,
-                           "version": self.version, "after": self.after, "known": packed},
-                          separators=(",", ":"))
-
-    @classmethod
-    def decode(cls, text: str, with_known: bool = True) -> ImportState:
-        """CursorExpired for anything this version did not write (the engine resyncs).
-        Without `with_known` the fingerprints are left out (a quick look)."""
-        try:
-            d = json.loads(text)
-            if d.get("v") != CURSOR_FORMAT:
-                raise ValueError("cursor format")
-            blob = zlib.decompress(base64.b64decode(d["known"], validate=True)) \
-                if with_known else b""
-            if len(blob) % 8:
-                raise ValueError("fingerprint table")
-            after = d["after"]
-            return cls(str(d["config"]), str(d["header"]), str(d["file"]), int(d["size"]),
-                       int(d["mtime_ns"]), int(d["version"]),
-                       None if after is None else int(after),
-                       frozenset(blob[i:i + 8] for i in range(0, len(blob), 8)))
-        except (ValueError, TypeError, KeyError, AttributeError, zlib.error) as exc:
-            raise CursorExpired(f"the import cursor is unreadable ({exc})") from None
+               "severity", "urgency", "language", "date_order", "timezone", "header_row",
+               "date_system")
+TOP_REASONS = 3
 
 
 @dataclass(slots=True)
@@ -114,8 +68,13 @@ class _Import:
     mapper: RowMapper
     rows: Iterator[DataRow]
     seen: list[bytes] = field(default_factory=list)
+    bad: list[bytes] = field(default_factory=list)  # fingerprints of rejected rows
     cursor: str | None = None  # the cursor the last page of this pass returned
     packed: str | None = None  # pack(state.known), which does not change during a pass
+    accepted: int = 0  # rows imported, or unchanged since an import that took them
+    earlier: int = 0  # rows done by a page before a restart: their outcome is not known
+    reasons: Counter[str] = field(default_factory=Counter)
+    first_row: dict[str, int] = field(default_factory=dict)
 
 
 def _digest(text: str) -> str:
@@ -143,6 +102,7 @@ class SpreadsheetChannel:
         try:
             self.mapping = ColumnMapping.from_json(config.get("mapping", ""))
             self.defaults = Defaults.from_config(config)
+            self.header_row = parse_header_row(config.get("header_row", ""))
         except ValueError as exc:
             raise ChannelError(f"{name}: {exc}") from None
         self.config_digest = _digest(json.dumps(
@@ -164,7 +124,7 @@ class SpreadsheetChannel:
             look = ImportState.decode(cursor, with_known=False)
             if look.after is None and look.config == self.config_digest and \
                     self._same_stat(look):  # the file has not been touched since
-                return Page([], [], cursor, True, _mtime(look))
+                return Page([], [], cursor, True, _mtime(look), problem=look.problem or None)
         state = ImportState.decode(cursor) if cursor else None
         begun = self._begin(state)
         if isinstance(begun, ImportState):
@@ -179,7 +139,8 @@ class SpreadsheetChannel:
         return (st.st_size, st.st_mtime_ns) == (state.size, state.mtime_ns)
 
     def _caught_up(self, state: ImportState) -> Page:
-        return Page([], [], state.encode(), True, _mtime(state))
+        return Page([], [], state.encode(), True, _mtime(state),
+                    problem=state.problem or None)
 
     def _begin(self, state: ImportState | None) -> _Import | ImportState:
         """Open the file and decide: nothing to do (the state, with the file's new stat),
@@ -189,12 +150,11 @@ class SpreadsheetChannel:
         if state is not None and state.after is None and state.file == scan.sha256 and \
                 state.config == self.config_digest:
             return replace(state, size=scan.size, mtime_ns=scan.mtime_ns)  # only touched
-        sheet = self._guard(lambda: open_sheet(self.path, self.sheet_name, scan))
+        sheet = self._guard(lambda: open_sheet(self.path, self.sheet_name, scan,
+                                               self.header_row))
         try:
             headers = sheet.info.headers
-            mapping = self.mapping or ColumnMapping.suggest(headers)
-            mapper = self._guard(lambda: RowMapper(headers, mapping, self.defaults,
-                                                   self.name))
+            mapper = self._mapper(sheet)
         except BaseException:
             sheet.close()
             raise
@@ -207,9 +167,11 @@ class SpreadsheetChannel:
         else:
             now_ms = int(self._clock().timestamp() * 1000)
             floor = state.version + 1 if state is not None else 0
-            known = state.known if state is not None and same_setup else frozenset()
+            keep = state is not None and same_setup
             new = ImportState(self.config_digest, header, scan.sha256, scan.size,
-                              scan.mtime_ns, max(now_ms, floor), 0, known)
+                              scan.mtime_ns, max(now_ms, floor), 0,
+                              state.known if state is not None and keep else frozenset(),
+                              state.rejected if state is not None and keep else frozenset())
         return _Import(new, sheet, mapper, self._guard_iter(sheet.rows()))
 
     def _run(self, imp: _Import) -> Page:
@@ -227,19 +189,31 @@ class SpreadsheetChannel:
         imported_at = imported_time(state.version)
         for data in imp.rows:  # the same iterator across pages: never re-wrapped
             mapped = mapper.map(data)
-            imp.seen.append(mapped.fingerprint)
+            mark = mapped.fingerprint
+            imp.seen.append(mark)
             duplicate = mapper.duplicate_of(mapped)
-            if data.number <= done_upto or mapped.fingerprint in state.known:
-                continue  # sent by an earlier page, or unchanged since the last import
+            if data.number <= done_upto:  # sent by a page before a restart
+                imp.earlier += 1
+                if mark in state.rejected:
+                    imp.bad.append(mark)
+                continue
+            if mark in state.known:  # unchanged since the last import
+                if mark in state.rejected:
+                    imp.bad.append(mark)
+                    imp.reasons["rejected by an earlier import (unchanged)"] += 1
+                else:
+                    imp.accepted += 1
+                continue
             if duplicate is not None:
-                bad.append(self._quarantine(mapped, duplicate))
+                bad.append(self._quarantine(imp, mapped, [duplicate]))
             else:
                 try:
                     record = mapper.to_record(mapped, state.version, imported_at)
                 except RowInvalid as exc:
-                    bad.append(self._quarantine(mapped, str(exc)))
+                    bad.append(self._quarantine(imp, mapped, exc.reasons or [str(exc)]))
                 else:
                     items.append(Incoming(record, _payload_hash(mapped)))
+                    imp.accepted += 1
             if len(items) + len(bad) >= self._page_size:
                 imp.state = replace(state, after=data.number)
                 imp.packed = imp.packed or pack(state.known)
@@ -247,11 +221,43 @@ class SpreadsheetChannel:
                 self._live = imp
                 return Page(items, bad, imp.cursor, False, _mtime(state))
         imp.sheet.close()
-        final = replace(state, after=None, known=frozenset(imp.seen))
-        return Page(items, bad, final.encode(), True, _mtime(state))
+        final = replace(state, after=None, known=frozenset(imp.seen),
+                        rejected=frozenset(imp.bad), problem=self._problem(imp))
+        return Page(items, bad, final.encode(), True, _mtime(state),
+                    problem=final.problem or None)
 
-    def _quarantine(self, row: MappedRow, reason: str) -> Quarantined:
-        return Quarantined.of(row.external_id, f"row {row.number}: {reason}", row.raw())
+    def _quarantine(self, imp: _Import, row: MappedRow, reasons: list[str]) -> Quarantined:
+        imp.bad.append(row.fingerprint)
+        for reason in reasons:
+            key = re.sub(r"^duplicate of row \d+", "duplicate of an earlier row", reason)
+            imp.reasons[key] += 1
+            imp.first_row.setdefault(key, row.number)
+        return Quarantined.of(row.external_id, f"row {row.number}: {'; '.join(reasons)}",
+                              row.raw())
+
+    def _problem(self, imp: _Import) -> str:
+        """The sentence for a pass that imported no row at all, else ""."""
+        rejected = len(imp.bad)
+        if imp.accepted or not rejected or imp.earlier:
+            return ""
+        top = imp.reasons.most_common(TOP_REASONS)
+        said = "; ".join(
+            f"{reason} ({n:,} row{'s' if n != 1 else ''}"
+            + (f", first row {imp.first_row[reason]})" if reason in imp.first_row else ")")
+            for reason, n in top)
+        more = len(imp.reasons) - len(top)
+        if more > 0:
+            said += f"; and {more:,} other reason{'s' if more != 1 else ''}"
+        header = imp.sheet.info.header_row
+        return (f"no row of {self.path.name} was imported: all {rejected:,} rows were "
+                f"rejected ({said}). The header was taken from row {header}: check the "
+                "header row and the column mapping")
+
+    def _mapper(self, sheet: Sheet) -> RowMapper:
+        headers = sheet.info.headers
+        mapping = self.mapping or ColumnMapping.suggest(headers)
+        return self._guard(lambda: RowMapper(headers, mapping, self.defaults, self.name,
+                                             sheet.info.date1904))
 
     def _guard(self, fn: Callable[[], _R]) -> _R:
         """Name the channel in a file error (the run fails with this sentence)."""
@@ -271,18 +277,16 @@ class SpreadsheetChannel:
     def check(self) -> None:
         """"Test connection" for a file: it exists, reads as CSV/XLSX, and every mapped
         column is in its header. Raises SpreadsheetError (a Rejected) with the verdict."""
-        with self._guard(lambda: open_sheet(self.path, self.sheet_name)) as sheet:
-            mapping = self.mapping or ColumnMapping.suggest(sheet.info.headers)
-            self._guard(lambda: RowMapper(sheet.info.headers, mapping, self.defaults,
-                                          self.name))
+        with self._guard(lambda: open_sheet(self.path, self.sheet_name,
+                                            header_row=self.header_row)) as sheet:
+            self._mapper(sheet)
 
     def fetch(self, external_id: str) -> Incoming:
         """The row with this identity as the file holds it now. Its version is 0: a
         fetched row never overrides what an import stored (versions come from imports)."""
-        with self._guard(lambda: open_sheet(self.path, self.sheet_name)) as sheet:
-            mapping = self.mapping or ColumnMapping.suggest(sheet.info.headers)
-            mapper = self._guard(lambda: RowMapper(sheet.info.headers, mapping,
-                                                   self.defaults, self.name))
+        with self._guard(lambda: open_sheet(self.path, self.sheet_name,
+                                            header_row=self.header_row)) as sheet:
+            mapper = self._mapper(sheet)
             now = self._clock()
             for data in self._guard_iter(sheet.rows()):
                 mapped = mapper.map(data)
@@ -323,6 +327,9 @@ SPEC = register(ChannelSpec(
         FieldSpec("path", "File", help="path of the .csv or .xlsx file"),
         FieldSpec("sheet", "Sheet", required=False,
                   help="XLSX sheet name; empty for the first sheet"),
+        FieldSpec("header_row", "Header row", required=False,
+                  help="row number of the column names, e.g. 3 when two lines come "
+                       "first; empty to find it"),
         FieldSpec("mapping", "Column mapping", required=False,
                   help='JSON {"field": "Column"}, e.g. {"title": "Subject", "content_url": '
                        '"Link", "market": "Country"}; empty to guess from the header'),
@@ -346,6 +353,11 @@ SPEC = register(ChannelSpec(
                   choices=("DMY", "MDY"), help="how to read 04/03/2025"),
         FieldSpec("timezone", "Time zone", required=False, default="UTC",
                   help="IANA zone for dates without one, e.g. Australia/Sydney"),
+        FieldSpec("date_system", "Date system", required=False, default="1900",
+                  choices=("1900", "1904"),
+                  help="for dates a CSV holds as Excel serial numbers (46185.66875): "
+                       "1900 (Excel for Windows), 1904 (old Excel for Mac); a workbook "
+                       "says its own"),
     ),
     build=_build,
 ))

@@ -48,26 +48,27 @@ class Preview:
         return self.total - self.total_rejected
 
 
-def inspect(path: Path, sheet: str = "") -> SheetInfo:
+def inspect(path: Path, sheet: str = "", header_row: int = 0) -> SheetInfo:
     """The header, sheet names and reading warnings of a file (SpreadsheetError if it
-    cannot be read)."""
-    with open_sheet(path, sheet) as opened:
+    cannot be read). `header_row` names the header row (0: find it)."""
+    with open_sheet(path, sheet, header_row=header_row) as opened:
         return opened.info
 
 
 def preview(path: Path, mapping: ColumnMapping | None = None, limit: int = DEFAULT_LIMIT,
             *, defaults: Defaults | None = None, sheet: str = "", source: str = "",
             now: datetime | None = None, rejected_limit: int = REJECTED_LIMIT,
-            cancelled: Callable[[], bool] = lambda: False) -> Preview:
+            cancelled: Callable[[], bool] = lambda: False, header_row: int = 0) -> Preview:
     """Map and validate the whole file (streamed); keep the first `limit` rows and the
     first `rejected_limit` rejected rows. Without a mapping, the one suggested from the
     header is used. SpreadsheetError when the file (or the mapping) is unusable."""
     defaults = defaults or Defaults()
     now = now or datetime.now(UTC)
-    with open_sheet(path, sheet) as opened:
+    with open_sheet(path, sheet, header_row=header_row) as opened:
         info = opened.info
         mapping = ColumnMapping.suggest(info.headers) if mapping is None else mapping
-        mapper = RowMapper(info.headers, mapping, defaults, source or path.name)
+        mapper = RowMapper(info.headers, mapping, defaults, source or path.name,
+                           info.date1904)
         rows: list[PreviewRow] = []
         rejected: list[PreviewRow] = []
         total = total_rejected = 0

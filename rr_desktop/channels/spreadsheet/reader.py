@@ -8,6 +8,12 @@ the value the spreadsheet application last stored, openpyxl `data_only=True`).
 
 Rows are streamed (constant memory) and numbered as a spreadsheet application numbers
 them: the header is usually row 1, the first data row 2.
+
+The header is the row the user names (`header_row`), else the first of the first rows
+that looks like one: at least half as many filled cells as the widest row below it,
+all of them labels rather than numbers or dates. A line above it ("Exported on
+| 2026-03-04", a title) is skipped and said so in the warnings. Line breaks inside cells
+are "\n" whatever the file used (a CSV written on Windows keeps "\r\n" inside quotes).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import csv
 import hashlib
 import io
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +40,8 @@ SNIFF_CHARS = 64 * 1024
 MAGIC_ZIP = b"PK\x03\x04"
 MAGIC_OLE = bytes.fromhex("D0CF11E0A1B11AE1")  # [MS-CFB] compound file header signature
 DELIMITERS = ",;\t|"
+MAX_HEADER_ROW = 1_000_000
+_NOT_A_LABEL = re.compile(r"^[\s\d.,:/+%()\-]*$")  # numbers, dates, times, amounts
 
 # csv's default limit is 128 KiB per field; a long partner description can exceed it. The
 # limit is process-wide, so it is only ever raised here, never lowered.
@@ -71,10 +80,13 @@ class SheetInfo:
     kind: str  # "csv" | "xlsx"
     headers: tuple[str, ...] = ()
     header_row: int = 0
+    header_chosen: bool = False  # the user named the header row (else it was found)
     sheet: str = ""
     sheet_names: tuple[str, ...] = ()
     encoding: str = ""
     delimiter: str = ""
+    date1904: bool | None = None  # a workbook's date system (None for CSV: the config's)
+    merged: tuple[str, ...] = ()  # merged ranges filled with their value ("E2:E4")
     warnings: list[str] = field(default_factory=list)
 
 
@@ -135,17 +147,38 @@ def header_names(cells: tuple[str, ...]) -> tuple[str, ...]:
 RawRows = Iterator[tuple[int, list[str]]]
 
 
+def normalize_breaks(cells: list[str]) -> list[str]:
+    """"\r\n" and a lone "\r" inside cells become "\n"."""
+    return [c.replace("\r\n", "\n").replace("\r", "\n") if "\r" in c else c
+            for c in cells]
+
+
+def looks_like_header(cells: list[str]) -> bool:
+    """Labels: no filled cell is a number, a date, a time or a long text."""
+    return not any(_NOT_A_LABEL.match(c) or len(c) > 200 for c in cells if c.strip())
+
+
+def _shown_row(cells: list[str]) -> str:
+    text = " | ".join(" ".join(c.split()) for c in cells if c.strip())
+    return text if len(text) <= 80 else text[:79] + "\u2026"
+
+
 class Sheet:
     """An open spreadsheet: `info` (headers...), then `rows()` once. Use as a context
-    manager; `close()` releases the file."""
+    manager; `close()` releases the file. `header_row` > 0 names the header row."""
 
-    def __init__(self, info: SheetInfo, raw: RawRows, closer: Callable[[], None]) -> None:
+    def __init__(self, info: SheetInfo, raw: RawRows, closer: Callable[[], None],
+                 header_row: int = 0) -> None:
         self.info = info
         self._raw = raw
         self._closer = closer
         self._pending: list[tuple[int, list[str]]] = []
         try:
-            self._find_header()
+            if header_row > 0:
+                self._take_header(header_row)
+            else:
+                self._find_header()
+            self._check_merges()
         except BaseException:
             closer()
             raise
@@ -160,42 +193,81 @@ class Sheet:
     def close(self) -> None:
         self._closer()
 
+    def _take_header(self, wanted: int) -> None:
+        """The row the user named is the header, whatever it holds."""
+        above: list[tuple[int, list[str]]] = []
+        for number, cells in self._raw:
+            if number == wanted:
+                if not any(c.strip() for c in cells):
+                    raise SpreadsheetError(f"row {wanted}, chosen as the header, is empty")
+                self._set_header(number, cells, above)
+                self.info.header_chosen = True
+                return
+            if any(c.strip() for c in cells):
+                above.append((number, cells))
+        last = above[-1][0] if above else 0
+        raise SpreadsheetError(f"there is no row {wanted} to take as the header (the "
+                               f"last filled row is {last})")
+
     def _find_header(self) -> None:
-        """The header is the first of the first rows with two or more filled cells (a
-        title line above it is skipped), else the first non-empty row."""
+        """See the module docstring; rows read past the header come back in rows()."""
         seen: list[tuple[int, list[str]]] = []
         for number, cells in self._raw:
-            filled = sum(1 for c in cells if c.strip())
-            if not filled:
-                continue
-            if filled >= 2:
-                self._set_header(number, cells)
-                return
-            seen.append((number, cells))
-            if len(seen) >= HEADER_SCAN_ROWS:
-                break
+            if any(c.strip() for c in cells):
+                seen.append((number, cells))
+                if len(seen) >= HEADER_SCAN_ROWS:
+                    break
         if not seen:
             raise SpreadsheetError("the file has no rows (not even a header)")
-        self._set_header(*seen[0])
-        self._pending = seen[1:]
+        counts = [sum(1 for c in cells if c.strip()) for _, cells in seen]
+        chosen = next((i for i, (_, cells) in enumerate(seen)
+                       if counts[i] >= max(2, (max(counts[i:]) + 1) // 2)
+                       and looks_like_header(cells)), None)
+        if chosen is None:  # nothing looks like a header: the first row with 2+ cells
+            chosen = next((i for i, n in enumerate(counts) if n >= 2), 0)
+        self._set_header(*seen[chosen], seen[:chosen])
+        self._pending = seen[chosen + 1:]
 
-    def _set_header(self, number: int, cells: list[str]) -> None:
+    def _set_header(self, number: int, cells: list[str],
+                    above: list[tuple[int, list[str]]]) -> None:
         self.info.headers = header_names(tuple(cells))
         self.info.header_row = number
+        if above:
+            rows = ", ".join(str(n) for n, _ in above[:5]) + (", \u2026" if len(above) > 5
+                                                              else "")
+            self.info.warnings.append(
+                f"The header is row {number}; the {len(above)} row(s) above it ({rows}: "
+                f"{_shown_row(above[0][1])!r}) are not imported. Choose another header row "
+                "if that is wrong.")
+
+    def _check_merges(self) -> None:
+        """A merged range across the header and the rows below it cannot be filled:
+        the value is a column name, not a field value."""
+        h = self.info.header_row
+        for ref in self.info.merged:
+            first, _, last = ref.partition(":")
+            top = int(re.sub(r"[A-Z]+", "", first))
+            bottom = int(re.sub(r"[A-Z]+", "", last or first))
+            if top <= h < bottom:
+                raise SpreadsheetError(
+                    f"cells {ref} are merged across the header (row {h}) and the rows "
+                    "below it: unmerge them in the sheet, or choose another header row")
 
     def rows(self) -> Iterator[DataRow]:
         """Data rows after the header; rows with no filled cell are skipped."""
         pending, self._pending = self._pending, []
         for number, cells in [*pending]:
-            yield DataRow(number, tuple(cells[:MAX_COLUMNS]))
+            yield DataRow(number, tuple(normalize_breaks(cells[:MAX_COLUMNS])))
         for number, cells in self._raw:
             if any(c.strip() for c in cells):
-                yield DataRow(number, tuple(cells[:MAX_COLUMNS]))
+                yield DataRow(number, tuple(normalize_breaks(cells[:MAX_COLUMNS])))
 
 
-def open_sheet(path: Path, sheet: str = "", scan: FileScan | None = None) -> Sheet:
+def open_sheet(path: Path, sheet: str = "", scan: FileScan | None = None,
+               header_row: int = 0) -> Sheet:
     """Open `path` as CSV or XLSX (by content). `sheet` picks a workbook sheet by name
-    (the first one when empty). `scan` (from scan_file) saves a second pass over a CSV."""
+    (the first one when empty). `scan` (from scan_file) saves a second pass over a CSV.
+    `header_row` names the header row (0: find it)."""
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
@@ -208,10 +280,10 @@ def open_sheet(path: Path, sheet: str = "", scan: FileScan | None = None) -> She
     if head.startswith(MAGIC_ZIP):
         from .xlsx import open_xlsx  # imported here: CSV-only use skips openpyxl
 
-        return open_xlsx(path, sheet)
+        return open_xlsx(path, sheet, header_row)
     if sheet:
         raise SpreadsheetError(f"{path.name} is a CSV file: it has no sheet {sheet!r}")
-    return _open_csv(path, scan or scan_file(path))
+    return _open_csv(path, scan or scan_file(path), header_row)
 
 
 # -- CSV -------------------------------------------------------------------------------
@@ -274,7 +346,7 @@ def sniff_delimiter(sample: str) -> str:
     return best
 
 
-def _open_csv(path: Path, scan: FileScan) -> Sheet:
+def _open_csv(path: Path, scan: FileScan, header_row: int) -> Sheet:
     try:
         with path.open("rb") as fh:
             head = fh.read(4096)
@@ -298,7 +370,7 @@ def _open_csv(path: Path, scan: FileScan) -> Sheet:
     info = SheetInfo("csv", encoding=encoding, delimiter=delimiter)
     if warning:
         info.warnings.append(warning)
-    return Sheet(info, _csv_rows(path, fh_text, delimiter), fh_text.close)
+    return Sheet(info, _csv_rows(path, fh_text, delimiter), fh_text.close, header_row)
 
 
 def _csv_rows(path: Path, fh: IO[str], delimiter: str) -> RawRows:

@@ -31,7 +31,6 @@ from .reader import DataRow, SpreadsheetError, column_letter
 
 MAX_ID = 200
 MAX_TITLE = 500
-MAX_BODY = 4 * 1024 * 1024
 OTHER_COLUMNS = "\u2014 Other columns \u2014"
 _T = TypeVar("_T")
 
@@ -49,6 +48,7 @@ class Defaults:
     language: str = "und"
     day_first: bool = True
     timezone: tzinfo = UTC
+    date1904: bool = False  # date serials in a CSV count from 1904 (old Mac Excel)
 
     @classmethod
     def from_config(cls, config: Mapping[str, str]) -> Defaults:
@@ -65,6 +65,9 @@ class Defaults:
         date_order = get("date_order").upper() or "DMY"
         if date_order not in ("DMY", "MDY"):
             raise ValueError("date order must be DMY or MDY")
+        date_system = get("date_system") or "1900"
+        if date_system not in ("1900", "1904"):
+            raise ValueError("date system must be 1900 or 1904")
         return cls(
             reporter=get("reporter")[:200],
             reporter_type=v.parse_reporter_type(get("reporter_type") or "trusted_partner"),
@@ -75,6 +78,7 @@ class Defaults:
             language=v.parse_language(get("language")) if get("language") else "und",
             day_first=date_order == "DMY",
             timezone=tz,
+            date1904=date_system == "1904",
         )
 
 
@@ -111,7 +115,8 @@ class RowMapper:
     """Reads rows of one sheet through one mapping with one set of defaults."""
 
     def __init__(self, headers: tuple[str, ...], mapping: ColumnMapping, defaults: Defaults,
-                 source: str) -> None:
+                 source: str, date1904: bool | None = None) -> None:
+        """`date1904`: the workbook's date system (None: a CSV, the config's)."""
         missing = mapping.missing(headers)
         if missing:
             raise SpreadsheetError(
@@ -122,6 +127,7 @@ class RowMapper:
         self.mapping = mapping
         self.defaults = defaults
         self.source = source
+        self.date1904 = defaults.date1904 if date1904 is None else date1904
         self._fields = [(f, index[c]) for f, c in mapping.columns.items()]
         used = {i for _, i in self._fields}
         self._others = [(i, h) for i, h in enumerate(headers) if i not in used]
@@ -186,7 +192,7 @@ class RowMapper:
             p.problems.append("no market (country) in the row and no default market set")
 
         def when(text: str) -> datetime:
-            return v.parse_when(text, d.day_first, d.timezone)
+            return v.parse_when(text, d.day_first, d.timezone, self.date1904)
 
         created = p.get("created_at", when, imported_at)
         deadline = p.get("deadline_at", when, None)
@@ -247,11 +253,11 @@ def _title(val: Mapping[str, str], url: str | None) -> str:
 
 def _body(body: str, extras: tuple[tuple[str, str], ...]) -> str:
     """The description, then the columns no field reads (nothing the partner sent is
-    dropped)."""
+    dropped). A long one is cut where every body is, the domain's Escalation."""
     if extras:
         lines = "\n".join(f"{h}: {t}" for h, t in extras)
         body = f"{body}\n\n{OTHER_COLUMNS}\n{lines}" if body else f"{OTHER_COLUMNS}\n{lines}"
-    return body[:MAX_BODY]
+    return body
 
 
 

@@ -5,7 +5,7 @@ or raises ValueError with a short reason that names what it got."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import Enum
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -238,13 +238,30 @@ _NAMED = re.compile(r"^(?:(\d{1,2}) ([a-z]+)|([a-z]+) (\d{1,2})) (\d{4})"
                     r"(?: (\d{1,2}):(\d{2}))?$")
 
 
-def parse_when(text: str, day_first: bool, tz: tzinfo) -> datetime:
-    """A date or date-time; without a zone it is read in `tz`. Returned in UTC."""
+# An Excel date serial: days since the epoch of the workbook's date system, the fraction
+# being the time of day ([MS-XLSX] / ECMA-376 Part 1 §18.17.4.1). 1900 system: day 1 is
+# 1900-01-01 and day 60 the 1900-02-29 Lotus kept, so from day 61 on (1900-03-01) a
+# serial counts from 1899-12-30. 1904 system (old Mac Excel): day 0 is 1904-01-01.
+_SERIAL = re.compile(r"^\d{4,6}(?:\.\d{1,17})?$")
+_EPOCH_1900 = datetime(1899, 12, 30)
+_EPOCH_1904 = datetime(1904, 1, 1)
+
+
+def _serial(t: str, date1904: bool) -> datetime | None:
+    if not _SERIAL.match(t):
+        return None
+    ms = round(float(t) * 86_400_000)
+    return (_EPOCH_1904 if date1904 else _EPOCH_1900) + timedelta(milliseconds=ms)
+
+
+def parse_when(text: str, day_first: bool, tz: tzinfo, date1904: bool = False) -> datetime:
+    """A date or date-time; without a zone it is read in `tz`. Returned in UTC. A bare
+    number is an Excel date serial (46185.66875) in the 1900 or 1904 date system."""
     t = text.strip()
-    when = _iso(t) or _numeric(t, day_first) or _named(t)
+    when = _iso(t) or _numeric(t, day_first) or _named(t) or _serial(t, date1904)
     if when is None:
         raise ValueError(f"date {shown(text)} is not a date we can read "
-                         "(e.g. 2025-03-04 or 04/03/2025 17:00)")
+                         "(e.g. 2025-03-04, 04/03/2025 17:00 or 46185.66875)")
     if when.tzinfo is None:
         when = when.replace(tzinfo=tz)
     when = when.astimezone(UTC)

@@ -42,7 +42,6 @@ from ...domain import (
 from .fields import CustomFieldMap
 
 MAX_TITLE = 1_000
-MAX_BODY = 1_000_000
 MAX_FACT = 4_000
 MAX_TAGS = 200
 
@@ -143,11 +142,11 @@ def stamp_of(updated_at: datetime) -> str:
     return updated_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def plain(text: str, cap: int) -> str:
+def plain(text: str, cap: int | None) -> str:
     """Untrusted text kept plain: NUL and other C0 controls (but tab/newline) dropped,
-    capped with a visible note."""
+    capped with a visible note (a body is cut by the domain's Escalation: cap None)."""
     cleaned = "".join(ch for ch in text if ch >= " " or ch in "\n\t")
-    if len(cleaned) > cap:
+    if cap is not None and len(cleaned) > cap:
         return cleaned[:cap] + f"\n[... truncated, {len(cleaned)} characters in all]"
     return cleaned
 
@@ -213,7 +212,7 @@ def to_record(t: Ticket, d: Defaults, users: dict[int, User],
     return Escalation(
         external_id=str(t.id), remote_version=version_of(updated),
         title=plain(t.subject or t.raw_subject or "(no subject)", MAX_TITLE).replace("\n", " "),
-        body=plain(t.description or "", MAX_BODY),
+        body=plain(t.description or "", None),
         reporter=plain(requester.name if requester and requester.name
                        else f"Zendesk user {t.requester_id}", 200),
         reporter_type=d.reporter_type, category=category, market=market,
