@@ -10,6 +10,7 @@ import pytest
 
 from rr_desktop.channels.rr_api import RrApiChannel
 from rr_desktop.demo import DemoServer
+from rr_desktop.store import fts
 from rr_desktop.store import outbox as ob
 from rr_desktop.store.ingest import merge_page
 from rr_desktop.store.timecodec import utcnow
@@ -36,7 +37,7 @@ def test_ten_thousand_arrive_exactly_once(tmp_path: Path) -> None:
         assert sample is not None
         word = max(sample["title"].split(), key=len).strip(".,:;'\"()")
         with env.store.read() as db:
-            assert db.execute("SELECT count(*) FROM store_meta").fetchone()[0] == 0
+            assert not fts.is_stale(db)
             hits = {r[0] for r in db.execute(
                 "SELECT e.external_id FROM escalation_fts f JOIN escalation e ON e.id = "
                 "f.rowid WHERE escalation_fts MATCH ?", (f'"{word}"',))}
