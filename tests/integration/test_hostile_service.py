@@ -4,6 +4,7 @@ in bounded time, having asked the server a bounded number of times."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -114,6 +115,7 @@ def test_a_server_dripping_its_answer_is_cut_off_by_the_run_deadline(tmp_path: P
     assert "did not finish within 3 s" in str(result["error"])
     assert result["last_error"] == result["error"]
     assert result["seconds"] < 8  # 3 s, not the hours the answer would take
+    assert result["growth_kb"] < 16 * 1024, result
 
 
 @pytest.mark.slow
@@ -160,3 +162,23 @@ def test_requests_leave_for_nowhere_but_the_channels_host() -> None:
             transport.call("GET", "/v1/escalations/../../admin")
         transport.close()
         assert svc.stats()["requests"] == 1  # the stats call itself
+
+
+def test_hostile_data_is_served_as_the_command_line_says() -> None:
+    with ReferenceService(count=20, extra_args=[
+            "--hostile", "bigint,surrogate,deep,bom,ids"]) as svc:
+        raw = svc.session.get(f"{svc.url}/v1/escalations", params={"limit": 100},
+                              timeout=10).content
+        cursor = re.search(rb'"next_cursor":"([^"]+)"', raw)
+        assert cursor is not None
+        later = svc.session.get(f"{svc.url}/v1/escalations", timeout=10, params={
+            "limit": 1, "cursor": cursor.group(1).decode()})
+        held = [svc.record(i)["id"] for i in ("ESC-a/b", "ESC-what?admin=1", "../../admin",
+                                               "..", "ESC-100%", "ESC-#top")]
+    assert raw.startswith(b"\xef\xbb\xbf{")  # a BOM, then the page
+    assert b'"version":9223372036854775808' in raw and b'"views":18446744073709551616' in raw
+    assert b"lone surrogate \\ud800 here" in raw
+    assert b"[" * 200_000 + b"]" * 200_000 in raw
+    assert later.content.startswith(b'{"items":[')  # only the first page is hostile
+    assert held == ["ESC-a/b", "ESC-what?admin=1", "../../admin", "..", "ESC-100%",
+                    "ESC-#top"]
