@@ -36,6 +36,7 @@ class Deadline:
     def __init__(self, at: float) -> None:
         self.at = at
         self.expired = False
+        self.sending = False  # a request has started to go out (a write may have landed)
         self._finished = False
         self._conn: Any = None
 
@@ -45,6 +46,7 @@ class Deadline:
             if self.expired:  # it passed while we were connecting: send nothing
                 raise TimeoutError("the exchange's deadline passed")
             self._conn = conn
+            self.sending = True
             conn._rr_deadline = self
 
     def fire(self) -> None:
@@ -63,7 +65,7 @@ class Deadline:
             try:  # the plain socket's shutdown: safe from another thread, TLS or not; a
                 # closed socket object refuses it (EBADF) rather than touch a reused fd
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            except OSError:
+            except (OSError, TypeError):  # TypeError: a proxy's TLS-in-TLS transport
                 pass
 
     def finish(self) -> None:

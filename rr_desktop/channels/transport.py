@@ -114,6 +114,9 @@ class Transport:
         instead of raised. With `allow_redirects=False` a 3xx is returned as it is."""
         url = self.url(path)
         self._check_target(url)
+        left = run_deadline_left()
+        if left is not None and left <= 0:  # nothing is sent after the run's time is up
+            raise TooSlow(f"{self.name}: not sent: the sync reached its time limit")
         follow = kwargs.pop("allow_redirects", True)
         kwargs.pop("stream", None)  # every answer is streamed and read here, capped
         with watched(self.deadline_s) as deadline:
@@ -162,11 +165,12 @@ class Transport:
         except requests.exceptions.ConnectTimeout as exc:
             raise self._too_slow(deadline, write) if deadline.expired else NetworkError(
                 f"{self.name}: the server did not answer in time") from exc
-        except requests.exceptions.SSLError as exc:
-            raise NetworkError(f"{self.name}: TLS error talking to {redact(self.base)}") from exc
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             if deadline.expired:
                 raise self._too_slow(deadline, write) from exc
+            if isinstance(exc, requests.exceptions.SSLError):
+                raise NetworkError(f"{self.name}: TLS error talking to {redact(self.base)}",
+                                   ambiguous=write and deadline.sending) from exc
             raise NetworkError(
                 f"{self.name}: cannot reach {redact(self.base)} ({type(exc).__name__})",
                 ambiguous=write and _was_sent(exc)) from exc
@@ -233,9 +237,10 @@ class Transport:
             why = "the sync reached its time limit"
         else:
             why = f"it took over {self.deadline_s:.0f} s (the server sends too slowly)"
+        sent = write and deadline.sending
         return TooSlow(f"{self.name}: stopped waiting for {redact(self.base)}: {why}" + (
-            "; the change may or may not have been applied" if write else ""),
-            ambiguous=write)
+            "; the change may or may not have been applied" if sent else ""),
+            ambiguous=sent)
 
     def raise_for_status(self, resp: requests.Response, write: bool = False) -> None:
         code = resp.status_code

@@ -291,8 +291,7 @@ class SyncEngine:
         run = self._run_clock()
         while True:
             self.check(cancel)
-            if run is not None:
-                run.check(report.channel)
+            self.check_time(report.channel)
             try:
                 return fn()
             except RateLimited as exc:
@@ -327,6 +326,12 @@ class SyncEngine:
     def _run_clock(self) -> RunClock | None:
         clock: RunClock | None = getattr(self._runs, "clock", None)
         return clock
+
+    def check_time(self, channel: str) -> None:
+        """RunOutOfTime once the run on this thread has reached its deadline."""
+        run = self._run_clock()
+        if run is not None:
+            run.check(channel)
 
     def _wait(self, seconds: float, message: str, report: SyncReport,
               cancel: threading.Event, progress: ProgressFn | None) -> None:

@@ -67,6 +67,8 @@ def clock_time(epoch_s: int, now_epoch_s: float | None = None) -> str:
 
 def duration(seconds: float) -> str:
     """A wait as people say it: "90 s", "12 min", "24 h"."""
+    if seconds < 10 and seconds != int(seconds):
+        return f"{seconds:.1f} s"
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 2 * 3600:

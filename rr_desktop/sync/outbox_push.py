@@ -80,6 +80,7 @@ class OutboxPusher:
             if ops:
                 for op in ops:
                     self.engine.check(self.cancel)
+                    self.engine.check_time(self.report.channel)
                     self._push(op)
                 continue
             # Nothing due now although something is past due: those ops wait behind an

@@ -153,3 +153,30 @@ def test_ids_with_slash_question_mark_and_dots_reach_their_own_record(tmp_path: 
         assert not [r for r in stats["routes"] if r.startswith(("PATCH", "POST")) and
                     not r.startswith(("PATCH /v1/escalations/", "POST /v1/escalations/"))]
         env.store.close()
+
+
+def test_the_run_deadline_stops_pushing_without_blaming_changes_never_sent(
+        tmp_path: Path) -> None:
+    with ReferenceService(count=60, extra_args=[
+            "--fault", "latency:method=PATCH,seconds=3,count=1"]) as svc:
+        env = synced(svc, tmp_path)
+        assert env.engine.run("ref").error is None
+        first, second = svc.ids(60)[10:12]
+        with env.store.write() as db:
+            for ext in (first, second):
+                ob.record_local_update(db, env.local_id(ext), {"tags": ["deadline"]},
+                                       "aditi", None, utcnow())
+        env.engine.limits = SyncLimits(run_deadline_s=1.5)
+        report = env.engine.run("ref")
+        assert report.error is not None and "did not finish within 1.5 s" in report.error
+        (_, attempts1, error1), (_, attempts2, error2) = env.outbox()
+        assert attempts1 == 1 and error1 is not None and error1.startswith("outcome unknown")
+        assert (attempts2, error2) == (0, None)  # never sent: nothing to settle
+        assert routes(svc, f"PATCH /v1/escalations/{second}") == 0
+        env.engine.limits = SyncLimits()
+        with env.store.write() as db:
+            db.execute("UPDATE outbox SET next_attempt_at = 0")
+        again = env.engine.run("ref")
+        assert again.error is None and again.pushed == 2, again.summary()
+        assert svc.record(first)["tags"] == svc.record(second)["tags"] == ["deadline"]
+        env.store.close()
