@@ -112,3 +112,19 @@ def test_a_fault_for_every_request_is_never_used_up() -> None:
         fault = faults.take("GET", "/v1/escalations")
         assert fault is not None and fault.kind == "cursor_same"
     assert faults.pending == 1
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["demo-server", "--fault", "teapot"], "unknown fault kind 'teapot'"),
+    (["demo-server", "--fault", "429:retry_after=soon"], "retry_after must be a number"),
+    (["demo-server", "--error-rate", "0.8", "--drop-rate", "0.5"], "sum to at most 1"),
+    (["demo-server", "--hostile", "nasty"], "unknown hostile kind 'nasty'"),
+    (["sync", "--once", "--max-wait", "0"], "max wait must be a number of seconds"),
+])
+def test_bad_flags_are_one_line_before_anything_starts(
+        argv: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from rr_desktop.cli import main
+
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1
