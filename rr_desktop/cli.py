@@ -28,6 +28,7 @@ from .store.migrate import SchemaTooNew
 
 if TYPE_CHECKING:
     from .store.database import Store
+    from .sync.limits import SyncLimits
     from .workspace import Workspace
 
 log = logging.getLogger("rr_desktop")
@@ -53,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--once", action="store_true", help="one run per channel, then exit")
     s.add_argument("--channel", help="only this channel")
     s.add_argument("--interval", type=float, default=60.0, help="seconds between runs")
+    s.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                   help="end a channel's run after this long, keeping what arrived "
+                   "(default 900)")
+    s.add_argument("--max-wait", type=float, default=None, metavar="SECONDS",
+                   help="the longest rate-limit wait (Retry-After) sat out within a run; "
+                   "past it the run ends 'rate-limited until HH:MM' (default 180)")
     s.add_argument("--demo", dest="demo", action="store_true", default=None)
     s.add_argument("--demo-count", type=int, default=3000, help=argparse.SUPPRESS)
 
@@ -83,6 +90,29 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--count", type=int, default=3000)
     d.add_argument("--live", type=float, default=None, metavar="SECONDS",
                    help="keep adding and changing escalations every SECONDS")
+    f = d.add_argument_group(
+        "fault injection", "misbehave like real servers do, to reproduce problems by hand")
+    f.add_argument("--fault", action="append", default=[], metavar="KIND[:KEY=VALUE,...]",
+                   help="a scripted fault, repeatable; KIND is one of latency, 429, 5xx, "
+                   "drop, drop_before, drip, truncate, gzip_bomb, redirect, gone, "
+                   "cursor_same, cursor_back, cursor_empty; KEYs: count (default: every "
+                   "matching request), method, path (prefix), seconds, retry_after, status, "
+                   "bytes_per_s, size_mb, host. E.g. 429:retry_after=86400 or "
+                   "truncate:method=PATCH,count=1")
+    for flag, what in (("error-rate", "answer 500/502/503"),
+                       ("rate-limit-rate", "answer 429 with --retry-after"),
+                       ("drop-rate", "apply, then close without answering"),
+                       ("drop-before-rate", "close without applying"),
+                       ("latency-rate", "wait --latency seconds first")):
+        f.add_argument(f"--{flag}", type=float, default=0.0, metavar="P",
+                       help=f"{what} for this share (0..1) of requests, at random")
+    f.add_argument("--latency", type=float, default=0.2, metavar="SECONDS")
+    f.add_argument("--retry-after", type=int, default=1, metavar="SECONDS",
+                   help="the Retry-After of random 429s")
+    f.add_argument("--fault-seed", type=int, default=0, help="seed of the random faults")
+    f.add_argument("--hostile", default="", metavar="KIND,...",
+                   help="hostile data: bigint, surrogate, deep, bom (on the feed's first "
+                   "page), ids (records whose ids hold / ? # %% ..)")
     return p
 
 
@@ -130,8 +160,21 @@ def _cmd_gui(args: argparse.Namespace) -> int:
         ws.close()
 
 
+def _sync_limits(args: argparse.Namespace) -> SyncLimits:
+    from .sync.limits import SyncLimits
+
+    limits = SyncLimits()
+    for name, value in (("time limit", args.time_limit), ("max wait", args.max_wait)):
+        if value is not None and not 0 < value <= 7 * 86_400:
+            raise UserError(f"the {name} must be a number of seconds between 0 and 604800")
+    return SyncLimits(args.time_limit or limits.run_deadline_s,
+                      args.max_wait or limits.max_retry_wait_s)
+
+
 def _cmd_sync(args: argparse.Namespace) -> int:
+    limits = _sync_limits(args)
     ws = _open(args, demo_default=False, count=args.demo_count)
+    ws.engine.limits = limits
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -250,9 +293,27 @@ def _cmd_demo_server(args: argparse.Namespace) -> int:
     import secrets as pysecrets
 
     from .demo import serve
+    from .demo.faults import FaultInjector, parse_fault
+    from .demo.hostile import parse_hostile
 
+    rates = {"rate_5xx": args.error_rate, "rate_429": args.rate_limit_rate,
+             "rate_drop": args.drop_rate, "rate_drop_before": args.drop_before_rate,
+             "rate_latency": args.latency_rate, "latency_s": args.latency,
+             "retry_after": args.retry_after}
+    check = FaultInjector()  # refuse a bad flag before generating any data
+    try:
+        faults = [parse_fault(spec) for spec in args.fault]
+        for fault in faults:
+            check.add(**fault)
+        check.set_random(args.fault_seed, **rates)
+        hostile = parse_hostile(args.hostile)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"demo-server: {exc}") from None
     token = args.token or pysecrets.token_urlsafe(24)
-    serve(args.host, args.port, token, args.seed, args.count, args.live)
+    serve(args.host, args.port, token, args.seed, args.count, args.live, faults=faults,
+          rates={"seed": args.fault_seed, **rates} if any(
+              v for k, v in rates.items() if k.startswith("rate_")) else None,
+          hostile=hostile)
     return 0
 
 

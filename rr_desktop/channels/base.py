@@ -86,9 +86,16 @@ class PushResult:
 
 
 class ChannelError(Exception):
-    """Base of everything a channel raises; `str()` is one clear sentence for the user."""
+    """Base of everything a channel raises; `str()` is one clear sentence for the user.
+
+    `ambiguous` is True when a write may have been applied although no usable answer came
+    back (the connection broke mid-answer, the answer was too slow or too large): its
+    outcome is unknown and must be settled by reading the record back or replaying with
+    the same idempotency key, never by giving up on it.
+    """
 
     retryable = False
+    ambiguous = False
 
 
 class AuthError(ChannelError):
@@ -112,6 +119,21 @@ class ServerError(ChannelError):
     """5xx or an unusable response: retry with backoff."""
 
     retryable = True
+
+
+class TooSlow(NetworkError):
+    """The answer did not arrive in full within its deadline (or the run's): the server
+    sends too slowly. Not retried within the run."""
+
+    retryable = False
+
+
+class TooLarge(ChannelError):
+    """The answer is larger than the size cap (measured after decompression)."""
+
+    def __init__(self, message: str, ambiguous: bool = False) -> None:
+        super().__init__(message)
+        self.ambiguous = ambiguous
 
 
 class RateLimited(ChannelError):

@@ -43,7 +43,7 @@ from .base import (
     VersionConflict,
 )
 from .registry import ChannelSpec, FieldSpec, SecretLookup, register
-from .transport import Transport
+from .transport import Transport, path_segment
 
 _M = TypeVar("_M", bound=Enum)
 KIND = "rr_api"
@@ -241,6 +241,14 @@ class RrApiChannel:
             (items if isinstance(result, Incoming) else bad).append(result)  # type: ignore[arg-type]
         return Page(items, bad, page.next_cursor, not page.has_more, page.server_time)
 
+    @staticmethod
+    def cursor_position(cursor: str) -> int | None:
+        """Where a cursor points in the server's change sequence: the service's cursors
+        are "<instance>.<sequence number>" (opaque by contract; used only to notice a
+        cursor that goes backwards)."""
+        _, dot, seq = cursor.rpartition(".")
+        return int(seq) if dot and seq.isdigit() and len(seq) <= 18 else None
+
     def check(self) -> None:
         """Test the connection and credentials (one 1-item page); raises a ChannelError
         whose message is the verdict (auth failed, unreachable, TLS error, wrong URL)."""
@@ -252,7 +260,7 @@ class RrApiChannel:
                            "escalation service: check the URL") from exc
 
     def fetch(self, external_id: str) -> Incoming:
-        resp = self._call("GET", f"/v1/escalations/{external_id}")
+        resp = self._call("GET", f"/v1/escalations/{path_segment(external_id)}")
         return self._incoming(resp.content)
 
     def _incoming(self, raw: bytes) -> Incoming:
@@ -262,7 +270,7 @@ class RrApiChannel:
         return result
 
     def push(self, mutation: Mutation) -> PushResult:
-        path = f"/v1/escalations/{mutation.external_id}"
+        path = f"/v1/escalations/{path_segment(mutation.external_id)}"
         if mutation.op_type == "update":
             body = {**mutation.payload, **{k: v for k, v in mutation.context.items()
                                            if k in ("status_reason", "duplicate_of")}}

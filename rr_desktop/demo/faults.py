@@ -7,22 +7,39 @@ Kinds:
 - ``5xx``: answer ``status`` (500/502/503) without applying;
 - ``drop``: apply the request, then close the connection without any response (the
   "response lost after the write happened" case);
-- ``drop_before``: close the connection without applying anything.
+- ``drop_before``: close the connection without applying anything;
+- ``drip``: apply, then send the whole answer (status line, headers, body) at
+  ``bytes_per_s`` bytes a second;
+- ``truncate``: apply, then send the headers and only part of the body, and close (the
+  answer is cut off mid-body: the client cannot know whether the write happened);
+- ``gzip_bomb``: answer 200 with a gzip body that inflates to ``size_mb`` MB;
+- ``redirect``: answer 307 to the same path and query on another ``host`` (by default
+  ``localhost``: the same server under another name);
+- ``gone``: answer 410 (the changes feed's "cursor expired"), without applying;
+- ``cursor_same`` / ``cursor_back`` / ``cursor_empty``: on the changes feed, say
+  ``has_more`` with the cursor that was sent, one behind it, or an empty one.
 
 Scripted faults are consumed first, oldest first, each by the first request matching its
-method and path prefix; random faults apply afterwards with their own seeded rng.
+method and path prefix (``count=None``: every matching request, for good); random faults
+apply afterwards with their own seeded rng. ``parse_fault`` reads the command line's
+``KIND[:key=value,...]`` form.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import threading
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-FaultKind = Literal["latency", "429", "5xx", "drop", "drop_before"]
+FaultKind = Literal["latency", "429", "5xx", "drop", "drop_before", "drip", "truncate",
+                    "gzip_bomb", "redirect", "gone", "cursor_same", "cursor_back",
+                    "cursor_empty"]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
+CURSOR_KINDS = frozenset({"cursor_same", "cursor_back", "cursor_empty"})
 _RANDOM_5XX = (500, 502, 503)
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
 
 
 @dataclass(slots=True)
@@ -30,12 +47,15 @@ class Fault:
     """One fault to inject into requests matching ``method`` and the ``path`` prefix."""
 
     kind: FaultKind
-    count: int = 1
+    count: int | None = 1  # None: every matching request
     method: str | None = None
     path: str | None = None
     seconds: float = 1.0
     retry_after: int = 1
     status: int = 503
+    bytes_per_s: float = 1.0
+    size_mb: int = 1024
+    host: str = "localhost"
 
     def matches(self, method: str, path: str) -> bool:
         return ((self.method is None or self.method == method)
@@ -74,21 +94,30 @@ class FaultInjector:
         self._rng = random.Random(0)
         self._injected: list[InjectedFault] = []
 
-    def add(self, kind: FaultKind, count: int = 1, *, method: str | None = None,
+    def add(self, kind: FaultKind, count: int | None = 1, *, method: str | None = None,
             path: str | None = None, seconds: float = 1.0, retry_after: int = 1,
-            status: int = 503) -> None:
-        """Script ``count`` faults of ``kind`` for the next matching requests."""
+            status: int = 503, bytes_per_s: float = 1.0, size_mb: int = 1024,
+            host: str = "localhost") -> None:
+        """Script ``count`` faults of ``kind`` for the next matching requests (None: for
+        every matching request from now on)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {sorted(FAULT_KINDS)}")
-        if count < 1:
+        if count is not None and count < 1:
             raise ValueError("count must be at least 1")
         if kind == "5xx" and not 500 <= status <= 599:
             raise ValueError("a 5xx fault needs a status of 500..599")
         if seconds < 0 or retry_after < 0:
             raise ValueError("seconds and retry_after must not be negative")
+        if not 0 < bytes_per_s <= 1e9:
+            raise ValueError("bytes_per_s must be positive")
+        if not 1 <= size_mb <= 64 * 1024:
+            raise ValueError("size_mb must be 1..65536")
+        if not _HOST.fullmatch(host):
+            raise ValueError(f"{host!r} is not a host name")
         with self._lock:
             self._queue.append(Fault(kind, count, method.upper() if method else None, path,
-                                     seconds, retry_after, status))
+                                     seconds, retry_after, status, bytes_per_s, size_mb,
+                                     host))
 
     def set_random(self, seed: int, *, rate_5xx: float = 0.0, rate_429: float = 0.0,
                    rate_drop: float = 0.0, rate_drop_before: float = 0.0,
@@ -112,9 +141,9 @@ class FaultInjector:
 
     @property
     def pending(self) -> int:
-        """Scripted faults not yet used."""
+        """Scripted faults not yet used (a fault for every request counts once)."""
         with self._lock:
-            return sum(f.count for f in self._queue)
+            return sum(f.count or 1 for f in self._queue)
 
     @property
     def injected(self) -> list[InjectedFault]:
@@ -132,11 +161,13 @@ class FaultInjector:
     def _take_scripted(self, method: str, path: str) -> Fault | None:
         for i, fault in enumerate(self._queue):
             if fault.matches(method, path):
-                fault.count -= 1
-                if fault.count == 0:
-                    del self._queue[i]
+                if fault.count is not None:
+                    fault.count -= 1
+                    if fault.count == 0:
+                        del self._queue[i]
                 return Fault(fault.kind, 1, fault.method, fault.path, fault.seconds,
-                             fault.retry_after, fault.status)
+                             fault.retry_after, fault.status, fault.bytes_per_s,
+                             fault.size_mb, fault.host)
         return None
 
     def _take_random(self, method: str, path: str) -> Fault | None:
@@ -156,3 +187,39 @@ class FaultInjector:
                              status=status)
             roll -= rate
         return None
+
+
+_INT_KEYS = frozenset({"count", "retry_after", "status", "size_mb"})
+_FLOAT_KEYS = frozenset({"seconds", "bytes_per_s"})
+_TEXT_KEYS = frozenset({"method", "path", "host"})
+
+
+def parse_fault(spec: str) -> dict[str, Any]:
+    """``KIND[:key=value,...]`` (the command line's --fault) as keyword arguments of
+    :meth:`FaultInjector.add`; ``count`` defaults to every matching request. Raises
+    ValueError naming what is wrong."""
+    kind, _, rest = spec.strip().partition(":")
+    kind = kind.strip()
+    if kind not in FAULT_KINDS:
+        raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(sorted(FAULT_KINDS))}")
+    out: dict[str, Any] = {"kind": kind, "count": None}
+    for part in filter(None, (p.strip() for p in rest.split(","))):
+        key, eq, value = part.partition("=")
+        key, value = key.strip(), value.strip()
+        if not eq or not value:
+            raise ValueError(f"{part!r} in fault {spec!r} is not key=value")
+        try:
+            if key in _INT_KEYS:
+                out[key] = int(value)
+            elif key in _FLOAT_KEYS:
+                out[key] = float(value)
+            elif key in _TEXT_KEYS:
+                out[key] = value
+            else:
+                known = sorted(_INT_KEYS | _FLOAT_KEYS | _TEXT_KEYS)
+                raise ValueError(f"unknown fault setting {key!r}; one of {', '.join(known)}")
+        except ValueError as exc:
+            if "unknown fault setting" in str(exc):
+                raise
+            raise ValueError(f"{key} must be a number in fault {spec!r}") from None
+    return out

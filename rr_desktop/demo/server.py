@@ -12,13 +12,16 @@ import random
 import signal
 import sys
 import threading
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from types import FrameType, TracebackType
+from typing import Any
 
 from .api import EscalationApi
 from .faults import FaultInjector
 from .generator import Evolver, generate
 from .handler import DemoHttpServer
+from .hostile import add_hostile_ids
 from .state import EscalationStore, NotFound
 
 _RECENT = 300  # live changes prefer the newest records, like a real queue
@@ -76,14 +79,19 @@ class DemoServer:
     """The reference escalation service on a background thread (random port by default).
 
     ``state`` is the :class:`EscalationStore` (inspect or change records from tests),
-    ``faults`` the :class:`FaultInjector`. A server is started once and stopped once.
+    ``faults`` the :class:`FaultInjector`; ``hostile`` kinds of hostile.py are served too.
+    A server is started once and stopped once.
     """
 
     def __init__(self, token: str, seed: int = 7, count: int = 2000, host: str = "127.0.0.1",
-                 port: int = 0, *, now: datetime | None = None) -> None:
+                 port: int = 0, *, now: datetime | None = None,
+                 hostile: Collection[str] = ()) -> None:
         self.token = token
         self.seed = seed
         self.state = EscalationStore(generate(seed, count, now or datetime.now(UTC)))
+        self.hostile = frozenset(hostile)
+        if "ids" in self.hostile:
+            add_hostile_ids(self.state)
         self.faults = FaultInjector()
         self.api = EscalationApi(token, self.state, self.faults)
         self._address = (host, port)
@@ -107,7 +115,7 @@ class DemoServer:
         with self._lock:
             if self._httpd is not None:
                 raise RuntimeError("the server was started already")
-            self._httpd = DemoHttpServer(self._address, self.api)
+            self._httpd = DemoHttpServer(self._address, self.api, self.hostile)
             self._thread = threading.Thread(target=self._httpd.serve_forever,
                                             kwargs={"poll_interval": 0.05},
                                             name="rr-demo-server", daemon=True)
@@ -147,9 +155,16 @@ class DemoServer:
 
 
 def serve(host: str, port: int, token: str, seed: int, count: int,
-          live_interval: float | None) -> None:
-    """Run the service until Ctrl+C or SIGTERM; prints the URL and token once."""
-    server = DemoServer(token, seed=seed, count=count, host=host, port=port)
+          live_interval: float | None, *, faults: Sequence[Mapping[str, Any]] = (),
+          rates: Mapping[str, Any] | None = None, hostile: Collection[str] = ()) -> None:
+    """Run the service until Ctrl+C or SIGTERM; prints the URL and token once.
+    `faults`: keyword arguments of FaultInjector.add each; `rates`: of set_random."""
+    server = DemoServer(token, seed=seed, count=count, host=host, port=port,
+                        hostile=hostile)
+    for fault in faults:
+        server.faults.add(**fault)
+    if rates:
+        server.faults.set_random(**rates)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import TypeVar
@@ -26,6 +26,7 @@ from ..channels.base import (
     RateLimited,
 )
 from ..domain.push import FIELD_PUSHES
+from ..http_deadline import run_deadline
 from ..store import channel_state as cs
 from ..store import fts
 from ..store.database import Store
@@ -33,6 +34,15 @@ from ..store.ingest import merge_page, prepare_rows
 from ..store.roster import save_roster
 from ..store.timecodec import to_epoch, utcnow
 from .backoff import full_jitter
+from .limits import (
+    CursorWatch,
+    OrderedCursors,
+    RateLimitedUntil,
+    RunClock,
+    SyncLimits,
+    clock_time,
+    duration,
+)
 from .outbox_push import OutboxPusher
 
 log = logging.getLogger("rr_desktop.sync")
@@ -93,10 +103,13 @@ class SyncReport:
     cancelled: bool = False
     error: str | None = None
     problems: list[str] = field(default_factory=list)  # see Page.problem
+    rate_limited_until: int | None = None  # epoch s: the run ended waiting for this
     changed_ids: set[int] = field(default_factory=set)
     roster_changed: int = 0
 
     def summary(self) -> str:
+        if self.error and self.rate_limited_until is not None:
+            return f"{self.channel}: not finished: {self.error}"
         if self.error:
             return f"{self.channel}: failed: {self.error}"
         parts = [f"{self.received} received", f"{self.changed} changed",
@@ -119,13 +132,15 @@ class SyncEngine:
 
     def __init__(self, store: Store, clients: Mapping[str, ChannelClient],
                  clock: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
-                 owner: str | None = None) -> None:
+                 owner: str | None = None, limits: SyncLimits | None = None) -> None:
         self.store = store
         self.clients = dict(clients)
         self.clock = clock
         self.rng = rng or random.Random()
         self.owner = owner or cs.lease_owner_id()
+        self.limits = limits or SyncLimits()
         self._ids: dict[str, int] = {}
+        self._runs = threading.local()  # the RunClock of the run on this thread
 
     def add_client(self, name: str, client: ChannelClient) -> ChannelClient | None:
         """Add or replace a channel's client while the app runs (a channel was just set
@@ -163,12 +178,15 @@ class SyncEngine:
             cs.record_attempt(db, cid, self.clock())
             cs.set_pushes(db, cid, client.pushes)  # what local changes may be queued for
         self.store.set_autocheckpoint(0)  # PERFORMANCE.md lesson 2
+        run = RunClock(self.limits)
+        self._runs.clock = run
         try:
-            pusher = OutboxPusher(self, client, cid, report, progress, cancel)
-            pusher.drain()
-            self._pull_all(client, cid, report, progress, cancel)
-            pusher.drain()
-            self._refresh_roster(client, cid, report)
+            with run_deadline(run.deadline):
+                pusher = OutboxPusher(self, client, cid, report, progress, cancel)
+                pusher.drain()
+                self._pull_all(client, cid, report, progress, cancel, run)
+                pusher.drain()
+                self._refresh_roster(client, cid, report)
             with self.store.write() as db:
                 cs.record_success(db, cid, self.clock(), None)
                 if report.problems:  # shown as the channel's state until a clean run
@@ -180,7 +198,11 @@ class SyncEngine:
             log.warning("sync of %s failed: %s", name, exc)
             with self.store.write() as db:
                 cs.record_error(db, cid, str(exc), self.clock())
+                if isinstance(exc, RateLimitedUntil):
+                    report.rate_limited_until = exc.until
+                    cs.set_rate_limited(db, cid, exc.until)
         finally:
+            self._runs.clock = None
             with self.store.write() as db:
                 cs.release_lease(db, cid, self.owner)
             self.store.set_autocheckpoint(1000)
@@ -191,36 +213,52 @@ class SyncEngine:
         return report
 
     def _pull_all(self, client: ChannelClient, cid: int, report: SyncReport,
-                  progress: ProgressFn | None, cancel: threading.Event) -> None:
+                  progress: ProgressFn | None, cancel: threading.Event,
+                  run: RunClock) -> None:
         """Pull until the feed is done. The next page is fetched, parsed, validated and
         staged on a helper thread while this one merges the current page: SQLite releases
         the GIL, so HTTP + parsing overlap the writes (PERFORMANCE.md budget: >= 0.8x of
-        the raw merge). Pages still commit strictly in order."""
+        the raw merge). Pages still commit strictly in order. A page that says "more"
+        without moving its cursor forward is stored under the cursor it was asked with,
+        and ends the run (rule 11)."""
         pool = ThreadPoolExecutor(1, thread_name_prefix=f"rr-pull-{report.channel}")
+        watch = CursorWatch(report.channel,
+                            client if isinstance(client, OrderedCursors) else None)
         try:
             with self.store.read() as db:
                 cursor = cs.get_cursor(db, cid, SCOPE)
                 # An initial load into an empty cache indexes FTS once at the end.
                 defer = fts.is_stale(db) or db.execute(
                     "SELECT NOT EXISTS (SELECT 1 FROM escalation)").fetchone()[0] == 1
-            pending = pool.submit(self._fetch, client, cursor, cid, report, cancel, progress)
+            fetch = partial(self._fetch, client, cid=cid, report=report, cancel=cancel,
+                            progress=progress, run=run)
+            pending = pool.submit(fetch, cursor)
             while True:
                 try:
                     page, rows = pending.result()
-                except CursorExpired:
+                except CursorExpired as exc:
                     if report.resynced:
-                        raise
+                        raise ChannelError(
+                            f"{report.channel}: the server refused the sync cursor again "
+                            "right after a full resync from the start, so the sync stopped: "
+                            "check the service") from exc
                     log.info("%s: cursor expired, full resync of %s", report.channel, SCOPE)
                     with self.store.write() as db:  # rule 5: the outbox is not touched
                         cs.drop_cursor(db, cid, SCOPE)
                     report.resynced = True
-                    pending = pool.submit(self._fetch, client, None, cid, report, cancel,
-                                          progress)
+                    cursor = None
+                    pending = pool.submit(fetch, cursor)
                     continue
+                try:
+                    watch.check(cursor, page, report.pages + 1)
+                except ChannelError:
+                    self._apply(cid, replace(page, next_cursor=cursor), rows, report, defer,
+                                keep_local=keeps_local_triage(client))
+                    raise
                 if not page.done:
                     self.check(cancel)
-                    pending = pool.submit(self._fetch, client, page.next_cursor, cid, report,
-                                          cancel, progress)
+                    cursor = page.next_cursor
+                    pending = pool.submit(fetch, cursor)
                 self._apply(cid, page, rows, report, defer, keep_local=keeps_local_triage(client))
                 if page.done and defer:
                     with self.store.write() as db:
@@ -253,10 +291,12 @@ class SyncEngine:
             db.execute("INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
                        "DO UPDATE SET value = excluded.value", (key, str(now_s)))
 
-    def _fetch(self, client: ChannelClient, cursor: str | None, cid: int, report: SyncReport,
-               cancel: threading.Event, progress: ProgressFn | None,
-               ) -> tuple[Page, list[tuple[object, ...]]]:
-        page = self.call(partial(client.pull, cursor), cid, report, cancel, progress)
+    def _fetch(self, client: ChannelClient, cursor: str | None, *, cid: int,
+               report: SyncReport, cancel: threading.Event, progress: ProgressFn | None,
+               run: RunClock) -> tuple[Page, list[tuple[object, ...]]]:
+        self._runs.clock = run  # this helper thread works for that run
+        with run_deadline(run.deadline):
+            page = self.call(partial(client.pull, cursor), cid, report, cancel, progress)
         return page, prepare_rows(page.items, self.clock())
 
     def _apply(self, cid: int, page: Page, rows: list[tuple[object, ...]],
@@ -285,19 +325,29 @@ class SyncEngine:
         """Call the channel, waiting out rate limits (not counted as failures, rule 10) and
         retrying transient errors with full-jitter backoff."""
         attempt = 0
+        run = self._run_clock()
         while True:
             self.check(cancel)
+            self.check_time(report.channel)
             try:
                 return fn()
             except RateLimited as exc:
                 until = to_epoch(self.clock()) + int(exc.retry_after + 0.999)
                 with self.store.write() as db:
                     cs.set_rate_limited(db, cid, until)
+                if exc.retry_after > self.limits.max_retry_wait_s or \
+                        (run is not None and exc.retry_after >= run.left()):
+                    raise RateLimitedUntil(
+                        f"{report.channel}: rate-limited until {clock_time(until)} (the "
+                        f"server asked to wait {duration(exc.retry_after)}); the next sync "
+                        "after that continues", until) from exc
                 self._wait(exc.retry_after, f"rate limited, waiting {exc.retry_after:.0f} s",
                            report, cancel, progress)
             except AuthError:
                 raise
             except ChannelError as exc:
+                if run is not None and run.left() <= 0:
+                    raise run.out_of_time(report.channel) from exc
                 quarantined = getattr(exc, "quarantined", None)
                 if quarantined is not None and attempt == 0:
                     with self.store.write() as db:
@@ -310,8 +360,22 @@ class SyncEngine:
                 self._wait(delay, f"{exc}; retrying in {delay:.1f} s", report, cancel,
                            progress)
 
+    def _run_clock(self) -> RunClock | None:
+        clock: RunClock | None = getattr(self._runs, "clock", None)
+        return clock
+
+    def check_time(self, channel: str) -> None:
+        """RunOutOfTime once the run on this thread has reached its deadline."""
+        run = self._run_clock()
+        if run is not None:
+            run.check(channel)
+
     def _wait(self, seconds: float, message: str, report: SyncReport,
               cancel: threading.Event, progress: ProgressFn | None) -> None:
+        """Wait `seconds` (cancellable); a wait past the run's deadline ends the run."""
+        run = self._run_clock()
+        if run is not None and seconds >= run.left():
+            raise run.out_of_time(report.channel)
         if progress:
             progress(SyncProgress(report.channel, "wait", report.pages, report.received,
                                   report.pushed, message))

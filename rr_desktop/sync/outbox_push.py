@@ -7,6 +7,11 @@
 - Notes and replies carry the op id as Idempotency-Key, so a replay never doubles them.
 - 429 waits without counting; transient failures back off; after POISON attempts, or on
   a non-retryable 4xx, the op is dead-lettered for the user to see.
+- "Outcome unknown" (the answer was cut off, too slow or too large: the server may have
+  applied the write) is never dead-lettered blind: the op is sent again soon, and the
+  conditional write above settles it (the source holds it -> done; it does not -> applied
+  now; someone else changed the field -> conflict); a note or reply goes again with the
+  same Idempotency-Key. The op's last_error and the audit log say what happened.
 """
 
 from __future__ import annotations
@@ -75,12 +80,16 @@ class OutboxPusher:
             if ops:
                 for op in ops:
                     self.engine.check(self.cancel)
+                    self.engine.check_time(self.report.channel)
                     self._push(op)
                 continue
-            if next_due is None or next_due - to_epoch(now) > WAIT_HORIZON_S:
+            # Nothing due now although something is past due: those ops wait behind an
+            # earlier op of their escalation (a conflict) and will not move in this run.
+            wait = None if next_due is None else next_due - to_epoch(now)
+            if wait is None or wait <= 0 or wait > WAIT_HORIZON_S:
                 return
-            self.engine._wait(next_due - to_epoch(now), "waiting to retry queued changes",
-                              self.report, self.cancel, self.progress)
+            self.engine._wait(wait, "waiting to retry queued changes", self.report,
+                              self.cancel, self.progress)
 
     def _push(self, op: ob.OutboxOp) -> None:
         mutation = Mutation(op.op_id, op.op_type, op.external_id, op.payload,
@@ -99,13 +108,11 @@ class OutboxPusher:
         except AuthError:
             raise
         except ChannelError as exc:
+            if exc.ambiguous:
+                self._settle(op, exc)
+                return
             with self.store.write() as db:
-                if not exc.retryable or op.attempts + 1 >= POISON:
-                    ob.mark_dead(db, op, str(exc), now)
-                    self.report.dead += 1
-                else:
-                    delay = full_jitter(op.attempts + 1, self.engine.rng)
-                    ob.mark_retry(db, op, str(exc), to_epoch(now) + int(delay + 0.999))
+                self._retry_or_dead(db, op, str(exc), exc.retryable)
             return
         with self.store.write() as db:
             if result.record is not None:
@@ -117,6 +124,43 @@ class OutboxPusher:
 
             self.progress(SyncProgress(self.report.channel, "push", self.report.pages,
                                        self.report.received, self.report.pushed))
+
+    def _retry_or_dead(self, db: Any, op: ob.OutboxOp, message: str,
+                       retryable: bool = True, again: str = "") -> str:
+        """Back off and retry, or dead-letter (not retryable, or POISON attempts); `again`
+        is added to the message when it will be retried. Returns the message recorded."""
+        now = self.engine.clock()
+        if not retryable:
+            ob.mark_dead(db, op, message, now)
+            self.report.dead += 1
+        elif op.attempts + 1 >= POISON:
+            message = f"{message} (gave up after {POISON} attempts)"
+            ob.mark_dead(db, op, message, now)
+            self.report.dead += 1
+        else:
+            message += again
+            delay = full_jitter(op.attempts + 1, self.engine.rng)
+            ob.mark_retry(db, op, message, to_epoch(now) + int(delay + 0.999))
+        return message
+
+    def _settle(self, op: ob.OutboxOp, exc: ChannelError) -> None:
+        """A write whose outcome is unknown (SYNC.md rule 8) is sent again soon, never
+        given up blind: an update conditionally on the version the analyst saw (If-Match,
+        or the channel's read-compare-write), which turns "the source holds it already"
+        into done and someone else's change into a conflict; a note or reply with the
+        same op id as its idempotency key. Both count as attempts (POISON still ends a
+        write that never gets an answer, saying its outcome is unknown)."""
+        how = "conditionally on the version you saw, so it cannot apply twice" \
+            if op.op_type == "update" else "with the same op id as its idempotency key"
+        with self.store.write() as db:
+            text = self._retry_or_dead(db, op, f"outcome unknown: {exc}",
+                                       again=f"; it will be sent again {how}")
+            self._audit_unknown(db, op, "dead" if "gave up" in text else "resend", text)
+
+    def _audit_unknown(self, db: Any, op: ob.OutboxOp, outcome: str, text: str) -> None:
+        """How a write of unknown outcome was settled goes to the audit log (rule 14)."""
+        ob.audit(db, "sync", "outcome_unknown", self.engine.clock(), op.escalation_id,
+                 op.channel_id, op_id=op.op_id, outcome=outcome, detail=text)
 
     def _merge(self, db: Any, incoming: Incoming) -> None:
         from .engine import keeps_local_triage

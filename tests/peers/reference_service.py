@@ -5,6 +5,10 @@ never the request the client built: a client tested against its own idea of the 
 can pass while every change is lost. The service runs as a child process on 127.0.0.1
 and a free port; `stop()` / `start()` take it away and bring it back on the same port
 (offline tests), with its state gone, as a real restart of an in-memory service would.
+
+`extra_args` go to the command line as they are: fault injection (`--fault KIND:...`,
+`--error-rate P`, ...) and hostile data (`--hostile ids,bigint,...`), see
+`rr-desktop demo-server --help`; `stats()` tells what the service received.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sys
 import time
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -94,16 +99,25 @@ class ReferenceService:
         resp.raise_for_status()
         return resp.json()
 
+    def stats(self) -> dict[str, Any]:
+        """What the service received and answered: {"requests": n, "routes":
+        {"GET /v1/...": n}, "answers": {"GET /v1/... 200": n}, "hosts": {Host header: n},
+        "injected": {fault kind: n}} (this call included)."""
+        data: dict[str, Any] = self.get("/_demo/stats")
+        return data
+
     def record(self, external_id: str) -> dict[str, Any]:
-        data: dict[str, Any] = self.get(f"/v1/escalations/{external_id}")
+        data: dict[str, Any] = self.get(f"/v1/escalations/{_segment(external_id)}")
         return data
 
     def replies(self, external_id: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = self.get(f"/v1/escalations/{external_id}/replies")["items"]
+        items: list[dict[str, Any]] = self.get(
+            f"/v1/escalations/{_segment(external_id)}/replies")["items"]
         return items
 
     def notes(self, external_id: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = self.get(f"/v1/escalations/{external_id}/notes")["items"]
+        items: list[dict[str, Any]] = self.get(
+            f"/v1/escalations/{_segment(external_id)}/notes")["items"]
         return items
 
     def ids(self, limit: int = 1000) -> list[str]:
@@ -114,7 +128,8 @@ class ReferenceService:
         """A change made on the server by someone else (conditional on the current
         version, as any client must)."""
         version = self.record(external_id)["version"]
-        resp = self.session.patch(f"{self.url}/v1/escalations/{external_id}", json=fields,
+        resp = self.session.patch(f"{self.url}/v1/escalations/{_segment(external_id)}",
+                                  json=fields,
                                   headers={"If-Match": f'"{version}"'}, timeout=10)
         resp.raise_for_status()
         data: dict[str, Any] = resp.json()
@@ -126,3 +141,9 @@ class ReferenceService:
     def __exit__(self, *_exc: object) -> None:
         self.stop()
         self.session.close()
+
+
+def _segment(external_id: str) -> str:
+    """An id as one path segment, written here independently of the client under test."""
+    segment = quote(external_id, safe="")
+    return {".": "%2E", "..": "%2E%2E"}.get(segment, segment)
