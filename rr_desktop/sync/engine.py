@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -28,7 +29,8 @@ from ..channels.base import (
 from ..store import channel_state as cs
 from ..store import fts
 from ..store.database import Store
-from ..store.ingest import merge_page, prepare_rows
+from ..store.ingest import StagedRows, merge_page, prepare_rows
+from ..store.problems import cache_failure
 from ..store.timecodec import to_epoch, utcnow
 from .backoff import full_jitter
 from .outbox_push import OutboxPusher
@@ -83,6 +85,7 @@ class SyncReport:
     resynced: bool = False
     cancelled: bool = False
     error: str | None = None
+    cache_failed: bool = False  # the error is the cache's (disk full, read-only, damaged)
     changed_ids: set[int] = field(default_factory=set)
 
     def summary(self) -> str:
@@ -143,13 +146,18 @@ class SyncEngine:
         cancel = cancel or threading.Event()
         report = SyncReport(name)
         client = self.clients[name]
-        cid = self.channel_id(name)
-        with self.store.write() as db:
-            if not cs.acquire_lease(db, cid, self.owner, self.clock()):
-                report.error = "a sync of this channel is already running"
-                return report
-            cs.record_attempt(db, cid, self.clock())
-        self.store.set_autocheckpoint(0)  # PERFORMANCE.md lesson 2
+        try:
+            cid = self.channel_id(name)
+            with self.store.write() as db:
+                if not cs.acquire_lease(db, cid, self.owner, self.clock()):
+                    report.error = "a sync of this channel is already running"
+                    return report
+                cs.record_attempt(db, cid, self.clock())
+        except sqlite3.Error as exc:  # the cache itself: full disk, read-only, damaged
+            report.error = cache_failure(self.store.path, exc)
+            report.cache_failed = True
+            return report
+        self.store.begin_bulk()  # checkpoints by size, see Store.begin_bulk
         try:
             pusher = OutboxPusher(self, client, cid, report, progress, cancel)
             pusher.drain()
@@ -159,20 +167,35 @@ class SyncEngine:
                 cs.record_success(db, cid, self.clock(), None)
         except Cancelled:
             report.cancelled = True
+            self._settle(cid, cs.CANCELLED)
         except ChannelError as exc:
             report.error = str(exc)
             log.warning("sync of %s failed: %s", name, exc)
-            with self.store.write() as db:
-                cs.record_error(db, cid, str(exc), self.clock())
+            self._settle(cid, cs.FAILED, str(exc))
+        except sqlite3.Error as exc:  # nothing is lost: the failed page was rolled back
+            report.error = cache_failure(self.store.path, exc)
+            report.cache_failed = True
+            log.warning("sync of %s stopped: %s", name, report.error)
+            self._settle(cid, cs.FAILED, report.error)
         finally:
-            with self.store.write() as db:
-                cs.release_lease(db, cid, self.owner)
-            self.store.set_autocheckpoint(1000)
-            self.store.checkpoint()
+            self._settle(cid, None)
+            self.store.end_bulk()
             if progress:
                 progress(SyncProgress(name, "done", report.pages, report.received,
                                       report.pushed, report.summary()))
         return report
+
+    def _settle(self, cid: int, outcome: str | None, error: str | None = None) -> None:
+        """Record how the run ended (or, with no outcome, release its lease). When the
+        cache cannot take even that (a full disk), the run's report still says it."""
+        try:
+            with self.store.write() as db:
+                if outcome is None:
+                    cs.release_lease(db, cid, self.owner)
+                else:
+                    cs.record_outcome(db, cid, outcome, self.clock(), error)
+        except sqlite3.Error as exc:
+            log.warning("could not record the end of a sync: %s", exc)
 
     def _pull_all(self, client: ChannelClient, cid: int, report: SyncReport,
                   progress: ProgressFn | None, cancel: threading.Event) -> None:
@@ -220,11 +243,11 @@ class SyncEngine:
 
     def _fetch(self, client: ChannelClient, cursor: str | None, cid: int, report: SyncReport,
                cancel: threading.Event, progress: ProgressFn | None,
-               ) -> tuple[Page, list[tuple[object, ...]]]:
+               ) -> tuple[Page, StagedRows]:
         page = self.call(partial(client.pull, cursor), cid, report, cancel, progress)
         return page, prepare_rows(page.items, self.clock())
 
-    def _apply(self, cid: int, page: Page, rows: list[tuple[object, ...]],
+    def _apply(self, cid: int, page: Page, rows: StagedRows,
                report: SyncReport, defer_fts: bool = False, keep_local: bool = False) -> None:
         """Rule 2: a page's rows and its new cursor commit in one transaction.
         `keep_local`: the client has no write API (`local_triage`), see merge_page."""
@@ -234,8 +257,7 @@ class SyncEngine:
                                                 keep_local_triage=keep_local)
             cs.set_cursor(db, cid, SCOPE, page.next_cursor, now)
             cs.renew_lease(db, cid, self.owner, now)
-            if page.remote_time:
-                cs.record_success(db, cid, now, page.remote_time)
+            cs.record_progress(db, cid, page.remote_time)
         report.pages += 1
         report.received += len(page.items)
         report.changed += len(result.changed_ids)
