@@ -182,7 +182,7 @@ class Store:
             self.set_autocheckpoint(IDLE_AUTOCHECKPOINT_PAGES)
             self.truncate_wal()
         except sqlite3.Error as exc:
-            log.warning("could not checkpoint the cache after a sync: %s", exc)
+            log.info("could not checkpoint the cache after a sync: %s", exc)
 
     def truncate_wal(self) -> bool:
         """Checkpoint everything and truncate the WAL file; False if readers kept it."""

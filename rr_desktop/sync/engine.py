@@ -175,7 +175,7 @@ class SyncEngine:
         except sqlite3.Error as exc:  # nothing is lost: the failed page was rolled back
             report.error = cache_failure(self.store.path, exc)
             report.cache_failed = True
-            log.warning("sync of %s stopped: %s", name, report.error)
+            log.info("sync of %s stopped: %s", name, report.error)
             self._settle(cid, cs.FAILED, report.error)
         finally:
             self._settle(cid, None)
@@ -195,7 +195,7 @@ class SyncEngine:
                 else:
                     cs.record_outcome(db, cid, outcome, self.clock(), error)
         except sqlite3.Error as exc:
-            log.warning("could not record the end of a sync: %s", exc)
+            log.info("could not record the end of a sync: %s", exc)
 
     def _pull_all(self, client: ChannelClient, cid: int, report: SyncReport,
                   progress: ProgressFn | None, cancel: threading.Event) -> None:
