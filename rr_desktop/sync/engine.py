@@ -168,6 +168,10 @@ class SyncEngine:
         except Cancelled:
             report.cancelled = True
             self._settle(cid, cs.CANCELLED)
+        except RateLimited as exc:  # the run gave up waiting for the server's limit
+            report.error = str(exc)
+            until = to_epoch(self.clock()) + int(exc.retry_after + 0.999)
+            self._settle(cid, cs.RATE_LIMITED, str(exc), until)
         except ChannelError as exc:
             report.error = str(exc)
             log.warning("sync of %s failed: %s", name, exc)
@@ -178,24 +182,29 @@ class SyncEngine:
             log.info("sync of %s stopped: %s", name, report.error)
             self._settle(cid, cs.FAILED, report.error)
         finally:
-            self._settle(cid, None)
+            self._release(cid)
             self.store.end_bulk()
             if progress:
                 progress(SyncProgress(name, "done", report.pages, report.received,
                                       report.pushed, report.summary()))
         return report
 
-    def _settle(self, cid: int, outcome: str | None, error: str | None = None) -> None:
-        """Record how the run ended (or, with no outcome, release its lease). When the
-        cache cannot take even that (a full disk), the run's report still says it."""
+    def _settle(self, cid: int, outcome: str, error: str | None = None,
+                until: int | None = None) -> None:
+        """Record how the run ended. When the cache cannot take even that (a full disk),
+        the run's report still says it."""
         try:
             with self.store.write() as db:
-                if outcome is None:
-                    cs.release_lease(db, cid, self.owner)
-                else:
-                    cs.record_outcome(db, cid, outcome, self.clock(), error)
+                cs.record_outcome(db, cid, outcome, self.clock(), error, until)
         except sqlite3.Error as exc:
             log.info("could not record the end of a sync: %s", exc)
+
+    def _release(self, cid: int) -> None:
+        try:
+            with self.store.write() as db:
+                cs.release_lease(db, cid, self.owner)
+        except sqlite3.Error as exc:  # it expires (LEASE_TTL_S), or dies with us
+            log.info("could not release the sync lease: %s", exc)
 
     def _pull_all(self, client: ChannelClient, cid: int, report: SyncReport,
                   progress: ProgressFn | None, cancel: threading.Event) -> None:
