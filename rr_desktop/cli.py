@@ -186,7 +186,7 @@ def _cmd_channels(args: argparse.Namespace) -> int:
     try:
         store = Store.open(path)
     except StoreUnavailable as exc:
-        if args.action != "list" or exc.cause != "unwritable":
+        if args.action != "list" or exc.cause != "unwritable" or not path.exists():
             raise
         store = Store.open_read_only(path)  # listing needs no write
         print("rr-desktop: note: the data dir cannot be written; listing the cache as it "

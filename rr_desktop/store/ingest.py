@@ -139,13 +139,18 @@ class StagedRows:
     quarantined: list[Quarantined]
 
 
-def _dedupe(items: Iterable[Incoming]) -> list[Incoming]:
-    """One row per external id in a page: the highest version wins."""
+def _dedupe(items: Iterable[Incoming], bad: list[Quarantined]) -> list[Incoming]:
+    """One row per external id in a page: the highest version wins. A record whose id is
+    not text or whose version is not an integer (a channel's bug) goes to `bad`."""
     best: dict[str, Incoming] = {}
     for item in items:
-        seen = best.get(item.record.external_id)
-        if seen is None or item.record.remote_version > seen.record.remote_version:
-            best[item.record.external_id] = item
+        rec = item.record
+        if not isinstance(rec.external_id, str) or not isinstance(rec.remote_version, int):
+            bad.append(refused(item, "the record has no usable id or version"))
+            continue
+        seen = best.get(rec.external_id)
+        if seen is None or rec.remote_version > seen.record.remote_version:
+            best[rec.external_id] = item
     return list(best.values())
 
 
@@ -155,7 +160,7 @@ def prepare_rows(items: Iterable[Incoming], now: datetime) -> StagedRows:
     rows: list[tuple[object, ...]] = []
     sources: list[Incoming] = []
     bad: list[Quarantined] = []
-    for item in _dedupe(items):
+    for item in _dedupe(items, bad):
         try:
             rows.append(escalation_row(item.record, item.payload_hash, now))
         except Exception as exc:  # any surprise in one record is that record's own

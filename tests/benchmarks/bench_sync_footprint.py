@@ -1,6 +1,6 @@
 """Sync footprint benchmark: peak WAL size and RSS while syncing a large queue.
 
-    python -m tests.benchmarks.bench_sync_footprint [--count 200000]
+    python -m tests.benchmarks.bench_sync_footprint [--count 200000] [--checkpoint-mb MB]
 
 The reference service runs in its own process (`rr-desktop demo-server --count N`); this
 process syncs it into an empty cache the way the app does (Store.open with migration, the
@@ -8,7 +8,8 @@ sync engine, the rr_api channel over loopback HTTP). A sampler thread reads the 
 the cache's -wal file (os.stat, never an open) and this process's RSS every 20 ms.
 Prints: escalations/s, cache size, WAL peak during the run, WAL size once the run is
 over, RSS peak and the SQLite version. No assertion: figures, compared before/after a
-change in the same conditions.
+change in the same conditions. `--checkpoint-mb` overrides the WAL size at which a sync
+checkpoints (0: never during the run, as before the WAL was bounded).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from rr_desktop.channels.rr_api import RrApiChannel
 from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state as cs
+from rr_desktop.store import database
 from rr_desktop.store.database import Store
 from rr_desktop.sync.engine import SyncEngine, hand_over_the_gil_sooner
 from tests.peers.nginx import free_port
@@ -92,7 +94,10 @@ def start_service(count: int, token: str) -> tuple[subprocess.Popen[str], str]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=200_000)
+    ap.add_argument("--checkpoint-mb", type=int, default=None)
     args = ap.parse_args()
+    if args.checkpoint_mb is not None:
+        database.BULK_AUTOCHECKPOINT_PAGES = args.checkpoint_mb * 256  # 4 KB pages
     hand_over_the_gil_sooner()  # as the app does (Workspace.open)
     token = secrets.token_urlsafe(16)
     proc, url = start_service(args.count, token)
@@ -116,8 +121,10 @@ def main() -> None:
             sqlite_version = conn.execute("SELECT sqlite_version()").fetchone()[0]
         store.close()
         mb = 1024 * 1024
+        every = database.BULK_AUTOCHECKPOINT_PAGES // 256
         print(f"\nsync footprint, {args.count:,} escalations from the reference service "
-              f"(own process), SQLite {sqlite_version}")
+              f"(own process), SQLite {sqlite_version}, checkpoint every "
+              f"{f'{every} MB of WAL' if every else 'never'} during the run")
         print(f"  cached: {cached:,} in {elapsed:.1f} s = {cached / elapsed:,.0f} esc/s")
         print(f"  cache file: {_size(db) / mb:,.0f} MB")
         print(f"  WAL peak during the run: {sampler.peak_wal / mb:,.0f} MB; "

@@ -250,6 +250,15 @@ def test_a_failed_checkpoint_after_a_run_is_not_an_error(store: Store) -> None:
     assert store.truncate_wal() is True
 
 
+def test_a_record_without_a_usable_id_or_version_is_quarantined_alone(store: Store) -> None:
+    no_version = replace(escalation(), remote_version=None)  # a channel's bug
+    no_id = replace(escalation(), external_id=["not", "text"])
+    with store.write() as db:
+        result = merge_page(db, 1, [incoming(no_version), incoming(no_id),
+                                    incoming(escalation())], [], NOW)
+    assert result.quarantined == 2 and len(result.changed_ids) == 1 and result.stale == 0
+
+
 def test_storable_row_names_a_missing_required_field(store: Store) -> None:
     bad = replace(escalation(), title=None)  # a channel bug: no title at all
     with store.write() as db:
