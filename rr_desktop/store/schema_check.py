@@ -52,17 +52,16 @@ FTS_TABLE = "escalation_fts"
 
 def schema_problem(db: sqlite3.Connection) -> str | None:
     """What is missing from the cache's schema, in a few words, or None when whole.
-    Extra tables or columns (a newer build's additive revision) are fine."""
-    found: dict[str, set[str]] = {}
-    for table, column in db.execute(
-            "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p "
-            "WHERE m.type = 'table'"):
-        found.setdefault(table, set()).add(column)
-    missing_tables = sorted(t for t in [*EXPECTED, FTS_TABLE] if t not in found)
+    Extra tables or columns (a newer build's additive revision) are fine. Only the
+    schema is read: the FTS table is looked up by name, never opened (its constructor
+    reads its pages, and a damaged index is the background quick_check's to report)."""
+    present = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    missing_tables = sorted(t for t in [*EXPECTED, FTS_TABLE] if t not in present)
     if missing_tables:
         return f"table {', '.join(missing_tables)} missing"
     for table, columns in EXPECTED.items():
-        missing = [c for c in columns.split() if c not in found[table]]
+        found = {r[0] for r in db.execute("SELECT name FROM pragma_table_info(?)", (table,))}
+        missing = [c for c in columns.split() if c not in found]
         if missing:
             return f"column {', '.join(f'{table}.{c}' for c in missing)} missing"
     return None
