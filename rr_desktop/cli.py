@@ -5,7 +5,10 @@
     rr-desktop channels list|add|remove             configure channels (secrets -> keyring)
     rr-desktop demo-server [--port P] [--live S]    the reference escalation service
 
-Errors are one clear line on stderr and a non-zero exit, never a traceback.
+Errors are one clear line on stderr and a non-zero exit, never a traceback: 1 for a
+failed sync or a problem to fix (configuration, a damaged cache), 2 for a usage error,
+74 when the cache cannot be written or read (disk full, read-only data dir, I/O error;
+nothing is lost, run again once the cause is gone).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import getpass
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
@@ -25,6 +29,7 @@ from .channels.base import ChannelError
 from .paths import ENV_DATA_DIR, data_dir
 from .store.database import CorruptDatabase
 from .store.migrate import SchemaTooNew
+from .store.problems import StoreUnavailable, cache_failure, unavailable
 
 if TYPE_CHECKING:
     from .store.database import Store
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("rr_desktop")
 
 EXIT_ERROR = 1
+EXIT_STORAGE = 74  # sysexits EX_IOERR: the cache could not be written or read
 
 
 class UserError(Exception):
@@ -132,6 +138,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             ChannelError) as exc:
         print(f"rr-desktop: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except StoreUnavailable as exc:
+        print(f"rr-desktop: error: {exc}", file=sys.stderr)
+        return EXIT_STORAGE
+    except sqlite3.Error as exc:  # the cache failed outside a sync run (opening a channel)
+        from .paths import db_path
+
+        path = db_path(data_dir(args.data_dir))
+        print(f"rr-desktop: error: {cache_failure(path, exc)}", file=sys.stderr)
+        return EXIT_STORAGE if unavailable(path, exc) else EXIT_ERROR
     except OSError as exc:
         print(f"rr-desktop: error: {exc.strerror or exc}"
               + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
@@ -189,15 +204,16 @@ def _cmd_sync(args: argparse.Namespace) -> int:
                             "or use --demo")
         for name, error in ws.setup_errors.items():
             print(f"{name}: not synced: {error}")
-        failed = False
+        failed = cache_failed = False
         while True:
             for name in names:
                 report = ws.engine.run(name, cancel=stop)
                 print(report.summary(), flush=True)
                 failed = failed or report.error is not None
+                cache_failed = cache_failed or report.cache_failed
             if args.once or stop.wait(args.interval):
                 break
-        return EXIT_ERROR if failed else 0
+        return EXIT_STORAGE if cache_failed else EXIT_ERROR if failed else 0
     finally:
         ws.close()
 
@@ -208,16 +224,24 @@ def _cmd_channels(args: argparse.Namespace) -> int:
     from .store.database import Store
     from .store.timecodec import utcnow
 
-    store = Store.open(db_path(data_dir(args.data_dir)))
+    path = db_path(data_dir(args.data_dir))
+    try:
+        store = Store.open(path)
+    except StoreUnavailable as exc:
+        if args.action != "list" or exc.cause != "unwritable" or not path.exists():
+            raise
+        store = Store.open_read_only(path)  # listing needs no write
+        print("rr-desktop: note: the data dir cannot be written; listing the cache as it "
+              "is", file=sys.stderr)
     try:
         if args.action == "list":
+            now = utcnow()
             with store.read() as db:
-                statuses = cs.channel_statuses(db, utcnow())
+                statuses = cs.channel_statuses(db, now)
             if not statuses:
                 print("no channels configured")
             for st in statuses:
-                state = f"error: {st.last_error}" if st.last_error else (
-                    "never synced" if st.last_success_at is None else "ok")
+                state = st.state(int(now.timestamp()))
                 print(f"{st.name}\t{st.kind}\t{state}\tqueued={st.queued_ops}"
                       f"\tconflicts={st.conflicts}\tquarantined={st.quarantined}")
             return 0

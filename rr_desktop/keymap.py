@@ -257,9 +257,16 @@ def with_overrides(overrides: Mapping[str, Sequence[str]],
     Raises KeymapError naming unknown commands and every conflict the overrides create;
     the defaults stay in force in that case (the caller shows the message)."""
     by_name = {c.name: c for c in commands}
-    unknown = sorted(n for n in overrides if n not in by_name)
+    if not isinstance(overrides, Mapping):
+        raise KeymapError("the keymap settings should map command names to lists of keys")
+    unknown = sorted(str(n) for n in overrides if n not in by_name)
     if unknown:
         raise KeymapError("unknown command(s) in the keymap settings: " + ", ".join(unknown))
+    not_lists = sorted(f"{n}: {keys!r}" for n, keys in overrides.items()
+                       if not isinstance(keys, list | tuple))
+    if not_lists:
+        raise KeymapError("keys should be a list, e.g. [\"Shift+E\"] ([] unbinds): "
+                          + "; ".join(not_lists))
     bad_keys = [f"{n}: {k!r}" for n, keys in overrides.items() for k in keys
                 if not isinstance(k, str) or not normalize_key(k)]
     if bad_keys:

@@ -3,7 +3,9 @@
 Stored as `settings.json` in the data dir (0600). Window state (geometry, splitter
 sizes, current view) is not a preference and lives in Qt's QSettings instead. A missing
 file means defaults; a broken file or a bad value is reported in one sentence per problem
-and the default is used for that value: the app always starts.
+and the default is used for that value: the app always starts. Nothing the user wrote is
+lost: saving a preference over a file that cannot be read first keeps that file as
+`settings.json.unreadable` (a bad value in a readable file is simply kept as it is).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 SETTINGS_NAME = "settings.json"
+UNREADABLE_SUFFIX = ".unreadable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,19 @@ SPECS: tuple[SettingSpec, ...] = (
 _BY_KEY = {s.key: s for s in SPECS}
 
 
+def _shape_problem(key: str, value: Any) -> str | None:
+    """What is wrong inside a value of the right top-level type, or None."""
+    if key in ("queues", "decline_reasons") and not all(
+            isinstance(v, str) and v.strip() for v in value):
+        return f"setting {key!r} should be a list of names"
+    if key == "keymap" and not all(
+            isinstance(keys, list) and all(isinstance(k, str) for k in keys)
+            for keys in value.values()):
+        return ("setting 'keymap' should map each command to a list of keys, "
+                'e.g. {"resolve": ["Shift+E"]}')
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The effective preferences plus the problems found while reading them."""
@@ -62,14 +78,9 @@ class Settings:
 def load_settings(data_dir: Path) -> Settings:
     values = {s.key: s.default for s in SPECS}
     path = data_dir / SETTINGS_NAME
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return Settings(values)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return Settings(values, (f"{path} could not be read ({exc}); using defaults",))
-    if not isinstance(raw, dict):
-        return Settings(values, (f"{path} is not a JSON object; using defaults",))
+    raw = _read(path)
+    if isinstance(raw, str):
+        return Settings(values, (raw,) if raw else ())
     problems = []
     for key, value in raw.items():
         spec = _BY_KEY.get(key)
@@ -78,9 +89,26 @@ def load_settings(data_dir: Path) -> Settings:
         elif not isinstance(value, type(spec.default)):
             problems.append(f"setting {key!r} should be a {type(spec.default).__name__}; "
                             "using the default")
+        elif (problem := _shape_problem(key, value)) is not None:
+            problems.append(f"{problem}; using the default")
         else:
             values[key] = value
     return Settings(values, tuple(problems))
+
+
+def _read(path: Path) -> dict[str, Any] | str:
+    """The file's object, or the sentence saying why not ("" when there is no file)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        return (f"{path} could not be read ({reason[:200]}); using the defaults, and the "
+                "file stays as it is")
+    if not isinstance(raw, dict):
+        return f"{path} is not a JSON object; using the defaults"
+    return raw
 
 
 def save_setting(data_dir: Path, key: str, value: Any) -> None:
@@ -88,11 +116,10 @@ def save_setting(data_dir: Path, key: str, value: Any) -> None:
     if key not in _BY_KEY:
         raise KeyError(f"unknown setting {key!r}")
     path = data_dir / SETTINGS_NAME
-    try:
-        current = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(current, dict):
-            current = {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    current = _read(path)
+    if isinstance(current, str):
+        if current:  # unreadable: keep what the user wrote before starting afresh
+            os.replace(path, path.with_name(SETTINGS_NAME + UNREADABLE_SUFFIX))
         current = {}
     current[key] = value
     tmp = path.with_suffix(".tmp")

@@ -19,10 +19,13 @@ RAW_CAP = 64 * 1024  # bytes of a bad record's payload kept in quarantine
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """A validated record with the hash of the payload it came from."""
+    """A validated record with the hash of the payload it came from; `raw`, when the
+    channel keeps it, is that payload (quarantined with the record if the cache cannot
+    store it, see store/ingest.py)."""
 
     record: Escalation
     payload_hash: str
+    raw: bytes | str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ facts` with `Idempotency-Key` = the op id (a fact returns the record, a new vers
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
@@ -42,6 +43,7 @@ from .base import (
     ServerError,
     VersionConflict,
 )
+from .json_split import NotSplittable, split_items, strip_bom
 from .registry import ChannelSpec, FieldSpec, SecretLookup, register
 from .transport import Transport, path_segment
 
@@ -147,7 +149,22 @@ def _aware(dt: datetime, what: str) -> datetime:
 
 def to_record(raw: bytes) -> Escalation:
     """Validate one wire record; ValueError/msgspec errors say what is wrong."""
-    w = _record_decoder.decode(raw)
+    return _escalation(_record_decoder.decode(raw))
+
+
+def to_record_leniently(raw: bytes, refusal: msgspec.DecodeError) -> Escalation:
+    """`to_record` for JSON that msgspec refused (`refusal`) but Python's json reads: a
+    lone surrogate escape, bytes that are not UTF-8 inside a string (carried as
+    surrogateescape). Ingest's text boundary then makes every string valid UTF-8
+    (store/storable.py). Raises `refusal` if the bytes are not JSON at all."""
+    try:
+        data = json.loads(raw.decode("utf-8", "surrogateescape"))
+    except (ValueError, RecursionError):
+        raise refusal from None
+    return _escalation(msgspec.convert(data, _Record))
+
+
+def _escalation(w: _Record) -> Escalation:
     if not w.id or len(w.id) > MAX_ID:
         raise ValueError("id is empty or too long")
     if len(w.title) > MAX_TITLE:
@@ -188,12 +205,36 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+_INVALID = (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError)
+
+
 def validate(raw: bytes) -> Incoming | Quarantined:
     try:
-        record = to_record(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError) as exc:
+        try:
+            record = to_record(raw)
+        except msgspec.DecodeError as refusal:
+            record = to_record_leniently(raw, refusal)
+    except _INVALID as exc:
         return Quarantined.of(_external_id(raw), str(exc) or type(exc).__name__, _text(raw))
-    return Incoming(record, hashlib.blake2b(raw, digest_size=16).hexdigest())
+    return Incoming(record, hashlib.blake2b(raw, digest_size=16).hexdigest(), raw)
+
+
+def decode_page(body: bytes) -> tuple[_Page, list[bytes]]:
+    """The page and its records' bytes. A page msgspec refuses as a whole is split record
+    by record (channels/json_split.py), so what is wrong inside one record is that
+    record's problem; raises when the page itself is broken."""
+    body = strip_bom(body)
+    try:
+        page = _page_decoder.decode(body)
+        return page, [bytes(raw) for raw in page.items]
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+        try:
+            split = split_items(body)
+            envelope = _page_decoder.decode(split.envelope)
+        except (NotSplittable, msgspec.DecodeError, msgspec.ValidationError,
+                RecursionError):
+            raise exc from None
+        return envelope, split.items
 
 
 class RrApiChannel:
@@ -229,15 +270,15 @@ class RrApiChannel:
             params["cursor"] = cursor
         resp = self._call("GET", "/v1/escalations", params=params)
         try:
-            page = _page_decoder.decode(resp.content)
+            page, raws = decode_page(resp.content)
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             raise MalformedPage(
                 f"{self.name}: the server sent a malformed page ({exc})",
                 Quarantined.of(None, f"malformed page: {exc}", _text(resp.content))) from exc
         items: list[Incoming] = []
         bad: list[Quarantined] = []
-        for raw in page.items:
-            result = validate(bytes(raw))
+        for raw in raws:
+            result = validate(raw)
             (items if isinstance(result, Incoming) else bad).append(result)  # type: ignore[arg-type]
         return Page(items, bad, page.next_cursor, not page.has_more, page.server_time)
 
@@ -254,7 +295,7 @@ class RrApiChannel:
         whose message is the verdict (auth failed, unreachable, TLS error, wrong URL)."""
         resp = self._call("GET", "/v1/escalations", params={"limit": 1})
         try:
-            _page_decoder.decode(resp.content)
+            decode_page(resp.content)
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             raise Rejected(f"{self.name}: {redact(self._base)} answered, but not like an "
                            "escalation service: check the URL") from exc

@@ -12,9 +12,16 @@ from datetime import datetime
 
 from ..domain import Channel
 from ..domain.push import Push, parse_pushes
-from .timecodec import to_epoch
+from .storable import clean_text
+from .timecodec import from_epoch, to_epoch
 
 LEASE_TTL_S = 120
+
+# What a finished run ended with (channel.last_outcome).
+OK = "ok"
+FAILED = "failed"
+RATE_LIMITED = "rate_limited"
+CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,28 @@ class ChannelStatus:
     dead_ops: int
     quarantined: int
     running: bool
+    last_outcome: str | None = None  # ok | failed | rate_limited | cancelled; None: never ran
+    last_outcome_at: int | None = None
+
+    def state(self, now_s: int) -> str:
+        """The last run's outcome in a few words, for the CLI and the status bar:
+        "syncing", "ok", "failed: <error>", "rate-limited until 14:05" (local time),
+        "cancelled" or "never synced"."""
+        if self.running:
+            return "syncing"
+        if self.last_outcome == RATE_LIMITED:
+            until = self.rate_limited_until
+            if until is None or until <= now_s:
+                return "rate-limited (may sync again now)"
+            fmt = "%H:%M" if until - now_s < 86_400 else "%Y-%m-%d %H:%M"
+            return f"rate-limited until {from_epoch(until).astimezone().strftime(fmt)}"
+        if self.last_outcome == FAILED or (self.last_outcome is None and self.last_error):
+            return f"failed: {self.last_error or 'unknown error'}"
+        if self.last_outcome == CANCELLED:
+            return "cancelled"
+        if self.last_outcome == OK or self.last_success_at is not None:
+            return "ok"
+        return "never synced"
 
 
 def ensure_channel(db: sqlite3.Connection, channel: Channel) -> int:
@@ -98,17 +127,49 @@ def record_attempt(db: sqlite3.Connection, channel_id: int, now: datetime) -> No
 
 def record_success(db: sqlite3.Connection, channel_id: int, now: datetime,
                    remote_time: datetime | None) -> None:
+    """A run finished without error (outcome ok)."""
     db.execute(
         "UPDATE channel SET last_success_at = ?, last_error = NULL, last_error_at = NULL, "
-        "rate_limited_until = NULL, last_remote_time = coalesce(?, last_remote_time) "
-        "WHERE id = ?",
-        (to_epoch(now), to_epoch(remote_time) if remote_time else None, channel_id))
+        "rate_limited_until = NULL, last_remote_time = coalesce(?, last_remote_time), "
+        "last_outcome = 'ok', last_outcome_at = ? WHERE id = ?",
+        (to_epoch(now), to_epoch(remote_time) if remote_time else None, to_epoch(now),
+         channel_id))
+
+
+def record_progress(db: sqlite3.Connection, channel_id: int,
+                    remote_time: datetime | None) -> None:
+    """A page was stored: the server's time it was current at. The run's outcome is
+    recorded when it ends (a page never clears the last error)."""
+    if remote_time is not None:
+        db.execute("UPDATE channel SET last_remote_time = ? WHERE id = ?",
+                   (to_epoch(remote_time), channel_id))
 
 
 def record_error(db: sqlite3.Connection, channel_id: int, message: str,
                  now: datetime) -> None:
-    db.execute("UPDATE channel SET last_error = ?, last_error_at = ? WHERE id = ?",
-               (message, to_epoch(now), channel_id))
+    """A run (or setting the channel up) failed (outcome failed)."""
+    record_outcome(db, channel_id, FAILED, now, message)
+
+
+def record_outcome(db: sqlite3.Connection, channel_id: int, outcome: str, now: datetime,
+                   error: str | None = None, rate_limited_until: int | None = None) -> None:
+    """How a run ended: OK (prefer record_success), FAILED with its error, RATE_LIMITED
+    with the time the server allows the next request, or CANCELLED (the last error, if
+    any, stays as it was)."""
+    now_s = to_epoch(now)
+    if outcome == CANCELLED:
+        db.execute("UPDATE channel SET last_outcome = ?, last_outcome_at = ? WHERE id = ?",
+                   (outcome, now_s, channel_id))
+        return
+    if outcome == OK:
+        record_success(db, channel_id, now, None)
+        return
+    db.execute(
+        "UPDATE channel SET last_outcome = ?, last_outcome_at = ?, last_error = ?, "
+        "last_error_at = ?, rate_limited_until = coalesce(?, rate_limited_until) "
+        "WHERE id = ?",
+        (outcome, now_s, clean_text(error or outcome), now_s, rate_limited_until,
+         channel_id))
 
 
 def set_rate_limited(db: sqlite3.Connection, channel_id: int, until: int | None) -> None:
@@ -172,6 +233,7 @@ def channel_statuses(db: sqlite3.Connection, now: datetime) -> list[ChannelStatu
         " WHERE e.channel_id = c.id AND k.resolved_at IS NULL), "
         "(SELECT count(*) FROM outbox o WHERE o.channel_id = c.id AND o.state = 'dead'), "
         "(SELECT count(*) FROM quarantine q WHERE q.channel_id = c.id), "
-        "c.lease_owner IS NOT NULL AND coalesce(c.lease_until, 0) > ? "
+        "c.lease_owner IS NOT NULL AND coalesce(c.lease_until, 0) > ?, "
+        "c.last_outcome, c.last_outcome_at "
         "FROM channel c ORDER BY c.name", (now_s,)).fetchall()
     return [ChannelStatus(*r) for r in rows]  # running arrives as 0/1

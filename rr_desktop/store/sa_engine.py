@@ -1,7 +1,7 @@
 """A SQLAlchemy engine over the cache, for Alembic migrations (and schema tests) only.
 
-Same promises as store/engine.py: the file is created 0600 in a 0700 directory, every
-connection gets the pragmas, and every transaction begins IMMEDIATE.
+Same promises as store/engine.py: every connection gets the pragmas and every
+transaction begins IMMEDIATE.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
-from .engine import BUSY_TIMEOUT_MS, apply_pragmas, prepare_db_file
+from .engine import BUSY_TIMEOUT_MS, apply_pragmas
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -23,8 +23,11 @@ def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
 
 
 def writer_engine(path: Path) -> Engine:
-    """An engine whose every transaction is BEGIN IMMEDIATE (one pooled connection)."""
-    prepare_db_file(path)
+    """An engine whose every transaction is BEGIN IMMEDIATE (one pooled connection).
+
+    The file exists already (Store.open made it); it is NOT prepared again here: that
+    would open and close a descriptor of a file this process holds open in SQLite, and
+    the close drops the process's POSIX locks on it (see engine.prepare_db_file)."""
     engine = create_engine(
         f"sqlite:///{path}", poolclass=QueuePool, pool_size=1, max_overflow=0,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},

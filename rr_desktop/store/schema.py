@@ -37,6 +37,9 @@ channel = Table(
     Column("rate_limited_until", Integer),
     Column("lease_owner", String),
     Column("lease_until", Integer),
+    # 0004: what the last finished run ended with: ok | failed | rate_limited | cancelled.
+    Column("last_outcome", String),
+    Column("last_outcome_at", Integer),
     # 0005: what the channel kind sends to its source (JSON list; NULL: everything).
     Column("pushes", Text),
 )
@@ -214,8 +217,14 @@ quarantine = Table(
     Column("external_id", String),
     Column("reason", Text, nullable=False),
     Column("raw", Text, nullable=False),  # size-capped copy of the payload
-    Column("received_at", Integer, nullable=False),
+    Column("received_at", Integer, nullable=False),  # first seen
+    # 0004: one row per bad record ("id:<external id>") or payload ("raw:<hash>"), counted.
+    Column("fingerprint", String, nullable=False, server_default=""),
+    Column("seen_count", Integer, nullable=False, server_default="1"),
+    Column("last_seen_at", Integer, nullable=False, server_default="0"),
 )
+Index("ux_quarantine_fingerprint", quarantine.c.channel_id, quarantine.c.fingerprint,
+      unique=True)
 
 audit_log = Table(
     "audit_log",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -30,7 +31,8 @@ from ..http_deadline import run_deadline
 from ..store import channel_state as cs
 from ..store import fts
 from ..store.database import Store
-from ..store.ingest import merge_page, prepare_rows
+from ..store.ingest import StagedRows, merge_page, prepare_rows
+from ..store.problems import cache_failure
 from ..store.roster import save_roster
 from ..store.timecodec import to_epoch, utcnow
 from .backoff import full_jitter
@@ -104,6 +106,7 @@ class SyncReport:
     error: str | None = None
     problems: list[str] = field(default_factory=list)  # see Page.problem
     rate_limited_until: int | None = None  # epoch s: the run ended waiting for this
+    cache_failed: bool = False  # the error is the cache's (disk full, read-only, damaged)
     changed_ids: set[int] = field(default_factory=set)
     roster_changed: int = 0
 
@@ -170,14 +173,19 @@ class SyncEngine:
         cancel = cancel or threading.Event()
         report = SyncReport(name)
         client = self.clients[name]
-        cid = self.channel_id(name)
-        with self.store.write() as db:
-            if not cs.acquire_lease(db, cid, self.owner, self.clock()):
-                report.error = "a sync of this channel is already running"
-                return report
-            cs.record_attempt(db, cid, self.clock())
-            cs.set_pushes(db, cid, client.pushes)  # what local changes may be queued for
-        self.store.set_autocheckpoint(0)  # PERFORMANCE.md lesson 2
+        try:
+            cid = self.channel_id(name)
+            with self.store.write() as db:
+                if not cs.acquire_lease(db, cid, self.owner, self.clock()):
+                    report.error = "a sync of this channel is already running"
+                    return report
+                cs.record_attempt(db, cid, self.clock())
+                cs.set_pushes(db, cid, client.pushes)  # what local changes are queued for
+        except sqlite3.Error as exc:  # the cache itself: full disk, read-only, damaged
+            report.error = cache_failure(self.store.path, exc)
+            report.cache_failed = True
+            return report
+        self.store.begin_bulk()  # checkpoints by size, see Store.begin_bulk
         run = RunClock(self.limits)
         self._runs.clock = run
         try:
@@ -193,24 +201,50 @@ class SyncEngine:
                     cs.record_error(db, cid, "; ".join(report.problems), self.clock())
         except Cancelled:
             report.cancelled = True
+            self._settle(cid, cs.CANCELLED)
+        except RateLimited as exc:  # the run gave up waiting for the server's limit
+            report.error = str(exc)
+            until = to_epoch(self.clock()) + int(exc.retry_after + 0.999)
+            report.rate_limited_until = until
+            self._settle(cid, cs.RATE_LIMITED, str(exc), until)
+        except RateLimitedUntil as exc:  # a longer wait than a run waits out
+            report.error = str(exc)
+            report.rate_limited_until = exc.until
+            self._settle(cid, cs.RATE_LIMITED, str(exc), exc.until)
         except ChannelError as exc:
             report.error = str(exc)
             log.warning("sync of %s failed: %s", name, exc)
-            with self.store.write() as db:
-                cs.record_error(db, cid, str(exc), self.clock())
-                if isinstance(exc, RateLimitedUntil):
-                    report.rate_limited_until = exc.until
-                    cs.set_rate_limited(db, cid, exc.until)
+            self._settle(cid, cs.FAILED, str(exc))
+        except sqlite3.Error as exc:  # nothing is lost: the failed page was rolled back
+            report.error = cache_failure(self.store.path, exc)
+            report.cache_failed = True
+            log.info("sync of %s stopped: %s", name, report.error)
+            self._settle(cid, cs.FAILED, report.error)
         finally:
             self._runs.clock = None
-            with self.store.write() as db:
-                cs.release_lease(db, cid, self.owner)
-            self.store.set_autocheckpoint(1000)
-            self.store.checkpoint()
+            self._release(cid)
+            self.store.end_bulk()
             if progress:
                 progress(SyncProgress(name, "done", report.pages, report.received,
                                       report.pushed, report.summary()))
         return report
+
+    def _settle(self, cid: int, outcome: str, error: str | None = None,
+                until: int | None = None) -> None:
+        """Record how the run ended. When the cache cannot take even that (a full disk),
+        the run's report still says it."""
+        try:
+            with self.store.write() as db:
+                cs.record_outcome(db, cid, outcome, self.clock(), error, until)
+        except sqlite3.Error as exc:
+            log.info("could not record the end of a sync: %s", exc)
+
+    def _release(self, cid: int) -> None:
+        try:
+            with self.store.write() as db:
+                cs.release_lease(db, cid, self.owner)
+        except sqlite3.Error as exc:  # it expires (LEASE_TTL_S), or dies with us
+            log.info("could not release the sync lease: %s", exc)
 
     def _pull_all(self, client: ChannelClient, cid: int, report: SyncReport,
                   progress: ProgressFn | None, cancel: threading.Event,
@@ -293,13 +327,13 @@ class SyncEngine:
 
     def _fetch(self, client: ChannelClient, cursor: str | None, *, cid: int,
                report: SyncReport, cancel: threading.Event, progress: ProgressFn | None,
-               run: RunClock) -> tuple[Page, list[tuple[object, ...]]]:
+               run: RunClock) -> tuple[Page, StagedRows]:
         self._runs.clock = run  # this helper thread works for that run
         with run_deadline(run.deadline):
             page = self.call(partial(client.pull, cursor), cid, report, cancel, progress)
         return page, prepare_rows(page.items, self.clock())
 
-    def _apply(self, cid: int, page: Page, rows: list[tuple[object, ...]],
+    def _apply(self, cid: int, page: Page, rows: StagedRows,
                report: SyncReport, defer_fts: bool = False, keep_local: bool = False) -> None:
         """Rule 2: a page's rows and its new cursor commit in one transaction.
         `keep_local`: the source receives no field changes, see merge_page."""
@@ -309,8 +343,7 @@ class SyncEngine:
                                                 keep_local_triage=keep_local)
             cs.set_cursor(db, cid, SCOPE, page.next_cursor, now)
             cs.renew_lease(db, cid, self.owner, now)
-            if page.remote_time:
-                cs.record_success(db, cid, now, page.remote_time)
+            cs.record_progress(db, cid, page.remote_time)
         report.pages += 1
         report.received += len(page.items)
         report.changed += len(result.changed_ids)

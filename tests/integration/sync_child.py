@@ -1,6 +1,9 @@
 """Runs one sync of the demo channel in a child process (killed with SIGKILL by tests).
 
-Usage: python -m tests.integration.sync_child DB_FILE URL PAGE_SIZE
+Usage: python -m tests.integration.sync_child DB_FILE URL PAGE_SIZE [CHECKPOINT_PAGES]
+
+CHECKPOINT_PAGES lowers the WAL size at which a sync checkpoints (the app's is 64 MB), so
+kills also land inside checkpoints of a small test feed.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from rr_desktop.store import database
 from tests.integration.sync_env import make_env
 
 
@@ -18,6 +22,8 @@ class _Url:
 
 def main() -> int:
     db_file, url, page_size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if len(sys.argv) > 4:
+        database.BULK_AUTOCHECKPOINT_PAGES = int(sys.argv[4])
     env = make_env(_Url(url), Path(db_file), page_size=page_size)  # type: ignore[arg-type]
     print("START", flush=True)
     report = env.engine.run("demo")

@@ -77,6 +77,17 @@ def test_override_applies_and_conflicting_override_is_refused() -> None:
     assert next(c for c in with_overrides({"resolve": []}) if c.name == "resolve").keys == ()
 
 
+@pytest.mark.parametrize("overrides", [
+    {"resolve": None}, {"resolve": 5}, {"resolve": "E"}, {"resolve": [None]},
+    {"resolve": [5]}, ["resolve"], None, {"resolve": {"key": "E"}},
+])
+def test_overrides_of_the_wrong_shape_are_refused_not_raised(overrides: object) -> None:
+    """settings.json is hand-edited: null, a number or a bare string where a list of keys
+    belongs is refused with a message (the defaults stay), never a TypeError."""
+    with pytest.raises(KeymapError, match=r"list|not a key|map command names"):
+        with_overrides(overrides)  # type: ignore[arg-type]
+
+
 def test_readme_keymap_is_generated_from_the_registry() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert with_readme_section(readme) == readme, (
