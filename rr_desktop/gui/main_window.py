@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
         self._show_identity()
         self.table.setFocus()
         if not self.ctx.me:  # first start: who are you? (never the OS login)
-            QTimer.singleShot(0, self.identity.ask)
+            QTimer.singleShot(0, lambda: None if self._closed else self.identity.ask())
         for problem in self.settings.problems:
             self.notifier.warn(problem, 10_000)
 

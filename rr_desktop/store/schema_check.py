@@ -20,7 +20,7 @@ EXPECTED: dict[str, str] = {
     "channel": (
         "id name kind config enabled last_success_at last_attempt_at "
         "last_remote_time last_error last_error_at rate_limited_until "
-        "lease_owner lease_until last_outcome last_outcome_at"),
+        "lease_owner lease_until last_outcome last_outcome_at pushes"),
     "conflict": (
         "id escalation_id op_id field base mine theirs theirs_version "
         "detected_at resolved_at resolution"),
@@ -32,11 +32,12 @@ EXPECTED: dict[str, str] = {
         "synced_at snoozed_until incident_id duplicate_of queue "
         "acknowledged_at contained_at resolved_at sla_paused_at sla_paused_s "
         "sla_due_at sla_risk_at body_html"),
-    "escalation_event": "id escalation_id at kind field old new reason author source",
+    "escalation_event": "id escalation_id at kind field old new reason author source op_id",
     "incident": "id title status created_at created_by",
+    "local_override": "escalation_id field value at",
     "outbox": (
         "seq op_id channel_id escalation_id op_type payload base base_version "
-        "attempts next_attempt_at state last_error created_at done_at"),
+        "attempts next_attempt_at state last_error created_at done_at context"),
     "quarantine": (
         "id channel_id external_id reason raw received_at fingerprint "
         "seen_count last_seen_at"),

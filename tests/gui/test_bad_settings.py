@@ -20,7 +20,8 @@ from .conftest import FakeWorkspace
 @pytest.mark.parametrize("keymap", [{"resolve": None}, {"resolve": 5}, {"accept": [None]}])
 def test_window_starts_with_a_keymap_override_of_the_wrong_shape(
         qtbot: QtBot, store: Store, tmp_path: Path, keymap: dict[str, object]) -> None:
-    (tmp_path / SETTINGS_NAME).write_text(json.dumps({"keymap": keymap}), encoding="utf-8")
+    (tmp_path / SETTINGS_NAME).write_text(json.dumps({"keymap": keymap, "me": "aditi"}),
+                                          encoding="utf-8")
     win = MainWindow(FakeWorkspace(store, data_dir=tmp_path), sync_interval_s=None)
     qtbot.addWidget(win)
     win.show()
