@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from ..http import new_session, parse_retry_after, redact
 from .base import AuthError, CursorExpired, NetworkError, RateLimited, Rejected, ServerError
@@ -54,7 +55,7 @@ class Transport:
         except requests.exceptions.SSLError as exc:
             raise NetworkError(f"{self.name}: TLS error talking to {redact(self.base)}") from exc
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            sent = not isinstance(exc.__context__, ConnectionRefusedError)
+            sent = not _never_connected(exc)
             raise NetworkError(
                 f"{self.name}: cannot reach {redact(self.base)} ({type(exc).__name__})",
                 ambiguous=write and sent) from exc
@@ -85,3 +86,13 @@ class Transport:
             raise Rejected(f"{self.name}: {redact(resp.url)} was not found (404): "
                            "check the URL")
         raise Rejected(f"{self.name}: request refused ({code}): {resp.text[:200]}")
+
+
+def _never_connected(exc: requests.exceptions.RequestException) -> bool:
+    """True when no connection was made (refused, unresolvable host), so no byte of the
+    request reached the server. requests wraps urllib3's NewConnectionError in a
+    MaxRetryError (`args[0].reason`); the bare OSError shows only as a context."""
+    wrapped = exc.args[0] if exc.args else None
+    reason = getattr(wrapped, "reason", wrapped)
+    return isinstance(reason, NewConnectionError) or \
+        isinstance(exc.__context__, ConnectionRefusedError)

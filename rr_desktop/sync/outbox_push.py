@@ -7,11 +7,15 @@
 - Notes and replies carry the op id as Idempotency-Key, so a replay never doubles them.
 - 429 waits without counting; transient failures back off; after POISON attempts, or on
   a non-retryable 4xx, the op is dead-lettered for the user to see.
+- A channel that cannot be reached at all (no connection made) ends the push phase: the
+  op stays due without counting an attempt, and the run reports why (nothing is lost to
+  an outage; the next run tries again).
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..channels.base import (
@@ -20,6 +24,7 @@ from ..channels.base import (
     ChannelError,
     Incoming,
     Mutation,
+    NetworkError,
     RateLimited,
     VersionConflict,
 )
@@ -98,14 +103,19 @@ class OutboxPusher:
             return
         except AuthError:
             raise
-        except ChannelError as exc:
+        except NetworkError as exc:
+            if exc.ambiguous:  # sent, answer lost: counts, as any failure of this op
+                self._failed(op, exc, now)
+                return
+            # Never reached the server (refused, no route, unresolvable): the channel is
+            # down, not this op. Waiting out backoff op by op until POISON would spend
+            # minutes and dead-letter every queued change of an analyst who is offline;
+            # instead the op stays due, uncounted, and the run ends with the reason.
             with self.store.write() as db:
-                if not exc.retryable or op.attempts + 1 >= POISON:
-                    ob.mark_dead(db, op, str(exc), now)
-                    self.report.dead += 1
-                else:
-                    delay = full_jitter(op.attempts + 1, self.engine.rng)
-                    ob.mark_retry(db, op, str(exc), to_epoch(now) + int(delay + 0.999))
+                ob.mark_retry(db, op, str(exc), to_epoch(now), count_attempt=False)
+            raise
+        except ChannelError as exc:
+            self._failed(op, exc, now)
             return
         with self.store.write() as db:
             if result.record is not None:
@@ -117,6 +127,16 @@ class OutboxPusher:
 
             self.progress(SyncProgress(self.report.channel, "push", self.report.pages,
                                        self.report.received, self.report.pushed))
+
+    def _failed(self, op: ob.OutboxOp, exc: ChannelError, now: datetime) -> None:
+        """Retry later with backoff, or dead-letter (non-retryable, or POISON attempts)."""
+        with self.store.write() as db:
+            if not exc.retryable or op.attempts + 1 >= POISON:
+                ob.mark_dead(db, op, str(exc), now)
+                self.report.dead += 1
+            else:
+                delay = full_jitter(op.attempts + 1, self.engine.rng)
+                ob.mark_retry(db, op, str(exc), to_epoch(now) + int(delay + 0.999))
 
     def _merge(self, db: Any, incoming: Incoming) -> None:
         result = merge_page(db, self.cid, [incoming], [], self.engine.clock())
