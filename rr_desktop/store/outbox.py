@@ -206,6 +206,12 @@ def _sent_while_amended(db: sqlite3.Connection, op: OutboxOp, remote_version: in
                 "VALUES (?, ?, ?, ?, ?, 'sync')",
                 (op.escalation_id, to_epoch(now), op.op_type, op.payload.get("text"),
                  "sent before it could be withdrawn"))
+            # An undo withdrew it while it was on the wire: the undo log must not think
+            # it unsent, or a redo would queue it again and the source would get it twice.
+            db.execute(
+                "UPDATE undo_item SET message = json_set(message, '$.withdrawn', json('false'))"
+                " WHERE escalation_id = ? AND json_extract(message, '$.op_id') = ?",
+                (op.escalation_id, op.op_id))
         return
     covered: set[str] = set()
     for seq, payload, base in db.execute(
