@@ -170,8 +170,14 @@ def due_ops(db: sqlite3.Connection, channel_id: int, now: datetime,
 
 
 def next_due_at(db: sqlite3.Connection, channel_id: int) -> int | None:
-    row = db.execute("SELECT min(next_attempt_at) FROM outbox WHERE channel_id = ? "
-                     "AND state = 'pending'", (channel_id,)).fetchone()
+    """When the next op `due_ops` could return falls due: only ops at the head of their
+    escalation's queue count. One waiting behind a conflict is not due however old it is
+    (counting it made the drain loop spin, never finishing the run)."""
+    row = db.execute(
+        "SELECT min(o.next_attempt_at) FROM outbox o WHERE o.channel_id = ? "
+        "AND o.state = 'pending' AND o.seq = ("
+        " SELECT min(seq) FROM outbox p WHERE p.escalation_id = o.escalation_id "
+        " AND p.state IN ('pending', 'conflict'))", (channel_id,)).fetchone()
     return None if row is None else row[0]
 
 

@@ -205,6 +205,14 @@ class OutboxModel:
             for message in self.pending_messages(ext):
                 message.state = "sent"
 
+    def pulled(self) -> None:
+        """A sync run read the changes feed: every field without a queued change shows
+        the source's value (queued ones stay the analyst's until they are settled)."""
+        for ext in self.escalations:
+            for name, state in self.fields[ext].items():
+                if not state.dirty:
+                    state.local = self.server[ext][name]
+
     def _push_update(self, ext: str, resolution: Literal["mine", "theirs"]) -> None:
         """The escalation's update lands (conflicts settled with `resolution`), and the
         cache shows the source's whole record (the push's answer, or the pull)."""

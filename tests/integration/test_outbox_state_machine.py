@@ -199,6 +199,16 @@ class OutboxMachine(RuleBasedStateMachine):
         self.service.patch(ext, **{name: wire(name, value)})
         self.model.colleague_edit(ext, name, value)
 
+    @precondition(lambda self: any(self.model.dirty(e) for e in self.escalations))
+    @rule(pick=st.integers(0, 11))
+    def colleague_edits_a_field_i_changed(self, pick: int) -> None:
+        """A same-field change on the service: the next sync must find a conflict (random
+        colleague edits rarely hit the one field the analyst has queued)."""
+        dirty = [(e, f, *v) for e in self.escalations for f, v in self.model.dirty(e).items()]
+        ext, name, base, mine = dirty[pick % len(dirty)]
+        theirs = [v for v in THEIR_VALUES[name] if v not in (base, mine)]
+        self.colleague_edits(self.escalations.index(ext), (name, theirs[pick % len(theirs)]))
+
     @rule(resolution=RESOLUTIONS)
     def sync(self, resolution: str) -> None:
         self._sync(resolution)
@@ -249,6 +259,7 @@ class OutboxMachine(RuleBasedStateMachine):
         for _ in range(4):
             report = self.engine.run(CHANNEL)
             assert report.error is None and report.dead == 0, report.summary()
+            self.model.pulled()  # each run ends with a pull (conflicts wait on our side)
             with self.store.write() as db:
                 conflicts = open_conflicts(db)
                 for conflict in conflicts:

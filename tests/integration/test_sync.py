@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,34 @@ def test_same_field_changed_on_both_sides_is_a_conflict(env: SyncEnv) -> None:
     assert events == 1
     assert env.cached(ext)[1] == "declined"  # mine stays visible until resolved
     assert env.cached(ext)[2] == "k.lee"  # their disjoint change merged
+
+
+def test_a_note_behind_a_conflict_waits_and_the_run_ends(env: SyncEnv) -> None:
+    """The note queued after a conflicting edit waits for the analyst's decision; the run
+    finishes (it used to spin in the drain loop forever: the waiting note counted as due)."""
+    assert env.engine.run("demo").error is None
+    [ext] = server_ids(env.server)[:1]
+    esc_id = env.cached(ext)[0]
+    with env.store.write() as db:
+        ob.record_local_update(db, esc_id, {"status": "declined"}, "a.tan", "spam", utcnow())
+        ob.record_message(db, esc_id, "note", "declined: spam", "a.tan", utcnow())
+    env.server.state.mutate(ext, status="contained")
+    reports: list[object] = []
+    cancel = threading.Event()
+    run = threading.Thread(target=lambda: reports.append(env.engine.run("demo", cancel=cancel)),
+                           daemon=True)
+    run.start()
+    run.join(30)
+    stuck = run.is_alive()
+    cancel.set()  # a stuck run stops here instead of spinning through the other tests
+    run.join(10)
+    assert not stuck, "the sync run did not finish"
+    [report] = reports
+    assert report.error is None and report.conflicts == 1  # type: ignore[attr-defined]
+    with env.store.read() as db:
+        states = db.execute("SELECT op_type, state FROM outbox ORDER BY seq").fetchall()
+    assert states == [("update", "conflict"), ("note", "pending")]
+    assert env.server.state.notes(ext) == []  # not sent ahead of the decision
 
 
 def test_expired_cursor_resyncs_without_touching_outbox(env: SyncEnv, tmp_path: Path) -> None:
