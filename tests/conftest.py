@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ci import run_slow
+
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # headless and identical everywhere
 # A headless run must not read the developer's real data dir.
 os.environ.pop("RR_DESKTOP_DATA_DIR", None)
@@ -18,16 +20,12 @@ os.environ.pop("RR_DESKTOP_DATA_DIR", None)
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--slow", action="store_true", default=False,
-                     help="also run tests marked slow (always on when CI=true)")
-
-
-def _run_slow(config: pytest.Config) -> bool:
-    return bool(config.getoption("--slow")) or os.environ.get("CI", "").lower() == "true"
+                     help="also run tests marked slow (always on in CI, see tests/ci.py)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep the local run fast: slow real-server tests run in CI or with --slow."""
-    if _run_slow(config):
+    if run_slow(config.getoption("--slow")):
         return
     kept = [item for item in items if "slow" not in item.keywords]
     deselected = [item for item in items if "slow" in item.keywords]

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
@@ -112,6 +112,14 @@ class QuitOnSignals:
             signal.signal(sig, handler)
 
 
+def _single_shot(msec: int, slot: Callable[[], object]) -> QTimer:
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(slot)
+    timer.start(msec)
+    return timer
+
+
 def run_gui(workspace: WorkspaceLike, argv: list[str]) -> int:
     """Run the GUI on an opened `rr_desktop.workspace.Workspace` until the window closes;
     returns the exit code. The caller still owns the workspace and closes it afterwards."""
@@ -119,13 +127,17 @@ def run_gui(workspace: WorkspaceLike, argv: list[str]) -> int:
     window = MainWindow(workspace)
     window.show()
     window.start_background_sync()
-    QTimer.singleShot(CHECK_DELAY_MS, window.check_cache)
-    QTimer.singleShot(GC_FREEZE_DELAY_MS, freeze_startup_objects)
+    # Owned here and stopped on the way out: a loop that ends first (smoke mode, a quick
+    # quit, run_gui under tests) must not leave them to fire into whatever runs next.
+    later = [_single_shot(CHECK_DELAY_MS, window.check_cache),
+             _single_shot(GC_FREEZE_DELAY_MS, freeze_startup_objects)]
     signals = QuitOnSignals(app)
     smoke = SmokeCheck(app, window) if os.environ.get(ENV_SMOKE) == "1" else None
     try:
         code = app.exec()
     finally:
+        for timer in later:
+            timer.stop()
         signals.restore()
         window.shutdown()
         window.close()

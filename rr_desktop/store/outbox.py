@@ -240,8 +240,14 @@ def due_ops(db: sqlite3.Connection, channel_id: int, now: datetime,
 
 
 def next_due_at(db: sqlite3.Connection, channel_id: int) -> int | None:
-    row = db.execute("SELECT min(next_attempt_at) FROM outbox WHERE channel_id = ? "
-                     "AND state = 'pending'", (channel_id,)).fetchone()
+    """When the next op `due_ops` could return falls due: only ops at the head of their
+    escalation's queue count. One waiting behind a conflict is not due however old it is
+    (counting it made the drain loop spin, never finishing the run)."""
+    row = db.execute(
+        "SELECT min(o.next_attempt_at) FROM outbox o WHERE o.channel_id = ? "
+        "AND o.state = 'pending' AND o.seq = ("
+        " SELECT min(seq) FROM outbox p WHERE p.escalation_id = o.escalation_id "
+        " AND p.state IN ('pending', 'conflict'))", (channel_id,)).fetchone()
     return None if row is None else row[0]
 
 
@@ -276,6 +282,12 @@ def _sent_while_amended(db: sqlite3.Connection, op: OutboxOp, remote_version: in
                 "VALUES (?, ?, ?, ?, ?, 'sync')",
                 (op.escalation_id, to_epoch(now), op.op_type, op.payload.get("text"),
                  "sent before it could be withdrawn"))
+            # An undo withdrew it while it was on the wire: the undo log must not think
+            # it unsent, or a redo would queue it again and the source would get it twice.
+            db.execute(
+                "UPDATE undo_item SET message = json_set(message, '$.withdrawn', json('false'))"
+                " WHERE escalation_id = ? AND json_extract(message, '$.op_id') = ?",
+                (op.escalation_id, op.op_id))
         return
     covered: set[str] = set()
     for seq, payload, base in db.execute(

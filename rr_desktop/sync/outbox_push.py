@@ -12,6 +12,9 @@
   conditional write above settles it (the source holds it -> done; it does not -> applied
   now; someone else changed the field -> conflict); a note or reply goes again with the
   same Idempotency-Key. The op's last_error and the audit log say what happened.
+- A channel that cannot be reached at all (no connection made) ends the push phase: the
+  op stays due without counting an attempt, and the run reports why (nothing is lost to
+  an outage; the next run tries again).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ..channels.base import (
     ChannelError,
     Incoming,
     Mutation,
+    NetworkError,
     RateLimited,
     VersionConflict,
 )
@@ -111,6 +115,15 @@ class OutboxPusher:
             if exc.ambiguous:
                 self._settle(op, exc)
                 return
+            if isinstance(exc, NetworkError):
+                # Never reached the server (refused, no route, unresolvable, the run's
+                # time is up): the channel is down, not this op. Waiting out backoff op by
+                # op until POISON would spend minutes and dead-letter every queued change
+                # of an analyst who is offline; instead the op stays due, uncounted, and
+                # the run ends with the reason.
+                with self.store.write() as db:
+                    ob.mark_retry(db, op, str(exc), to_epoch(now), count_attempt=False)
+                raise
             with self.store.write() as db:
                 self._retry_or_dead(db, op, str(exc), exc.retryable)
             return

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gc
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -71,3 +72,22 @@ def test_run_gui_freezes_startup_objects(workspace: FakeWorkspace,
     monkeypatch.setattr(app_mod, "freeze_startup_objects", lambda: frozen.append(1) or 0)
     assert run_gui(workspace, ["rr-desktop"]) == 0
     assert frozen == [1]
+
+
+def test_run_gui_leaves_no_timer_behind(workspace: FakeWorkspace,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The smoke run ends within 0.1 s; the cache check (3 s) and the collector freeze
+    (2 s) it scheduled must not stay armed to fire into another test (they froze ~100k
+    objects of whatever test ran 2 s later, never unfrozen: an order-dependent suite)."""
+    monkeypatch.setenv("RR_DESKTOP_SMOKE", "1")
+    made: list[QTimer] = []
+    real = app_mod._single_shot
+
+    def recorded(msec: int, slot: Callable[[], object]) -> QTimer:
+        made.append(real(msec, slot))
+        return made[-1]
+
+    monkeypatch.setattr(app_mod, "_single_shot", recorded)
+    assert run_gui(workspace, ["rr-desktop"]) == 0
+    assert len(made) == 2
+    assert [t.isActive() for t in made] == [False, False]

@@ -50,6 +50,11 @@ def test_damaged_cache_is_reported_after_first_paint(qtbot: QtBot, tmp_path: Pat
 
 
 def test_sound_cache_passes_quietly(qtbot: QtBot, window: MainWindow) -> None:
+    """The check ran to its end and found the file sound (not merely "not finished yet"),
+    and said nothing."""
     window.check_cache()
-    qtbot.wait(500)
+    [job] = [j for j in window.jobs.active() if j.name == "quick-check"]
+    qtbot.waitUntil(job.is_delivered, timeout=10_000)  # its on_success has run too
+    assert job.error is None and job.result is None  # quick_check: None = "ok"
     assert window.findChild(QMessageBox, "cacheDamaged") is None
+    assert "damaged" not in window.statusBar().currentMessage()

@@ -3,11 +3,13 @@ and renders as literal text (SECURITY.md, "Untrusted content in Qt")."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, QUrl
+from PySide6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -95,11 +97,12 @@ def test_hostile_strings_render_literally_and_fetch_nothing(
         assert "\n" not in title_cell and "\u202e" not in title_cell
         tooltip = str(model.index(r, Column.TITLE).data(Qt.ItemDataRole.ToolTipRole))
         QToolTip.showText(win.table.mapToGlobal(QPoint(10, 10)), tooltip, win.table)
+        qtbot.waitUntil(QToolTip.isVisible)
+        assert QToolTip.text() == tooltip
         assert win.windowTitle().endswith("RR Desktop")
-        qtbot.wait(30)
     QToolTip.hideText()
-    qtbot.wait(300)
-    assert canary.hits == 0
+    QApplication.processEvents()
+    assert canary.settle() == 0  # every connection made so far is counted by now
     assert win.detail.formatted.refused == []  # sanitized first: nothing left to fetch
 
 
@@ -128,8 +131,8 @@ def test_formatted_bodies_show_through_safe_html_only(
     qtbot.waitUntil(lambda: not win.detail.is_pending())
     assert view.isHidden() and view.toPlainText() == ""
     assert "formatted above" not in win.detail.text.toPlainText()
-    qtbot.wait(200)
-    assert canary.hits == 0
+    QApplication.processEvents()
+    assert canary.settle() == 0
 
 
 def test_rtl_override_is_shown_as_a_marker(qtbot: QtBot,
@@ -161,10 +164,32 @@ def test_safe_html_refuses_remote_and_file_resources(qtbot: QtBot, canary: Canar
     assert "javascript" not in cleaned and "file:" not in cleaned
     view.setHtml(f"<img src='http://127.0.0.1:{canary.port}/raw'>")  # even unsanitized
     view.show()
-    qtbot.wait(200)
-    assert canary.hits == 0
-    assert any("127.0.0.1" in r for r in view.refused)
-    QApplication.processEvents()
+    qtbot.waitExposed(view)  # laid out and painted: the image was asked for
+    qtbot.waitUntil(lambda: any("127.0.0.1" in r for r in view.refused))
+    assert canary.settle() == 0
+
+
+def _urls(port: int, secret: Path) -> list[str]:
+    text = " ".join(corpus(port, secret) + html_corpus(port, secret))
+    return sorted(set(re.findall(rf"http://127\.0\.0\.1:{port}/\w+", text)))
+
+
+def test_positive_control_a_qt_fetch_of_the_corpus_urls_registers(
+        qtbot: QtBot, canary: Canary, tmp_path: Path) -> None:
+    """The zero-hit tests above can fail: every URL the hostile corpus carries points at
+    the canary, and a real Qt network fetch of each (what a view that loaded remote
+    resources would do) registers there, counted by the same settle() barrier."""
+    urls = _urls(canary.port, tmp_path / "x.png")
+    assert len(urls) >= 10
+    manager = QNetworkAccessManager()
+    for url in urls:
+        reply = manager.get(QNetworkRequest(QUrl(url)))
+        with qtbot.waitSignal(reply.finished, timeout=10_000):
+            pass
+        assert reply.error() == QNetworkReply.NetworkError.NoError, reply.errorString()
+        reply.deleteLater()
+    assert canary.settle() == len(urls)
+    assert sorted(f"http://127.0.0.1:{canary.port}{p}" for p in canary.paths) == urls
 
 
 def test_links_are_confirmed_with_punycode_and_odd_schemes_refused() -> None:

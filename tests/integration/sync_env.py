@@ -11,6 +11,7 @@ from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store.database import Store
 from rr_desktop.sync.engine import SyncEngine
+from tests.peers.reference_service import ReferenceService
 
 TOKEN = "test-token-3f9a"
 
@@ -42,6 +43,16 @@ def make_env(server: DemoServer, db_file: Path, page_size: int = 500) -> SyncEnv
         cid = cs.ensure_channel(db, Channel("demo", "rr_api", {"base_url": server.url}))
     client = RrApiChannel("demo", server.url, TOKEN, page_size=page_size)
     return SyncEnv(server, store, SyncEngine(store, {"demo": client}), cid)
+
+
+def make_env_for(service: ReferenceService, db_file: Path, page_size: int = 500) -> SyncEnv:
+    """The same wiring against the reference service in its own process (`server` is
+    None: its state is read through its API, `service`)."""
+    store = Store.open(db_file)
+    with store.write() as db:
+        cid = cs.ensure_channel(db, Channel("demo", "rr_api", {"base_url": service.url}))
+    client = RrApiChannel("demo", service.url, service.token, page_size=page_size)
+    return SyncEnv(None, store, SyncEngine(store, {"demo": client}), cid)  # type: ignore[arg-type]
 
 
 def server_ids(server: DemoServer) -> list[str]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 from rr_desktop.channels.base import AuthError, NetworkError, RateLimited, Rejected, ServerError
 from rr_desktop.channels.feeds import FeedChannel, FeedRules
@@ -135,7 +137,7 @@ def test_entries_arrive_once_and_a_304_writes_nothing(nginx: NginxServer, canary
     first, second = nginx.requests()
     assert (first.status, first.if_none_match) == (200, "")
     assert (second.status, second.if_none_match) == (304, first_etag(nginx, "wire.xml"))
-    assert canary.hits == 0  # images, iframes, scripts, xml:base: nothing was fetched
+    assert canary.settle() == 0  # images, iframes, scripts, xml:base: nothing was fetched
 
 
 def first_etag(nginx: NginxServer, name: str) -> str:
@@ -223,13 +225,29 @@ def test_hostile_feed_is_refused_without_file_or_network_access(
         report = env.engine.run("news")
     assert report.error is not None and "feed refused: it" in report.error
     assert "DTD" in report.error or "XInclude" in report.error
-    assert watch.opened == [] and watch.connected == [] and canary.hits == 0
+    assert watch.opened == [] and watch.connected == [] and canary.settle() == 0
     dump = "\n".join(map(str, env.snapshot().values()))
     assert "CANARY-SECRET" not in dump
     with env.store.read() as db:
         assert db.execute("SELECT count(*) FROM escalation").fetchone()[0] == 0
         [(reason, raw)] = db.execute("SELECT reason, raw FROM quarantine").fetchall()
     assert reason.startswith("feed refused:") and ("<rss" in raw or "<feed" in raw)
+
+
+def test_positive_control_the_feeds_canary_urls_register_when_fetched(
+        canary: Canary, secret_file: str) -> None:
+    """The zero-hit assertions above can fail: the canary URL each fixture carries is the
+    live canary of this run, and a real fetch of every one registers (settle() counts)."""
+    urls = []
+    for name in ["apac_wire_v1.xml", *(f"hostile/{p.name}" for p in HOSTILE)]:
+        text = fixture(name, canary, secret_file).decode()
+        urls += re.findall(rf"http://127\.0\.0\.1:{canary.port}/[^\s\"'<>]*", text)
+    assert len(urls) >= 5
+    with requests.Session() as session, watch_io(set(), {canary.port}) as watch:
+        for url in urls:
+            assert session.get(url, timeout=10).status_code == 204
+    assert canary.settle() == len(urls)
+    assert watch.connected  # the watch sees a connection to the canary too
 
 
 def test_big_feed_is_paged_and_arrives_once(nginx: NginxServer, make_env: MakeEnv) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ from rr_desktop.store import fts
 from rr_desktop.store import outbox as ob
 from rr_desktop.store.ingest import merge_page
 from rr_desktop.store.timecodec import utcnow
-from tests.integration.sync_env import TOKEN, SyncEnv, make_env, server_ids
+from tests.integration.sync_env import TOKEN, SyncEnv, make_env, make_env_for, server_ids
+from tests.peers.reference_service import ReferenceService
 
 
 def _server_ids(server: DemoServer) -> set[str]:
@@ -137,6 +139,34 @@ def test_same_field_changed_on_both_sides_is_a_conflict(env: SyncEnv) -> None:
     assert env.cached(ext)[2] == "k.lee"  # their disjoint change merged
 
 
+def test_a_note_behind_a_conflict_waits_and_the_run_ends(env: SyncEnv) -> None:
+    """The note queued after a conflicting edit waits for the analyst's decision; the run
+    finishes (it used to spin in the drain loop forever: the waiting note counted as due)."""
+    assert env.engine.run("demo").error is None
+    [ext] = server_ids(env.server)[:1]
+    esc_id = env.cached(ext)[0]
+    with env.store.write() as db:
+        ob.record_local_update(db, esc_id, {"status": "declined"}, "a.tan", "spam", utcnow())
+        ob.record_message(db, esc_id, "note", "declined: spam", "a.tan", utcnow())
+    env.server.state.mutate(ext, status="contained")
+    reports: list[object] = []
+    cancel = threading.Event()
+    run = threading.Thread(target=lambda: reports.append(env.engine.run("demo", cancel=cancel)),
+                           daemon=True)
+    run.start()
+    run.join(30)
+    stuck = run.is_alive()
+    cancel.set()  # a stuck run stops here instead of spinning through the other tests
+    run.join(10)
+    assert not stuck, "the sync run did not finish"
+    [report] = reports
+    assert report.error is None and report.conflicts == 1  # type: ignore[attr-defined]
+    with env.store.read() as db:
+        states = db.execute("SELECT op_type, state FROM outbox ORDER BY seq").fetchall()
+    assert states == [("update", "conflict"), ("note", "pending")]
+    assert env.server.state.notes(ext) == []  # not sent ahead of the decision
+
+
 def test_expired_cursor_resyncs_without_touching_outbox(env: SyncEnv, tmp_path: Path) -> None:
     assert env.engine.run("demo").error is None
     _queue_status_changes(env, 1)
@@ -160,22 +190,49 @@ def test_wrong_token_is_a_clear_error(demo_server: DemoServer, tmp_path: Path) -
     env.store.close()
 
 
-def test_unreachable_server_records_error_and_loses_nothing(tmp_path: Path) -> None:
-    with DemoServer(token=TOKEN, seed=1, count=10) as server:
-        env = make_env(server, tmp_path / "c.sqlite3")
-        url = server.url
-    env.engine.clients["demo"] = RrApiChannel("demo", url, TOKEN)
-    env.engine.rng = random.Random(1)
+def test_unreachable_server_records_error_and_loses_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service goes away with a change and a note queued: the run says why, and the
+    cache, the queued ops and the cursor are all still there; when the service is back,
+    both reach it, once."""
     import rr_desktop.sync.engine as eng
 
-    old = eng.MAX_PULL_ATTEMPTS
-    eng.MAX_PULL_ATTEMPTS = 2
-    try:
+    monkeypatch.setattr(eng, "MAX_PULL_ATTEMPTS", 2)
+    with ReferenceService(count=10) as service:
+        env = make_env_for(service, tmp_path / "c.sqlite3")
+        assert env.engine.run("demo").error is None
+        ext = service.ids(10)[3]
+        esc_id = env.cached(ext)[0]
+        with env.store.write() as db:
+            ob.record_local_update(db, esc_id, {"status": "investigating"}, "a.tan", "t",
+                                   utcnow())
+            ob.record_message(db, esc_id, "note", "still there?", "a.tan", utcnow())
+        with env.store.read() as db:
+            cursor_before = db.execute("SELECT cursor FROM sync_cursor").fetchall()
+        service.stop()
+        env.engine.rng = random.Random(1)
         report = env.engine.run("demo")
-    finally:
-        eng.MAX_PULL_ATTEMPTS = old
-    assert report.error is not None and "cannot reach" in report.error
-    env.store.close()
+        assert report.error is not None and "cannot reach" in report.error
+        assert report.pushed == 0
+        with env.store.read() as db:
+            assert db.execute("SELECT last_error FROM channel").fetchone()[0] == report.error
+            ops = db.execute("SELECT op_type, state FROM outbox ORDER BY seq").fetchall()
+            assert db.execute("SELECT cursor FROM sync_cursor").fetchall() == cursor_before
+        assert ops == [("update", "pending"), ("note", "pending")]  # queued, not dead
+        assert env.count() == 10
+        assert env.cached(ext)[1] == "investigating"  # the local change still shows
+        service.start()  # back on the same port (an in-memory service: fresh state)
+        with env.store.write() as db:  # don't wait out the backoff in a test
+            db.execute("UPDATE outbox SET next_attempt_at = 0")
+        report = env.engine.run("demo")
+        assert report.error is None and report.pushed == 2, report.summary()
+        assert service.record(ext)["status"] == "investigating"
+        assert [n["text"] for n in service.notes(ext)] == ["still there?"]
+        assert env.engine.run("demo").pushed == 0
+        assert [n["text"] for n in service.notes(ext)] == ["still there?"]
+        with env.store.read() as db:
+            assert db.execute("SELECT state FROM outbox").fetchall() == [("done",), ("done",)]
+        env.store.close()
 
 
 def test_lease_allows_one_run_per_channel(env: SyncEnv) -> None:
@@ -189,7 +246,10 @@ def test_lease_allows_one_run_per_channel(env: SyncEnv) -> None:
 
 
 def test_integrity_after_sync(env: SyncEnv) -> None:
-    env.engine.run("demo")
+    report = env.engine.run("demo")
+    assert report.error is None, report.error
+    assert report.received == report.changed == env.count() == 1000
+    assert report.quarantined == 0 and not report.cancelled
     conn = sqlite3.connect(env.store.path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()

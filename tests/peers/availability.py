@@ -1,4 +1,4 @@
-"""Skip locally when a real server's binary is missing; fail in CI (CI=true)."""
+"""Skip locally when a real server's binary is missing; fail in CI (tests/ci.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import shutil
 
 import pytest
 
+from tests.ci import in_ci
+
 
 def require_binary(name: str) -> str:
     path = shutil.which(name) or next(
@@ -14,6 +16,6 @@ def require_binary(name: str) -> str:
     if path:
         return path
     message = f"{name} is not installed (apt: see .ci/system-packages.sh)"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(message + " and CI=true: a real-server test may not skip in CI")
+    if in_ci():
+        pytest.fail(message + " and this is a CI run: a real-server test may not skip in CI")
     pytest.skip(message)

@@ -13,6 +13,39 @@ from pathlib import Path
 
 from tests.peers.availability import require_binary
 
+READY_TIMEOUT_S = 15.0
+SECRETS_NAME = "org.freedesktop.secrets"
+
+
+def wait_until_ready(address: str, unlock: bool) -> None:
+    """Poll the private bus until gnome-keyring owns the Secret Service name and, when it
+    was handed a password, has its default collection (unlocked, or locked when the
+    password was wrong: the daemon reads it before it claims the name). A readiness check,
+    not a fixed wait that a loaded machine outruns."""
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+    from secretstorage.collection import get_default_collection
+    from secretstorage.exceptions import SecretStorageException
+
+    bus = DBusAddress("/org/freedesktop/DBus", bus_name="org.freedesktop.DBus",
+                      interface="org.freedesktop.DBus")
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    last: object = "the name is not owned"
+    with open_dbus_connection(bus=address) as conn:
+        while time.monotonic() < deadline:
+            reply = conn.send_and_get_reply(new_method_call(bus, "NameHasOwner", "s",
+                                                            (SECRETS_NAME,)))
+            if reply.body[0]:
+                if not unlock:
+                    return
+                try:
+                    get_default_collection(conn)
+                    return
+                except SecretStorageException as exc:
+                    last = exc
+            time.sleep(0.02)  # poll interval, not a wait for readiness
+    raise RuntimeError(f"gnome-keyring was not ready after {READY_TIMEOUT_S:.0f} s ({last})")
+
 
 @contextmanager
 def secret_service(password: str = "unlock-me", unlock: bool = True,
@@ -44,7 +77,7 @@ def secret_service(password: str = "unlock-me", unlock: bool = True,
             assert daemon.stdin is not None
             daemon.stdin.write(password)
             daemon.stdin.close()
-        time.sleep(0.3)
+        wait_until_ready(address, unlock)
         yield {k: env[k] for k in ("DBUS_SESSION_BUS_ADDRESS", "HOME", "XDG_RUNTIME_DIR",
                                    "XDG_DATA_HOME", "PYTHON_KEYRING_BACKEND")}
     finally:

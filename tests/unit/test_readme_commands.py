@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,3 +25,16 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert test in ci
     assert any("system-packages.sh" in line for line in ci)
+
+
+def test_the_test_command_runs_the_suite_twice_in_random_orders() -> None:
+    """Two pytest runs, each with its own random order: pytest-randomly is in the test
+    extra and neither run pins a seed or turns the plugin off."""
+    test = _readme_commands()[1]
+    runs = re.findall(r"python -m pytest[^&]*", test)
+    assert len(runs) == 2, test
+    for run in runs:
+        assert "randomly-seed" not in run and "no:randomly" not in run, run
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    test_extra = config["project"]["optional-dependencies"]["test"]
+    assert any(dep.startswith("pytest-randomly") for dep in test_extra)

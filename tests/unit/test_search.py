@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -149,16 +150,43 @@ def test_malformed_input_gives_sentences_and_never_raises(text: str, error: str)
     assert all(e[0].isupper() or e[0] in "\"'" or ":" in e.split()[0] for e in q.errors)
 
 
-HOSTILE = ['"', "*", "NEAR(", ")", "(", '"a', 'a"', "AND", "OR NOT", "title:x", "-", "--",
-           "^x", "x:y:z", "NEAR(a b, 2)", '""', '"" ""', "\x00", "col:*", "-*", "\\",
-           "{title body}: x", "a + b", "é*", "🔥", "sev:0,,1", "status:,", 'is:"snoozed',
-           "x" * 10_000, "blackout " * 2000, '"' * 999, "NEAR(" * 500]
+ALL = [1, 3, 2, 4]  # every escalation of the fixture, in triage order
+# Hostile input and what it finds when every word is only text: #4's title holds the
+# words "near", "text", "and" and "a"; #2's "a"; nothing holds "or", "not", "x" or "title".
+HOSTILE = [
+    ('"', ALL), ("*", ALL), ("NEAR(", [4]), (")", ALL), ("(", ALL), ('"a', [2, 4]),
+    ('a"', [2, 4]), ("AND", [4]), ("OR NOT", []), ("title:x", []), ("-", ALL), ("--", ALL),
+    ("^x", []), ("x:y:z", []), ("NEAR(a b, 2)", []), ('""', ALL), ('"" ""', ALL),
+    ("\x00", ALL), ("col:*", []), ("-*", ALL), ("\\", ALL), ("{title body}: x", []),
+    ("a + b", []), ("text AND near", [4]), ("-near", [1, 3, 2]), ('"a" OR "bank"', []),
+    ("é*", [3, 4]), ("🔥", ALL), ("sev:0,,1", [1, 3]), ("status:,", ALL),
+    ('is:"snoozed', [2]), ("x" * 10_000, []), ("blackout " * 2000, [1]), ('"' * 999, ALL),
+    ("NEAR(" * 500, []),
+]
+_QUOTED = re.compile(r'"(?:[^"]|"")*"')
+_SYNTAX_OF_OURS = re.compile(r"(?:[()*\s]|AND|NOT|OR)*")
 
 
-@pytest.mark.parametrize("text", HOSTILE)
-def test_hostile_input_never_reaches_fts_as_syntax(store: Store, text: str) -> None:
-    result = ids(store, text)
-    assert isinstance(result, list)
+def _only_quoted_text(expr: str | None) -> bool:
+    """Outside the quoted strings, an FTS5 expression holds only the operators the query
+    builder writes itself."""
+    return expr is None or _SYNTAX_OF_OURS.fullmatch(_QUOTED.sub("", expr)) is not None
+
+
+@pytest.mark.parametrize(("text", "expected"), HOSTILE,
+                         ids=[repr(t[:12]) for t, _ in HOSTILE])
+def test_hostile_input_never_reaches_fts_as_syntax(store: Store, text: str,
+                                                   expected: list[int]) -> None:
+    query = parse_query(text)
+    assert _only_quoted_text(query.fts_match()) and _only_quoted_text(query.fts_exclude())
+    assert ids(store, text) == expected
+
+
+def test_the_syntax_check_sees_unquoted_text() -> None:
+    """The check above can fail: FTS5 syntax outside quotes is caught."""
+    assert not _only_quoted_text('"a" NEAR("b" "c")')
+    assert not _only_quoted_text('title:"x"')
+    assert _only_quoted_text('("a" AND "b"*) NOT "c"')
 
 
 def test_fts_syntax_in_the_input_is_only_text(store: Store) -> None:
@@ -170,9 +198,14 @@ def test_fts_syntax_in_the_input_is_only_text(store: Store) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from('ab "*():-^,NEARORsev0'), max_size=40))
 def test_any_input_parses_and_runs(store: Store, text: str) -> None:
+    """Whatever is typed parses without raising, reaches FTS only as quoted text, and
+    finds a subset of the cache in triage order, each once."""
     query = parse_query(text)
+    assert _only_quoted_text(query.fts_match()) and _only_quoted_text(query.fts_exclude())
     with store.read() as db:
-        search_ids(db, query, ME, NOW)
+        found = search_ids(db, query, ME, NOW)
+    assert found == [i for i in ALL if i in found]
+    assert found == ids(store, text)  # the text and its parsed query agree
 
 
 def _plan_driver(store: Store, text: str, limit: int | None = 1000) -> str:
