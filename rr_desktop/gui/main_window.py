@@ -31,8 +31,10 @@ from ..settings import Settings, load_settings
 from ..store.actions import ACTION_TYPES, TriageAction
 from ..store.changes import Changes
 from ..store.database import Store
+from ..store.sync_overview import refused_seqs, refused_since
 from ..store.views import saved_views
 from ..sync.engine import SyncProgress, SyncReport
+from .banner import ProblemBanner
 from .bridge import SyncBridge, SyncRunner
 from .cache_check import check_cache
 from .channel_actions import ChannelActions
@@ -43,7 +45,7 @@ from .identity import IdentityChooser, IdentityLabel
 from .jobs import JobRunner
 from .lookups import Lookups
 from .mailbox_watch import MailboxWatcher
-from .notifier import Level, Notice, Notifier
+from .notifier import Level, Notice, Notifier, Problem
 from .outbox_actions import OutboxActions
 from .palette import CommandPalette, ShortcutOverlay
 from .saved_views import SavedViewsDialog
@@ -139,11 +141,13 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([880, 480])
         self.toast = UndoToast()
+        self.banner = ProblemBanner()
         triage_page = QWidget()
         triage_page.setObjectName("triagePage")
         column = QVBoxLayout(triage_page)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
+        column.addWidget(self.banner)
         column.addWidget(self.views.bar)
         column.addWidget(self.splitter, 1)
         column.addWidget(self.toast)
@@ -184,6 +188,9 @@ class MainWindow(QMainWindow):
         self._name_saved_views()
 
         self._pending_select: tuple[int, float] | None = None
+        self._sync_requested = False  # F5: the run's outcome is always said
+        self._refused_seen = 0  # refused changes up to this op were announced
+        self._refused_keys: set[str] = set()
         self._resort = QTimer(self)
         self._resort.setSingleShot(True)
         self._resort.setInterval(RESORT_DELAY_MS)
@@ -214,6 +221,9 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         self.notifier.notice.connect(self._show_notice)
+        self.notifier.problem.connect(self.banner.raise_problem)
+        self.notifier.resolved.connect(self.banner.resolve)
+        self.banner.action_requested.connect(lambda name: self.commands.run(name))
         self.ctx.changes_applied.connect(self._on_changes)
         self.sync.progress.connect(self._on_sync_progress)
         self.sync.finished.connect(self._on_sync_finished)
@@ -304,8 +314,10 @@ class MainWindow(QMainWindow):
         self.sync.start()
 
     def sync_now(self) -> None:
-        """F5: sync every channel now; waits for rate limits and backoff are reset."""
-        self.notifier.info("Syncing\u2026", 3000)
+        """F5: sync every channel now; waits for rate limits and backoff are reset, and
+        the run's outcome is said when it ends, whatever it is."""
+        self._sync_requested = True
+        self.notifier.info("Syncing\u2026", 30_000)
         self.outbox.sync_now_resetting_backoff()
 
     def check_cache(self) -> None:
@@ -572,14 +584,39 @@ class MainWindow(QMainWindow):
         for report in reports:
             changed |= report.changed_ids
         failed = [r for r in reports if r.error]
+        requested, self._sync_requested = self._sync_requested, False
         if failed:
-            self.notifier.error("; ".join(r.summary() for r in failed))
-        elif changed:
-            self.notifier.info(f"Sync done: {len(changed):,} changed")
+            self.notifier.error("; ".join(r.summary() for r in failed), 15_000)
+        elif requested or changed:
+            refused = sum(r.dead for r in reports)
+            self.notifier.info(
+                f"Synced {len(reports)} channel{'s' if len(reports) != 1 else ''}: "
+                f"{len(changed):,} changed, {sum(r.pushed for r in reports):,} sent"
+                + (f", {refused} refused (g o)" if refused else ""), 8000)
         roster = any(r.roster_changed for r in reports)
         self.ctx.apply(Changes(frozenset(changed), outbox=True, channels=True, roster=roster))
+        self._announce_refused()
         self.sync_reported.emit(reports)
 
+    def _announce_refused(self) -> None:
+        """Changes the source refused for good get a banner each (once); one that is no
+        longer refused (retried, resolved) leaves it."""
+        with self.store.read() as db:
+            fresh = refused_since(db, self._refused_seen)
+            still = {f"refused:{seq}" for seq in refused_seqs(db)}
+        for key in self._refused_keys - still:
+            self.notifier.resolve(key)
+        self._refused_keys &= still
+        for op in fresh:
+            self._refused_seen = max(self._refused_seen, op.seq)
+            key = f"refused:{op.seq}"
+            self._refused_keys.add(key)
+            self.notifier.raise_problem(Problem(
+                key, f"{op.channel} refused a change to {op.external_id} "
+                f"\u201c{one_line(op.title)}\u201d ({op.summary}): "
+                f"{op.last_error or 'no reason given'}", "go-outbox"))
+
     def _on_sync_failed(self, message: str) -> None:
+        self._sync_requested = False
         self.channels.sync_ended()
         self.notifier.error(f"Sync failed: {message}")
