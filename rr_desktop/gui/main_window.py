@@ -31,9 +31,7 @@ from ..settings import Settings, load_settings
 from ..store.actions import ACTION_TYPES, TriageAction
 from ..store.changes import Changes
 from ..store.database import Store
-from ..store.sync_overview import refused_seqs, refused_since
 from ..store.views import saved_views
-from ..sync.engine import SyncProgress, SyncReport
 from .banner import ProblemBanner
 from .bridge import SyncBridge, SyncRunner
 from .cache_check import check_cache
@@ -45,12 +43,13 @@ from .identity import IdentityChooser, IdentityLabel
 from .jobs import JobRunner
 from .lookups import Lookups
 from .mailbox_watch import MailboxWatcher
-from .notifier import Level, Notice, Notifier, Problem
+from .notifier import Level, Notice, Notifier
 from .outbox_actions import OutboxActions
 from .palette import CommandPalette, ShortcutOverlay
 from .saved_views import SavedViewsDialog
 from .sla_settings import apply_sla_settings
 from .status import ChannelStatusBar
+from .sync_outcomes import SyncOutcomes
 from .sync_view import SyncView
 from .text import one_line
 from .toast import UndoToast
@@ -66,7 +65,6 @@ from .window_state import restore_window_state, save_window_state
 log = logging.getLogger("rr_desktop.gui")
 
 WINDOW_TITLE = "RR Desktop"
-PROGRESS_REFRESH_MS = 1500  # while a sync runs, show arriving rows this often
 SELECT_WHEN_LISTED_S = 5.0
 RESORT_DELAY_MS = 300  # after an action, re-sort the view once the keys pause this long
 AGE_REPAINT_MS = 60_000
@@ -176,6 +174,7 @@ class MainWindow(QMainWindow):
         self.outbox = OutboxActions(self.ctx, self.sync_view, self.sync.sync_now, self)
         self.channel_actions = ChannelActions(self.ctx, self.engine, self, self.open_dialog)
         self.mailboxes = MailboxWatcher(self)
+        self.sync_outcomes = SyncOutcomes(self.ctx, self.sync, self.channels, self)
         self._wire()
         self.commands = CommandRegistry(
             self, {Mode.LIST: [self.table], Mode.DETAIL: [self.detail],
@@ -188,17 +187,10 @@ class MainWindow(QMainWindow):
         self._name_saved_views()
 
         self._pending_select: tuple[int, float] | None = None
-        self._sync_requested = False  # F5: the run's outcome is always said
-        self._refused_seen = 0  # refused changes up to this op were announced
-        self._refused_keys: set[str] = set()
         self._resort = QTimer(self)
         self._resort.setSingleShot(True)
         self._resort.setInterval(RESORT_DELAY_MS)
         self._resort.timeout.connect(self.refresh_view)
-        self._progress_refresh = QTimer(self)
-        self._progress_refresh.setSingleShot(True)
-        self._progress_refresh.setInterval(PROGRESS_REFRESH_MS)
-        self._progress_refresh.timeout.connect(self.refresh_view)
         self._age_timer = QTimer(self)  # the Age and SLA columns move with the clock
         self._age_timer.timeout.connect(self._tick)
         self._age_timer.start(AGE_REPAINT_MS)
@@ -225,9 +217,8 @@ class MainWindow(QMainWindow):
         self.notifier.resolved.connect(self.banner.resolve)
         self.banner.action_requested.connect(lambda name: self.commands.run(name))
         self.ctx.changes_applied.connect(self._on_changes)
-        self.sync.progress.connect(self._on_sync_progress)
-        self.sync.finished.connect(self._on_sync_finished)
-        self.sync.failed.connect(lambda message: self._on_sync_failed(message))
+        self.sync_outcomes.progress_shown.connect(self.refresh_view)
+        self.sync_outcomes.reported.connect(self.sync_reported.emit)
         self.channels.details_requested.connect(self.show_sync_details)
         self.table.current_id_changed.connect(self._on_current_id)
         self.detail.shown.connect(self._on_detail_shown)
@@ -316,8 +307,7 @@ class MainWindow(QMainWindow):
     def sync_now(self) -> None:
         """F5: sync every channel now; waits for rate limits and backoff are reset, and
         the run's outcome is said when it ends, whatever it is."""
-        self._sync_requested = True
-        self.notifier.info("Syncing\u2026", 30_000)
+        self.sync_outcomes.requested()
         self.outbox.sync_now_resetting_backoff()
 
     def check_cache(self) -> None:
@@ -452,7 +442,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self.ctx.closed = True
         started = time.monotonic()
-        self._progress_refresh.stop()
+        self.sync_outcomes.stop()
         self._resort.stop()
         self._age_timer.stop()
         self.duplicates.stop()
@@ -571,52 +561,3 @@ class MainWindow(QMainWindow):
         if len(title) > 80:
             title = title[:79] + "\u2026"
         self.setWindowTitle(f"{title} \u2014 {WINDOW_TITLE}" if title else WINDOW_TITLE)
-
-    def _on_sync_progress(self, progress: SyncProgress) -> None:
-        self.channels.on_progress(progress)
-        if progress.phase == "pull" and progress.items and not self._progress_refresh.isActive():
-            self._progress_refresh.start()
-
-    def _on_sync_finished(self, reports: list[SyncReport]) -> None:
-        self._progress_refresh.stop()
-        self.channels.sync_ended()
-        changed: set[int] = set()
-        for report in reports:
-            changed |= report.changed_ids
-        failed = [r for r in reports if r.error]
-        requested, self._sync_requested = self._sync_requested, False
-        if failed:
-            self.notifier.error("; ".join(r.summary() for r in failed), 15_000)
-        elif requested or changed:
-            refused = sum(r.dead for r in reports)
-            self.notifier.info(
-                f"Synced {len(reports)} channel{'s' if len(reports) != 1 else ''}: "
-                f"{len(changed):,} changed, {sum(r.pushed for r in reports):,} sent"
-                + (f", {refused} refused (g o)" if refused else ""), 8000)
-        roster = any(r.roster_changed for r in reports)
-        self.ctx.apply(Changes(frozenset(changed), outbox=True, channels=True, roster=roster))
-        self._announce_refused()
-        self.sync_reported.emit(reports)
-
-    def _announce_refused(self) -> None:
-        """Changes the source refused for good get a banner each (once); one that is no
-        longer refused (retried, resolved) leaves it."""
-        with self.store.read() as db:
-            fresh = refused_since(db, self._refused_seen)
-            still = {f"refused:{seq}" for seq in refused_seqs(db)}
-        for key in self._refused_keys - still:
-            self.notifier.resolve(key)
-        self._refused_keys &= still
-        for op in fresh:
-            self._refused_seen = max(self._refused_seen, op.seq)
-            key = f"refused:{op.seq}"
-            self._refused_keys.add(key)
-            self.notifier.raise_problem(Problem(
-                key, f"{op.channel} refused a change to {op.external_id} "
-                f"\u201c{one_line(op.title)}\u201d ({op.summary}): "
-                f"{op.last_error or 'no reason given'}", "go-outbox"))
-
-    def _on_sync_failed(self, message: str) -> None:
-        self._sync_requested = False
-        self.channels.sync_ended()
-        self.notifier.error(f"Sync failed: {message}")
