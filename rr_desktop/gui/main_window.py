@@ -39,6 +39,7 @@ from .channel_actions import ChannelActions
 from .commands import CommandRegistry, CommandTarget
 from .context import AppContext
 from .dialogs import AboutDialog, SyncDetailsDialog
+from .fuzzy import Choice
 from .identity import IdentityChooser, IdentityLabel
 from .jobs import JobRunner
 from .lookups import Lookups
@@ -54,9 +55,11 @@ from .sync_view import SyncView
 from .text import one_line
 from .toast import UndoToast
 from .triage.actions import TriageController
+from .triage.columns import COLUMNS
 from .triage.detail import DetailPane
 from .triage.duplicates import DuplicateList
 from .triage.model import TriageModel
+from .triage.prompts import PickPrompt
 from .triage.selection import TableSelection
 from .triage.view import TriageView
 from .view_switcher import ViewSwitcher
@@ -160,6 +163,14 @@ class MainWindow(QMainWindow):
         self.count_label.setObjectName("rowCount")
         self.count_label.setTextFormat(Qt.TextFormat.PlainText)
         self.identity_label = IdentityLabel()
+        self.chord_label = QLabel()
+        self.chord_label.setObjectName("chordHint")
+        self.chord_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.selection_label = QLabel()
+        self.selection_label.setObjectName("selectionCount")
+        self.selection_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addPermanentWidget(self.chord_label)
+        self.statusBar().addPermanentWidget(self.selection_label)
         self.statusBar().addPermanentWidget(self.channels)
         self.statusBar().addPermanentWidget(self.count_label)
         self.statusBar().addPermanentWidget(self.identity_label)
@@ -181,7 +192,9 @@ class MainWindow(QMainWindow):
                    Mode.OUTBOX: [self.sync_view], Mode.SEARCH: [self.views.bar]},
             has_selection=lambda: self.table.current_id() is not None)
         self.commands.refused.connect(self.notifier.info)
+        self.commands.chord_pending.connect(self.chord_label.setText)
         self.commands.register_all(self._handlers(), self._keymap(actions))
+        self.commands.watch_chords([self.table, self.detail.text, *self.sync_view.tables()])
         self.commands.build_menus(
             self.menuBar(), closed=lambda: QTimer.singleShot(0, self.back_to_list_if_lost))
         self._name_saved_views()
@@ -228,6 +241,10 @@ class MainWindow(QMainWindow):
         self.views.page_wanted.connect(self.show_triage_page)
         self.views.list_focus_wanted.connect(self.back_to_list)
         self.views.count_changed.connect(self.count_label.setText)
+        self.table.sort_requested.connect(self.views.sort_by)
+        self.table.selectionModel().selectionChanged.connect(
+            lambda *_: self._show_selection_count())
+        self.model.modelReset.connect(self._show_selection_count)
         self.toast.undo_requested.connect(self.triage.undo)
         self.triage.prompt_opened.connect(self._on_prompt)
         self.triage.escalation_created.connect(self._on_escalation_created)
@@ -261,6 +278,8 @@ class MainWindow(QMainWindow):
             "go-triage": go("Triage"), "go-mine": go("Mine"), "go-snoozed": go("Snoozed"),
             "go-sla": go("SLA at risk"), "go-all": go("All"),
             "go-outbox": self.show_sync_page,
+            "next-tab": lambda: self.sync_view.step_tab(1),
+            "previous-tab": lambda: self.sync_view.step_tab(-1),
             "toggle-split": self.toggle_split,
             "sync-now": self.sync_now,
             "sync-details": lambda: self.show_sync_details(None),
@@ -268,6 +287,7 @@ class MainWindow(QMainWindow):
             "about": self.show_about,
             "manage-views": self.manage_views,
             "choose-identity": self.identity.ask,
+            "sort-by": self.ask_sort,
             "quit": self.close,
             **self.triage.handlers(),
             **self.outbox.handlers(),
@@ -289,6 +309,8 @@ class MainWindow(QMainWindow):
                                      self.table.horizontalHeader())
         if not saved.detail_visible:
             self.detail.hide()
+            self.notifier.info("The detail pane is hidden: Return shows it, Ctrl+\\ toggles "
+                               "it", 10_000)
         if saved.view_title and saved.view_title != self.views.current.title:
             view = self.views.view_named(saved.view_title)
             if view is not None:
@@ -329,6 +351,14 @@ class MainWindow(QMainWindow):
             self.commands.set_title(f"view-{n}", f"View: {view.title}" if view is not None
                                     else f"Saved view {n} (none yet)")
 
+    def ask_sort(self) -> None:
+        """Sort by a column, or back to triage order (a header click does the same)."""
+        choices = [Choice(c.sort, c.header, c.help) for c in COLUMNS if c.sort]
+        choices.append(Choice("", "Triage order", "priority first, then the oldest"))
+        prompt = PickPrompt("Sort by", choices, "Column", False, self)
+        prompt.chosen.connect(self.views.sort_by)
+        self.open_dialog(prompt)
+
     def manage_views(self) -> None:
         dialog = SavedViewsDialog(self.store, self.jobs, self)
         dialog.changed.connect(lambda: self.ctx.apply(Changes(views=True)))
@@ -353,7 +383,9 @@ class MainWindow(QMainWindow):
         return self.selection.select_id(esc_id)
 
     def open_detail(self) -> None:
+        """Return / o: the detail pane of the current escalation, shown if it was hidden."""
         if self.table.currentIndex().isValid():
+            self.detail.show()
             self.detail.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def back_to_list(self) -> None:
@@ -503,6 +535,11 @@ class MainWindow(QMainWindow):
         if changes.roster:
             self.identity.roster_changed()
             self._show_identity()
+
+    def _show_selection_count(self) -> None:
+        count = self.table.selected_count()
+        marked = count > 1 or (count == 1 and self.table.marking)
+        self.selection_label.setText(f"{count:,} selected" if marked else "")
 
     def _show_identity(self) -> None:
         me = self.ctx.me

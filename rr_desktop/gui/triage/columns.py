@@ -46,6 +46,7 @@ class ColumnSpec:
     tooltip: Cell = _none
     live: bool = False
     stretch: bool = False
+    sort: str = ""  # its `sort:` key (store/search.py SORT_KEYS)
 
 
 def sla_text(state: SlaState | None, due_at: int | None, now_s: int) -> str:
@@ -90,33 +91,33 @@ COLUMNS: tuple[ColumnSpec, ...] = (
                "S0", lambda r, _n: r.severity.name,
                fg=lambda r, _n: theme.SEVERITY_FG[r.severity],
                bold=lambda r, _n: r.severity <= Severity.S1,
-               tooltip=lambda r, _n: r.severity.label),
+               tooltip=lambda r, _n: r.severity.label, sort="sev"),
     ColumnSpec("priority", "Pri", "Priority, P0 first; \u25b2 = raised in the last 6 hours",
                "P0 \u25b2",
                lambda r, n: f"{r.priority.name} \u25b2" if _raised(r, n) else r.priority.name,
                fg=lambda r, _n: theme.PRIORITY_FG[r.priority],
-               bold=lambda r, _n: r.priority <= Priority.P1, tooltip=_priority_tip),
+               bold=lambda r, _n: r.priority <= Priority.P1, tooltip=_priority_tip, sort="pri"),
     ColumnSpec("status", "Status", "Where the escalation is in its lifecycle",
                "waiting on partner", lambda r, _n: r.status.label,
-               tooltip=lambda r, _n: r.status.label),
+               tooltip=lambda r, _n: r.status.label, sort="status"),
     ColumnSpec("market", "Market", "Country (ISO 3166)", "NZ",
-               lambda r, _n: one_line(r.market)),
+               lambda r, _n: one_line(r.market), sort="market"),
     ColumnSpec("channel", "Channel", "Where the escalation came from", "helpdesk",
-               lambda r, _n: one_line(r.channel)),
+               lambda r, _n: one_line(r.channel), sort="channel"),
     ColumnSpec("title", "Title", "As reported (untrusted text, shown literally)", "",
                lambda r, _n: one_line(r.title), tooltip=lambda r, _n: plain_tooltip(r.title),
-               stretch=True),
+               stretch=True, sort="title"),
     ColumnSpec("age", "Age", "Time since the escalation was created", "59 min",
                lambda r, n: format_age(n - r.created_at), fg=lambda r, _n: theme.MUTED_FG,
-               tooltip=lambda r, _n: f"Created {format_time(r.created_at)}", live=True),
+               tooltip=lambda r, _n: f"Created {format_time(r.created_at)}", live=True, sort="age"),
     ColumnSpec("sla", "SLA", "Time left on the next SLA clock (acknowledge, contain, "
                "resolve): \u26a0 at risk, \u2716 breached, \u23f8 paused while waiting",
                "\u26a0 59 min", lambda r, n: sla_text(r.sla_state(n), r.sla_due_at, n),
                fg=_sla_fg, bold=lambda r, n: r.sla_state(n) is SlaState.BREACHED,
-               tooltip=_sla_tip, live=True),
+               tooltip=_sla_tip, live=True, sort="sla"),
     ColumnSpec("assignee", "Assignee", "Who is working on it", "s.wulandari",
                lambda r, _n: one_line(r.assignee) if r.assignee else "\u2014",
-               fg=lambda r, _n: None if r.assignee else theme.MUTED_FG),
+               fg=lambda r, _n: None if r.assignee else theme.MUTED_FG, sort="assignee"),
 )
 
 Column = IntEnum("Column", [(c.key.upper(), i) for i, c in enumerate(COLUMNS)])  # type: ignore[misc]

@@ -27,10 +27,11 @@ class TriageView(QTableView):
     editing, no sorting (the order is the triage order of the store).
 
     Signals: current_id_changed(int): the current row now shows this escalation id (-1:
-    no current row).
+    no current row); sort_requested(str): a header was clicked: its column's sort key.
     """
 
     current_id_changed = Signal(int)
+    sort_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +59,9 @@ class TriageView(QTableView):
         hheader.setSectionsMovable(True)
         hheader.setStretchLastSection(False)
         hheader.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        hheader.setSectionsClickable(True)
+        hheader.setSortIndicatorShown(False)  # shown while a view is sorted by a column
+        hheader.sectionClicked.connect(self._header_clicked)
         self._last_id = -1
         self._last_row = -1
         self.marking = False  # x / Shift+J built a selection: moving keeps it
@@ -84,6 +88,20 @@ class TriageView(QTableView):
         model.layoutChanged.connect(self._after_relayout)
         model.modelReset.connect(self._after_relayout)
         model.rowsInserted.connect(self._after_relayout)  # an empty view gets rows
+
+    def show_sort(self, sort: str) -> None:
+        """The header's sort arrow for a `sort:` value ("-sla"; "" is triage order)."""
+        header = self.horizontalHeader()
+        key = sort.lstrip("-")
+        column = next((i for i, c in enumerate(COLUMNS) if c.sort == key), None)
+        header.setSortIndicatorShown(column is not None)
+        if column is not None:
+            header.setSortIndicator(column, Qt.SortOrder.DescendingOrder if sort.startswith(
+                "-") else Qt.SortOrder.AscendingOrder)
+
+    def _header_clicked(self, column: int) -> None:
+        if 0 <= column < len(COLUMNS) and COLUMNS[column].sort:
+            self.sort_requested.emit(COLUMNS[column].sort)
 
     def after_next_paint(self, fn: Callable[[], None]) -> None:
         """Run `fn` once the table has painted (work that would slow the paint waits for
