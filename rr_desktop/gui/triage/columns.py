@@ -55,6 +55,8 @@ def sla_text(state: SlaState | None, due_at: int | None, now_s: int) -> str:
         return ""
     if state is SlaState.PAUSED:
         return "\u23f8 paused"
+    if state is SlaState.BREACHED and due_at is None:
+        return "\u2716 met late"  # closed, but a target was missed
     if state is SlaState.MET or due_at is None:
         return "\u2713 met"
     left = due_at - now_s
@@ -76,12 +78,24 @@ def _priority_tip(r: TriageRow, _now: int) -> str:
 
 def _sla_tip(r: TriageRow, now: int) -> str:
     state = r.sla_state(now)
+    if r.is_snoozed(now) and r.status.is_open and r.snoozed_until is not None:
+        due = f"; the next clock is due {format_time(r.sla_due_at)}" if r.sla_due_at else ""
+        return f"Snoozed until {format_time(r.snoozed_until)}{due}"
     if r.sla_due_at is None or state is None:
         return "No SLA clock running"
     return f"{state.value.replace('_', ' ')}: due {format_time(r.sla_due_at)}"
 
 
+def _sla_cell(r: TriageRow, now: int) -> str:
+    if r.is_snoozed(now) and r.status.is_open:  # out of the queue until then: say so
+        return f"\u23f8 snoozed {format_age(r.snoozed_until - now)}" \
+            if r.snoozed_until is not None else "\u23f8 snoozed"
+    return sla_text(r.sla_state(now), r.sla_due_at, now)
+
+
 def _sla_fg(r: TriageRow, now: int) -> Any:
+    if r.is_snoozed(now) and r.status.is_open:
+        return theme.SLA_FG.get(SlaState.PAUSED)
     state = r.sla_state(now)
     return theme.SLA_FG.get(state) if state is not None else theme.MUTED_FG
 
@@ -111,9 +125,10 @@ COLUMNS: tuple[ColumnSpec, ...] = (
                lambda r, n: format_age(n - r.created_at), fg=lambda r, _n: theme.MUTED_FG,
                tooltip=lambda r, _n: f"Created {format_time(r.created_at)}", live=True, sort="age"),
     ColumnSpec("sla", "SLA", "Time left on the next SLA clock (acknowledge, contain, "
-               "resolve): \u26a0 at risk, \u2716 breached, \u23f8 paused while waiting",
-               "\u26a0 59 min", lambda r, n: sla_text(r.sla_state(n), r.sla_due_at, n),
-               fg=_sla_fg, bold=lambda r, n: r.sla_state(n) is SlaState.BREACHED,
+               "resolve): \u26a0 at risk, \u2716 breached (or met late), \u23f8 paused while "
+               "waiting or snoozed", "\u26a0 59 min", _sla_cell,
+               fg=_sla_fg, bold=lambda r, n: r.sla_state(n) is SlaState.BREACHED
+               and not (r.is_snoozed(n) and r.status.is_open),
                tooltip=_sla_tip, live=True, sort="sla"),
     ColumnSpec("assignee", "Assignee", "Who is working on it", "s.wulandari",
                lambda r, _n: one_line(r.assignee) if r.assignee else "\u2014",

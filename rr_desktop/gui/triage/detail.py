@@ -76,15 +76,19 @@ def field_text(name: str, value: Any) -> str:
     return one_line(str(value))
 
 
+_MET_VERB = {"acknowledge": "acknowledged", "contain": "contained", "resolve": "resolved"}
+
+
 def _clock_line(clock: SlaClock) -> str:
     kind = clock.kind.value.replace("_", " ")
     state = clock.state.value.replace("_", " ")
     if clock.state is SlaState.PAUSED:
-        return f"{kind}: paused while waiting"
-    if clock.state is SlaState.MET:
-        return f"{kind}: met with {format_duration(abs(clock.remaining_s))} to spare" \
-            if clock.remaining_s >= 0 else \
-            f"{kind}: met {format_duration(-clock.remaining_s)} late"
+        return f"{kind}: paused while waiting (the clock has stopped)"
+    if clock.met:
+        verb = _MET_VERB[clock.kind.value]
+        if clock.state is SlaState.BREACHED:  # a target met late is a breach
+            return f"{kind}: BREACHED, {verb} {format_duration(-clock.remaining_s)} late"
+        return f"{kind}: met, {verb} with {format_duration(clock.remaining_s)} to spare"
     due = format_time(int(clock.due_at.timestamp())) if clock.due_at else "\u2014"
     if clock.remaining_s < 0:
         return f"{kind}: BREACHED {format_duration(-clock.remaining_s)} ago (due {due})"
