@@ -52,7 +52,7 @@ from .sla_settings import apply_sla_settings
 from .status import ChannelStatusBar
 from .sync_outcomes import SyncOutcomes
 from .sync_view import SyncView
-from .text import one_line
+from .text import one_line, set_display_zone
 from .toast import UndoToast
 from .triage.actions import TriageController
 from .triage.columns import COLUMNS
@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         self.engine = workspace.engine
         self.data_dir: Path = getattr(workspace, "data_dir", None) or self.store.path.parent
         self.settings: Settings = load_settings(self.data_dir)
+        set_display_zone(self.settings.zone)
         # One worker is taken by a running sync; two more keep view reads, duplicate
         # lookups and triage writes from queueing behind each other.
         self.jobs = JobRunner(self, max_workers=3)

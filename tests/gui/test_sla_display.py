@@ -7,12 +7,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pytestqt.qtbot import QtBot
 
 from rr_desktop.domain import Severity, Status
 from rr_desktop.gui.main_window import MainWindow
+from rr_desktop.gui.text import set_display_zone
 from rr_desktop.gui.triage.columns import Column
+from rr_desktop.settings import save_setting
 from rr_desktop.store.timecodec import to_epoch
 
 from .conftest import FakeWorkspace
@@ -68,3 +71,27 @@ def test_met_late_is_a_breach_and_snoozed_shows_the_snooze(qtbot: QtBot,
     finally:
         win.shutdown()
         store.close()
+
+
+def test_deadlines_show_in_the_analysts_zone_and_on_the_markets_clock(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    deadline = NOW + timedelta(hours=20)
+    [esc] = add(store, [escalation(1, market="ID", deadline_at=deadline)])
+    choose_identity(tmp_path)
+    save_setting(tmp_path, "timezone", "Asia/Kolkata")
+    win = MainWindow(FakeWorkspace(store, data_dir=tmp_path), sync_interval_s=None)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: win.detail.escalation_id == esc)
+        text = win.detail.text.toPlainText()
+        ist = deadline.astimezone(ZoneInfo("Asia/Kolkata"))
+        wib = deadline.astimezone(ZoneInfo("Asia/Jakarta"))
+        assert f"deadline at: {ist:%Y-%m-%d %H:%M} IST ({wib:%H:%M} WIB in ID)" in text \
+            or f"deadline at: {ist:%Y-%m-%d %H:%M} IST ({wib:%H:%M} on " in text
+        assert "times in your zone, Asia/Kolkata, UTC+05:30" in text
+    finally:
+        win.shutdown()
+        store.close()
+        set_display_zone(None)

@@ -16,7 +16,7 @@ from ...domain import Priority, Severity
 from ...domain.sla import SlaState
 from ...store.triage_queries import TriageRow
 from .. import theme
-from ..text import format_age, format_time, one_line, plain_tooltip
+from ..text import format_age, format_time, one_line, plain_tooltip, time_details
 
 RAISED_RECENTLY_S = 6 * 3600
 Cell = Callable[[TriageRow, int], Any]
@@ -83,7 +83,7 @@ def _sla_tip(r: TriageRow, now: int) -> str:
         return f"Snoozed until {format_time(r.snoozed_until)}{due}"
     if r.sla_due_at is None or state is None:
         return "No SLA clock running"
-    return f"{state.value.replace('_', ' ')}: due {format_time(r.sla_due_at)}"
+    return f"{state.value.replace('_', ' ')}: due {time_details(r.sla_due_at, r.market)}"
 
 
 def _sla_cell(r: TriageRow, now: int) -> str:
@@ -123,7 +123,8 @@ COLUMNS: tuple[ColumnSpec, ...] = (
                stretch=True, sort="title"),
     ColumnSpec("age", "Age", "Time since the escalation was created", "59 min",
                lambda r, n: format_age(n - r.created_at), fg=lambda r, _n: theme.MUTED_FG,
-               tooltip=lambda r, _n: f"Created {format_time(r.created_at)}", live=True, sort="age"),
+               tooltip=lambda r, _n: f"Created {time_details(r.created_at, r.market)}",
+               live=True, sort="age"),
     ColumnSpec("sla", "SLA", "Time left on the next SLA clock (acknowledge, contain, "
                "resolve): \u26a0 at risk, \u2716 breached (or met late), \u23f8 paused while "
                "waiting or snoozed", "\u26a0 59 min", _sla_cell,
