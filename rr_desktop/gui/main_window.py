@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -71,6 +71,7 @@ WINDOW_TITLE = "RR Desktop"
 SELECT_WHEN_LISTED_S = 5.0
 RESORT_DELAY_MS = 300  # after an action, re-sort the view once the keys pause this long
 AGE_REPAINT_MS = 60_000
+NARROW_PX = 1024  # narrower: the detail pane folds away behind Return
 TRIAGE_PAGE, SYNC_PAGE = 0, 1
 
 
@@ -106,6 +107,8 @@ class MainWindow(QMainWindow):
                  parent: QWidget | None = None,
                  actions: Sequence[type[TriageAction]] = ACTION_TYPES) -> None:
         super().__init__(parent)
+        self._narrow = False  # see resizeEvent
+        self._detail_was_visible = True
         self.setWindowTitle(WINDOW_TITLE)
         self.setObjectName("mainWindow")
         self.store = workspace.store
@@ -384,14 +387,36 @@ class MainWindow(QMainWindow):
         return self.selection.select_id(esc_id)
 
     def open_detail(self) -> None:
-        """Return / o: the detail pane of the current escalation, shown if it was hidden."""
+        """Return / o: the detail pane of the current escalation, shown if it was hidden
+        (in a narrow window it takes the list's place until u or Esc)."""
         if self.table.currentIndex().isValid():
+            if self._narrow:
+                self.table.hide()
             self.detail.show()
             self.detail.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def back_to_list(self) -> None:
         self.show_triage_page()
+        if self._narrow:
+            self.detail.hide()
+            self.table.show()
         self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Qt override: below NARROW_PX wide the detail pane folds away (Return shows it
+        in the list's place); back at full width it returns as it was."""
+        super().resizeEvent(event)
+        narrow = self.width() < NARROW_PX
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        if narrow:
+            self._detail_was_visible = self.detail.isVisible()
+            self.detail.hide()
+            self.table.show()
+        else:
+            self.table.show()
+            self.detail.setVisible(self._detail_was_visible)
 
     def back_to_list_if_lost(self, previous: QWidget | None = None) -> None:
         """After a dialog closed: focus goes back where it was (the list or the detail
@@ -470,7 +495,8 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         save_window_state(self.data_dir, self, self.splitter, self.table.horizontalHeader(),
-                          self.views.current.title, self.detail.isVisible())
+                          self.views.current.title,
+                          self._detail_was_visible if self._narrow else self.detail.isVisible())
         self.mailboxes.stop()
         self._closed = True
         self.ctx.closed = True

@@ -47,6 +47,7 @@ class ColumnSpec:
     live: bool = False
     stretch: bool = False
     sort: str = ""  # its `sort:` key (store/search.py SORT_KEYS)
+    keep: int = 9  # in a narrow window, columns with the lowest `keep` go first
 
 
 def sla_text(state: SlaState | None, due_at: int | None, now_s: int) -> str:
@@ -113,18 +114,18 @@ COLUMNS: tuple[ColumnSpec, ...] = (
                bold=lambda r, _n: r.priority <= Priority.P1, tooltip=_priority_tip, sort="pri"),
     ColumnSpec("status", "Status", "Where the escalation is in its lifecycle",
                "waiting on partner", lambda r, _n: r.status.label,
-               tooltip=lambda r, _n: r.status.label, sort="status"),
+               tooltip=lambda r, _n: r.status.label, sort="status", keep=4),
     ColumnSpec("market", "Market", "Country (ISO 3166)", "NZ",
-               lambda r, _n: one_line(r.market), sort="market"),
+               lambda r, _n: one_line(r.market), sort="market", keep=2),
     ColumnSpec("channel", "Channel", "Where the escalation came from", "helpdesk",
-               lambda r, _n: one_line(r.channel), sort="channel"),
+               lambda r, _n: one_line(r.channel), sort="channel", keep=1),
     ColumnSpec("title", "Title", "As reported (untrusted text, shown literally)", "",
                lambda r, _n: one_line(r.title), tooltip=lambda r, _n: plain_tooltip(r.title),
                stretch=True, sort="title"),
     ColumnSpec("age", "Age", "Time since the escalation was created", "59 min",
                lambda r, n: format_age(n - r.created_at), fg=lambda r, _n: theme.MUTED_FG,
                tooltip=lambda r, _n: f"Created {time_details(r.created_at, r.market)}",
-               live=True, sort="age"),
+               live=True, sort="age", keep=3),
     ColumnSpec("sla", "SLA", "Time left on the next SLA clock (acknowledge, contain, "
                "resolve): \u26a0 at risk, \u2716 breached (or met late), \u23f8 paused while "
                "waiting or snoozed", "\u26a0 59 min", _sla_cell,
@@ -133,7 +134,7 @@ COLUMNS: tuple[ColumnSpec, ...] = (
                tooltip=_sla_tip, live=True, sort="sla"),
     ColumnSpec("assignee", "Assignee", "Who is working on it", "s.wulandari",
                lambda r, _n: one_line(r.assignee) if r.assignee else "\u2014",
-               fg=lambda r, _n: None if r.assignee else theme.MUTED_FG, sort="assignee"),
+               fg=lambda r, _n: None if r.assignee else theme.MUTED_FG, sort="assignee", keep=5),
 )
 
 Column = IntEnum("Column", [(c.key.upper(), i) for i, c in enumerate(COLUMNS)])  # type: ignore[misc]

@@ -12,7 +12,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QPaintEvent
+from PySide6.QtGui import QFont, QFontMetrics, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView, QWidget
 
 from .. import theme
@@ -20,6 +20,7 @@ from .columns import COLUMNS
 from .model import ID_ROLE
 
 _CELL_PADDING = 24  # item padding (theme.qss) + focus frame + breathing room
+TITLE_MIN_PX = 160  # below this, lower-priority columns make room for the title
 
 
 class TriageView(QTableView):
@@ -88,6 +89,30 @@ class TriageView(QTableView):
         model.layoutChanged.connect(self._after_relayout)
         model.modelReset.connect(self._after_relayout)
         model.rowsInserted.connect(self._after_relayout)  # an empty view gets rows
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Qt override: in a narrow window the columns that matter least step aside
+        (ColumnSpec.keep), so the title, SLA and assignee stay in view."""
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Hide the lowest-`keep` columns until the title has TITLE_MIN_PX; show them
+        again when there is room."""
+        model = self.model()
+        if model is None:
+            return
+        width = self.viewport().width()
+        fixed = {i: self.columnWidth(i) for i, c in enumerate(COLUMNS) if not c.stretch}
+        shown = set(fixed)
+        for i in sorted(fixed, key=lambda i: COLUMNS[i].keep):
+            if sum(fixed[j] for j in shown) + TITLE_MIN_PX <= width:
+                break
+            if COLUMNS[i].keep < 9:
+                shown.discard(i)
+        for i in fixed:
+            if self.isColumnHidden(i) == (i in shown):
+                self.setColumnHidden(i, i not in shown)
 
     def show_sort(self, sort: str) -> None:
         """The header's sort arrow for a `sort:` value ("-sla"; "" is triage order)."""
