@@ -411,7 +411,7 @@ class MainWindow(QMainWindow):
             return
         self._narrow = narrow
         if narrow:
-            self._detail_was_visible = self.detail.isVisible()
+            self._detail_was_visible = not self.detail.isHidden()
             self.detail.hide()
             self.table.show()
         else:
