@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._narrow = False  # see resizeEvent
         self._detail_was_visible = True
+        self._split_state = QByteArray()
         self.setWindowTitle(WINDOW_TITLE)
         self.setObjectName("mainWindow")
         self.store = workspace.store
@@ -412,11 +413,13 @@ class MainWindow(QMainWindow):
         self._narrow = narrow
         if narrow:
             self._detail_was_visible = not self.detail.isHidden()
+            self._split_state = self.splitter.saveState()
             self.detail.hide()
             self.table.show()
         else:
             self.table.show()
             self.detail.setVisible(self._detail_was_visible)
+            self.splitter.restoreState(self._split_state)
 
     def back_to_list_if_lost(self, previous: QWidget | None = None) -> None:
         """After a dialog closed: focus goes back where it was (the list or the detail
