@@ -15,6 +15,7 @@ from ..store.engine import raw_reader
 from ..store.roster import RosterEntry
 from ..store.triage_queries import TriageRow
 from .fuzzy import Choice
+from .text import one_line
 
 
 class Lookups:
@@ -46,6 +47,15 @@ class Lookups:
 
     def incidents(self) -> list[tuple[int, str]]:
         return pickers.incident_titles(self._db())
+
+    def reference(self, esc_id: int, title: bool = True) -> str:
+        """How prompts name an escalation: the source's id and the title, never the
+        cache's internal number (the analyst has never seen it)."""
+        found = pickers.escalation_ref(self._db(), esc_id)
+        if found is None:
+            return f"escalation #{esc_id}"
+        external_id, text = found
+        return f"{external_id} \u201c{one_line(text)}\u201d" if title else external_id
 
     def tags_of(self, esc_id: int) -> list[str]:
         return pickers.tags_of(self._db(), esc_id)

@@ -21,3 +21,10 @@ def incident_titles(db: sqlite3.Connection, limit: int = 500) -> list[tuple[int,
 def tags_of(db: sqlite3.Connection, esc_id: int) -> list[str]:
     row = db.execute("SELECT tags FROM escalation WHERE id = ?", (esc_id,)).fetchone()
     return [t for t in str(row[0] or "").split() if t] if row else []
+
+
+def escalation_ref(db: sqlite3.Connection, esc_id: int) -> tuple[str, str] | None:
+    """(the source's id, title) of escalation `esc_id`: how prompts name it."""
+    row = db.execute("SELECT external_id, title FROM escalation WHERE id = ?",
+                     (esc_id,)).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))

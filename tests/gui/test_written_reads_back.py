@@ -87,6 +87,9 @@ def test_r_and_m_work_from_the_list_on_the_item_at_the_cursor(
     window.table.setFocus()
     press(qtbot, window, Qt.Key.Key_M)
     note = prompt(qtbot, window)
-    assert note.kind == "note" and str(esc) in " ".join(
-        label.text() for label in note.findChildren(type(note.error)))
+    with workspace.store.read() as db:
+        (external_id,) = db.execute("SELECT external_id FROM escalation WHERE id = ?",
+                                    (esc,)).fetchone()
+    words = " ".join(label.text() for label in note.findChildren(type(note.error)))
+    assert note.kind == "note" and external_id in words and f"#{esc}" not in words
     note.reject()

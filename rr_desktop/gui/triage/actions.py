@@ -134,8 +134,7 @@ class TriageController(QObject):
         """How prompts name what the action will change."""
         if len(ids) != 1:
             return f"{len(ids):,} escalations"
-        row = self.selection.row(ids[0])
-        return f"#{ids[0]}" if row is None else f"#{ids[0]} \u201c{one_line(row.title)}\u201d"
+        return self.lookups.reference(ids[0])
 
     def apply(self, action: TriageAction, ids: list[int]) -> None:
         if action.advances:
@@ -169,7 +168,8 @@ class TriageController(QObject):
         failed = [o for o in result.outcomes if not o.ok]
         message = result.description
         if failed:
-            shown = "; ".join(f"#{o.escalation_id}: {one_line(o.message)}" for o in failed[:3])
+            shown = "; ".join(f"{self.lookups.reference(o.escalation_id, title=False)}: "
+                              f"{one_line(o.message)}" for o in failed[:3])
             more = f" (+{len(failed) - 3} more)" if len(failed) > 3 else ""
             message += f" \u2014 {len(failed)} not changed: {shown}{more}"
         self.toast.show_message(message, undoable=result.undo_id is not None or history)

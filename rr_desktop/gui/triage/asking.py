@@ -53,6 +53,12 @@ class InputAsker(QObject):
         self._open = open_prompt
         self._drafts: dict[tuple[int, str], str] = {}
 
+    def _references(self, values: Values) -> dict[str, str]:
+        """`{key}_ref` for each escalation an earlier answer named (`canonical_id`): how
+        a question names it (store/actions/base.py: Input questions)."""
+        return {f"{k}_ref": self._lookups.reference(v) for k, v in values.items()
+                if k.endswith("_id") and isinstance(v, int)}
+
     def ask(self, title: str, inputs: tuple[Input, ...], ids: list[int], target: str,
             done: Done) -> None:
         """Ask `inputs` in order for the escalations `ids` (named `target` in prompts),
@@ -80,7 +86,8 @@ class InputAsker(QObject):
             case AskReason():
                 presets = wanted.presets or tuple(
                     ctx.settings.get(wanted.presets_setting) if wanted.presets_setting else ())
-                question = wanted.question.format(target=target, **values)
+                question = wanted.question.format(target=target, **values,
+                                                  **self._references(values))
                 prompt = ReasonPrompt(title, question, presets, parent)
                 prompt.chosen.connect(lambda reason: answer(**{key: reason}))
                 self._open(prompt)

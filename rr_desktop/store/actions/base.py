@@ -35,8 +35,9 @@ class Input:
 
 @dataclass(frozen=True, slots=True)
 class AskReason(Input):
-    """A short reason. `question` may name `{target}`; presets are one key away, from
-    the action itself or from a list setting (`presets_setting`)."""
+    """A short reason. `question` may name `{target}`, an earlier answer `{key}` and, for
+    an escalation an earlier answer named, `{key_ref}` (its source id and title); presets
+    are one key away, from the action itself or from a list setting (`presets_setting`)."""
 
     question: str = "Why?"
     presets: tuple[str, ...] = ()

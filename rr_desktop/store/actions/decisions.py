@@ -100,7 +100,7 @@ class MarkDuplicate(TriageAction):
     pushes = ("status", "duplicate_of", "status_reason")
     keeps_local = ("duplicate_of",)
     inputs = (AskCanonical("canonical_id"),
-              AskReason("reason", "{target} duplicates #{canonical_id}: why?",
+              AskReason("reason", "{target} duplicates {canonical_id_ref}: why?",
                         DUPLICATE_REASONS))
     commands = (ActionCommand(
         "mark-duplicate", "Mark duplicate\u2026", ("2",),
