@@ -18,11 +18,9 @@ import importlib.util
 import logging
 import os
 import re
-import shutil
-import socket
-import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 log = logging.getLogger("rr_desktop.gui")
@@ -129,8 +127,9 @@ def plugin_missing_libraries(platform: str, env: Mapping[str, str]) -> list[str]
     missing: list[str] = []
     for plugin in plugin_files(platform, env):
         try:
-            # Loading it is what Qt does next anyway: the libraries stay loaded for Qt.
-            ctypes.CDLL(str(plugin))
+            # What Qt does next anyway (the libraries stay loaded for it), with lazy
+            # binding as Qt's plugin loader: a missing library fails either way.
+            ctypes.CDLL(str(plugin), mode=os.RTLD_LAZY | os.RTLD_LOCAL)
         except OSError as exc:
             missing += _ldd_not_found(plugin) or _NOT_LOADABLE.findall(str(exc)) or [str(exc)]
         else:
@@ -140,6 +139,9 @@ def plugin_missing_libraries(platform: str, env: Mapping[str, str]) -> list[str]
 
 def _ldd_not_found(library: Path) -> list[str]:
     """Every library `ldd` cannot find for `library` (ctypes names only the first)."""
+    import shutil  # only when a library is missing: start-up pays for none of these
+    import subprocess
+
     ldd = shutil.which("ldd")
     if ldd is None:
         return []
@@ -171,7 +173,8 @@ def x_server_answers(display: str) -> bool:
     xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
     xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
     xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
-    connection = xcb.xcb_connect(display.encode(), None)
+    with _stderr_silenced():  # a refusal is printed by the X libraries; we say it once
+        connection = xcb.xcb_connect(display.encode(), None)
     try:
         return bool(connection) and xcb.xcb_connection_has_error(connection) == 0
     finally:
@@ -179,7 +182,22 @@ def x_server_answers(display: str) -> bool:
             xcb.xcb_disconnect(connection)
 
 
+@contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _unix_socket_answers(path: Path) -> bool:
+    import socket
+
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(2.0)
         try:
