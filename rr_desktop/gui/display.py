@@ -131,8 +131,11 @@ def plugin_missing_libraries(platform: str, env: Mapping[str, str]) -> list[str]
             # binding as Qt's plugin loader: a missing library fails either way.
             ctypes.CDLL(str(plugin), mode=os.RTLD_LAZY | os.RTLD_LOCAL)
         except OSError as exc:
-            missing += _ldd_not_found(plugin) or _NOT_LOADABLE.findall(str(exc)) or [str(exc)]
+            lacking = _ldd_not_found(plugin) or _NOT_LOADABLE.findall(str(exc)) or [str(exc)]
+            log.info("display check: %s does not load, it needs %s", plugin, lacking)
+            missing += lacking
         else:
+            log.info("display check: %s loads", plugin)
             return []
     return list(dict.fromkeys(missing))
 

@@ -105,3 +105,22 @@ def test_bundle_carries_its_fonts_and_their_license(bundle: Path) -> None:
         [*bundled_fonts.FILES, bundled_fonts.LICENSE.name])
     assert "SIL OPEN FONT LICENSE Version 1.1" in (fonts / "fonts-OFL.txt").read_text(
         encoding="utf-8")
+
+
+def test_bundle_without_a_display_says_so_in_one_sentence(bundle: Path, tmp_path: Path) -> None:
+    """The display check finds the bundle's own Qt plugin (PySide6 inside _internal) and
+    answers before Qt could abort."""
+    drop = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "XDG_SESSION_TYPE")
+    env = {k: v for k, v in os.environ.items()
+           if k not in drop and not k.startswith("RR_DESKTOP_")}
+    proc = subprocess.run([str(bundle), "--data-dir", str(tmp_path / "data")], env=env,
+                          capture_output=True, text=True, timeout=90, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == ("rr-desktop: error: the window cannot open: there is no display "
+                           "(DISPLAY and WAYLAND_DISPLAY are not set); for headless use, "
+                           "run `rr-desktop sync`\n")
+    assert not (tmp_path / "data").exists()
+    verbose = subprocess.run([str(bundle), "-v", "--data-dir", str(tmp_path / "data")],
+                             env=env, capture_output=True, text=True, timeout=90, check=False)
+    plugin = BUNDLE_DIR / "_internal" / "PySide6" / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    assert f"display check: {plugin} loads" in verbose.stderr, verbose.stderr
