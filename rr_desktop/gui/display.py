@@ -40,7 +40,8 @@ _NOT_LOADABLE = re.compile(r"([\w.+-]+\.so[.\d]*): cannot open shared object fil
 
 def display_problem(environ: Mapping[str, str] | None = None) -> str | None:
     """None when Qt can open a window (or this cannot tell), else one sentence saying why
-    not, for `rr-desktop: error: ...`."""
+    not, for `rr-desktop: error: ...`. `environ` (default: the process's) gives the
+    platform and display variables; libxcb reads XAUTHORITY from the process itself."""
     env = os.environ if environ is None else environ
     if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
         return None  # Windows and macOS always have their display plugin and a screen
