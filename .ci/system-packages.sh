@@ -7,6 +7,8 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 PKGS=(
   libglib2.0-0 libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-dejavu-core
+  # Every market's script, the table's symbols and emoji (docs/fonts.md): 148 MB installed.
+  fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
   xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
   libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0
   dovecot-imapd nginx-light gnome-keyring dbus-daemon dbus-x11

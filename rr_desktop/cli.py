@@ -165,6 +165,12 @@ def _open(args: argparse.Namespace, demo_default: bool, live: float | None = Non
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
+    # Before anything starts: without a display Qt would abort the process (gui/display).
+    from .gui.display import display_problem
+
+    problem = display_problem()
+    if problem is not None:
+        raise UserError(problem)
     # The full integrity check runs after the first paint (MainWindow.check_cache).
     ws = _open(args, demo_default=True, live=5.0, check=False)
     try:

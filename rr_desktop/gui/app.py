@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from .. import APP_NAME, __version__
 from ..sync.engine import hand_over_the_gil_sooner
+from .fonts import describe_missing, missing_glyphs, register_bundled_fonts
 from .locations import resource_path
 from .main_window import MainWindow, WorkspaceLike
 from .theme import load_stylesheet
@@ -41,6 +42,9 @@ def make_app(argv: Sequence[str]) -> QApplication:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("rr-desktop")
     app.setStyle("Fusion")  # the same look everywhere; theme.qss builds on it
+    # The bundle's own fonts for scripts and symbols the system may lack (docs/fonts.md);
+    # a wheel or a checkout has none and draws with the system's.
+    register_bundled_fonts()
     icon = resource_path("icons", "rr-desktop.svg")
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
@@ -60,8 +64,9 @@ def freeze_startup_objects() -> int:
 
 
 class SmokeCheck:
-    """RR_DESKTOP_SMOKE=1: wait until the table has rows (or time out), print the verdict
-    on stdout and quit the event loop with 0 or 1. Used on the frozen bundle."""
+    """RR_DESKTOP_SMOKE=1: wait until the table has rows (or time out), check that every
+    market's script and the app's symbols render with the table's font (no box), print
+    the verdict on stdout and quit the event loop with 0 or 1. Used on the frozen bundle."""
 
     def __init__(self, app: QApplication, window: MainWindow,
                  timeout_s: float | None = None) -> None:
@@ -77,7 +82,11 @@ class SmokeCheck:
         rows = self._window.model.rowCount()
         visible = self._window.isVisible()
         if rows > 0 and visible:
-            self._finish(f"SMOKE OK rows={rows}", 0)
+            boxed = missing_glyphs(self._window.table.font())
+            if boxed:
+                self._finish(f"SMOKE FAIL rows={rows} boxes for: {describe_missing(boxed)}", 1)
+            else:
+                self._finish(f"SMOKE OK rows={rows}", 0)
         elif time.monotonic() > self._deadline:
             self._finish(f"SMOKE FAIL rows={rows} visible={visible} "
                          f"after {self._timeout_s:.0f} s", 1)

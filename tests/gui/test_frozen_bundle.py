@@ -1,5 +1,6 @@
 """The PyInstaller bundle starts, migrates a fresh cache, syncs the demo channel and shows
-rows (STYLE habit 13). Builds with packaging/build.sh unless a fresh build exists."""
+rows (STYLE habit 13), and draws every market's script with the fonts it carries on a
+machine without them. Builds with packaging/build.sh unless a fresh build exists."""
 
 from __future__ import annotations
 
@@ -70,3 +71,56 @@ def test_bundle_leaves_out_unused_qt(bundle: Path) -> None:
     assert {"QtCore", "QtGui", "QtWidgets"} <= names
     assert not names & {"QtWebEngineCore", "QtQml", "QtQuick", "QtNetwork", "QtMultimedia",
                         "Qt3DCore", "QtSql", "QtTest"}
+
+
+def test_bundle_renders_every_script_on_a_machine_without_fonts(bundle: Path,
+                                                                 tmp_path: Path) -> None:
+    """A Linux desktop without Noto (here: fontconfig knows no font at all): the bundle's
+    own fonts, registered at start-up, draw every market's script and the app's symbols
+    (the smoke check fails on any box, docs/packaging.md "Fonts")."""
+    conf = tmp_path / "no-fonts.conf"
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+                    f"<cachedir>{tmp_path / 'fc-cache'}</cachedir>"
+                    '<include ignore_missing="yes">/etc/fonts/conf.d</include></fontconfig>',
+                    encoding="utf-8")
+    listed = subprocess.run(["fc-list"], env={**os.environ, "FONTCONFIG_FILE": str(conf)},
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert listed.returncode == 0 and listed.stdout.strip() == ""  # truly no system font
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RR_DESKTOP_")}
+    env.update(RR_DESKTOP_SMOKE="1", QT_QPA_PLATFORM="offscreen", FONTCONFIG_FILE=str(conf))
+    proc = subprocess.run([str(bundle), "--data-dir", str(tmp_path / "data")], env=env,
+                          capture_output=True, text=True, timeout=90, check=False)
+    assert "SMOKE OK" in proc.stdout, proc.stdout + proc.stderr[-3000:]
+    assert proc.returncode == 0
+
+
+def test_bundle_carries_its_fonts_and_their_license(bundle: Path) -> None:
+    sys.path.insert(0, str(ROOT / "packaging"))
+    try:
+        import bundled_fonts
+    finally:
+        sys.path.remove(str(ROOT / "packaging"))
+    fonts = BUNDLE_DIR / "_internal" / "rr_desktop" / "resources" / "fonts"
+    assert sorted(p.name for p in fonts.iterdir()) == sorted(
+        [*bundled_fonts.FILES, bundled_fonts.LICENSE.name])
+    assert "SIL OPEN FONT LICENSE Version 1.1" in (fonts / "fonts-OFL.txt").read_text(
+        encoding="utf-8")
+
+
+def test_bundle_without_a_display_says_so_in_one_sentence(bundle: Path, tmp_path: Path) -> None:
+    """The display check finds the bundle's own Qt plugin (PySide6 inside _internal) and
+    answers before Qt could abort."""
+    drop = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "XDG_SESSION_TYPE")
+    env = {k: v for k, v in os.environ.items()
+           if k not in drop and not k.startswith("RR_DESKTOP_")}
+    proc = subprocess.run([str(bundle), "--data-dir", str(tmp_path / "data")], env=env,
+                          capture_output=True, text=True, timeout=90, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == ("rr-desktop: error: the window cannot open: there is no display "
+                           "(DISPLAY and WAYLAND_DISPLAY are not set); for headless use, "
+                           "run `rr-desktop sync`\n")
+    assert not (tmp_path / "data").exists()
+    verbose = subprocess.run([str(bundle), "-v", "--data-dir", str(tmp_path / "data")],
+                             env=env, capture_output=True, text=True, timeout=90, check=False)
+    plugin = BUNDLE_DIR / "_internal" / "PySide6" / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    assert f"display check: {plugin} loads" in verbose.stderr, verbose.stderr
