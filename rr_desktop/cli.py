@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING
 from . import __version__, secrets
 from .channels.base import ChannelError
 from .paths import ENV_DATA_DIR, data_dir
-from .store.database import CorruptDatabase
 from .store.migrate import SchemaTooNew
 from .store.problems import StoreUnavailable, cache_failure, unavailable
+from .store.store import CorruptDatabase
 
 if TYPE_CHECKING:
-    from .store.database import Store
+    from .store.store import Store
     from .sync.limits import SyncLimits
     from .workspace import Workspace
 
@@ -229,7 +229,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 def _cmd_channels(args: argparse.Namespace) -> int:
     from .paths import db_path
     from .store import channel_state as cs
-    from .store.database import Store
+    from .store.store import Store
     from .store.timecodec import utcnow
 
     path = db_path(data_dir(args.data_dir))

@@ -21,7 +21,7 @@ from .channels.rr_api import RrApiChannel
 from .domain import Channel
 from .paths import db_path
 from .store import channel_state as cs
-from .store.database import Store
+from .store.store import Store
 from .store.timecodec import utcnow
 from .sync.engine import SyncEngine, hand_over_the_gil_sooner
 

@@ -33,7 +33,7 @@ from . import registry
 from .base import AuthError, ChannelError, NetworkError, RateLimited, Rejected, ServerError
 
 if TYPE_CHECKING:
-    from ..store.database import Store
+    from ..store.store import Store
 
 log = logging.getLogger("rr_desktop.channels")
 

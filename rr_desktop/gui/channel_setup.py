@@ -31,7 +31,7 @@ from .jobs import Job, JobRunner
 from .text import one_line, plain_tooltip
 
 if TYPE_CHECKING:
-    from ..store.database import Store
+    from ..store.store import Store
 
 log = logging.getLogger("rr_desktop.gui")
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..settings import Settings
 from ..store.changes import Changes
-from ..store.database import Store
+from ..store.store import Store
 from ..store.timecodec import utcnow
 from .jobs import Job, JobRunner
 from .notifier import Notifier

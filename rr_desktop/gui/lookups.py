@@ -10,8 +10,8 @@ from pathlib import Path
 
 from ..store import pickers
 from ..store import roster as store_roster
+from ..store.connections import raw_reader
 from ..store.duplicates import suggest_duplicates
-from ..store.engine import raw_reader
 from ..store.roster import RosterEntry
 from ..store.triage_queries import TriageRow
 from .fuzzy import Choice

@@ -29,7 +29,7 @@ from ..keymap import Command, KeymapError, Mode, all_commands, with_overrides
 from ..settings import Settings, load_settings
 from ..store.actions import ACTION_TYPES, TriageAction
 from ..store.changes import Changes
-from ..store.database import Store
+from ..store.store import Store
 from ..store.views import saved_views
 from .banner import ProblemBanner
 from .bridge import SyncBridge, SyncRunner

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialog, QListWidgetItem, QMessageBox, QWidget
 
 from ..keymap import Mode
 from ..store import views as store_views
-from ..store.database import Store
+from ..store.store import Store
 from .forms import load_form
 from .jobs import JobRunner
 from .text import one_line

@@ -17,7 +17,7 @@ from ..channels import spreadsheet as ss
 from ..channels.spreadsheet import importing
 from ..domain import Channel, PolicyCategory, ReporterType, Severity, Urgency
 from ..store import channel_state as cs
-from ..store.database import Store
+from ..store.store import Store
 from .forms import load_form
 from .jobs import JobRunner
 from .spreadsheet_rows import RowsModel

@@ -14,7 +14,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from ..store.channel_state import ChannelStatus, channel_statuses
-from ..store.engine import raw_reader
+from ..store.connections import raw_reader
 from ..store.timecodec import to_epoch, utcnow
 from ..sync.engine import SyncProgress
 from .text import format_time, one_line

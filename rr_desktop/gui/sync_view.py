@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..store.channel_state import channel_statuses
 from ..store.conflicts import OpenConflict, open_conflicts
-from ..store.engine import raw_reader
+from ..store.connections import raw_reader
 from ..store.sync_overview import QuarantinedRecord, QueuedOp, quarantined, queued_ops
 from ..store.timecodec import to_epoch, utcnow
 from .status import describe, format_ago

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from ..keymap import Mode
-from ..store.engine import raw_reader
+from ..store.connections import raw_reader
 from ..store.triage_queries import rows_by_id
 from ..store.views import View
 from .context import AppContext

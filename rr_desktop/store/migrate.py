@@ -60,7 +60,7 @@ def migrate(path: Path, db: sqlite3.Connection) -> bool:
     from alembic import command
     from alembic.config import Config
 
-    from .sa_engine import writer_engine
+    from .migration_connections import writer_engine
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

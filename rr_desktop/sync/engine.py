@@ -32,10 +32,10 @@ from ..domain.push import FIELD_PUSHES
 from ..http_deadline import run_deadline
 from ..store import channel_state as cs
 from ..store import fts
-from ..store.database import Store
 from ..store.ingest import StagedRows, merge_page, prepare_rows
 from ..store.problems import cache_failure
 from ..store.roster import save_roster
+from ..store.store import Store
 from ..store.timecodec import to_epoch, utcnow
 from .backoff import full_jitter
 from .limits import (

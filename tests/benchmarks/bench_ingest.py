@@ -23,8 +23,8 @@ from pathlib import Path
 
 from rr_desktop.channels.base import Incoming
 from rr_desktop.channels.rr_api import RrApiChannel
-from rr_desktop.store.database import Store
 from rr_desktop.store.ingest import STAGE_COLUMNS, escalation_row
+from rr_desktop.store.store import Store
 from rr_desktop.store.timecodec import utcnow
 from rr_desktop.sync.engine import hand_over_the_gil_sooner
 from tests.integration.sync_env import TOKEN, make_env, server_ids

@@ -29,11 +29,11 @@ from rr_desktop.channels.rr_api import validate
 from rr_desktop.demo.factory import EscalationFactory
 from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state, fts
-from rr_desktop.store.database import Store
-from rr_desktop.store.engine import raw_reader
+from rr_desktop.store.connections import raw_reader
 from rr_desktop.store.ingest import merge_page, prepare_rows
 from rr_desktop.store.search import parse_query, search_ids
 from rr_desktop.store.search_sql import plan
+from rr_desktop.store.store import Store
 from rr_desktop.store.views import BUILTIN_VIEWS, view_ids
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)

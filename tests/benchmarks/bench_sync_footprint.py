@@ -29,7 +29,7 @@ from rr_desktop.channels.rr_api import RrApiChannel
 from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import database
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.sync.engine import SyncEngine, hand_over_the_gil_sooner
 from tests.peers.nginx import free_port
 

@@ -72,7 +72,7 @@ def child_first_paint(mode: str, db: Path, started: float) -> None:
     if mode == "ours":
         from rr_desktop.gui.main_window import MainWindow
         from rr_desktop.settings import save_setting
-        from rr_desktop.store.database import Store
+        from rr_desktop.store.store import Store
 
         store = Store.open(db, check=False)  # as the GUI does: quick_check runs later
 
@@ -107,7 +107,7 @@ def naive_window(db: Path) -> Any:
     from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
     from PySide6.QtWidgets import QTableView
 
-    from rr_desktop.store.engine import raw_reader
+    from rr_desktop.store.connections import raw_reader
 
     conn = raw_reader(db)
     rows = conn.execute(
@@ -176,7 +176,7 @@ def measure_ours(db: Path, presses: int) -> dict[str, float]:
     from rr_desktop.gui.app import freeze_startup_objects, make_app
     from rr_desktop.gui.main_window import MainWindow
     from rr_desktop.settings import save_setting
-    from rr_desktop.store.database import Store
+    from rr_desktop.store.store import Store
     from tests.integration.sync_env import make_env
 
     app = make_app(["bench"])  # as the app runs: theme, GIL switch interval

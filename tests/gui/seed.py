@@ -26,9 +26,9 @@ from rr_desktop.domain import (
 )
 from rr_desktop.settings import save_setting
 from rr_desktop.store.channel_state import ensure_channel
-from rr_desktop.store.database import Store
 from rr_desktop.store.ingest import merge_page
 from rr_desktop.store.roster import save_roster
+from rr_desktop.store.store import Store
 
 T = TypeVar("T")
 

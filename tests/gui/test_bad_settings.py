@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from rr_desktop.gui.main_window import MainWindow
 from rr_desktop.keymap import COMMANDS
 from rr_desktop.settings import SETTINGS_NAME
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 
 from .conftest import FakeWorkspace
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from rr_desktop.gui.main_window import MainWindow
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 
 from .conftest import FakeWorkspace
 from .seed import choose_identity, make_store

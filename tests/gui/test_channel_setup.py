@@ -24,7 +24,7 @@ from rr_desktop.demo import DemoServer
 from rr_desktop.gui.channel_setup import ChannelSetupDialog
 from rr_desktop.gui.jobs import JobRunner
 from rr_desktop.store import channel_state as cs
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from tests.peers.secret_service import secret_service
 
 TOKEN = "dialog-canary-51f0c2"

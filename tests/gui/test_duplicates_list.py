@@ -15,9 +15,9 @@ from rr_desktop.domain import Channel
 from rr_desktop.gui.jobs import JobRunner
 from rr_desktop.gui.triage.duplicates import ID_ROLE, LOOKUP_DELAY_MS, DuplicateList
 from rr_desktop.store.channel_state import ensure_channel
-from rr_desktop.store.database import Store
 from rr_desktop.store.duplicates import DuplicateSuggestion
 from rr_desktop.store.ingest import merge_page
+from rr_desktop.store.store import Store
 from tests.factories import T0, escalation, incoming
 
 HOSTILE = "<b>Bold</b> <img src=http://127.0.0.1:9/x.png>\u202eevil\nsecond line"

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from rr_desktop.gui.main_window import MainWindow
 from rr_desktop.settings import load_settings
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 
 from .conftest import FakeWorkspace
 from .test_triage_keys import active, press

@@ -22,7 +22,7 @@ from rr_desktop.gui.triage.model import (
     SEVERITY_ROLE,
     TriageModel,
 )
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.store.views import View
 
 from .seed import NOW, add, escalation, make_store, triage_order

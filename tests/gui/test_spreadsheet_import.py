@@ -18,7 +18,7 @@ from rr_desktop.domain import Channel
 from rr_desktop.gui.spreadsheet_import import NOT_MAPPED, SpreadsheetImportDialog
 from rr_desktop.gui.spreadsheet_rows import RowsModel
 from rr_desktop.store import channel_state as cs
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.sync.engine import SyncEngine
 from rr_desktop.workspace import build_client
 

@@ -55,8 +55,8 @@ from pytestqt.qtbot import QtBot
 
 from rr_desktop.domain import Status
 from rr_desktop.gui.main_window import MainWindow
-from rr_desktop.store.database import Store
 from rr_desktop.store.local_edits import decode_field
+from rr_desktop.store.store import Store
 from rr_desktop.sync.engine import SyncProgress, SyncReport
 from tests.ci import run_slow
 

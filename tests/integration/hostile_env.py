@@ -14,7 +14,7 @@ from typing import Any
 from rr_desktop.channels.rr_api import RrApiChannel
 from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state as cs
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.store.timecodec import utcnow
 from rr_desktop.sync.engine import SyncEngine
 from rr_desktop.sync.limits import SyncLimits

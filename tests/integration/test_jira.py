@@ -18,7 +18,7 @@ from rr_desktop.channels.jira import SPEC, JiraChannel
 from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import outbox as ob
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.store.timecodec import utcnow
 from rr_desktop.sync.engine import SyncEngine
 from tests.peers.jira_server import EMAIL, TOKEN, JiraFake, adf, jira_time

@@ -18,7 +18,7 @@ from rr_desktop.channels.email import EmailChannel, EmailConfig
 from rr_desktop.channels.email.reading import MESSAGE_TRIES
 from rr_desktop.domain import MAX_BODY, Channel, cut_marker
 from rr_desktop.store import channel_state as cs
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.sync.engine import SyncEngine
 from tests.peers.dovecot import Dovecot, dovecot, message
 from tests.peers.imap_proxy import refusing_proxy

@@ -11,7 +11,7 @@ import pytest
 from rr_desktop.channels.email import EmailChannel, EmailConfig
 from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state as cs
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.sync.engine import SyncEngine
 from tests.peers.dovecot import Dovecot, dovecot, message
 

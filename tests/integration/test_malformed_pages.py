@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rr_desktop.channels.rr_api import RrApiChannel
 from rr_desktop.domain import MAX_BODY, Channel, cut_marker
 from rr_desktop.store import channel_state as cs
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.sync.engine import SyncEngine
 from tests.peers.page_server import PageServer as _PageServer
 

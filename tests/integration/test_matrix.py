@@ -25,7 +25,7 @@ from rr_desktop.domain import Channel, Severity
 from rr_desktop.paths import db_path
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import outbox as ob
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.store.timecodec import utcnow
 from rr_desktop.sync.engine import SyncEngine, SyncProgress
 from tests.peers.secret_service import secret_service

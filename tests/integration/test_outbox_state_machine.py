@@ -47,8 +47,8 @@ from rr_desktop.store import channel_state as cs
 from rr_desktop.store import triage_actions as ta
 from rr_desktop.store import undo
 from rr_desktop.store.conflicts import open_conflicts, resolve_conflict
-from rr_desktop.store.database import Store
 from rr_desktop.store.local_edits import decode_field
+from rr_desktop.store.store import Store
 from rr_desktop.store.timecodec import utcnow
 from rr_desktop.sync.engine import SyncEngine
 from tests.ci import run_slow

@@ -14,7 +14,7 @@ from rr_desktop.domain import Channel, Severity, Urgency
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import outbox as ob
 from rr_desktop.store import triage_actions as ta
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.store.timecodec import utcnow
 from rr_desktop.sync.engine import SyncEngine
 from tests.peers.reference_service import ReferenceService

@@ -19,7 +19,7 @@ import pytest
 from rr_desktop.channels.rest import RestChannel, decode_config
 from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state as cs
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.sync.engine import SyncEngine
 from tests.peers.rest_server import TOKEN, Fault, RestTool, rest_server
 

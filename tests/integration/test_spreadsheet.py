@@ -17,7 +17,7 @@ from rr_desktop.channels.spreadsheet import SpreadsheetChannel
 from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import outbox as ob
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.store.timecodec import utcnow
 from rr_desktop.sync.engine import SyncEngine, SyncReport
 

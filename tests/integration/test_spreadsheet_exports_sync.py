@@ -18,7 +18,7 @@ from openpyxl.worksheet.merge import MergedCellRange
 from rr_desktop.channels.spreadsheet import SpreadsheetChannel
 from rr_desktop.domain import MAX_BODY, Channel, cut_marker
 from rr_desktop.store import channel_state as cs
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.store.timecodec import utcnow
 from rr_desktop.sync.engine import SyncEngine
 

@@ -17,13 +17,13 @@ from rr_desktop.channels.base import Incoming, Quarantined
 from rr_desktop.demo import DemoServer
 from rr_desktop.domain import Channel, Fact
 from rr_desktop.store import channel_state as cs
-from rr_desktop.store import database
-from rr_desktop.store.database import CorruptDatabase, Store
+from rr_desktop.store import store as store_module
 from rr_desktop.store.ingest import merge_page
 from rr_desktop.store.migrate import HEAD_REVISION, MIGRATIONS_DIR
-from rr_desktop.store.sa_engine import writer_engine
+from rr_desktop.store.migration_connections import writer_engine
 from rr_desktop.store.schema_check import EXPECTED
 from rr_desktop.store.storable import clean_text
+from rr_desktop.store.store import CorruptDatabase, Store
 from tests.factories import T0, escalation, incoming
 from tests.integration.sync_env import TOKEN, make_env
 
@@ -214,7 +214,7 @@ def test_outcome_is_the_last_runs_and_a_page_never_clears_an_error(store: Store)
 
 def test_wal_is_checkpointed_during_a_sync_and_truncated_after(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(database, "BULK_AUTOCHECKPOINT_PAGES", 64)  # 256 KB, not 64 MB
+    monkeypatch.setattr(store_module, "BULK_AUTOCHECKPOINT_PAGES", 64)  # 256 KB, not 64 MB
     wal = tmp_path / "cache.sqlite3-wal"
     peak = 0
 

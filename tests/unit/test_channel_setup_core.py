@@ -19,7 +19,7 @@ from rr_desktop.channels.registry import ChannelSpec, FieldSpec
 from rr_desktop.demo import DemoServer
 from rr_desktop.domain import PolicyCategory
 from rr_desktop.store import channel_state as cs
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 
 TOKEN = "core-canary-8d2f"
 

@@ -12,8 +12,8 @@ import pytest
 from rr_desktop.domain import Channel, Escalation
 from rr_desktop.store import duplicates as dup
 from rr_desktop.store.channel_state import ensure_channel
-from rr_desktop.store.database import Store
 from rr_desktop.store.ingest import merge_page
+from rr_desktop.store.store import Store
 from tests.factories import T0, escalation, incoming
 
 VIDEO = "7312345678901234567"

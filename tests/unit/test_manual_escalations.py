@@ -13,9 +13,9 @@ from rr_desktop.channels.manual import ManualChannel
 from rr_desktop.channels.registry import spec
 from rr_desktop.domain import Channel, PolicyCategory, Severity, Urgency
 from rr_desktop.store import channel_state as cs
-from rr_desktop.store.database import Store
 from rr_desktop.store.manual import ManualDraft, create_escalation
 from rr_desktop.store.search import search_ids
+from rr_desktop.store.store import Store
 from rr_desktop.sync.engine import SyncEngine
 
 NOW = datetime(2026, 12, 5, 9, 30, tzinfo=UTC)

@@ -10,9 +10,9 @@ from alembic.config import Config
 
 from rr_desktop.domain import Severity, Status
 from rr_desktop.domain.sla import SlaFacts, SlaPolicy, advance, next_deadline
-from rr_desktop.store.database import Store
 from rr_desktop.store.migrate import HEAD_REVISION, MIGRATIONS_DIR
-from rr_desktop.store.sa_engine import writer_engine
+from rr_desktop.store.migration_connections import writer_engine
+from rr_desktop.store.store import Store
 
 T = 1_800_000_000
 _ROWS = [  # id, status, severity, created_at, updated_at

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from rr_desktop.domain import Channel, PolicyCategory, Severity, Status
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import triage_actions as ta
-from rr_desktop.store.database import Store
 from rr_desktop.store.ingest import merge_page
 from rr_desktop.store.search import Filter, TextTerm, parse_query, search_ids
 from rr_desktop.store.search_sql import plan
+from rr_desktop.store.store import Store
 from tests.factories import T0, escalation, incoming
 
 NOW = T0 + timedelta(days=2)

@@ -24,9 +24,9 @@ from rr_desktop.domain.sla import (
 )
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import sla_sql
-from rr_desktop.store.database import Store
 from rr_desktop.store.ingest import merge_page
 from rr_desktop.store.outbox import record_local_update
+from rr_desktop.store.store import Store
 from tests.factories import escalation, incoming
 
 T = 1_800_000_000

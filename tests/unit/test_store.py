@@ -10,10 +10,10 @@ import pytest
 
 from rr_desktop.domain import Channel, Status
 from rr_desktop.store import channel_state as cs
-from rr_desktop.store.database import CorruptDatabase, Store
 from rr_desktop.store.ingest import merge_page
 from rr_desktop.store.migrate import HEAD_REVISION, KNOWN_REVISIONS, SchemaTooNew
 from rr_desktop.store.outbox import record_local_update
+from rr_desktop.store.store import CorruptDatabase, Store
 from tests.factories import T0, escalation, incoming
 
 
@@ -86,7 +86,7 @@ def test_migrations_match_schema_metadata(store: Store) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from rr_desktop.store.sa_engine import writer_engine
+    from rr_desktop.store.migration_connections import writer_engine
     from rr_desktop.store.schema import metadata
 
     engine = writer_engine(store.path)
@@ -212,7 +212,7 @@ def test_opening_a_cache_at_head_does_not_load_sqlalchemy(tmp_path: Path) -> Non
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from rr_desktop.store.database import Store\n"
+        "from rr_desktop.store.store import Store\n"
         f"s = Store.open(Path({str(path)!r}))\n"
         "with s.write() as db:\n"
         "    db.execute(\"INSERT INTO channel (name, kind) VALUES ('x', 'rr_api')\")\n"

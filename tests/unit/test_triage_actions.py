@@ -17,8 +17,8 @@ from rr_desktop.store import channel_state as cs
 from rr_desktop.store import outbox as ob
 from rr_desktop.store import triage_actions as ta
 from rr_desktop.store import undo
-from rr_desktop.store.database import Store
 from rr_desktop.store.ingest import merge_page
+from rr_desktop.store.store import Store
 from tests.factories import T0, escalation, incoming
 
 NOW = T0 + timedelta(hours=2)

@@ -12,8 +12,8 @@ from rr_desktop.domain import Channel, Severity, Status
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import triage_actions as ta
 from rr_desktop.store import views
-from rr_desktop.store.database import Store
 from rr_desktop.store.ingest import merge_page
+from rr_desktop.store.store import Store
 from rr_desktop.store.triage_queries import escalation_detail, rows_by_id
 from tests.factories import T0, escalation, incoming
 

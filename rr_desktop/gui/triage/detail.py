@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from ...domain import Priority, Severity, Urgency
 from ...domain.sla import SlaClock, SlaState
-from ...store.engine import raw_reader
+from ...store.connections import raw_reader
 from ...store.triage_queries import EscalationDetail, escalation_detail
 from ..safe_html import SafeHtmlView
 from ..text import (

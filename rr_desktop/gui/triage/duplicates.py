@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...store.connections import raw_reader
 from ...store.duplicates import DuplicateSuggestion, suggest_duplicates
-from ...store.engine import raw_reader
 from ..jobs import JobRunner
 from ..text import one_line, plain_tooltip
 

@@ -27,7 +27,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
-from ...store.engine import raw_reader
+from ...store.connections import raw_reader
 from ...store.triage_queries import TriageRow, rows_by_id
 from ...store.views import ALL, View
 from .columns import COLUMNS, ColumnSpec

@@ -1,6 +1,6 @@
 """A SQLAlchemy engine over the cache, for Alembic migrations (and schema tests) only.
 
-Same promises as store/engine.py: every connection gets the pragmas and every
+Same promises as store/connections.py: every connection gets the pragmas and every
 transaction begins IMMEDIATE.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
-from .engine import BUSY_TIMEOUT_MS, apply_pragmas
+from .connections import BUSY_TIMEOUT_MS, apply_pragmas
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -27,7 +27,7 @@ def writer_engine(path: Path) -> Engine:
 
     The file exists already (Store.open made it); it is NOT prepared again here: that
     would open and close a descriptor of a file this process holds open in SQLite, and
-    the close drops the process's POSIX locks on it (see engine.prepare_db_file)."""
+    the close drops the process's POSIX locks on it (see connections.prepare_db_file)."""
     engine = create_engine(
         f"sqlite:///{path}", poolclass=QueuePool, pool_size=1, max_overflow=0,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},

@@ -12,7 +12,7 @@
 
 Plain sqlite3, no SQLAlchemy: the runtime paths (writes, reads) use the driver directly,
 and SQLAlchemy + Alembic are imported only when a migration has to run (see
-store/migrate.py and store/sa_engine.py). That keeps ~150 ms of imports off start-up.
+store/migrate.py and store/migration_connections.py). That keeps ~150 ms of imports off start-up.
 """
 
 from __future__ import annotations

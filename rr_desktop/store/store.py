@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .engine import BUSY_TIMEOUT_MS, raw_reader, read_only_connection, writer_connection
+from .connections import BUSY_TIMEOUT_MS, raw_reader, read_only_connection, writer_connection
 from .migrate import (
     HEAD_REVISION,
     KNOWN_REVISIONS,
