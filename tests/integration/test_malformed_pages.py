@@ -74,6 +74,8 @@ def _acceptable(field: str, value: Any) -> bool:
         return True
     if field in ("tags", "facts") and value == []:  # an empty list is a valid list
         return True
+    if field == "version" and type(value) is int and value >= 0:  # any version >= 0
+        return True
     if field in ("title", "body", "language", "assignee", "content_url", "id") and \
             isinstance(value, str):
         return not (field == "title" and len(value) > 2_000) and not (
