@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
         self.notifier.problem.connect(self.banner.raise_problem)
         self.notifier.resolved.connect(self.banner.resolve)
         self.banner.action_requested.connect(lambda name: self.commands.run(name))
+        self.banner.dismissed.connect(self.sync_outcomes.dismissed)
         self.ctx.changes_applied.connect(self._on_changes)
         self.sync_outcomes.progress_shown.connect(self.refresh_view)
         self.sync_outcomes.reported.connect(self.sync_reported.emit)

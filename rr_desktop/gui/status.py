@@ -58,7 +58,8 @@ def describe(status: ChannelStatus, now_s: int,
     elif outcome.startswith("offline"):
         state, text = "offline", f"{name}: offline"
     elif outcome.startswith("failed"):
-        state, text = "error", f"{name}: failing: {_short(status.last_error)}"
+        reason = (status.last_error or "").removeprefix(f"{status.name}: ")
+        state, text = "error", f"{name}: failing: {_short(reason)}"
     elif status.last_success_at:
         state = "ok"
         text = f"{name}: synced {format_ago(now_s - status.last_success_at)} ago"

@@ -1,13 +1,14 @@
 """What the analyst learns of background syncs: progress in the status bar, the outcome of
 every run that changed something or that they asked for (F5 always ends with a visible
-outcome), and a banner for each change a source refused for good (once)."""
+outcome), a banner for each change a source refused for good (once), and a banner for
+each channel that is offline or failing, until a run of it succeeds."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..store.changes import Changes
-from ..store.sync_overview import refused_seqs, refused_since
+from ..store.sync_overview import queued_count, refused_seqs, refused_since
 from ..sync.engine import SyncProgress, SyncReport
 from .bridge import SyncBridge
 from .context import AppContext
@@ -36,6 +37,8 @@ class SyncOutcomes(QObject):
         self._requested = False  # F5: the run's outcome is always said
         self._refused_seen = 0  # refused changes up to this op were announced
         self._refused_keys: set[str] = set()
+        self._down: set[str] = set()  # channels with an offline / failing banner up
+        self._dismissed: set[str] = set()  # ... and those whose banner the analyst closed
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(PROGRESS_REFRESH_MS)
@@ -61,8 +64,10 @@ class SyncOutcomes(QObject):
         self._refresh.stop()
         self.channels.sync_ended()
         changed: set[int] = set()
+        delivered: set[int] = set()
         for report in reports:
             changed |= report.changed_ids
+            delivered |= report.delivered_ids
         failed = [r for r in reports if r.error]
         requested, self._requested = self._requested, False
         notifier = self.ctx.notifier
@@ -75,9 +80,17 @@ class SyncOutcomes(QObject):
                 f"{len(changed):,} changed, {sum(r.pushed for r in reports):,} sent"
                 + (f", {refused} refused (g o)" if refused else ""), 8000)
         roster = any(r.roster_changed for r in reports)
-        self.ctx.apply(Changes(frozenset(changed), outbox=True, channels=True, roster=roster))
+        self.ctx.apply(Changes(frozenset(changed | delivered), outbox=True, channels=True,
+                               roster=roster))
         self._announce_refused()
+        self._announce_down(reports)
         self.reported.emit(reports)
+
+    def dismissed(self, key: str) -> None:
+        """The analyst closed a banner: a channel's stays closed until it recovers and
+        goes down again (not raised anew by every background run)."""
+        if key.startswith("down:"):
+            self._dismissed.add(key.removeprefix("down:"))
 
     def _failed(self, message: str) -> None:
         self._requested = False
@@ -101,3 +114,29 @@ class SyncOutcomes(QObject):
                 key, f"{op.channel} refused a change to {op.external_id} "
                 f"\u201c{one_line(op.title)}\u201d ({op.summary}): "
                 f"{op.last_error or 'no reason given'}", "go-outbox"))
+
+    def _announce_down(self, reports: list[SyncReport]) -> None:
+        """A channel that could not be reached, or that failed (wrong credentials, a
+        server error), gets a banner saying so and that nothing is lost; a later run of
+        it that ends well takes the banner down. Rate limits and cancelled runs are
+        neither: the status bar says when a limited channel resumes."""
+        for report in reports:
+            key = f"down:{report.channel}"
+            if report.error and report.rate_limited_until is None:
+                self._down.add(report.channel)
+                if report.channel in self._dismissed:
+                    continue
+                with self.ctx.store.read() as db:
+                    queued = queued_count(db, report.channel)
+                one = queued == 1
+                waiting = (f"{queued:,} change{'' if one else 's'} wait{'s' if one else ''} "
+                           f"in the outbox and go{'es' if one else ''}" if queued
+                           else "Your changes are kept and go")
+                state = "is offline" if report.offline else "is failing"
+                self.ctx.notifier.raise_problem(Problem(
+                    key, f"{report.channel} {state}: {one_line(report.reason)}. "
+                    f"{waiting} once it is back (F5 tries now).", "sync-details"))
+            elif report.channel in self._down and not report.cancelled:
+                self._down.discard(report.channel)
+                self._dismissed.discard(report.channel)
+                self.ctx.notifier.resolve(key)

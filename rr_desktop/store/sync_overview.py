@@ -56,6 +56,13 @@ def refused_seqs(db: sqlite3.Connection) -> set[int]:
     return {int(r[0]) for r in db.execute("SELECT seq FROM outbox WHERE state = 'dead'")}
 
 
+def queued_count(db: sqlite3.Connection, channel: str) -> int:
+    """Changes waiting to go to channel `channel` (pending, not refused)."""
+    row = db.execute("SELECT count(*) FROM outbox o JOIN channel c ON c.id = o.channel_id "
+                     "WHERE c.name = ? AND o.state = 'pending'", (channel,)).fetchone()
+    return int(row[0])
+
+
 def _ops(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[QueuedOp]:
     rows = db.execute(
         "SELECT o.seq, c.name, o.escalation_id, e.title, o.op_type, o.payload, o.state, "

@@ -111,13 +111,22 @@ class SyncReport:
     cache_failed: bool = False  # the error is the cache's (disk full, read-only, damaged)
     offline: bool = False  # the source could not be reached (network down, server gone)
     changed_ids: set[int] = field(default_factory=set)
+    # Escalations whose queued changes were sent, refused or met a conflict in this run:
+    # their fields may be as they were, but what their timeline says of delivery changed.
+    delivered_ids: set[int] = field(default_factory=set)
     roster_changed: int = 0
+
+    @property
+    def reason(self) -> str:
+        """Why the run failed, without the channel's name (errors often start with it)."""
+        error = self.error or ""
+        return error.removeprefix(f"{self.channel}: ")
 
     def summary(self) -> str:
         if self.error and self.rate_limited_until is not None:
-            return f"{self.channel}: not finished: {self.error}"
+            return f"{self.channel}: not finished: {self.reason}"
         if self.error:
-            return f"{self.channel}: {'offline' if self.offline else 'failed'}: {self.error}"
+            return f"{self.channel}: {'offline' if self.offline else 'failed'}: {self.reason}"
         parts = [f"{self.received} received", f"{self.changed} changed",
                  f"{self.quarantined} quarantined", f"{self.pushed} pushed"]
         if self.conflicts:

@@ -132,6 +132,7 @@ class OutboxPusher:
                 self._merge(db, result.record)
             ob.mark_done(db, op, result.remote_version, now)
         self.report.pushed += 1
+        self.report.delivered_ids.add(op.escalation_id)
         if self.progress:
             from .engine import SyncProgress
 
@@ -146,10 +147,12 @@ class OutboxPusher:
         if not retryable:
             ob.mark_dead(db, op, message, now)
             self.report.dead += 1
+            self.report.delivered_ids.add(op.escalation_id)
         elif op.attempts + 1 >= POISON:
             message = f"{message} (gave up after {POISON} attempts)"
             ob.mark_dead(db, op, message, now)
             self.report.dead += 1
+            self.report.delivered_ids.add(op.escalation_id)
         else:
             message += again
             delay = full_jitter(op.attempts + 1, self.engine.rng)
@@ -204,8 +207,10 @@ class OutboxPusher:
                 ob.mark_conflict(db, op, conflicts, theirs.remote_version, now,
                                  remaining, rebased_base)
                 self.report.conflicts += 1
+                self.report.delivered_ids.add(op.escalation_id)
             elif remaining:
                 ob.rebase(db, op, remaining, rebased_base, theirs.remote_version)
             else:
                 ob.mark_done(db, op, theirs.remote_version, now)
                 self.report.pushed += 1
+                self.report.delivered_ids.add(op.escalation_id)

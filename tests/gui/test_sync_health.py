@@ -53,7 +53,7 @@ def test_each_sync_state_reads_in_the_status_bar(qtbot: QtBot, window: MainWindo
     shoot(window, "offline")
     write_elsewhere(workspace.store, lambda db: cs.record_outcome(
         db, 1, cs.FAILED, now, "demo: server error 503"))
-    assert label_of(window) == ("demo: failing: demo: server error 503", "error")
+    assert label_of(window) == ("demo: failing: server error 503", "error")
     shoot(window, "failing")
     until = to_epoch(now) + 600
     write_elsewhere(workspace.store, lambda db: cs.record_outcome(
@@ -128,5 +128,91 @@ def test_f5_always_ends_with_a_visible_outcome(qtbot: QtBot, window: MainWindow,
     with qtbot.waitSignal(window.sync_reported, timeout=5000):
         press(qtbot, window, Qt.Key.Key_F5)
     assert window.statusBar().currentMessage() == \
-        "demo: offline: demo: cannot reach http://127.0.0.1:9"
+        "demo: offline: cannot reach http://127.0.0.1:9"
     assert window.statusBar().property("level") == "error"
+
+
+def test_an_offline_channel_raises_a_banner_until_it_is_back(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    """Offline is not only a label: a banner says the channel can't be reached, how many
+    changes wait, and that they go once it is back; a good run takes it down."""
+    esc = window.current_id()
+    assert esc is not None
+    write_elsewhere(workspace.store, lambda db: ob.record_local_update(
+        db, esc, {"status": "triaged"}, "aditi", None, utcnow()))
+    offline = [SyncReport("demo", error="demo: cannot reach http://127.0.0.1:9 "
+                          "(ConnectionError)", offline=True)]
+    workspace.engine.step = lambda _p, _c: offline  # type: ignore[assignment]
+    for _ in range(2):  # a second failed run keeps one banner, not two
+        with qtbot.waitSignal(window.sync_reported, timeout=5000):
+            press(qtbot, window, Qt.Key.Key_F5)
+    qtbot.waitUntil(window.banner.isVisible, timeout=3000)
+    assert [p.key for p in window.banner.problems] == ["down:demo"]
+    text = window.banner.message.text()
+    assert text == ("demo is offline: cannot reach http://127.0.0.1:9 (ConnectionError). "
+                    "1 change waits in the outbox and goes once it is back (F5 tries now).")
+    SHOTS.mkdir(exist_ok=True)
+    window.grab().save(str(SHOTS / "offline-banner.png"))
+    workspace.engine.step = lambda _p, _c: [SyncReport("demo", pushed=1)]  # type: ignore[assignment]
+    with qtbot.waitSignal(window.sync_reported, timeout=5000):
+        press(qtbot, window, Qt.Key.Key_F5)
+    assert not window.banner.isVisible() and window.banner.problems == []
+
+
+def test_a_failing_channel_banner_names_the_reason(qtbot: QtBot, window: MainWindow,
+                                                   workspace: FakeWorkspace) -> None:
+    workspace.engine.step = lambda _p, _c: [  # type: ignore[assignment]
+        SyncReport("demo", error="demo: the token was refused (401): check the credentials")]
+    with qtbot.waitSignal(window.sync_reported, timeout=5000):
+        window.sync_now()
+    qtbot.waitUntil(window.banner.isVisible, timeout=3000)
+    assert window.banner.message.text().startswith(
+        "demo is failing: the token was refused (401): check the credentials. Your changes "
+        "are kept")
+    # Closed, it stays closed while the channel keeps failing (runs every 30 s) ...
+    window.banner.close_button.click()
+    with qtbot.waitSignal(window.sync_reported, timeout=5000):
+        window.sync_now()
+    assert not window.banner.isVisible()
+    # ... and comes back when the channel recovers and then fails again.
+    workspace.engine.step = lambda _p, _c: [SyncReport("demo")]  # type: ignore[assignment]
+    with qtbot.waitSignal(window.sync_reported, timeout=5000):
+        window.sync_now()
+    workspace.engine.step = lambda _p, _c: [  # type: ignore[assignment]
+        SyncReport("demo", error="demo: server error 503")]
+    with qtbot.waitSignal(window.sync_reported, timeout=5000):
+        window.sync_now()
+    assert window.banner.isVisible() and "server error 503" in window.banner.message.text()
+    # A rate limit is not a failure (the status bar says when it resumes): no banner.
+    workspace.engine.step = lambda _p, _c: [  # type: ignore[assignment]
+        SyncReport("demo", error="demo: rate limited", rate_limited_until=2_000_000_000)]
+    with qtbot.waitSignal(window.sync_reported, timeout=5000):
+        window.sync_now()
+    assert window.banner.problems == []
+
+
+def test_a_delivered_change_no_longer_reads_waiting_in_the_pane(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    """A sync that sends a queued reply changes no field, but the pane must stop saying
+    it is waiting to sync (the delivery state is part of what it shows)."""
+    esc = window.current_id()
+    assert esc is not None
+    write_elsewhere(workspace.store, lambda db: ob.record_message(
+        db, esc, "reply", "We are looking into it.", "aditi", utcnow()))
+    window.detail.refresh()
+    assert "waiting to sync" in window.detail.text.toPlainText()
+
+    def deliver(_progress: Callable[[SyncProgress], None],
+                _cancel: threading.Event) -> list[SyncReport]:
+        def done(db: sqlite3.Connection) -> None:
+            (op,) = [o for o in ob.due_ops(db, 1, utcnow()) if o.escalation_id == esc]
+            ob.mark_done(db, op, None, utcnow())
+        write_elsewhere(workspace.store, done)
+        return [SyncReport("demo", pushed=1, delivered_ids={esc})]
+
+    workspace.engine.step = deliver  # type: ignore[assignment]
+    with qtbot.waitSignal(window.sync_reported, timeout=5000):
+        window.sync_now()
+    qtbot.waitUntil(lambda: not window.detail.is_pending(), timeout=3000)
+    text = window.detail.text.toPlainText()
+    assert "We are looking into it." in text and "waiting to sync" not in text

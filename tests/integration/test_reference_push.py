@@ -57,6 +57,8 @@ def test_a_message_reaches_the_service_once(service: ReferenceService, tmp_path:
         report = engine.run("ref")
         assert report.error is None and report.dead == 0, report.summary()
         assert report.pushed == 1
+        # The pane of the item redraws: its message no longer waits to sync.
+        assert report.delivered_ids == {_local_id(store, external_id)}
         engine.run("ref")  # a second run sends nothing again
         held = service.replies(external_id) if kind == "reply" else service.notes(external_id)
         assert len(held) == before + 1
