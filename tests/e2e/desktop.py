@@ -72,14 +72,21 @@ class Desktop:
 
     # -- the app -------------------------------------------------------------------------
 
-    def start(self) -> str:
-        """Start `rr-desktop --no-demo`; wait for its main window; its X window id."""
+    def start(self, focus: bool = True) -> str:
+        """Start `rr-desktop --no-demo`; wait for its main window; its X window id.
+
+        `focus`: give the new window the keyboard focus, as a window manager does (Xvfb
+        has none). Pass False when the app opens a dialog at once: that dialog takes the
+        focus itself, and the test must see that it does."""
         assert self.proc is None or self.proc.poll() is not None, "the app runs already"
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen([*rr_desktop_command(), "--data-dir", str(self.data),
                                           "--no-demo"], env=self.env, stdout=log,
                                          stderr=subprocess.STDOUT)
         self.main = self.wait(self._main_window, "the main window", START_TIMEOUT_S)
+        if focus:
+            self.display.xdo("windowfocus", "--sync", self.main)
+            self.focus(self.main)
         return self.main
 
     def _main_window(self) -> str | None:
@@ -175,18 +182,35 @@ class Desktop:
         return [s.name for s in self.seen() if s.in_status_bar and s.name
                 and s.role == "label"]
 
+    def status_message(self) -> str:
+        """The status bar's passing message (what F5, an action or an error said last)."""
+        return next((s.name for s in self.seen() if s.role == "status bar"), "")
+
+    def labels_outside_status_bar(self) -> list[str]:
+        """Texts of the main window's visible labels that are not in the status bar (the
+        detail pane's header, the undo toast, banners)."""
+        return [s.name for s in self.seen() if s.role == "label" and s.name
+                and not s.in_status_bar and s.window.endswith(MAIN_TITLE)]
+
     def channel_status(self, channel: str = "ref") -> str:
         return next((t for t in self.status_bar() if t.startswith(f"{channel}:")), "")
 
-    def shown_item(self) -> str | None:
-        """The external id of the escalation the main window's detail pane shows (its
-        line "S1 high · U0 immediate · new · VN · ref · ESC-000020")."""
+    def shown(self) -> tuple[str, str] | None:
+        """(external id, title) of the escalation the main window's detail pane shows:
+        its heading and the line under it ("S1 high · U0 immediate · new · VN · ref ·
+        ESC-000020")."""
+        previous = ""
         for s in self.seen():
             if s.window.endswith(MAIN_TITLE) and not s.in_status_bar and s.role == "label":
                 found = EXTERNAL_ID.search(s.name)
                 if found and "\u00b7" in s.name:
-                    return found.group(0)
+                    return found.group(0), previous
+                previous = s.name
         return None
+
+    def shown_item(self) -> str | None:
+        shown = self.shown()
+        return shown[0] if shown else None
 
     def detail_text(self) -> str:
         """What the main window's detail pane says below its header (body, SLA clocks,

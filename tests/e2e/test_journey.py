@@ -22,7 +22,7 @@ ME = "a.tan"
 def test_keys_only_journey_reaches_the_service_exactly_once(desktop: Desktop) -> None:
     d = desktop
     d.add_channel("ref")
-    main = d.start()
+    main = d.start(focus=False)  # the first-start prompt takes the focus
     gaps: list[str] = []  # what the app does not do yet; the test fails on any at the end
 
     # First start: who are you? Typed into the picker, Enter.
@@ -42,7 +42,11 @@ def test_keys_only_journey_reaches_the_service_exactly_once(desktop: Desktop) ->
     # j: the next item.
     d.keys("j", on=main)
     accepted = d.shown_other_than(first)
-    assert d.display.name_of(main).endswith("\u2014 RR Desktop")
+    shown_id, heading = d.wait(d.shown, "the detail pane's heading")
+    assert shown_id == accepted
+    title = heading if len(heading) <= 80 else heading[:79] + "\u2026"
+    d.wait(lambda: d.display.name_of(main) == f"{title} \u2014 RR Desktop",
+           f"the window title to name {accepted}, the item on screen")
 
     # 1: accept the item on screen; the cursor moves on.
     d.keys("1", on=main)
@@ -86,9 +90,11 @@ def test_keys_only_journey_reaches_the_service_exactly_once(desktop: Desktop) ->
     pressed = now_s()
     d.keys("F5", on=main)
     d.wait(lambda: d.synced_since(pressed, "ok"), "the sync F5 started to end ok")
-    d.wait(lambda: all(o["state"] == "done" for o in d.outbox()),
-           "every queued change to be sent")
+    sent_ops = d.outbox()
+    assert [(o["op_type"], o["state"]) for o in sent_ops] == \
+        [("update", "done"), ("reply", "done")], sent_ops
     d.wait(lambda: "synced" in d.channel_status("ref"), "the status bar to say synced")
+    assert d.status_message().startswith("Sync done"), d.status_message()  # F5's outcome
     try:
         d.wait(lambda: f"by {ME}: \u2014 sent" in d.detail_text()
                and "waiting to sync" not in d.detail_text(),
