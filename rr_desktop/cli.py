@@ -209,7 +209,9 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             for name in names:
                 report = ws.engine.run(name, cancel=stop)
                 print(report.summary(), flush=True)
-                failed = failed or report.error is not None
+                # A change the source refused for good is a failure too: the analyst must
+                # see it (channels list, the window's Outbox & sync view).
+                failed = failed or report.error is not None or report.dead > 0
                 cache_failed = cache_failed or report.cache_failed
             if args.once or stop.wait(args.interval):
                 break

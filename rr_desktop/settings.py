@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SETTINGS_NAME = "settings.json"
 UNREADABLE_SUFFIX = ".unreadable"
@@ -34,6 +35,9 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("me", "Your analyst id (chosen from the roster at first start): 'assign to "
                 "me', the Mine view, the author of your notes and replies", ""),
     SettingSpec("keymap", "Key overrides: {command name: [keys]}; [] unbinds", {}),
+    SettingSpec("timezone", "The zone times are shown in (IANA name such as "
+                "\"Asia/Singapore\"); empty: the computer's zone. UTC and the market's "
+                "time show on hover and in the detail pane", ""),
     SettingSpec("sla", "SLA targets per severity: {\"S0\": {\"acknowledge\": \"15m\", "
                 "\"contain\": \"1h\", \"resolve\": \"4h\"}, ..., \"at_risk_percent\": 25}", {}),
     SettingSpec("queues", "Queues escalations can be moved to", [
@@ -55,6 +59,12 @@ def _shape_problem(key: str, value: Any) -> str | None:
             for keys in value.values()):
         return ("setting 'keymap' should map each command to a list of keys, "
                 'e.g. {"resolve": ["Shift+E"]}')
+    if key == "timezone" and value.strip():
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            return (f"setting 'timezone' {value[:40]!r} is not a time zone such as "
+                    '"Asia/Singapore"')
     return None
 
 
@@ -67,6 +77,12 @@ class Settings:
 
     def get(self, key: str) -> Any:
         return self.values[key]
+
+    @property
+    def zone(self) -> ZoneInfo | None:
+        """The zone times are shown in; None: the computer's own."""
+        name = str(self.values["timezone"]).strip()
+        return ZoneInfo(name) if name else None
 
     @property
     def me(self) -> str:

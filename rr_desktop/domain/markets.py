@@ -40,3 +40,29 @@ def normalize_market(code: str) -> str:
 
 def region_of(market: str) -> Region:
     return REGION_OF_MARKET[normalize_market(market)]
+
+
+# The market's clock: one IANA zone per market (the capital's where a country spans
+# several: ID is Jakarta's WIB, AU Sydney's, US New York's), for "the market's local time"
+# beside the analyst's own. Markets not listed have no market time shown.
+MARKET_ZONES: dict[str, str] = {
+    "AU": "Australia/Sydney", "BD": "Asia/Dhaka", "BN": "Asia/Brunei", "BT": "Asia/Thimphu",
+    "CN": "Asia/Shanghai", "FJ": "Pacific/Fiji", "HK": "Asia/Hong_Kong",
+    "ID": "Asia/Jakarta", "IN": "Asia/Kolkata", "JP": "Asia/Tokyo", "KH": "Asia/Phnom_Penh",
+    "KR": "Asia/Seoul", "LA": "Asia/Vientiane", "LK": "Asia/Colombo", "MM": "Asia/Yangon",
+    "MN": "Asia/Ulaanbaatar", "MO": "Asia/Macau", "MV": "Indian/Maldives",
+    "MY": "Asia/Kuala_Lumpur", "NP": "Asia/Kathmandu", "NZ": "Pacific/Auckland",
+    "PG": "Pacific/Port_Moresby", "PH": "Asia/Manila", "PK": "Asia/Karachi",
+    "SG": "Asia/Singapore", "TH": "Asia/Bangkok", "TL": "Asia/Dili", "TO": "Pacific/Tongatapu",
+    "TW": "Asia/Taipei", "VN": "Asia/Ho_Chi_Minh", "WS": "Pacific/Apia",
+    "AE": "Asia/Dubai", "DE": "Europe/Berlin", "FR": "Europe/Paris", "GB": "Europe/London",
+    "IE": "Europe/Dublin", "SA": "Asia/Riyadh", "TR": "Europe/Istanbul",
+    "ZA": "Africa/Johannesburg",
+    "US": "America/New_York", "CA": "America/Toronto", "MX": "America/Mexico_City",
+    "BR": "America/Sao_Paulo",
+}
+
+
+def market_zone(market: str) -> str | None:
+    """The market's IANA time zone name, or None when it has none here."""
+    return MARKET_ZONES.get(market.strip().upper())

@@ -14,7 +14,8 @@ two to the same answers).
   (`now >= due - target * percent // 100`), *breached* at its due time.
 - A met clock's margin is measured with every pause taken off: exact for acknowledge
   (nothing pauses before it) and resolve (nothing pauses after it); for contain a pause
-  after containment also counts as margin.
+  after containment also counts as margin. A target met late is a breach (state
+  BREACHED, `met` set): "breached, acknowledged 25 d late", never "met".
 """
 
 from __future__ import annotations
@@ -261,6 +262,7 @@ class SlaClock:
     due_at: datetime | None
     remaining_s: int
     state: SlaState
+    met: bool = False  # the milestone was reached (in time, or late: BREACHED)
 
 
 def clocks(fields: SlaFacts | Mapping[str, Any], policy: SlaPolicy,
@@ -275,7 +277,9 @@ def clocks(fields: SlaFacts | Mapping[str, Any], policy: SlaPolicy,
         met_at = facts.milestone(kind)
         if met_at is not None:
             elapsed = max(0, met_at - facts.created_at - facts.paused_s)
-            out.append(SlaClock(kind, None, target - elapsed, SlaState.MET))
+            late = elapsed > target
+            out.append(SlaClock(kind, None, target - elapsed,
+                                SlaState.BREACHED if late else SlaState.MET, met=True))
             continue
         if facts.paused_at is not None:
             elapsed = max(0, facts.paused_at - facts.created_at - facts.paused_s)

@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Protocol, runtime_checkable
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMenuBar, QWidget
 
 from ..keymap import (
@@ -32,6 +32,7 @@ from ..keymap import (
     Mode,
     display_key,
     find_conflicts,
+    normalize_key,
 )
 
 Handler = Callable[[], object]
@@ -59,11 +60,14 @@ class CommandRegistry(QObject):
 
     Signals:
       triggered(str): a command ran (its name), whatever invoked it (key, menu, palette);
-      refused(str): a command needing a current escalation ran without one (the message).
+      refused(str): a command needing a current escalation ran without one (the message);
+      chord_pending(str): the first key of a chord was pressed: what the second key does
+        ("s \u2026  0 Severity S0 \u00b7 1 Severity S1 ..."); "" once the chord is over.
     """
 
     triggered = Signal(str)
     refused = Signal(str)
+    chord_pending = Signal(str)
 
     def __init__(self, window: QWidget, modes: dict[Mode, Sequence[QWidget]],
                  has_selection: Callable[[], bool] = lambda: True) -> None:
@@ -77,6 +81,8 @@ class CommandRegistry(QObject):
         self._actions: dict[str, QAction] = {}
         self._handlers: dict[str, Handler] = {}
         self.menu_items: dict[str, QAction] = {}
+        self._chord_shown = False
+        self._chord_key = 0
 
     def register(self, command: Command, handler: Handler) -> QAction:
         if command.name in self._commands:
@@ -128,6 +134,7 @@ class CommandRegistry(QObject):
         if command.needs_selection and not self._has_selection():
             self.refused.emit(f"{command.title.rstrip(chr(0x2026))}: no escalation selected")
             return False
+        self._chord_over()
         self._handlers[name]()
         self.triggered.emit(name)
         return True
@@ -159,6 +166,52 @@ class CommandRegistry(QObject):
             if self._focused_widget(mode, focus) is not None:
                 return mode
         return Mode.GLOBAL
+
+    def watch_chords(self, widgets: Iterable[QWidget]) -> None:
+        """Say which chord is waiting when its first key is pressed in one of `widgets`
+        (Qt keeps a half-typed chord to itself: the key never reaches the widget, but its
+        ShortcutOverride does)."""
+        for widget in widgets:
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Qt override: watch key events for chord prefixes; never consumes them."""
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
+                and not event.isAutoRepeat():
+            hint = self.chord_hint(QKeySequence(event.keyCombination()).toString())
+            if hint or self._chord_shown:  # a new first key, or the chord is over
+                self._chord_shown = bool(hint)
+                self._chord_key = event.key()
+                self.chord_pending.emit(hint)
+        elif event.type() == QEvent.Type.KeyRelease and isinstance(event, QKeyEvent) \
+                and self._chord_shown and event.key() != self._chord_key:
+            # The second key: Qt takes it whole (no override, no press reaches a widget),
+            # whether it completes the chord or breaks it; only its release shows.
+            self._chord_over()
+        return False
+
+    def _chord_over(self) -> None:
+        if self._chord_shown:
+            self._chord_shown = False
+            self.chord_pending.emit("")
+
+    def chord_hint(self, key: str) -> str:
+        """What the chords starting with `key` do, where the focus is; "" if none."""
+        first = normalize_key(key)
+        if not first:
+            return ""
+        live = {self.current_mode(), Mode.GLOBAL}
+        seconds = []
+        for command in self._commands.values():
+            if not live & set(command.modes):
+                continue
+            for k in command.keys:
+                parts = [p.strip() for p in k.split(",") if p.strip()]
+                if len(parts) == 2 and normalize_key(parts[0]) == first:
+                    seconds.append(f"{display_key(parts[1])} {command.title.rstrip(chr(0x2026))}")
+        if not seconds:
+            return ""
+        return f"{display_key(key)} \u2026  " + " \u00b7 ".join(seconds)
 
     def palette_commands(self) -> list[Command]:
         """Commands the palette offers: not those only a dialog's own keys can run."""

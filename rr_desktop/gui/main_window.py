@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -32,13 +32,14 @@ from ..store.actions import ACTION_TYPES, TriageAction
 from ..store.changes import Changes
 from ..store.database import Store
 from ..store.views import saved_views
-from ..sync.engine import SyncProgress, SyncReport
+from .banner import ProblemBanner
 from .bridge import SyncBridge, SyncRunner
 from .cache_check import check_cache
 from .channel_actions import ChannelActions
 from .commands import CommandRegistry, CommandTarget
 from .context import AppContext
 from .dialogs import AboutDialog, SyncDetailsDialog
+from .fuzzy import Choice
 from .identity import IdentityChooser, IdentityLabel
 from .jobs import JobRunner
 from .lookups import Lookups
@@ -49,13 +50,16 @@ from .palette import CommandPalette, ShortcutOverlay
 from .saved_views import SavedViewsDialog
 from .sla_settings import apply_sla_settings
 from .status import ChannelStatusBar
+from .sync_outcomes import SyncOutcomes
 from .sync_view import SyncView
-from .text import one_line
+from .text import one_line, set_display_zone
 from .toast import UndoToast
 from .triage.actions import TriageController
+from .triage.columns import COLUMNS
 from .triage.detail import DetailPane
 from .triage.duplicates import DuplicateList
 from .triage.model import TriageModel
+from .triage.prompts import PickPrompt
 from .triage.selection import TableSelection
 from .triage.view import TriageView
 from .view_switcher import ViewSwitcher
@@ -64,10 +68,10 @@ from .window_state import restore_window_state, save_window_state
 log = logging.getLogger("rr_desktop.gui")
 
 WINDOW_TITLE = "RR Desktop"
-PROGRESS_REFRESH_MS = 1500  # while a sync runs, show arriving rows this often
 SELECT_WHEN_LISTED_S = 5.0
 RESORT_DELAY_MS = 300  # after an action, re-sort the view once the keys pause this long
 AGE_REPAINT_MS = 60_000
+NARROW_PX = 1024  # narrower: the detail pane folds away behind Return
 TRIAGE_PAGE, SYNC_PAGE = 0, 1
 
 
@@ -103,12 +107,15 @@ class MainWindow(QMainWindow):
                  parent: QWidget | None = None,
                  actions: Sequence[type[TriageAction]] = ACTION_TYPES) -> None:
         super().__init__(parent)
+        self._narrow = False  # see resizeEvent
+        self._detail_was_visible = True
         self.setWindowTitle(WINDOW_TITLE)
         self.setObjectName("mainWindow")
         self.store = workspace.store
         self.engine = workspace.engine
         self.data_dir: Path = getattr(workspace, "data_dir", None) or self.store.path.parent
         self.settings: Settings = load_settings(self.data_dir)
+        set_display_zone(self.settings.zone)
         # One worker is taken by a running sync; two more keep view reads, duplicate
         # lookups and triage writes from queueing behind each other.
         self.jobs = JobRunner(self, max_workers=3)
@@ -139,11 +146,13 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([880, 480])
         self.toast = UndoToast()
+        self.banner = ProblemBanner()
         triage_page = QWidget()
         triage_page.setObjectName("triagePage")
         column = QVBoxLayout(triage_page)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
+        column.addWidget(self.banner)
         column.addWidget(self.views.bar)
         column.addWidget(self.splitter, 1)
         column.addWidget(self.toast)
@@ -158,6 +167,14 @@ class MainWindow(QMainWindow):
         self.count_label.setObjectName("rowCount")
         self.count_label.setTextFormat(Qt.TextFormat.PlainText)
         self.identity_label = IdentityLabel()
+        self.chord_label = QLabel()
+        self.chord_label.setObjectName("chordHint")
+        self.chord_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.selection_label = QLabel()
+        self.selection_label.setObjectName("selectionCount")
+        self.selection_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addPermanentWidget(self.chord_label)
+        self.statusBar().addPermanentWidget(self.selection_label)
         self.statusBar().addPermanentWidget(self.channels)
         self.statusBar().addPermanentWidget(self.count_label)
         self.statusBar().addPermanentWidget(self.identity_label)
@@ -172,13 +189,16 @@ class MainWindow(QMainWindow):
         self.outbox = OutboxActions(self.ctx, self.sync_view, self.sync.sync_now, self)
         self.channel_actions = ChannelActions(self.ctx, self.engine, self, self.open_dialog)
         self.mailboxes = MailboxWatcher(self)
+        self.sync_outcomes = SyncOutcomes(self.ctx, self.sync, self.channels, self)
         self._wire()
         self.commands = CommandRegistry(
             self, {Mode.LIST: [self.table], Mode.DETAIL: [self.detail],
                    Mode.OUTBOX: [self.sync_view], Mode.SEARCH: [self.views.bar]},
             has_selection=lambda: self.table.current_id() is not None)
         self.commands.refused.connect(self.notifier.info)
+        self.commands.chord_pending.connect(self.chord_label.setText)
         self.commands.register_all(self._handlers(), self._keymap(actions))
+        self.commands.watch_chords([self.table, self.detail.text, *self.sync_view.tables()])
         self.commands.build_menus(
             self.menuBar(), closed=lambda: QTimer.singleShot(0, self.back_to_list_if_lost))
         self._name_saved_views()
@@ -188,10 +208,6 @@ class MainWindow(QMainWindow):
         self._resort.setSingleShot(True)
         self._resort.setInterval(RESORT_DELAY_MS)
         self._resort.timeout.connect(self.refresh_view)
-        self._progress_refresh = QTimer(self)
-        self._progress_refresh.setSingleShot(True)
-        self._progress_refresh.setInterval(PROGRESS_REFRESH_MS)
-        self._progress_refresh.timeout.connect(self.refresh_view)
         self._age_timer = QTimer(self)  # the Age and SLA columns move with the clock
         self._age_timer.timeout.connect(self._tick)
         self._age_timer.start(AGE_REPAINT_MS)
@@ -214,10 +230,12 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         self.notifier.notice.connect(self._show_notice)
+        self.notifier.problem.connect(self.banner.raise_problem)
+        self.notifier.resolved.connect(self.banner.resolve)
+        self.banner.action_requested.connect(lambda name: self.commands.run(name))
         self.ctx.changes_applied.connect(self._on_changes)
-        self.sync.progress.connect(self._on_sync_progress)
-        self.sync.finished.connect(self._on_sync_finished)
-        self.sync.failed.connect(lambda message: self._on_sync_failed(message))
+        self.sync_outcomes.progress_shown.connect(self.refresh_view)
+        self.sync_outcomes.reported.connect(self.sync_reported.emit)
         self.channels.details_requested.connect(self.show_sync_details)
         self.table.current_id_changed.connect(self._on_current_id)
         self.detail.shown.connect(self._on_detail_shown)
@@ -227,6 +245,10 @@ class MainWindow(QMainWindow):
         self.views.page_wanted.connect(self.show_triage_page)
         self.views.list_focus_wanted.connect(self.back_to_list)
         self.views.count_changed.connect(self.count_label.setText)
+        self.table.sort_requested.connect(self.views.sort_by)
+        self.table.selectionModel().selectionChanged.connect(
+            lambda *_: self._show_selection_count())
+        self.model.modelReset.connect(self._show_selection_count)
         self.toast.undo_requested.connect(self.triage.undo)
         self.triage.prompt_opened.connect(self._on_prompt)
         self.triage.escalation_created.connect(self._on_escalation_created)
@@ -260,6 +282,8 @@ class MainWindow(QMainWindow):
             "go-triage": go("Triage"), "go-mine": go("Mine"), "go-snoozed": go("Snoozed"),
             "go-sla": go("SLA at risk"), "go-all": go("All"),
             "go-outbox": self.show_sync_page,
+            "next-tab": lambda: self.sync_view.step_tab(1),
+            "previous-tab": lambda: self.sync_view.step_tab(-1),
             "toggle-split": self.toggle_split,
             "sync-now": self.sync_now,
             "sync-details": lambda: self.show_sync_details(None),
@@ -267,6 +291,7 @@ class MainWindow(QMainWindow):
             "about": self.show_about,
             "manage-views": self.manage_views,
             "choose-identity": self.identity.ask,
+            "sort-by": self.ask_sort,
             "quit": self.close,
             **self.triage.handlers(),
             **self.outbox.handlers(),
@@ -288,6 +313,8 @@ class MainWindow(QMainWindow):
                                      self.table.horizontalHeader())
         if not saved.detail_visible:
             self.detail.hide()
+            self.notifier.info("The detail pane is hidden: Return shows it, Ctrl+\\ toggles "
+                               "it", 10_000)
         if saved.view_title and saved.view_title != self.views.current.title:
             view = self.views.view_named(saved.view_title)
             if view is not None:
@@ -304,8 +331,9 @@ class MainWindow(QMainWindow):
         self.sync.start()
 
     def sync_now(self) -> None:
-        """F5: sync every channel now; waits for rate limits and backoff are reset."""
-        self.notifier.info("Syncing\u2026", 3000)
+        """F5: sync every channel now; waits for rate limits and backoff are reset, and
+        the run's outcome is said when it ends, whatever it is."""
+        self.sync_outcomes.requested()
         self.outbox.sync_now_resetting_backoff()
 
     def check_cache(self) -> None:
@@ -326,6 +354,14 @@ class MainWindow(QMainWindow):
             view = self.views.views[n - 1] if n <= len(self.views.views) else None
             self.commands.set_title(f"view-{n}", f"View: {view.title}" if view is not None
                                     else f"Saved view {n} (none yet)")
+
+    def ask_sort(self) -> None:
+        """Sort by a column, or back to triage order (a header click does the same)."""
+        choices = [Choice(c.sort, c.header, c.help) for c in COLUMNS if c.sort]
+        choices.append(Choice("", "Triage order", "priority first, then the oldest"))
+        prompt = PickPrompt("Sort by", choices, "Column", False, self)
+        prompt.chosen.connect(self.views.sort_by)
+        self.open_dialog(prompt)
 
     def manage_views(self) -> None:
         dialog = SavedViewsDialog(self.store, self.jobs, self)
@@ -351,12 +387,36 @@ class MainWindow(QMainWindow):
         return self.selection.select_id(esc_id)
 
     def open_detail(self) -> None:
+        """Return / o: the detail pane of the current escalation, shown if it was hidden
+        (in a narrow window it takes the list's place until u or Esc)."""
         if self.table.currentIndex().isValid():
+            if self._narrow:
+                self.table.hide()
+            self.detail.show()
             self.detail.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def back_to_list(self) -> None:
         self.show_triage_page()
+        if self._narrow:
+            self.detail.hide()
+            self.table.show()
         self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Qt override: below NARROW_PX wide the detail pane folds away (Return shows it
+        in the list's place); back at full width it returns as it was."""
+        super().resizeEvent(event)
+        narrow = self.width() < NARROW_PX
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        if narrow:
+            self._detail_was_visible = self.detail.isVisible()
+            self.detail.hide()
+            self.table.show()
+        else:
+            self.table.show()
+            self.detail.setVisible(self._detail_was_visible)
 
     def back_to_list_if_lost(self, previous: QWidget | None = None) -> None:
         """After a dialog closed: focus goes back where it was (the list or the detail
@@ -435,12 +495,13 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         save_window_state(self.data_dir, self, self.splitter, self.table.horizontalHeader(),
-                          self.views.current.title, self.detail.isVisible())
+                          self.views.current.title,
+                          self._detail_was_visible if self._narrow else self.detail.isVisible())
         self.mailboxes.stop()
         self._closed = True
         self.ctx.closed = True
         started = time.monotonic()
-        self._progress_refresh.stop()
+        self.sync_outcomes.stop()
         self._resort.stop()
         self._age_timer.stop()
         self.duplicates.stop()
@@ -502,6 +563,11 @@ class MainWindow(QMainWindow):
             self.identity.roster_changed()
             self._show_identity()
 
+    def _show_selection_count(self) -> None:
+        count = self.table.selected_count()
+        marked = count > 1 or (count == 1 and self.table.marking)
+        self.selection_label.setText(f"{count:,} selected" if marked else "")
+
     def _show_identity(self) -> None:
         me = self.ctx.me
         self.identity_label.show_identity(me, self.lookups.analyst_name(me) if me else None)
@@ -559,27 +625,3 @@ class MainWindow(QMainWindow):
         if len(title) > 80:
             title = title[:79] + "\u2026"
         self.setWindowTitle(f"{title} \u2014 {WINDOW_TITLE}" if title else WINDOW_TITLE)
-
-    def _on_sync_progress(self, progress: SyncProgress) -> None:
-        self.channels.on_progress(progress)
-        if progress.phase == "pull" and progress.items and not self._progress_refresh.isActive():
-            self._progress_refresh.start()
-
-    def _on_sync_finished(self, reports: list[SyncReport]) -> None:
-        self._progress_refresh.stop()
-        self.channels.sync_ended()
-        changed: set[int] = set()
-        for report in reports:
-            changed |= report.changed_ids
-        failed = [r for r in reports if r.error]
-        if failed:
-            self.notifier.error("; ".join(r.summary() for r in failed))
-        elif changed:
-            self.notifier.info(f"Sync done: {len(changed):,} changed")
-        roster = any(r.roster_changed for r in reports)
-        self.ctx.apply(Changes(frozenset(changed), outbox=True, channels=True, roster=roster))
-        self.sync_reported.emit(reports)
-
-    def _on_sync_failed(self, message: str) -> None:
-        self.channels.sync_ended()
-        self.notifier.error(f"Sync failed: {message}")

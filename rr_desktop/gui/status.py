@@ -39,9 +39,11 @@ def describe(status: ChannelStatus, now_s: int,
              live: SyncProgress | None = None) -> tuple[str, str, list[str]]:
     """(label text, state for the theme, tooltip lines) of one channel, all plain text.
 
-    States: syncing, limited, error, ok, never.
-    """
+    States: syncing, ok, offline (the source cannot be reached), error (the last run
+    failed), limited (rate-limited until a time), refused (changes the source refused
+    for good wait for the analyst), never. Refused changes and conflicts always show."""
     name = one_line(status.name)
+    outcome = status.state(now_s)
     if live is not None and live.phase != "done":
         state = "syncing"
         text = f"{name}: syncing\u2026"
@@ -51,39 +53,47 @@ def describe(status: ChannelStatus, now_s: int,
             text = f"{name}: syncing\u2026 {live.items:,} received"
     elif status.running:
         state, text = "syncing", f"{name}: syncing\u2026"
-    elif status.rate_limited_until and status.rate_limited_until > now_s:
-        state = "limited"
-        text = f"{name}: rate limited, retry in {format_ago(status.rate_limited_until - now_s)}"
-    elif status.last_error:
-        error = one_line(status.last_error)
-        if len(error) > ERROR_CHARS:
-            error = error[:ERROR_CHARS - 1] + "\u2026"
-        state, text = "error", f"{name}: error: {error}"
+    elif outcome.startswith("rate-limited"):
+        state, text = "limited", f"{name}: {outcome}"
+    elif outcome.startswith("offline"):
+        state, text = "offline", f"{name}: offline"
+    elif outcome.startswith("failed"):
+        state, text = "error", f"{name}: failing: {_short(status.last_error)}"
     elif status.last_success_at:
         state = "ok"
         text = f"{name}: synced {format_ago(now_s - status.last_success_at)} ago"
     else:
         state, text = "never", f"{name}: not synced yet"
     extras = []
-    if status.queued_ops:
-        extras.append(f"{status.queued_ops} queued")
+    if status.dead_ops:
+        extras.append(f"{status.dead_ops} refused")
+        if state in ("ok", "never", "limited"):
+            state = "refused"
     if status.conflicts:
         extras.append(f"{status.conflicts} conflict{'s' if status.conflicts != 1 else ''}")
-    if status.dead_ops:
-        extras.append(f"{status.dead_ops} failed")
+    if status.queued_ops:
+        extras.append(f"{status.queued_ops} queued")
     if status.quarantined:
         extras.append(f"{status.quarantined} quarantined")
     if extras:
         text += "  \u00b7  " + ", ".join(extras)
-    tip = [f"Channel {name} ({one_line(status.kind)})"]
+    tip = [f"Channel {name} ({one_line(status.kind)}): {one_line(outcome)}"]
     if status.last_success_at:
         tip.append(f"Last successful sync: {format_time(status.last_success_at)}")
     if status.last_attempt_at:
         tip.append(f"Last attempt: {format_time(status.last_attempt_at)}")
     if status.last_error:
         tip.append(f"Last error: {one_line(status.last_error)}")
+    if status.dead_ops:
+        tip.append(f"{status.dead_ops} change(s) refused by the source: g o shows them, "
+                   "r retries")
     tip.append("Click for details")
     return text, state, tip
+
+
+def _short(error: str | None) -> str:
+    text = one_line(error or "unknown error")
+    return text if len(text) <= ERROR_CHARS else text[:ERROR_CHARS - 1] + "\u2026"
 
 
 class ChannelLabel(QLabel):

@@ -165,6 +165,17 @@ class SyncView(QWidget):
         row = self.quarantine.currentRow()
         return self._records[row].raw if 0 <= row < len(self._records) else None
 
+    def tables(self) -> list[QTableWidget]:
+        return [self.channels, self.conflicts, self.ops, self.quarantine]
+
+    def step_tab(self, delta: int) -> None:
+        """Ctrl+Tab / Ctrl+Shift+Tab: the next or previous tab, its list focused."""
+        tabs = self.tabs
+        tabs.setCurrentIndex((tabs.currentIndex() + delta) % tabs.count())
+        page = tabs.currentWidget()
+        target = self.quarantine if page.isAncestorOf(self.quarantine) else page
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     def show_conflicts(self) -> None:
         self.tabs.setCurrentIndex(1)
         self.conflicts.setFocus()

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..domain.markets import market_zone
 
 # Bidi embeddings/overrides/isolates, zero-width and direction marks, the Arabic letter
 # mark, BOM, C0/C1 controls (tab and newline stay), DEL, and a few more characters that are
@@ -110,6 +113,63 @@ def format_duration(seconds: int) -> str:
     return f"{minutes} min"
 
 
+_display_zone: tzinfo | None = None  # the analyst's zone; None: the system's
+
+
+def set_display_zone(zone: tzinfo | None) -> None:
+    """Times show in this zone from now on (settings `timezone`; None: the system's)."""
+    global _display_zone
+    _display_zone = zone
+
+
+def zone_name() -> str:
+    """The analyst's zone as they would name it: "Asia/Singapore, UTC+08"."""
+    zone = _display_zone or datetime.now().astimezone().tzinfo
+    key = getattr(zone, "key", None)
+    offset = datetime.now(zone).strftime("%z")
+    label = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+    return f"{key}, {label}" if key else label
+
+
+def _zone_label(when: datetime) -> str:
+    name = when.tzname() or ""
+    return name if name and name[0] not in "+-" else f"UTC{name}" if name else ""
+
+
 def format_time(epoch_s: int) -> str:
-    """An absolute UTC time for tooltips and the detail pane."""
-    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """An absolute time in the analyst's zone, e.g. "2026-12-06 10:18 +08" (tooltips
+    and the detail pane; `time_details` adds UTC and the market's time)."""
+    when = datetime.fromtimestamp(epoch_s, UTC).astimezone(_display_zone)
+    return f"{when:%Y-%m-%d %H:%M} {_zone_label(when)}".rstrip()
+
+
+def format_market_time(epoch_s: int, market: str) -> str | None:
+    """The same moment on the market's clock ("09:18 WIB in ID"), or None."""
+    zone = _market_zone(market)
+    if zone is None:
+        return None
+    when = datetime.fromtimestamp(epoch_s, UTC).astimezone(zone)
+    same_day = when.date() == datetime.fromtimestamp(epoch_s, UTC).astimezone(
+        _display_zone).date()
+    return f"{when:%H:%M}{'' if same_day else f' on {when:%a %d %b}'} " \
+        f"{_zone_label(when)} in {one_line(market)}"
+
+
+def time_details(epoch_s: int, market: str | None = None) -> str:
+    """A time three ways, for hover: yours, UTC, the market's."""
+    parts = [format_time(epoch_s),
+             datetime.fromtimestamp(epoch_s, UTC).strftime("%H:%M UTC")]
+    local = format_market_time(epoch_s, market) if market else None
+    if local:
+        parts.append(local)
+    return " \u00b7 ".join(parts)
+
+
+def _market_zone(market: str) -> tzinfo | None:
+    name = market_zone(market)
+    if name is None:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None

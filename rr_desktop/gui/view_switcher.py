@@ -116,6 +116,21 @@ class ViewSwitcher(QObject):
         self.page_wanted.emit()
         self._request(view)
 
+    def sort_by(self, key: str) -> None:
+        """Sort the view by a column's key: ascending, then descending, then back to
+        triage order (the header's clicks and the "Sort by" command)."""
+        current = self.current.sort
+        if not key:
+            new = ""
+        elif current == key:
+            new = f"-{key}"
+        elif current == f"-{key}":
+            new = ""
+        else:
+            new = key
+        self._debounce.stop()
+        self._request(self.current.sorted_by(new))
+
     def show_index(self, n: int) -> None:
         self.show_view(self.views[n] if 0 <= n < len(self.views) else None)
 
@@ -135,6 +150,9 @@ class ViewSwitcher(QObject):
             self._debounce.stop()
             self._search_now()
             self.list_focus_wanted.emit()
+        elif name == "search-everywhere":
+            self._debounce.stop()
+            self._search_now(everywhere=True)
 
     def refresh(self) -> None:
         """Re-read the current view's ids (after a sync or an action)."""
@@ -145,9 +163,9 @@ class ViewSwitcher(QObject):
 
     # -- internals -------------------------------------------------------------------
 
-    def _search_now(self) -> None:
-        base = self.view_named(self.current.title) or self.current
-        query = base.narrowed(self.bar.search.text())
+    def _search_now(self, everywhere: bool = False) -> None:
+        base = self.view_named("All" if everywhere else self.current.title) or self.current
+        query = base.narrowed(self.bar.search.text()).sorted_by(self.current.sort)
         errors = query.errors()
         self.bar.problems.setText("; ".join(errors)[:200] if errors else "")
         self._request(query)
@@ -195,6 +213,11 @@ class ViewSwitcher(QObject):
         ids, rows = result
         self.current = view
         self.model.set_view(view, ids, rows)
+        self.table.show_sort(view.sort)
+        if view.search and not ids and view.key != "all" and not view.errors():
+            # A search stays within its view: say so, and how to look everywhere.
+            self.bar.problems.setText(f"Nothing in {view.title}: Ctrl+Enter searches "
+                                      "every escalation")
         if self.model.rowCount():
             self.table.select_row(0)
         self._show_title(view)
@@ -244,5 +267,10 @@ class ViewSwitcher(QObject):
 
     def _show_title(self, view: View | None) -> None:
         view = view or self.current
-        suffix = " (search)" if view.search else ""
-        self.bar.title.setText(f"{view.title}{suffix}")
+        parts = [view.title]
+        if view.search:
+            parts.append("searching in it")
+        if view.sort:
+            parts.append(f"sorted by {view.sort.lstrip('-')}"
+                         + (" (reversed)" if view.sort.startswith("-") else ""))
+        self.bar.title.setText(", ".join(parts))

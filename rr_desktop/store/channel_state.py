@@ -22,6 +22,7 @@ OK = "ok"
 FAILED = "failed"
 RATE_LIMITED = "rate_limited"
 CANCELLED = "cancelled"
+OFFLINE = "offline"  # the source could not be reached at all (no connection made)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +47,8 @@ class ChannelStatus:
 
     def state(self, now_s: int) -> str:
         """The last run's outcome in a few words, for the CLI and the status bar:
-        "syncing", "ok", "failed: <error>", "rate-limited until 14:05" (local time),
-        "cancelled" or "never synced"."""
+        "syncing", "ok", "offline: <why>", "failed: <error>", "rate-limited until 14:05"
+        (local time), "cancelled" or "never synced"."""
         if self.running:
             return "syncing"
         if self.last_outcome == RATE_LIMITED:
@@ -56,6 +57,8 @@ class ChannelStatus:
                 return "rate-limited (may sync again now)"
             fmt = "%H:%M" if until - now_s < 86_400 else "%Y-%m-%d %H:%M"
             return f"rate-limited until {from_epoch(until).astimezone().strftime(fmt)}"
+        if self.last_outcome == OFFLINE:
+            return f"offline: {self.last_error or 'the source cannot be reached'}"
         if self.last_outcome == FAILED or (self.last_outcome is None and self.last_error):
             return f"failed: {self.last_error or 'unknown error'}"
         if self.last_outcome == CANCELLED:

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import sqlite3
 from collections.abc import Callable
@@ -30,7 +31,11 @@ from ..domain.markets import REGION_OF_MARKET
 MAX_QUERY = 1_000
 MAX_TERMS = 32
 OPERATORS = ("sev", "pri", "status", "channel", "market", "region", "cat", "assignee",
-             "queue", "incident", "is", "before", "after")
+             "queue", "incident", "is", "before", "after", "sort")
+# `sort:` keys (a leading - reverses): the table's sortable columns. Triage order breaks
+# ties, and is the order without `sort:`.
+SORT_KEYS = ("sev", "pri", "status", "market", "channel", "title", "age", "sla", "assignee")
+_OPERATOR_WORD = re.compile(r"^[A-Za-z_]{2,12}$")
 IS_VALUES = ("snoozed", "mine", "breached", "at_risk", "conflict", "open", "closed",
              "unassigned", "paused")
 _IS_ALIASES = {"at-risk": "at_risk", "atrisk": "at_risk", "risk": "at_risk",
@@ -73,6 +78,7 @@ class SearchQuery:
     filters: tuple[Filter, ...] = ()
     errors: tuple[str, ...] = ()
     source: str = ""
+    sort: tuple[tuple[str, bool], ...] = ()  # (key, descending), first key first
 
     @property
     def is_empty(self) -> bool:
@@ -103,6 +109,7 @@ class _Parser:
     terms: list[TextTerm] = field(default_factory=list)
     filters: list[Filter] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    sort: list[tuple[str, bool]] = field(default_factory=list)
 
     def term(self, text: str, phrase: bool, negated: bool, prefix: bool) -> None:
         if not any(ch.isalnum() for ch in text):
@@ -119,6 +126,9 @@ class _Parser:
         if not values:
             self.errors.append(f"{op}: needs a value, e.g. {_EXAMPLES[op]}.")
             return
+        if op == "sort":
+            self.sort_by(values)
+            return
         normalized: list[str] = []
         for value in values:
             try:
@@ -132,11 +142,22 @@ class _Parser:
             self.filters.append(Filter(op, tuple(dict.fromkeys(normalized)), negated))
 
 
+    def sort_by(self, values: list[str]) -> None:
+        for value in values:
+            key = value.lstrip("-").lower()
+            if key not in SORT_KEYS:
+                self.errors.append(f"sort: takes {', '.join(SORT_KEYS)} (a leading - "
+                                   f"reverses); got {_show(value)}.")
+            elif key not in (k for k, _ in self.sort):
+                self.sort.append((key, value.startswith("-")))
+
+
 _EXAMPLES = {
     "sev": "sev:0,1", "pri": "pri:0", "status": "status:new", "channel": "channel:zendesk",
     "market": "market:ID", "region": "region:APAC", "cat": "cat:child_safety",
     "assignee": "assignee:me", "queue": "queue:legal-review", "incident": "incident:12",
     "is": "is:snoozed", "before": "before:2026-11-01", "after": "after:3d",
+    "sort": "sort:-sla",
 }
 
 
@@ -259,7 +280,8 @@ def parse_query(text: str) -> SearchQuery:
                 break
             i += 1
         _token(p, text[start:i], negated)
-    return SearchQuery(tuple(p.terms), tuple(p.filters), tuple(p.errors), text)
+    return SearchQuery(tuple(p.terms), tuple(p.filters), tuple(p.errors), text,
+                       tuple(p.sort))
 
 
 def _token(p: _Parser, token: str, negated: bool) -> None:
@@ -267,6 +289,11 @@ def _token(p: _Parser, token: str, negated: bool) -> None:
     if colon and name.lower() in OPERATORS:
         p.operator(name.lower(), value.replace('"', ""), negated)
         return
+    if colon and value and not value.startswith("/") and _OPERATOR_WORD.match(name):
+        near = difflib.get_close_matches(name.lower(), OPERATORS, n=1, cutoff=0.6)
+        hint = f" (did you mean {near[0]}:?)" if near else \
+            f" (operators: {', '.join(o + ':' for o in OPERATORS)})"
+        p.errors.append(f"{name}: is not an operator{hint}; searched as words.")
     prefix = token.endswith("*") and len(token.rstrip("*")) > 0
     word = token.rstrip("*") if prefix else token
     if token and not word.strip("*"):

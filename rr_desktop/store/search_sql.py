@@ -242,11 +242,39 @@ def plan(db: sqlite3.Connection | None, query: SearchQuery, me: str, now: dateti
             where_parts.insert(0, f"e.id IN ({_FTS})")
             args.insert(0, match)
     where = (" WHERE " + " AND ".join(where_parts)) if where_parts else ""
-    sql = f"SELECT e.id FROM {source}{where} ORDER BY {TRIAGE_ORDER}"
+    sql = f"SELECT e.id FROM {source}{where} ORDER BY {_order(query)}"
     if limit is not None:
         sql += " LIMIT ?"
         args.append(int(limit))
     return Plan(best.name if best is not None else TRIAGE_INDEX, sql, args)
+
+
+# What each `sort:` key orders by (ascending); triage order breaks ties. Channel sorts by
+# its id (the channel table would need a join; ids are stable per channel).
+_SORT_SQL = {
+    "sev": "e.severity", "pri": "e.priority", "status": "e.status", "market": "e.market",
+    "channel": "e.channel_id", "title": "e.title COLLATE NOCASE", "age": "e.created_at DESC",
+    "sla": "e.sla_due_at IS NULL, e.sla_due_at", "assignee": "e.assignee IS NULL, e.assignee",
+}
+
+
+def _order(query: SearchQuery) -> str:
+    """ORDER BY: the `sort:` keys, then triage order."""
+    parts = []
+    for key, descending in query.sort:
+        sql = _SORT_SQL[key]
+        if descending:
+            sql = ", ".join(_reverse(p.strip()) for p in sql.split(","))
+        parts.append(sql)
+    return ", ".join([*parts, TRIAGE_ORDER]) if parts else TRIAGE_ORDER
+
+
+def _reverse(term: str) -> str:
+    if term.endswith(" DESC"):
+        return term[:-5]
+    if term.endswith(" IS NULL"):
+        return term  # empty values stay last either way
+    return f"{term} DESC"
 
 
 def _choose(db: sqlite3.Connection | None, drivers: list[_Driver], limit: int | None,

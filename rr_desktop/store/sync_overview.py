@@ -23,6 +23,7 @@ class QueuedOp:
     next_attempt_at: int
     last_error: str | None
     created_at: int
+    external_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +40,30 @@ class QuarantinedRecord:
 
 def queued_ops(db: sqlite3.Connection, limit: int = 1000) -> list[QueuedOp]:
     """Pending, conflicting and dead ops, oldest first."""
+    return _ops(db, "o.state IN ('pending', 'conflict', 'dead') ORDER BY o.seq LIMIT ?",
+                (limit,))
+
+
+def refused_since(db: sqlite3.Connection, after_seq: int, limit: int = 20) -> list[QueuedOp]:
+    """Changes the source refused for good (dead), newer than op `after_seq`, newest
+    last: what the window announces once in a banner."""
+    return _ops(db, "o.state = 'dead' AND o.seq > ? ORDER BY o.seq LIMIT ?",
+                (after_seq, limit))
+
+
+def refused_seqs(db: sqlite3.Connection) -> set[int]:
+    """Every change the sources refused for good, still waiting for the analyst."""
+    return {int(r[0]) for r in db.execute("SELECT seq FROM outbox WHERE state = 'dead'")}
+
+
+def _ops(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[QueuedOp]:
     rows = db.execute(
         "SELECT o.seq, c.name, o.escalation_id, e.title, o.op_type, o.payload, o.state, "
-        "o.attempts, o.next_attempt_at, o.last_error, o.created_at FROM outbox o "
-        "JOIN channel c ON c.id = o.channel_id JOIN escalation e ON e.id = o.escalation_id "
-        "WHERE o.state IN ('pending', 'conflict', 'dead') ORDER BY o.seq LIMIT ?",
-        (limit,)).fetchall()
+        "o.attempts, o.next_attempt_at, o.last_error, o.created_at, e.external_id "
+        "FROM outbox o JOIN channel c ON c.id = o.channel_id "
+        f"JOIN escalation e ON e.id = o.escalation_id WHERE {where}", args).fetchall()
     return [QueuedOp(r[0], r[1], r[2], r[3], r[4], _summary(r[4], r[5]), r[6], r[7], r[8],
-                     r[9], r[10]) for r in rows]
+                     r[9], r[10], r[11]) for r in rows]
 
 
 def _summary(op_type: str, payload_text: str) -> str:
@@ -54,7 +71,7 @@ def _summary(op_type: str, payload_text: str) -> str:
         payload = json.loads(payload_text)
     except json.JSONDecodeError:
         return op_type
-    if op_type in ("note", "reply"):
+    if op_type in ("note", "reply", "fact"):
         text = str(payload.get("text", ""))
         return f"{op_type}: {text[:80]}"
     return ", ".join(f"{k} \u2192 {v}" for k, v in payload.items())

@@ -22,14 +22,19 @@ ROW_COLUMNS = (
     "id", "severity", "priority", "status", "market", "channel", "title", "created_at",
     "assignee", "priority_raised_at", "urgency", "remote_version", "sla_due_at",
     "sla_risk_at", "sla_paused", "snoozed_until", "has_conflict", "queue", "incident_id",
-    "duplicate_of",
+    "duplicate_of", "sla_late",
 )
 _ROW_SQL = (
     "SELECT e.id, e.severity, e.priority, e.status, e.market, c.name, e.title, e.created_at, "
     "e.assignee, e.priority_raised_at, e.urgency, e.remote_version, e.sla_due_at, "
     "e.sla_risk_at, e.sla_paused_at IS NOT NULL, e.snoozed_until, EXISTS (SELECT 1 FROM "
     "conflict k WHERE k.resolved_at IS NULL AND k.escalation_id = e.id), e.queue, "
-    "e.incident_id, e.duplicate_of "
+    "e.incident_id, e.duplicate_of, "
+    # A milestone reached after its target: a breach even once closed (met late).
+    "coalesce((SELECT (e.acknowledged_at - e.created_at - e.sla_paused_s > p.acknowledge_s) "
+    "OR (e.contained_at - e.created_at - e.sla_paused_s > p.contain_s) "
+    "OR (e.resolved_at - e.created_at - e.sla_paused_s > p.resolve_s) "
+    "FROM sla_policy p WHERE p.severity = e.severity), 0) "
     "FROM escalation e JOIN channel c ON c.id = e.channel_id WHERE e.id IN "
 )
 
@@ -60,13 +65,17 @@ class TriageRow:
     queue: str | None = None
     incident_id: int | None = None
     duplicate_of: int | None = None
+    sla_late: bool = False  # a milestone was reached after its target
 
     def sla_state(self, now_s: int) -> SlaState | None:
-        """The next clock's state at `now_s` (MET once closed; None if unknown)."""
+        """The next clock's state at `now_s`; once closed, MET, or BREACHED when a
+        target was met late (None if unknown)."""
         if self.sla_paused:
             return SlaState.PAUSED
         if self.sla_due_at is None:
-            return None if self.status.is_open else SlaState.MET
+            if self.status.is_open:
+                return None
+            return SlaState.BREACHED if self.sla_late else SlaState.MET
         if now_s >= self.sla_due_at:
             return SlaState.BREACHED
         if self.sla_risk_at is not None and now_s >= self.sla_risk_at:
@@ -85,7 +94,8 @@ def rows_by_id(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, TriageRo
     for r in db.execute(_ROW_SQL + f"({', '.join('?' * len(ids))})", list(ids)):
         out[r[0]] = TriageRow(r[0], Severity(r[1]), Priority(r[2]), Status(r[3]), r[4], r[5],
                               r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
-                              bool(r[14]), r[15], bool(r[16]), r[17], r[18], r[19])
+                              bool(r[14]), r[15], bool(r[16]), r[17], r[18], r[19],
+                              bool(r[20]))
     return out
 
 

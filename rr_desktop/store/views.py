@@ -34,6 +34,7 @@ class View:
     key: str | None = None
     search: str = ""
     me: str = ""
+    sort: str = ""  # a `sort:` value ("-sla", "age"); "" is triage order
 
     @property
     def builtin(self) -> bool:
@@ -45,8 +46,13 @@ class View:
         return self.name
 
     def text(self) -> str:
-        """The query the table runs: the view's own, then the typed search."""
-        return f"{self.query} {self.search}".strip()
+        """The query the table runs: the view's own, the typed search, the sort."""
+        sort = f"sort:{self.sort}" if self.sort else ""
+        return " ".join(p for p in (self.query, self.search, sort) if p)
+
+    def sorted_by(self, sort: str) -> View:
+        """This view in another order ("" for triage order)."""
+        return replace(self, sort=sort)
 
     def parsed(self) -> SearchQuery:
         return parse_query(self.query)
@@ -60,7 +66,7 @@ class View:
         return replace(self, search=search.strip())
 
     def unnarrowed(self) -> View:
-        return replace(self, search="")
+        return replace(self, search="", sort="")
 
     def for_analyst(self, me: str) -> View:
         return replace(self, me=me)

@@ -23,8 +23,10 @@ from ..channels.base import (
     ChannelClient,
     ChannelError,
     CursorExpired,
+    NetworkError,
     Page,
     RateLimited,
+    TooSlow,
 )
 from ..domain.push import FIELD_PUSHES
 from ..http_deadline import run_deadline
@@ -107,6 +109,7 @@ class SyncReport:
     problems: list[str] = field(default_factory=list)  # see Page.problem
     rate_limited_until: int | None = None  # epoch s: the run ended waiting for this
     cache_failed: bool = False  # the error is the cache's (disk full, read-only, damaged)
+    offline: bool = False  # the source could not be reached (network down, server gone)
     changed_ids: set[int] = field(default_factory=set)
     roster_changed: int = 0
 
@@ -114,14 +117,15 @@ class SyncReport:
         if self.error and self.rate_limited_until is not None:
             return f"{self.channel}: not finished: {self.error}"
         if self.error:
-            return f"{self.channel}: failed: {self.error}"
+            return f"{self.channel}: {'offline' if self.offline else 'failed'}: {self.error}"
         parts = [f"{self.received} received", f"{self.changed} changed",
                  f"{self.quarantined} quarantined", f"{self.pushed} pushed"]
         if self.conflicts:
             parts.append(f"{self.conflicts} conflicts")
         if self.dead:
-            parts.append(f"{self.dead} failed for good")
-        state = "cancelled" if self.cancelled else "warning" if self.problems else "ok"
+            parts.append(f"{self.dead} refused by the source (see Outbox & sync)")
+        state = "cancelled" if self.cancelled else "warning" if self.problems or self.dead \
+            else "ok"
         return f"{self.channel}: {state}: " + ", ".join(parts) + "".join(
             f"; {p}" for p in self.problems)
 
@@ -213,8 +217,9 @@ class SyncEngine:
             self._settle(cid, cs.RATE_LIMITED, str(exc), exc.until)
         except ChannelError as exc:
             report.error = str(exc)
+            report.offline = isinstance(exc, NetworkError) and not isinstance(exc, TooSlow)
             log.warning("sync of %s failed: %s", name, exc)
-            self._settle(cid, cs.FAILED, str(exc))
+            self._settle(cid, cs.OFFLINE if report.offline else cs.FAILED, str(exc))
         except sqlite3.Error as exc:  # nothing is lost: the failed page was rolled back
             report.error = cache_failure(self.store.path, exc)
             report.cache_failed = True

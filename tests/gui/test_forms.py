@@ -84,7 +84,7 @@ def test_dialogs_show_untrusted_text_literally(qtbot: QtBot, tmp_path: Path) -> 
     dialog = SyncDetailsDialog(status)
     qtbot.addWidget(dialog)
     assert dialog.ui.errorText.toPlainText() == "<img src=http://127.0.0.1:1/x> HTTP 503[U+202E]"
-    assert dialog.ui.stateValue.text().startswith("demo: error: <img")
+    assert dialog.ui.stateValue.text().startswith("demo: failing: <img")
     assert dialog.ui.successValue.text() == "never"
     assert "2 waiting" in dialog.ui.queueValue.text()
 

@@ -194,7 +194,7 @@ def test_status_bar_shows_channel_state(qtbot: QtBot, window: MainWindow,
     write_elsewhere(workspace.store,
                     lambda db: record_error(db, cid, "<b>HTTP 503</b> from server", NOW))
     window.channels.refresh()
-    assert label.text() == "demo: error: <b>HTTP 503</b> from server"
+    assert label.text() == "demo: failing: <b>HTTP 503</b> from server"  # literal text
     assert label.property("state") == "error"
 
 

@@ -49,3 +49,31 @@ def test_long_lines_are_broken_for_display_only() -> None:
 def test_tooltips_escape_markup() -> None:
     tip = plain_tooltip("<b>x</b><img src=http://127.0.0.1:1/x>")
     assert tip == "<qt>&lt;b&gt;x&lt;/b&gt;&lt;img src=http://127.0.0.1:1/x&gt;</qt>"
+
+
+def test_times_show_in_the_analysts_zone_with_utc_and_the_markets_clock() -> None:
+    from zoneinfo import ZoneInfo
+
+    from rr_desktop.gui.text import (
+        format_market_time,
+        format_time,
+        set_display_zone,
+        time_details,
+        zone_name,
+    )
+
+    moment = 1_764_985_080  # 2025-12-06 01:38 UTC
+    try:
+        set_display_zone(ZoneInfo("Asia/Singapore"))
+        assert format_time(moment) == "2025-12-06 09:38 UTC+08"
+        assert format_market_time(moment, "ID") == "08:38 WIB in ID"
+        assert format_market_time(moment, "NZ") == "14:38 NZDT in NZ"
+        assert format_market_time(moment, "ZZ") is None  # no market clock known
+        assert time_details(moment, "IN") == \
+            "2025-12-06 09:38 UTC+08 \u00b7 01:38 UTC \u00b7 07:08 IST in IN"
+        assert zone_name() == "Asia/Singapore, UTC+08:00"
+        set_display_zone(ZoneInfo("America/Los_Angeles"))  # a day behind the market
+        assert format_time(moment) == "2025-12-05 17:38 PST"
+        assert format_market_time(moment, "JP") == "10:38 on Sat 06 Dec JST in JP"
+    finally:
+        set_display_zone(None)

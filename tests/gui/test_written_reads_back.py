@@ -67,3 +67,26 @@ def test_what_stays_local_says_so(qtbot: QtBot, window: MainWindow,
     qtbot.waitUntil(lambda: not window.detail.is_pending())
     assert "aditi set tags \u2014 \u2192 viral, livestream \u2014 stays on this machine" in \
         pane(window)
+
+
+def test_r_and_m_work_from_the_list_on_the_item_at_the_cursor(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    """Typing a reply from the list opens the composer for the item at the cursor;
+    the letters go into the text, not to other commands (h no longer opens Snooze)."""
+    window.table.select_row(2)
+    esc = window.current_id()
+    press(qtbot, window, Qt.Key.Key_R)
+    composer = prompt(qtbot, window)
+    qtbot.keyClicks(composer.editor, "hello there")
+    assert composer.editor.toPlainText() == "hello there"
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(composer.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    with workspace.store.read() as db:
+        assert db.execute("SELECT escalation_id, op_type FROM outbox").fetchall() == [
+            (esc, "reply")]
+    window.table.setFocus()
+    press(qtbot, window, Qt.Key.Key_M)
+    note = prompt(qtbot, window)
+    assert note.kind == "note" and str(esc) in " ".join(
+        label.text() for label in note.findChildren(type(note.error)))
+    note.reject()

@@ -320,6 +320,8 @@ class OutboxMachine(RuleBasedStateMachine):
         state = {ext: dict(values) for ext, values in start.items()}
         for ext, payload in self.patches:
             for name, value in payload.items():
+                if name not in FIELDS:  # what goes with a status (its reason) is no field
+                    continue
                 value = model_value(name, value)
                 assert state[ext][name] != value, (ext, name, value, self.patches)
                 state[ext][name] = value

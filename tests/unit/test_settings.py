@@ -74,3 +74,12 @@ def test_a_bom_and_deep_nesting_do_not_stop_the_app(tmp_path: Path) -> None:
     path.write_text('{"me": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
     s = load_settings(tmp_path)
     assert s.problems and s.get("queues")
+
+
+def test_a_time_zone_setting_is_checked(tmp_path: Path) -> None:
+    (tmp_path / SETTINGS_NAME).write_text('{"timezone": "Asia/Jakarta"}', encoding="utf-8")
+    assert str(load_settings(tmp_path).zone) == "Asia/Jakarta"
+    (tmp_path / SETTINGS_NAME).write_text('{"timezone": "Mars/Olympus"}', encoding="utf-8")
+    settings = load_settings(tmp_path)
+    assert settings.zone is None  # the computer's zone
+    assert "is not a time zone" in settings.problems[0]

@@ -122,7 +122,7 @@ def test_paused_time_never_counts(steps: list[tuple[Status, int]], later: int) -
     if facts.paused_at is not None:  # still waiting: that time is paused too
         paused += later
     for clock in clocks(facts, POLICY, datetime.fromtimestamp(now, UTC)):
-        if clock.state in (SlaState.MET,):
+        if clock.met:  # met in time, or late (a breach): not running any more
             continue
         target = POLICY.for_severity(Severity.S2).target(clock.kind)
         running = now - T - paused
@@ -217,3 +217,16 @@ def test_met_margin_and_breach_after_a_pause() -> None:
     contain = clocks(facts, POLICY, at(7200 + 4 * 3600))[1]
     assert contain.state is SlaState.BREACHED and contain.remaining_s == 0
     assert contain.due_at == at(7200 + 4 * 3600) - timedelta(0)
+
+
+def test_a_target_met_late_is_a_breach_not_met() -> None:
+    """Acknowledged weeks after its deadline: a breach, with how late (never "met")."""
+    created = T
+    facts = SlaFacts(Severity.S2, created, acknowledged_at=created + 25 * 86400)
+    ack, *_ = clocks(facts, POLICY, datetime.fromtimestamp(created + 26 * 86400, UTC))
+    target = POLICY.for_severity(Severity.S2).acknowledge_s
+    assert ack.met and ack.state is SlaState.BREACHED
+    assert ack.remaining_s == target - 25 * 86400  # negative: how late
+    in_time = SlaFacts(Severity.S2, created, acknowledged_at=created + 60)
+    ack, *_ = clocks(in_time, POLICY, datetime.fromtimestamp(created + 3600, UTC))
+    assert ack.met and ack.state is SlaState.MET and ack.remaining_s == target - 60

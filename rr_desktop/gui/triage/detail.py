@@ -26,9 +26,11 @@ from ..text import (
     break_long_lines,
     cap_for_display,
     format_duration,
+    format_market_time,
     format_time,
     one_line,
     reveal_invisibles,
+    zone_name,
 )
 
 _TIME_FIELDS = ("created_at", "updated_at", "synced_at", "deadline_at", "priority_raised_at",
@@ -55,12 +57,20 @@ def plain_label(object_name: str, wrap: bool = True) -> QLabel:
     return label
 
 
-def field_text(name: str, value: Any) -> str:
-    """One field's value as a line of plain text."""
+# Deadlines are kept by the market's clock: shown on it too.
+_DEADLINE_FIELDS = frozenset({"deadline_at", "sla_due_at", "sla_risk_at", "snoozed_until"})
+
+
+def field_text(name: str, value: Any, market: str = "") -> str:
+    """One field's value as a line of plain text (times in the analyst's zone; deadlines
+    on the market's clock too)."""
     if value is None or value == "":
         return "\u2014"
     if name in _TIME_FIELDS:
-        return format_time(int(value))
+        shown = format_time(int(value))
+        local = format_market_time(int(value), market) if name in _DEADLINE_FIELDS \
+            and market else None
+        return f"{shown} ({local})" if local else shown
     if name == "severity":
         return Severity(int(value)).label
     if name == "urgency":
@@ -76,16 +86,21 @@ def field_text(name: str, value: Any) -> str:
     return one_line(str(value))
 
 
-def _clock_line(clock: SlaClock) -> str:
+_MET_VERB = {"acknowledge": "acknowledged", "contain": "contained", "resolve": "resolved"}
+
+
+def _clock_line(clock: SlaClock, market: str = "") -> str:
     kind = clock.kind.value.replace("_", " ")
     state = clock.state.value.replace("_", " ")
     if clock.state is SlaState.PAUSED:
-        return f"{kind}: paused while waiting"
-    if clock.state is SlaState.MET:
-        return f"{kind}: met with {format_duration(abs(clock.remaining_s))} to spare" \
-            if clock.remaining_s >= 0 else \
-            f"{kind}: met {format_duration(-clock.remaining_s)} late"
-    due = format_time(int(clock.due_at.timestamp())) if clock.due_at else "\u2014"
+        return f"{kind}: paused while waiting (the clock has stopped)"
+    if clock.met:
+        verb = _MET_VERB[clock.kind.value]
+        if clock.state is SlaState.BREACHED:  # a target met late is a breach
+            return f"{kind}: BREACHED, {verb} {format_duration(-clock.remaining_s)} late"
+        return f"{kind}: met, {verb} with {format_duration(clock.remaining_s)} to spare"
+    due = field_text("sla_due_at", int(clock.due_at.timestamp()), market) \
+        if clock.due_at else "\u2014"
     if clock.remaining_s < 0:
         return f"{kind}: BREACHED {format_duration(-clock.remaining_s)} ago (due {due})"
     return f"{kind}: {state}, {format_duration(clock.remaining_s)} left (due {due})"
@@ -279,7 +294,7 @@ class DetailPane(QWidget):
             blocks.append(note)
         if d.sla:
             section("SLA clocks")
-            blocks.extend(_clock_line(clock) for clock in d.sla)
+            blocks.extend(_clock_line(clock, str(f.get("market") or "")) for clock in d.sla)
         if d.incident is not None:
             section("Incident")
             blocks.append(f"#{d.incident.id} {one_line(d.incident.title)} "
@@ -313,9 +328,12 @@ class DetailPane(QWidget):
         if not d.timeline:
             blocks.append("no changes recorded")
         section("Fields")
+        market = str(f.get("market") or "")
+        blocks.append(f"(times in your zone, {zone_name()}; deadlines also on the "
+                      f"market's clock)")
         names = [n for n in _FIELD_ORDER if n in f]
         names += sorted(n for n in f if n not in _FIELD_ORDER and n not in _HIDDEN_FIELDS)
-        blocks.extend(f"{name.replace('_', ' ')}: {field_text(name, f[name])}"
+        blocks.extend(f"{name.replace('_', ' ')}: {field_text(name, f[name], market)}"
                       for name in names)
         # One setPlainText (literal text, never markup) then bold headings: ~10x cheaper
         # than inserting line by line, which relayouts the document on every insert.

@@ -12,7 +12,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QPaintEvent
+from PySide6.QtGui import QFont, QFontMetrics, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView, QWidget
 
 from .. import theme
@@ -20,6 +20,7 @@ from .columns import COLUMNS
 from .model import ID_ROLE
 
 _CELL_PADDING = 24  # item padding (theme.qss) + focus frame + breathing room
+TITLE_MIN_PX = 160  # below this, lower-priority columns make room for the title
 
 
 class TriageView(QTableView):
@@ -27,10 +28,11 @@ class TriageView(QTableView):
     editing, no sorting (the order is the triage order of the store).
 
     Signals: current_id_changed(int): the current row now shows this escalation id (-1:
-    no current row).
+    no current row); sort_requested(str): a header was clicked: its column's sort key.
     """
 
     current_id_changed = Signal(int)
+    sort_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +60,9 @@ class TriageView(QTableView):
         hheader.setSectionsMovable(True)
         hheader.setStretchLastSection(False)
         hheader.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        hheader.setSectionsClickable(True)
+        hheader.setSortIndicatorShown(False)  # shown while a view is sorted by a column
+        hheader.sectionClicked.connect(self._header_clicked)
         self._last_id = -1
         self._last_row = -1
         self.marking = False  # x / Shift+J built a selection: moving keeps it
@@ -84,6 +89,44 @@ class TriageView(QTableView):
         model.layoutChanged.connect(self._after_relayout)
         model.modelReset.connect(self._after_relayout)
         model.rowsInserted.connect(self._after_relayout)  # an empty view gets rows
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Qt override: in a narrow window the columns that matter least step aside
+        (ColumnSpec.keep), so the title, SLA and assignee stay in view."""
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Hide the lowest-`keep` columns until the title has TITLE_MIN_PX; show them
+        again when there is room."""
+        model = self.model()
+        if model is None:
+            return
+        width = self.viewport().width()
+        fixed = {i: self.columnWidth(i) for i, c in enumerate(COLUMNS) if not c.stretch}
+        shown = set(fixed)
+        for i in sorted(fixed, key=lambda i: COLUMNS[i].keep):
+            if sum(fixed[j] for j in shown) + TITLE_MIN_PX <= width:
+                break
+            if COLUMNS[i].keep < 9:
+                shown.discard(i)
+        for i in fixed:
+            if self.isColumnHidden(i) == (i in shown):
+                self.setColumnHidden(i, i not in shown)
+
+    def show_sort(self, sort: str) -> None:
+        """The header's sort arrow for a `sort:` value ("-sla"; "" is triage order)."""
+        header = self.horizontalHeader()
+        key = sort.lstrip("-")
+        column = next((i for i, c in enumerate(COLUMNS) if c.sort == key), None)
+        header.setSortIndicatorShown(column is not None)
+        if column is not None:
+            header.setSortIndicator(column, Qt.SortOrder.DescendingOrder if sort.startswith(
+                "-") else Qt.SortOrder.AscendingOrder)
+
+    def _header_clicked(self, column: int) -> None:
+        if 0 <= column < len(COLUMNS) and COLUMNS[column].sort:
+            self.sort_requested.emit(COLUMNS[column].sort)
 
     def after_next_paint(self, fn: Callable[[], None]) -> None:
         """Run `fn` once the table has painted (work that would slow the paint waits for

@@ -23,8 +23,7 @@ class AddNote(TriageAction):
     pushes = ("note",)
     inputs = (AskText("text", "note"),)
     commands = (ActionCommand("note", "Internal note / log a fact\u2026", ("M",),
-                              "Write an internal note or log an evolving fact",
-                              modes=("detail",)),)
+                              "Write an internal note or log an evolving fact"),)
 
     @classmethod
     def build(cls, values: Mapping[str, Any]) -> TriageAction:
@@ -72,8 +71,7 @@ class Reply(TriageAction):
     pushes = ("reply",)
     inputs = (AskText("text", "reply"),)
     commands = (ActionCommand("reply", "Reply on source\u2026", ("R",),
-                              "Reply to the reporter on the source channel",
-                              modes=("detail",)),)
+                              "Reply to the reporter on the source channel"),)
 
     def validate(self, db: sqlite3.Connection, now: datetime) -> TriageAction:
         check_text(self.text, "reply")
