@@ -13,12 +13,11 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QLabel,
     QMainWindow,
     QSplitter,
     QStackedWidget,
@@ -38,31 +37,26 @@ from .cache_check import check_cache
 from .channel_actions import ChannelActions
 from .commands import CommandRegistry, CommandTarget
 from .context import AppContext
-from .dialogs import AboutDialog, SyncDetailsDialog
-from .fuzzy import Choice
-from .identity import IdentityChooser, IdentityLabel
+from .identity import IdentityChooser
 from .jobs import JobRunner
 from .lookups import Lookups
 from .mailbox_watch import MailboxWatcher
-from .notifier import Level, Notice, Notifier
+from .notifier import Notifier
 from .outbox_actions import OutboxActions
-from .palette import CommandPalette, ShortcutOverlay
-from .saved_views import SavedViewsDialog
 from .sla_settings import apply_sla_settings
-from .status import ChannelStatusBar
+from .status_area import StatusArea
 from .sync_outcomes import SyncOutcomes
 from .sync_view import SyncView
 from .text import one_line, set_display_zone
 from .toast import UndoToast
 from .triage.actions import TriageController
-from .triage.columns import COLUMNS
 from .triage.detail import DetailPane
 from .triage.duplicates import DuplicateList
 from .triage.model import TriageModel
-from .triage.prompts import PickPrompt
 from .triage.selection import TableSelection
 from .triage.view import TriageView
 from .view_switcher import ViewSwitcher
+from .window_dialogs import WindowDialogs
 from .window_state import restore_window_state, save_window_state
 
 log = logging.getLogger("rr_desktop.gui")
@@ -109,6 +103,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._narrow = False  # see resizeEvent
         self._detail_was_visible = True
+        self._split_state = QByteArray()
         self.setWindowTitle(WINDOW_TITLE)
         self.setObjectName("mainWindow")
         self.store = workspace.store
@@ -162,23 +157,12 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.sync_view)
         self.setCentralWidget(self.pages)
 
-        self.channels = ChannelStatusBar(self.store.path, self)
-        self.count_label = QLabel()
-        self.count_label.setObjectName("rowCount")
-        self.count_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.identity_label = IdentityLabel()
-        self.chord_label = QLabel()
-        self.chord_label.setObjectName("chordHint")
-        self.chord_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.selection_label = QLabel()
-        self.selection_label.setObjectName("selectionCount")
-        self.selection_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.statusBar().addPermanentWidget(self.chord_label)
-        self.statusBar().addPermanentWidget(self.selection_label)
-        self.statusBar().addPermanentWidget(self.channels)
-        self.statusBar().addPermanentWidget(self.count_label)
-        self.statusBar().addPermanentWidget(self.identity_label)
-        self.statusBar().setSizeGripEnabled(False)
+        self.status = StatusArea(self.statusBar(), self.store.path, self)
+        self.channels = self.status.channels
+        self.count_label = self.status.count
+        self.identity_label = self.status.identity
+        self.chord_label = self.status.chord
+        self.selection_label = self.status.selection
 
         self.sync = SyncBridge(workspace.engine, self.jobs, sync_interval_s, self)
         self.identity = IdentityChooser(self.ctx, self.lookups, self, self.open_dialog)
@@ -190,11 +174,13 @@ class MainWindow(QMainWindow):
         self.channel_actions = ChannelActions(self.ctx, self.engine, self, self.open_dialog)
         self.mailboxes = MailboxWatcher(self)
         self.sync_outcomes = SyncOutcomes(self.ctx, self.sync, self.channels, self)
-        self._wire()
         self.commands = CommandRegistry(
             self, {Mode.LIST: [self.table], Mode.DETAIL: [self.detail],
                    Mode.OUTBOX: [self.sync_view], Mode.SEARCH: [self.views.bar]},
             has_selection=lambda: self.table.current_id() is not None)
+        self.dialogs = WindowDialogs(self.ctx, self.commands, self.views, self.channels, self,
+                                     self.open_dialog, self.sync_now, self.data_dir)
+        self._wire()
         self.commands.refused.connect(self.notifier.info)
         self.commands.chord_pending.connect(self.chord_label.setText)
         self.commands.register_all(self._handlers(), self._keymap(actions))
@@ -229,14 +215,14 @@ class MainWindow(QMainWindow):
     # -- wiring --------------------------------------------------------------------------
 
     def _wire(self) -> None:
-        self.notifier.notice.connect(self._show_notice)
+        self.notifier.notice.connect(self.status.show_notice)
         self.notifier.problem.connect(self.banner.raise_problem)
         self.notifier.resolved.connect(self.banner.resolve)
         self.banner.action_requested.connect(lambda name: self.commands.run(name))
         self.ctx.changes_applied.connect(self._on_changes)
         self.sync_outcomes.progress_shown.connect(self.refresh_view)
         self.sync_outcomes.reported.connect(self.sync_reported.emit)
-        self.channels.details_requested.connect(self.show_sync_details)
+        self.channels.details_requested.connect(self.dialogs.sync_details)
         self.table.current_id_changed.connect(self._on_current_id)
         self.detail.shown.connect(self._on_detail_shown)
         self.table.activated.connect(lambda _index: self.open_detail())  # double-click
@@ -277,7 +263,7 @@ class MainWindow(QMainWindow):
             "extend-down": lambda: t.extend_selection(1),
             "extend-up": lambda: t.extend_selection(-1),
             "select-all": t.selectAll,
-            "palette": self.show_palette,
+            "palette": self.dialogs.palette,
             "search": views.focus_search,
             "go-triage": go("Triage"), "go-mine": go("Mine"), "go-snoozed": go("Snoozed"),
             "go-sla": go("SLA at risk"), "go-all": go("All"),
@@ -286,12 +272,12 @@ class MainWindow(QMainWindow):
             "previous-tab": lambda: self.sync_view.step_tab(-1),
             "toggle-split": self.toggle_split,
             "sync-now": self.sync_now,
-            "sync-details": lambda: self.show_sync_details(None),
-            "shortcuts": self.show_shortcuts,
-            "about": self.show_about,
-            "manage-views": self.manage_views,
+            "sync-details": lambda: self.dialogs.sync_details(None),
+            "shortcuts": self.dialogs.shortcuts,
+            "about": self.dialogs.about,
+            "manage-views": self.dialogs.manage_views,
             "choose-identity": self.identity.ask,
-            "sort-by": self.ask_sort,
+            "sort-by": self.dialogs.sort,
             "quit": self.close,
             **self.triage.handlers(),
             **self.outbox.handlers(),
@@ -355,19 +341,6 @@ class MainWindow(QMainWindow):
             self.commands.set_title(f"view-{n}", f"View: {view.title}" if view is not None
                                     else f"Saved view {n} (none yet)")
 
-    def ask_sort(self) -> None:
-        """Sort by a column, or back to triage order (a header click does the same)."""
-        choices = [Choice(c.sort, c.header, c.help) for c in COLUMNS if c.sort]
-        choices.append(Choice("", "Triage order", "priority first, then the oldest"))
-        prompt = PickPrompt("Sort by", choices, "Column", False, self)
-        prompt.chosen.connect(self.views.sort_by)
-        self.open_dialog(prompt)
-
-    def manage_views(self) -> None:
-        dialog = SavedViewsDialog(self.store, self.jobs, self)
-        dialog.changed.connect(lambda: self.ctx.apply(Changes(views=True)))
-        self.open_dialog(dialog)
-
     def views_saved(self, name: str) -> None:
         """A view was saved: show it, and say which key opens it."""
         n = next((i for i, v in enumerate(self.views.views) if v.title == name), None)
@@ -411,12 +384,14 @@ class MainWindow(QMainWindow):
             return
         self._narrow = narrow
         if narrow:
-            self._detail_was_visible = self.detail.isVisible()
+            self._detail_was_visible = not self.detail.isHidden()
+            self._split_state = self.splitter.saveState()
             self.detail.hide()
             self.table.show()
         else:
             self.table.show()
             self.detail.setVisible(self._detail_was_visible)
+            self.splitter.restoreState(self._split_state)
 
     def back_to_list_if_lost(self, previous: QWidget | None = None) -> None:
         """After a dialog closed: focus goes back where it was (the list or the detail
@@ -450,12 +425,6 @@ class MainWindow(QMainWindow):
         if not self._closed:
             self.views.refresh()
 
-    def show_palette(self) -> None:
-        self.open_dialog(CommandPalette(self.commands, self))
-
-    def show_shortcuts(self) -> None:
-        self.open_dialog(ShortcutOverlay(self.commands, self.commands.current_mode(), self))
-
     def open_dialog(self, dialog: QDialog) -> None:
         """Open a window-modal helper dialog; focus returns where it was afterwards."""
         focus = QApplication.focusWidget()
@@ -465,24 +434,6 @@ class MainWindow(QMainWindow):
         self._on_prompt(dialog)
         dialog.open()
         dialog.activateWindow()
-
-    def show_sync_details(self, channel: str | None) -> None:
-        self.channels.refresh()
-        statuses = self.channels.statuses
-        if not statuses:
-            self.notifier.info("No channels configured")
-            return
-        chosen = next((s for s in statuses if s.name == channel), None) or next(
-            (s for s in statuses if s.last_error), statuses[0])
-        dialog = SyncDetailsDialog(chosen, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.ui.syncNowButton.clicked.connect(self.sync_now)
-        dialog.open()
-
-    def show_about(self) -> None:
-        dialog = AboutDialog(self.data_dir, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
 
     def open_escalation(self, esc_id: int) -> None:
         """Show an escalation: its row if the view has it, else just the detail pane."""
@@ -527,16 +478,6 @@ class MainWindow(QMainWindow):
         if isinstance(dialog, CommandTarget):
             self.commands.add_target(dialog)
 
-    def _show_notice(self, notice: Notice) -> None:
-        bar = self.statusBar()
-        if bar.property("level") != notice.level.value:
-            bar.setProperty("level", notice.level.value)
-            bar.style().unpolish(bar)
-            bar.style().polish(bar)
-        bar.showMessage(notice.text, notice.timeout_ms)
-        if notice.level is Level.ERROR:
-            log.info("shown to the analyst: %s", notice.text)
-
     def _on_changes(self, changes: Changes) -> None:
         """Every write's "what changed" (an action, an undo, a sync, a resolution): the
         rows that changed paint at once, the detail pane follows, and the view re-sorts
@@ -564,9 +505,7 @@ class MainWindow(QMainWindow):
             self._show_identity()
 
     def _show_selection_count(self) -> None:
-        count = self.table.selected_count()
-        marked = count > 1 or (count == 1 and self.table.marking)
-        self.selection_label.setText(f"{count:,} selected" if marked else "")
+        self.status.show_selection(self.table.selected_count(), self.table.marking)
 
     def _show_identity(self) -> None:
         me = self.ctx.me
