@@ -13,6 +13,7 @@ PKGS=(
   libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0
   dovecot-imapd nginx-light gnome-keyring dbus-daemon dbus-x11
   python3-venv binutils
+  xdotool at-spi2-core
 )
 missing=()
 for p in "${PKGS[@]}"; do
