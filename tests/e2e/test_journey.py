@@ -25,7 +25,6 @@ def test_keys_only_journey_reaches_the_service_exactly_once(desktop: Desktop) ->
     d = desktop
     d.add_channel("ref")
     main = d.start(focus=False)  # the first-start prompt takes the focus
-    gaps: list[str] = []  # what the app does not do yet; the test fails on any at the end
 
     # First start: who are you? Typed into the picker, Enter.
     prompt = d.window(r"^Who are you\?")
@@ -63,10 +62,8 @@ def test_keys_only_journey_reaches_the_service_exactly_once(desktop: Desktop) ->
     composer = d.window(r"^Reply on source")
     d.focus(composer)
     prompt_text = " ".join(d.texts_in(r"^Reply on source"))
-    if replied not in prompt_text:
-        # GAP (issue 8, "One invariant"): prompts name the item by its external id and
-        # title, never an internal #id.
-        gaps.append(f"the reply composer does not name {replied}: {prompt_text!r}")
+    # Prompts name the item by its external id and title, never an internal #id.
+    assert replied in prompt_text and not re.search(r"#\d", prompt_text), prompt_text
     d.display.type(REPLY)
     d.display.key("ctrl+Return")
     d.gone(composer)
@@ -90,16 +87,10 @@ def test_keys_only_journey_reaches_the_service_exactly_once(desktop: Desktop) ->
     d.wait(lambda: "synced" in d.channel_status("ref"), "the status bar to say synced")
     # F5 ends with a visible outcome that counts what went out.
     assert re.search(r"\b2 sent\b", d.status_message()), d.status_message()
-    try:
-        d.wait(lambda: f"by {ME}: \u2014 sent" in d.detail_text()
-               and "waiting to sync" not in d.detail_text(),
-               "the detail pane to show the reply as sent", timeout=10)
-    except AssertionError:
-        # GAP: the pane is re-read after a sync only for escalations the pull changed,
-        # so the item whose reply was just sent keeps "1 local change(s) waiting to
-        # sync" and "- waiting to sync" until the analyst moves away and back.
-        gaps.append("after F5 sent the reply, the detail pane still shows it as waiting "
-                    "to sync")
+    # The pane follows delivery: the reply now reads as sent.
+    d.wait(lambda: f"by {ME}: \u2014 sent" in d.detail_text()
+           and "waiting to sync" not in d.detail_text(),
+           "the detail pane to show the reply as sent", timeout=10)
     d.screenshot("journey-synced")
 
     # The SERVER's state, through its own API: exactly once each.
@@ -119,4 +110,3 @@ def test_keys_only_journey_reaches_the_service_exactly_once(desktop: Desktop) ->
     assert d.quit() == 0
     output = d.output()
     assert "Traceback" not in output, output
-    assert not gaps, "everything else passed; issue 8 gaps on the way:\n- " + "\n- ".join(gaps)
