@@ -1,5 +1,6 @@
 """A banner above the triage list for what needs the analyst until they act on it (a
-change the source refused for good): non-modal, stays until dismissed or acted on."""
+change the source refused for good, a channel offline or failing): non-modal, stays until
+dismissed, acted on or resolved."""
 
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ class ProblemBanner(QFrame):
         latest = self._problems[-1]
         more = len(self._problems) - 1
         self.message.setText(one_line(latest.text) + (f"  (+{more} more)" if more else ""))
+        self.act.setText(latest.action_text.replace("&", "&&"))
         self.act.setVisible(bool(latest.action))
         self.show()
 

@@ -77,6 +77,11 @@ class FuzzyList(QWidget):
         self.list.itemActivated.connect(self._activate)
         self._refilter("")
 
+    @property
+    def choices(self) -> list[Choice]:
+        """What the list offers (before filtering)."""
+        return list(self._choices)
+
     def set_choices(self, choices: Sequence[Choice]) -> None:
         self._choices = list(choices)
         self._refilter(self.edit.text())

@@ -17,6 +17,8 @@ from ..store.triage_queries import TriageRow
 from .fuzzy import Choice
 from .text import one_line
 
+CHOICE_PREFIX = "id:"  # a picked escalation's key; typed text is the source's id
+
 
 class Lookups:
     """Short reads for pickers (GUI thread)."""
@@ -64,16 +66,27 @@ class Lookups:
                              neighbours: Sequence[TriageRow]) -> list[Choice]:
         """Suggested duplicates of the first target (with reasons), then its neighbours
         in the current view."""
+        suggested = [s for s in suggest_duplicates(self._db(), ids[0], limit=8)
+                     if s.escalation_id not in ids]
+        others = [o for o in neighbours if o.id not in ids]
+        named = pickers.external_ids(
+            self._db(), [s.escalation_id for s in suggested] + [o.id for o in others])
         choices: list[Choice] = []
         seen = set(ids)
-        for s in suggest_duplicates(self._db(), ids[0], limit=8):
+        for s in suggested:
             if s.escalation_id not in seen:
                 seen.add(s.escalation_id)
-                choices.append(Choice(str(s.escalation_id), f"#{s.escalation_id} {s.title}",
+                choices.append(Choice(f"{CHOICE_PREFIX}{s.escalation_id}",
+                                      f"{named.get(s.escalation_id, '')} {s.title}",
                                       "; ".join(s.reasons)))
-        for other in neighbours:
+        for other in others:
             if other.id not in seen:
                 seen.add(other.id)
-                choices.append(Choice(str(other.id), f"#{other.id} {other.title}",
+                choices.append(Choice(f"{CHOICE_PREFIX}{other.id}",
+                                      f"{named.get(other.id, '')} {other.title}",
                                       other.channel))
         return choices
+
+    def by_external_id(self, external_id: str) -> list[int]:
+        """Cached escalations the source calls `external_id`."""
+        return pickers.find_by_external_id(self._db(), external_id)

@@ -41,6 +41,7 @@ class Problem:
     key: str
     text: str
     action: str = ""  # the command that helps ("go-outbox"), if any
+    action_text: str = "Show in Outbox & sync (g o)"  # its button
 
 
 class Notifier(QObject):

@@ -50,7 +50,8 @@ class OutboxActions(QObject):
 
         def landed(esc_id: int) -> None:
             self.ctx.notifier.info(
-                f"#{esc_id} {conflict.field}: kept {resolution}; the change syncs next")
+                f"{conflict.external_id} {conflict.field}: kept {resolution}; "
+                "the change syncs next")
             self._sync_now()
 
         self.ctx.run_write("resolve-conflict", write, failure="Could not resolve",

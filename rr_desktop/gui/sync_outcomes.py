@@ -135,7 +135,8 @@ class SyncOutcomes(QObject):
                 state = "is offline" if report.offline else "is failing"
                 self.ctx.notifier.raise_problem(Problem(
                     key, f"{report.channel} {state}: {one_line(report.reason)}. "
-                    f"{waiting} once it is back (F5 tries now).", "sync-details"))
+                    f"{waiting} once it is back (F5 tries now).", "sync-details",
+                    "Sync details\u2026"))
             elif report.channel in self._down and not report.cancelled:
                 self._down.discard(report.channel)
                 self._dismissed.discard(report.channel)

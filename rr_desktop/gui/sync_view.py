@@ -135,12 +135,12 @@ class SyncView(QWidget):
              s.last_error or "") for s in statuses], [s.name for s in statuses])
         self._conflict_rows = open_conflicts(self._conn)
         _fill(self.conflicts, [
-            (f"#{k.escalation_id} {k.title}", k.field, _value(k.base), _value(k.mine),
+            (f"{k.external_id} {k.title}", k.field, _value(k.base), _value(k.mine),
              _value(k.theirs), k.channel, format_time(k.detected_at))
             for k in self._conflict_rows], [k.id for k in self._conflict_rows])
         self._op_rows = queued_ops(self._conn)
         _fill(self.ops, [
-            (str(o.seq), o.channel, f"#{o.escalation_id} {o.title}", o.summary, o.state,
+            (str(o.seq), o.channel, f"{o.external_id} {o.title}", o.summary, o.state,
              str(o.attempts), format_time(o.next_attempt_at) if o.next_attempt_at else "now",
              o.last_error or "") for o in self._op_rows], [o.seq for o in self._op_rows])
         self._records = quarantined(self._conn)

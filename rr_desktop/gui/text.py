@@ -79,6 +79,11 @@ def break_long_lines(text: str, width: int = LONG_LINE_CHARS) -> str:
     return "\n".join(out)
 
 
+def plural(n: int, noun: str) -> str:
+    """"1 local change", "2 local changes" (nouns that take an s)."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def plain_tooltip(text: str) -> str:
     """A tooltip string that shows `text` literally.
 

@@ -37,16 +37,18 @@ class OpenConflict:
     mine: Any
     theirs: Any
     detected_at: int
+    external_id: str = ""  # the source's id of the escalation
 
 
 def open_conflicts(db: sqlite3.Connection, limit: int = 500) -> list[OpenConflict]:
     rows = db.execute(
         "SELECT k.id, k.escalation_id, e.title, c.name, k.field, k.base, k.mine, k.theirs, "
-        "k.detected_at FROM conflict k JOIN escalation e ON e.id = k.escalation_id "
+        "k.detected_at, e.external_id FROM conflict k JOIN escalation e "
+        "ON e.id = k.escalation_id "
         "JOIN channel c ON c.id = e.channel_id WHERE k.resolved_at IS NULL "
         "ORDER BY k.detected_at, k.id LIMIT ?", (limit,)).fetchall()
     return [OpenConflict(r[0], r[1], r[2], r[3], r[4], _load(r[5]), _load(r[6]), _load(r[7]),
-                         r[8]) for r in rows]
+                         r[8], r[9]) for r in rows]
 
 
 def _load(text: str | None) -> Any:

@@ -28,3 +28,22 @@ def escalation_ref(db: sqlite3.Connection, esc_id: int) -> tuple[str, str] | Non
     row = db.execute("SELECT external_id, title FROM escalation WHERE id = ?",
                      (esc_id,)).fetchone()
     return None if row is None else (str(row[0]), str(row[1]))
+
+
+def external_ids(db: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
+    """The source's id of each escalation of `ids` (primary-key reads)."""
+    out: dict[int, str] = {}
+    for esc_id in ids:
+        row = db.execute("SELECT external_id FROM escalation WHERE id = ?",
+                         (esc_id,)).fetchone()
+        if row is not None:
+            out[esc_id] = str(row[0])
+    return out
+
+
+def find_by_external_id(db: sqlite3.Connection, external_id: str) -> list[int]:
+    """Cached escalations with the source's id `external_id` (one per channel that has
+    it), oldest first."""
+    return [int(r[0]) for r in db.execute(
+        "SELECT id FROM escalation WHERE external_id = ? ORDER BY id LIMIT 10",
+        (external_id.strip(),))]

@@ -108,6 +108,7 @@ class LinkedItem:
     title: str
     status: str
     channel: str
+    external_id: str = ""  # the source's id: how the analyst knows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,16 +191,17 @@ def escalation_detail(db: sqlite3.Connection, esc_id: int, now: datetime | None 
 
 def _linked(db: sqlite3.Connection, esc_id: int,
             canonical: int | None) -> tuple[tuple[LinkedItem, ...], int]:
-    sql = ("SELECT e.id, e.title, e.status, c.name FROM escalation e "
+    sql = ("SELECT e.id, e.title, e.status, c.name, e.external_id FROM escalation e "
            "JOIN channel c ON c.id = e.channel_id WHERE ")
     out: list[LinkedItem] = []
     if canonical is not None:
         row = db.execute(sql + "e.id = ?", (canonical,)).fetchone()
         if row is not None:
-            out.append(LinkedItem(row[0], "canonical", row[1], row[2], row[3]))
+            out.append(LinkedItem(row[0], "canonical", row[1], row[2], row[3], row[4]))
     dupes = db.execute(sql + "e.duplicate_of = ? ORDER BY e.id LIMIT ?",
                        (esc_id, LINKED_LIMIT + 1)).fetchall()
-    out.extend(LinkedItem(r[0], "duplicate", r[1], r[2], r[3]) for r in dupes[:LINKED_LIMIT])
+    out.extend(LinkedItem(r[0], "duplicate", r[1], r[2], r[3], r[4])
+               for r in dupes[:LINKED_LIMIT])
     more = 0
     if len(dupes) > LINKED_LIMIT:
         more = db.execute("SELECT count(*) FROM escalation WHERE duplicate_of = ?",

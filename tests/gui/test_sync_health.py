@@ -151,6 +151,7 @@ def test_an_offline_channel_raises_a_banner_until_it_is_back(
     text = window.banner.message.text()
     assert text == ("demo is offline: cannot reach http://127.0.0.1:9 (ConnectionError). "
                     "1 change waits in the outbox and goes once it is back (F5 tries now).")
+    assert window.banner.act.text() == "Sync details\u2026"
     SHOTS.mkdir(exist_ok=True)
     window.grab().save(str(SHOTS / "offline-banner.png"))
     workspace.engine.step = lambda _p, _c: [SyncReport("demo", pushed=1)]  # type: ignore[assignment]

@@ -264,7 +264,9 @@ def test_mark_duplicate_with_picker_and_reason(qtbot: QtBot, window: MainWindow,
     assert dup is not None and canonical is not None
     press(qtbot, window, Qt.Key.Key_2)
     picker = prompt(qtbot, window)
-    qtbot.keyClicks(picker.finder.edit, f"#{canonical}")
+    (canonical_ref,) = row(workspace, canonical, "external_id")
+    # The analyst knows items by the source's id: typed, it names the canonical.
+    qtbot.keyClicks(picker.finder.edit, canonical_ref)
     qtbot.keyClick(picker.finder.edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.triage.prompt is not None
                     and window.triage.prompt is not picker)
@@ -273,6 +275,38 @@ def test_mark_duplicate_with_picker_and_reason(qtbot: QtBot, window: MainWindow,
     with qtbot.waitSignal(window.triage.applied, timeout=5000):
         qtbot.keyClick(reason.edit, Qt.Key.Key_Return)
     assert row(workspace, dup, "status, duplicate_of") == ("duplicate", canonical)
+
+
+def test_duplicate_picker_names_items_by_the_sources_id(qtbot: QtBot, window: MainWindow,
+                                                       workspace: FakeWorkspace) -> None:
+    """The picker lists the source's ids (never the cache's #id); an id typed that is
+    not among the suggestions is looked up; an unknown one is refused, nothing changes."""
+    dup, far = window.model.id_at(0), window.model.id_at(window.model.rowCount() - 1)
+    assert dup is not None and far is not None
+    press(qtbot, window, Qt.Key.Key_2)
+    picker = prompt(qtbot, window)
+    labels = [c.text for c in picker.finder.choices]
+    assert labels and all(label.startswith("ESC-") for label in labels), labels
+    qtbot.keyClicks(picker.finder.edit, "NOPE-1")
+    qtbot.keyClick(picker.finder.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "No cached escalation has the id NOPE-1"
+                    in window.statusBar().currentMessage())
+    assert row(workspace, dup, "status") == ("new",)
+    window.table.setFocus()
+    press(qtbot, window, Qt.Key.Key_2)
+    picker = prompt(qtbot, window)
+    (far_ref,) = row(workspace, far, "external_id")
+    qtbot.keyClicks(picker.finder.edit, far_ref)
+    qtbot.keyClick(picker.finder.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.triage.prompt is not None
+                    and window.triage.prompt is not picker)
+    reason = prompt(qtbot, window)
+    question = " ".join(label.text() for label in reason.findChildren(type(reason.error)))
+    assert far_ref in question and f"#{far}" not in question, question
+    qtbot.keyClicks(reason.edit, "Same clip")
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        qtbot.keyClick(reason.edit, Qt.Key.Key_Return)
+    assert row(workspace, dup, "status, duplicate_of") == ("duplicate", far)
 
 
 def test_snooze_hides_until_due(qtbot: QtBot, window: MainWindow,

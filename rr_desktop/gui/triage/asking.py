@@ -26,7 +26,7 @@ from ...store.actions import (
 )
 from ..context import AppContext
 from ..fuzzy import Choice
-from ..lookups import Lookups
+from ..lookups import CHOICE_PREFIX, Lookups
 from ..text import one_line
 from .prompts import Composer, PickPrompt, ReasonPrompt, SnoozePrompt, TagsPrompt
 from .selection import Selection
@@ -94,14 +94,19 @@ class InputAsker(QObject):
             case AskCanonical():
                 choices = self._lookups.duplicate_candidates(
                     ids, self._selection.neighbours(ids[0], NEIGHBOURS))
-                pick = PickPrompt(title, choices, "Canonical escalation: type to filter, or #id",
+                pick = PickPrompt(title, choices,
+                                  "Canonical escalation: type to filter, or its id at the source",
                                   True, parent)
 
                 def picked(text: str) -> None:
-                    try:
-                        answer(**{key: int(text.strip().lstrip("#"))})
-                    except ValueError:
-                        ctx.notifier.warn(f"Not an escalation id: {one_line(text)}")
+                    if text.startswith(CHOICE_PREFIX):
+                        answer(**{key: int(text.removeprefix(CHOICE_PREFIX))})
+                        return
+                    found = self._lookups.by_external_id(text)
+                    if not found:
+                        ctx.notifier.warn(f"No cached escalation has the id {one_line(text)}")
+                        return
+                    answer(**{key: found[0]})
 
                 pick.chosen.connect(picked)
                 self._open(pick)

@@ -29,6 +29,7 @@ from ..text import (
     format_market_time,
     format_time,
     one_line,
+    plural,
     reveal_invisibles,
     zone_name,
 )
@@ -303,16 +304,16 @@ class DetailPane(QWidget):
             section(f"Linked ({len(d.linked) + d.linked_more})")
             for item in d.linked:
                 what = "duplicate of" if item.relation == "canonical" else "duplicate"
-                blocks.append(f"{what}: #{item.id} {one_line(item.title)} "
+                blocks.append(f"{what}: {one_line(item.external_id)} {one_line(item.title)} "
                               f"[{item.channel}, {item.status.replace('_', ' ')}]")
             if d.linked_more:
                 blocks.append(f"\u2026 and {d.linked_more} more duplicates")
         if d.pending_ops or d.open_conflicts:
             section("Sync")
             if d.pending_ops:
-                blocks.append(f"{d.pending_ops} local change(s) waiting to sync")
+                blocks.append(f"{plural(d.pending_ops, 'local change')} waiting to sync")
             if d.open_conflicts:
-                blocks.append(f"{d.open_conflicts} conflict(s) with the source")
+                blocks.append(f"{plural(d.open_conflicts, 'conflict')} with the source")
         section(f"Facts ({len(d.facts)})")
         for at, fact in sorted(d.facts):
             text(f"{format_time(at)}  {fact}")
