@@ -8,7 +8,7 @@ gets an outcome; one that cannot be changed never aborts the others (each item r
 its own savepoint). The batch goes to the undo log as one step (store/undo.py).
 
 What reaches the source is each action's `pushes`; what stays on this machine its
-`keeps_local` (see local_edits.py and the README's push matrix).
+`keeps_local` (see local_edits.py and docs/push-matrix.md).
 
 Validation happens before anything is written: a missing reason for decline, duplicate or
 snooze, an empty note, a snooze in the past, an unknown canonical item or incident raise
