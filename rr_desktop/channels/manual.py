@@ -28,9 +28,14 @@ class ManualChannel:
         return Page([], [], cursor, True)
 
     def push(self, mutation: Mutation) -> PushResult:
-        """Triage, notes and replies stay local: there is no source to send them to."""
-        if mutation.op_type in ("update", "note", "reply"):
+        """Triage and notes stay local: there is no source to send them to. A reply has
+        no reporter to reach: refused with a sentence, never marked sent (one queued
+        before the channel's pushes were recorded would otherwise read "sent")."""
+        if mutation.op_type in ("update", "note"):
             return PushResult(None)
+        if mutation.op_type == "reply":
+            raise Rejected(f"{self.name}: a typed-in escalation has no reporter to reply "
+                           "to; answer them another way (the reply was not sent)")
         raise Rejected(f"{self.name}: a manual escalation cannot take a {mutation.op_type!r}")
 
     def fetch(self, external_id: str) -> Incoming:

@@ -7,16 +7,18 @@ with its reasons; SLA milestones and deadlines follow status and severity
 Two kinds of fields:
 - EDITABLE_FIELDS belong to the source: a local edit is optimistic and goes to the outbox
   (outbox.record_local_update).
-- LOCAL_FIELDS are the analyst's own triage state and never leave the machine:
-  `snoozed_until` (a personal reminder), `duplicate_of` (the source only learns the status
-  "duplicate"), `queue` (a local team column) and `incident_id` (incidents are local
-  records). `apply_local_fields` writes them with a timeline event.
+- LOCAL_FIELDS are the analyst's own triage state, not queued themselves:
+  `snoozed_until` (a personal reminder), `duplicate_of` (a source that takes it gets the
+  canonical's own id with the status "duplicate", docs/push-matrix.md), `queue` (a local
+  team column) and `incident_id` (incidents are local records). `apply_local_fields`
+  writes them with a timeline event.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -94,10 +96,12 @@ def decode_field(field: str, value: Any) -> Any:
 
 
 def apply_local_fields(db: sqlite3.Connection, esc_id: int, fields: dict[str, Any],
-                       actor: str, reason: str | None,
-                       now: datetime) -> dict[str, tuple[Any, Any]]:
+                       actor: str, reason: str | None, now: datetime,
+                       carried: Mapping[str, str] | None = None) -> dict[str, tuple[Any, Any]]:
     """Set local-only fields (column values), with a timeline event per changed field;
-    returns {field: (old, new)}. Nothing is queued for the source."""
+    returns {field: (old, new)}. Nothing is queued for them; `carried` names the outbox
+    op that takes a field's value to the source with another change ({field: op id}: a
+    duplicate's canonical goes with its status), so its event tells that op's fate."""
     cols = [f for f in fields if f in LOCAL_FIELDS]
     if not cols:
         return {}
@@ -113,9 +117,9 @@ def apply_local_fields(db: sqlite3.Connection, esc_id: int, fields: dict[str, An
     now_s = to_epoch(now)
     db.executemany(
         "INSERT INTO escalation_event (escalation_id, at, kind, field, old, new, reason, "
-        "author, source) VALUES (?, ?, 'field_change', ?, ?, ?, ?, ?, 'local')",
-        [(esc_id, now_s, f, local_text(f, old), local_text(f, new), reason, actor)
-         for f, (old, new) in changes.items()])
+        "author, source, op_id) VALUES (?, ?, 'field_change', ?, ?, ?, ?, ?, 'local', ?)",
+        [(esc_id, now_s, f, local_text(f, old), local_text(f, new), reason, actor,
+          (carried or {}).get(f)) for f, (old, new) in changes.items()])
     return changes
 
 

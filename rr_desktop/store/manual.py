@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..channels.base import Incoming
-from ..channels.manual import DEFAULT_NAME, KIND
+from ..channels.manual import DEFAULT_NAME, KIND, ManualChannel
 from ..domain import (
     Channel,
     Escalation,
@@ -103,12 +103,17 @@ def create_escalation(db: sqlite3.Connection, draft: ManualDraft, actor: str,
 def manual_channel(db: sqlite3.Connection) -> tuple[int, str]:
     """(id, name) of the manual channel, created on first use; never takes over the name
     of a configured channel of another kind."""
-    row = db.execute("SELECT id, name FROM channel WHERE kind = ? ORDER BY id LIMIT 1",
-                     (KIND,)).fetchone()
+    row = db.execute("SELECT id, name, pushes FROM channel WHERE kind = ? ORDER BY id "
+                     "LIMIT 1", (KIND,)).fetchone()
     if row is not None:
+        if row[2] is None:  # made before its pushes were recorded
+            cs.set_pushes(db, int(row[0]), ManualChannel.pushes)
         return int(row[0]), str(row[1])
     name, n = DEFAULT_NAME, 1
     while db.execute("SELECT 1 FROM channel WHERE name = ?", (name,)).fetchone():
         n += 1
         name = f"{DEFAULT_NAME}-{n}"
-    return cs.ensure_channel(db, Channel(name, KIND, {})), name
+    # What its source receives (nothing), recorded now: the channel is made while the app
+    # runs, before any sync has built its client, and a channel with no recorded pushes
+    # has every change queued (and later marked sent, though it went nowhere).
+    return cs.ensure_channel(db, Channel(name, KIND, {}, pushes=ManualChannel.pushes)), name

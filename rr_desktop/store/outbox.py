@@ -128,6 +128,22 @@ def _source_context(db: sqlite3.Connection, channel_id: int, context: dict[str, 
     return out
 
 
+def carried_by(db: sqlite3.Connection, esc_id: int, local: dict[str, Any]) -> dict[str, str]:
+    """The local fields of a change that reach the source with its unsent update anyway
+    ({field: op id}): a duplicate's canonical, sent as the source's own id with the
+    status "duplicate" where the source takes it (see _source_context)."""
+    canonical = local.get("duplicate_of")
+    if canonical is None:
+        return {}
+    row = db.execute(
+        "SELECT o.op_id FROM outbox o JOIN escalation c ON c.id = ? "
+        "JOIN escalation d ON d.id = o.escalation_id AND d.channel_id = c.channel_id "
+        "WHERE o.escalation_id = ? AND o.op_type = 'update' AND o.state = 'pending' "
+        "AND o.attempts = 0 AND json_extract(o.context, '$.duplicate_of') = c.external_id "
+        "ORDER BY o.seq DESC LIMIT 1", (canonical, esc_id)).fetchone()
+    return {"duplicate_of": str(row[0])} if row else {}
+
+
 def event_text(field: str, value: Any) -> str | None:
     """A column value as the timeline keeps it (plain text, not JSON or a repr)."""
     if value is None:

@@ -24,7 +24,9 @@ _NO_DELIVERY = frozenset({"priority"})
 class TimelineEntry:
     """One event as stored, with the state of the outbox op that carries it (if any):
     `delivery` is "pending" | "done" | "dead" | "conflict" | "withdrawn" | "local" (stays
-    on this machine) | None (it came from the source, or needs no delivery)."""
+    on this machine) | None (it came from the source, or needs no delivery).
+    `reason_local`: the change goes to the source, its reason does not (a decline's reason
+    on a source that takes the status only, docs/push-matrix.md)."""
 
     at: int
     kind: str
@@ -36,13 +38,17 @@ class TimelineEntry:
     source: str
     delivery: str | None = None
     error: str | None = None
+    reason_local: bool = False
 
     def sentence(self) -> str:
         """The event as one sentence (a note's or reply's text follows in full)."""
         return describe_event(self)
 
     def delivery_text(self) -> str:
-        return delivery_text(self.delivery, self.error)
+        text = delivery_text(self.delivery, self.error)
+        if self.reason_local and text:
+            text += "; the reason stays on this machine"
+        return text
 
 
 def delivery_state(source: str, kind: str, field: str | None, op_id: str | None,
@@ -54,6 +60,14 @@ def delivery_state(source: str, kind: str, field: str | None, op_id: str | None,
     if op_id is None:
         return "local"
     return op_state or "withdrawn"
+
+
+def reason_stays_local(field: str | None, reason: str | None, delivery: str | None,
+                       pushes: frozenset[str] | None) -> bool:
+    """Whether a status change that reaches its source leaves its reason behind: the
+    channel's source takes the status but not `status_reason` (None: not recorded)."""
+    return (field == "status" and bool(reason) and delivery not in (None, "local")
+            and pushes is not None and "status_reason" not in pushes)
 
 
 def delivery_text(delivery: str | None, error: str | None = None) -> str:

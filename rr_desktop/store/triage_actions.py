@@ -8,7 +8,7 @@ gets an outcome; one that cannot be changed never aborts the others (each item r
 its own savepoint). The batch goes to the undo log as one step (store/undo.py).
 
 What reaches the source is each action's `pushes`; what stays on this machine its
-`keeps_local` (see local_edits.py and the README's push matrix).
+`keeps_local` (see local_edits.py and docs/push-matrix.md).
 
 Validation happens before anything is written: a missing reason for decline, duplicate or
 snooze, an empty note, a snooze in the past, an unknown canonical item or incident raise
@@ -43,7 +43,7 @@ from .actions import (
     Unsnooze,
 )
 from .local_edits import apply_local_fields, local_text
-from .outbox import audit, record_local_update, record_message
+from .outbox import audit, carried_by, record_local_update, record_message
 from .timecodec import to_epoch
 from .triage_result import ActionOutcome, ApplyResult, count_phrase
 
@@ -122,7 +122,8 @@ def _apply_one(db: sqlite3.Connection, action: TriageAction, esc_id: int,
     if plan.edits:
         record_local_update(db, esc_id, plan.edits, actor, reason, now, plan.context)
     if plan.local:
-        apply_local_fields(db, esc_id, plan.local, actor, reason, now)
+        apply_local_fields(db, esc_id, plan.local, actor, reason, now,
+                           carried_by(db, esc_id, plan.local) if plan.context else None)
     message: dict[str, Any] | None = None
     if plan.message is not None:
         msg_kind, text = plan.message

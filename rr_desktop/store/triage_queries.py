@@ -13,8 +13,9 @@ from typing import Any
 
 from ..domain import Priority, Severity, Status
 from ..domain.sla import SlaClock, SlaPolicy, SlaState, clocks
+from .channel_state import channel_pushes
 from .timecodec import utcnow
-from .timeline import TimelineEntry, delivery_state
+from .timeline import TimelineEntry, delivery_state, reason_stays_local
 
 TRIAGE_ORDER = "priority, created_at, id"
 
@@ -154,15 +155,7 @@ def escalation_detail(db: sqlite3.Connection, esc_id: int, now: datetime | None 
     if row is None:
         return None
     fields = dict(zip([d[0] for d in cur.description], row, strict=True))
-    timeline = tuple(
-        TimelineEntry(at, kind, field, old, new, reason, author, source,
-                      delivery_state(source, kind, field, op_id, state), error)
-        for at, kind, field, old, new, reason, author, source, op_id, state, error
-        in db.execute(
-            "SELECT e.at, e.kind, e.field, e.old, e.new, e.reason, e.author, e.source, "
-            "e.op_id, o.state, o.last_error FROM escalation_event e LEFT JOIN outbox o "
-            "ON o.op_id = e.op_id WHERE e.escalation_id = ? ORDER BY e.at, e.id",
-            (esc_id,)))
+    timeline = _timeline(db, esc_id, channel_pushes(db, fields["channel_id"]))
     pending = db.execute("SELECT count(*) FROM outbox WHERE escalation_id = ? "
                          "AND state = 'pending'", (esc_id,)).fetchone()[0]
     conflicts = db.execute("SELECT count(*) FROM conflict WHERE escalation_id = ? "
@@ -187,6 +180,21 @@ def escalation_detail(db: sqlite3.Connection, esc_id: int, now: datetime | None 
     return EscalationDetail(fields, reasons, facts, timeline, pending, conflicts,
                             fields.get("duplicate_of"), incident, sla, linked, more,
                             body_html or None)
+
+
+def _timeline(db: sqlite3.Connection, esc_id: int,
+              pushes: frozenset[str] | None) -> tuple[TimelineEntry, ...]:
+    """The escalation's events, each with how far it got to the source (`pushes`: what
+    the channel's source receives, for a reason that stays behind)."""
+    out = []
+    for at, kind, field, old, new, reason, author, source, op_id, state, error in db.execute(
+            "SELECT e.at, e.kind, e.field, e.old, e.new, e.reason, e.author, e.source, "
+            "e.op_id, o.state, o.last_error FROM escalation_event e LEFT JOIN outbox o "
+            "ON o.op_id = e.op_id WHERE e.escalation_id = ? ORDER BY e.at, e.id", (esc_id,)):
+        delivery = delivery_state(source, kind, field, op_id, state)
+        out.append(TimelineEntry(at, kind, field, old, new, reason, author, source, delivery,
+                                 error, reason_stays_local(field, reason, delivery, pushes)))
+    return tuple(out)
 
 
 def _linked(db: sqlite3.Connection, esc_id: int,

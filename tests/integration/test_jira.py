@@ -350,6 +350,25 @@ def test_a_status_jira_cannot_reach_is_dead_lettered_with_the_reason(env: Env) -
            "stakeholder' (offered: Done, In Progress)" in error
 
 
+def test_a_lost_answer_on_a_status_jira_shares_is_done_not_a_conflict(
+        jira: JiraFake, tmp_path: Path) -> None:
+    """A team maps its simplified workflow (Done=resolved,Done=declined): a decline whose
+    transition was applied but whose answer was lost is sent again; Jira's Done reads
+    back as "resolved", which is still our decline there, not someone else's change."""
+    env = make_env(jira, tmp_path, status_map="To Do=new,In Progress=investigating,"
+                   "Done=resolved,Done=declined")
+    assert env.run().error is None
+    _update(env, "10008", {"status": "declined"})
+    env.jira.fail("drop", "POST", "/rest/api/3/issue/10008/transitions")
+    assert env.drain() == 0
+    assert env.jira.injected and env.jira.issues["10008"].status == "Done"
+    assert env.jira.count("10008", "transition") == 1
+    with env.store.read() as db:
+        assert db.execute("SELECT state FROM outbox").fetchall() == [("done",)]
+        assert db.execute("SELECT count(*) FROM conflict").fetchone() == (0,)
+    env.store.close()
+
+
 def test_wrong_token_is_a_clear_error(jira: JiraFake, tmp_path: Path) -> None:
     env = make_env(jira, tmp_path, token="wrong")
     report = env.run()

@@ -13,6 +13,8 @@ from rr_desktop.channels.manual import ManualChannel
 from rr_desktop.channels.registry import spec
 from rr_desktop.domain import Channel, PolicyCategory, Severity, Urgency
 from rr_desktop.store import channel_state as cs
+from rr_desktop.store import outbox as ob
+from rr_desktop.store import triage_actions as ta
 from rr_desktop.store.manual import ManualDraft, create_escalation
 from rr_desktop.store.search import search_ids
 from rr_desktop.store.store import Store
@@ -95,8 +97,28 @@ def test_the_manual_channel_syncs_nothing_and_keeps_triage_local(store: Store) -
     assert (report.error, report.received, report.changed) == (None, 0, 0)
     update = Mutation("op-1", "update", "M-1", {"status": "triaged"}, 1)
     assert client.push(update).remote_version is None  # accepted, sent nowhere
+    with pytest.raises(Rejected, match=r"no reporter to reply to.*the reply was not sent"):
+        client.push(Mutation("op-2", "reply", "M-1", {"text": "thanks"}, 1))  # never "sent"
     with pytest.raises(Rejected):
         client.fetch("M-1")
     with store.read() as db:
         assert db.execute("SELECT count(*) FROM escalation WHERE id = ?",
                           (created.escalation_id,)).fetchone()[0] == 1
+
+
+def test_the_first_typed_in_escalation_records_that_nothing_is_sent(store: Store) -> None:
+    """The manual channel is made while the app runs, before any sync built its client:
+    its pushes (nothing) are recorded with it, so triage on it queues nothing, its
+    timeline says so, and a reply is refused before anything is written."""
+    with store.write() as db:
+        created = create_escalation(db, draft(), "aditi", NOW)
+        assert cs.channel_pushes(db, 1) == frozenset()
+        ta.apply_action(db, ta.Accept(), [created.escalation_id], "aditi", NOW)
+        ta.apply_action(db, ta.AddNote("Called back"), [created.escalation_id], "aditi", NOW)
+        with pytest.raises(ob.NotReceived, match="cannot send replies"):
+            ob.record_message(db, created.escalation_id, "reply", "hi", "aditi", NOW)
+        assert db.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
+        assert db.execute("SELECT count(op_id) FROM escalation_event").fetchone() == (0,)
+        db.execute("UPDATE channel SET pushes = NULL")  # made by an earlier version
+        create_escalation(db, draft(title="Another call"), "aditi", NOW)
+        assert cs.channel_pushes(db, 1) == frozenset()

@@ -199,9 +199,13 @@ def test_bad_config_is_a_channel_error() -> None:
 
 
 def test_push_is_local_only(channel: SpreadsheetChannel) -> None:
-    for op in ("update", "note", "reply"):
+    for op in ("update", "note"):
         result = channel.push(Mutation("op", op, "N-1", {"status": "triaged"}, 1))
         assert result == PushResult(None)
+    # A reply reaches nobody: refused, never "sent" (one queued before the channel's
+    # pushes were recorded would otherwise be marked done).
+    with pytest.raises(Rejected, match=r"cannot send replies.*the reply was not sent"):
+        channel.push(Mutation("op", "reply", "N-1", {"text": "thanks"}, 1))
     with pytest.raises(Rejected):
         channel.push(Mutation("op", "delete", "N-1", {}, 1))
     assert channel.analysts() == []

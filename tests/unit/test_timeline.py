@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from rr_desktop.store.timeline import TimelineEntry, delivery_state, value_text
+from rr_desktop.store.timeline import (
+    TimelineEntry,
+    delivery_state,
+    reason_stays_local,
+    value_text,
+)
 
 
 def entry(**kw: object) -> TimelineEntry:
@@ -55,3 +60,19 @@ def test_delivery_says_how_far_a_local_change_got() -> None:
     assert entry(delivery="dead", error="404 not found").delivery_text() == \
         "refused by the source: 404 not found"
     assert entry(delivery="local").delivery_text() == "stays on this machine"
+
+
+def test_a_status_sent_without_its_reason_says_the_reason_stays_here() -> None:
+    """A decline to a source that takes the status but not its reason (Zendesk, Jira,
+    mail, a REST tool): the status is sent, the reason stays on this machine."""
+    status_only = frozenset({"status", "severity"})
+    assert reason_stays_local("status", "satire", "done", status_only)
+    assert reason_stays_local("status", "satire", "pending", status_only)
+    assert not reason_stays_local("status", "satire", "done", status_only | {"status_reason"})
+    assert not reason_stays_local("status", "satire", "local", status_only)  # all of it
+    assert not reason_stays_local("status", None, "done", status_only)
+    assert not reason_stays_local("severity", "why", "done", status_only)
+    assert not reason_stays_local("status", "satire", "done", None)  # not recorded
+    assert entry(delivery="done", reason="satire", reason_local=True).delivery_text() == \
+        "sent; the reason stays on this machine"
+    assert entry(delivery="done", reason="satire").delivery_text() == "sent"

@@ -19,6 +19,7 @@ from rr_desktop.store import triage_actions as ta
 from rr_desktop.store import undo
 from rr_desktop.store.ingest import merge_page
 from rr_desktop.store.store import Store
+from rr_desktop.store.triage_queries import escalation_detail
 from tests.factories import T0, escalation, incoming
 
 NOW = T0 + timedelta(hours=2)
@@ -181,6 +182,31 @@ def test_a_duplicate_tells_its_source_which_item_it_duplicates(store: Store) -> 
     assert json.loads(contexts[dupe]) == {"duplicate_of": ext, "status_reason": "same clip"}
     # Another source's id would mean nothing to the mail server: only the reason goes.
     assert json.loads(contexts[elsewhere]) == {"status_reason": "same clip"}
+
+
+def test_the_timeline_tells_whether_the_canonical_went_with_the_duplicate(
+        store: Store) -> None:
+    """Where the source takes the canonical (with the status "duplicate"), its timeline
+    event follows the op that carries it; where it does not, it stays on this machine."""
+    canonical, sent, kept = seed(store, 3)
+    with store.write() as db:
+        cs.set_pushes(db, 1, [p.value for p in Push])
+    apply(store, ta.MarkDuplicate(canonical, "same clip"), [sent])
+    with store.write() as db:
+        cs.set_pushes(db, 1, [Push.STATUS])
+    apply(store, ta.MarkDuplicate(canonical, "same clip"), [kept])
+    with store.read() as db:
+        delivery = {
+            (esc, field): state for esc, field, state in db.execute(
+                "SELECT e.escalation_id, e.field, CASE WHEN e.op_id IS NULL THEN 'local' "
+                "ELSE o.state END FROM escalation_event e LEFT JOIN outbox o "
+                "ON o.op_id = e.op_id WHERE e.field IN ('status', 'duplicate_of')")}
+        detail = escalation_detail(db, kept)
+    assert delivery == {(sent, "status"): "pending", (sent, "duplicate_of"): "pending",
+                        (kept, "status"): "pending", (kept, "duplicate_of"): "local"}
+    assert detail is not None
+    status = next(e for e in detail.timeline if e.field == "status")
+    assert status.delivery_text() == "waiting to sync; the reason stays on this machine"
 
 
 @pytest.mark.parametrize("action", [

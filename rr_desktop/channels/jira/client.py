@@ -253,6 +253,11 @@ class JiraChannel:
         wanted = {f: checked_value(self.name, f, v) for f, v in m.payload.items()}
         fields, current = self._read(m.external_id)
         theirs = {f: wire_value(current.record, f) for f in wanted}
+        if "status" in wanted and self._holds(fields, Status(wanted["status"])):
+            # The issue is in a Jira status ours is written as, though it reads back as
+            # another of ours (Done=resolved,Done=declined): our change is there already
+            # (a replay after a lost answer), not a change someone else made.
+            theirs["status"] = wanted["status"]
         clash = [f for f in wanted if f in m.base and not same(f, theirs[f], m.base[f])
                  and not same(f, theirs[f], wanted[f])]
         if clash:
@@ -280,6 +285,12 @@ class JiraChannel:
             self._transition(path, Status(todo["status"]), current.record.status)
         after = self.fetch(m.external_id)
         return PushResult(after.record.remote_version, after)
+
+    def _holds(self, fields: Mapping[str, Any], status: Status) -> bool:
+        """Whether the issue's Jira status is one `status` is mapped to."""
+        current = fields.get("status")
+        name = current.get("name") if isinstance(current, dict) else None
+        return isinstance(name, str) and self.settings.maps_to(name, status)
 
     def _transition(self, path: str, target: Status, now: Status) -> None:
         """GET the transitions Jira offers now; take the one whose target status is

@@ -125,6 +125,12 @@ class JiraSettings:
                            f"{what}: {exc}")
         return out
 
+    def maps_to(self, name: str, status: Status) -> bool:
+        """Whether the Jira status `name` is one the mapping writes `status` as (several
+        of ours may share one Jira status: Done=resolved,Done=declined)."""
+        folded = name.casefold()
+        return any(n.casefold() == folded and s == status for n, s in self.status_map)
+
     def status_of(self, name: str) -> Status | None:
         folded = name.casefold()
         return next((s for n, s in self.status_map if n.casefold() == folded), None)

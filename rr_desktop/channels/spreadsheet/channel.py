@@ -300,9 +300,14 @@ class SpreadsheetChannel:
         raise Rejected(f"{self.name}: no row {external_id!r} in {self.path.name}")
 
     def push(self, mutation: Mutation) -> PushResult:
-        """Spreadsheets have no write API: the change stays local, nothing is sent."""
-        if mutation.op_type in ("update", "note", "reply"):
+        """Spreadsheets have no write API: triage and notes stay local, nothing is sent.
+        A reply cannot reach whoever sent the list: refused with a sentence, never
+        marked sent."""
+        if mutation.op_type in ("update", "note"):
             return PushResult(None)
+        if mutation.op_type == "reply":
+            raise Rejected(f"{self.name}: a spreadsheet cannot send replies; contact its "
+                           "sender another way (the reply was not sent)")
         raise Rejected(f"{self.name}: a spreadsheet cannot take a {mutation.op_type!r}")
 
     def analysts(self) -> list[Analyst]:
