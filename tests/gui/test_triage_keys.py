@@ -275,6 +275,8 @@ def test_mark_duplicate_with_picker_and_reason(qtbot: QtBot, window: MainWindow,
     with qtbot.waitSignal(window.triage.applied, timeout=5000):
         qtbot.keyClick(reason.edit, Qt.Key.Key_Return)
     assert row(workspace, dup, "status, duplicate_of") == ("duplicate", canonical)
+    # The toast names the canonical as the analyst knows it.
+    assert window.toast.message.text() == f"Marked 1 escalation duplicate of {canonical_ref}"
 
 
 def test_duplicate_picker_names_items_by_the_sources_id(qtbot: QtBot, window: MainWindow,

@@ -95,6 +95,7 @@ class MarkDuplicate(TriageAction):
 
     canonical_id: int
     reason: str
+    canonical_ref: str = ""  # how the analyst knows the canonical (its source's id)
     kind = "duplicate"
     advances = True
     pushes = ("status", "duplicate_of", "status_reason")
@@ -111,7 +112,14 @@ class MarkDuplicate(TriageAction):
 
     def validate(self, db: sqlite3.Connection, now: datetime) -> TriageAction:
         check_reason(self.reason, "mark a duplicate")
-        return MarkDuplicate(_canonical(db, self.canonical_id), self.reason)
+        canonical = _canonical(db, self.canonical_id)
+        (external_id,) = db.execute("SELECT external_id FROM escalation WHERE id = ?",
+                                    (canonical,)).fetchone()
+        return MarkDuplicate(canonical, self.reason, str(external_id))
+
+    @property
+    def _canonical_name(self) -> str:
+        return self.canonical_ref or f"#{self.canonical_id}"
 
     def plan(self, cur: Mapping[str, Any], esc_id: int, prepared: int | None) -> Plan | Skip:
         status, label, closed = status_of(cur)
@@ -119,18 +127,17 @@ class MarkDuplicate(TriageAction):
         if esc_id == canonical:
             return Skip(False, "is the canonical item itself")
         if status is Status.DUPLICATE and cur["duplicate_of"] == canonical:
-            return Skip(True, f"already a duplicate of #{canonical}")
+            return Skip(True, f"already a duplicate of {self._canonical_name}")
         if closed and status is not Status.DUPLICATE:
             return Skip(False, f"already {label}")
         return Plan(edits={"status": Status.DUPLICATE.value},
                     local={"duplicate_of": canonical},
                     context={"duplicate_of": canonical, "status_reason": self.reason.strip()},
-                    done=f"duplicate of #{canonical}")
+                    done=f"duplicate of {self._canonical_name}")
 
     def describe(self, n: int) -> tuple[str, str]:
-        c, canonical = count_phrase(n), self.canonical_id
-        return (f"mark {c} duplicate of #{canonical}",
-                f"Marked {c} duplicate of #{canonical}")
+        c, canonical = count_phrase(n), self._canonical_name
+        return (f"mark {c} duplicate of {canonical}", f"Marked {c} duplicate of {canonical}")
 
 
 def _canonical(db: sqlite3.Connection, esc_id: int) -> int:
