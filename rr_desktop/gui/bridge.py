@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ..store.store import Store
 from ..sync.engine import SyncProgress, SyncReport
 from .jobs import Job, JobRunner
 
@@ -28,6 +29,16 @@ class SyncRunner(Protocol):
 
     def run_all(self, progress: Callable[[SyncProgress], None] | None = None,
                 cancel: threading.Event | None = None) -> list[SyncReport]: ...
+
+
+class WorkspaceLike(Protocol):
+    """What the window needs of `rr_desktop.workspace.Workspace` (tests pass stand-ins)."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def engine(self) -> SyncRunner: ...
 
 
 class SyncBridge(QObject):

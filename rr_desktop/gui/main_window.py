@@ -11,17 +11,14 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Protocol
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QMainWindow,
-    QSplitter,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -29,10 +26,8 @@ from ..keymap import Command, KeymapError, Mode, all_commands, with_overrides
 from ..settings import Settings, load_settings
 from ..store.actions import ACTION_TYPES, TriageAction
 from ..store.changes import Changes
-from ..store.store import Store
 from ..store.views import saved_views
-from .banner import ProblemBanner
-from .bridge import SyncBridge, SyncRunner
+from .bridge import SyncBridge, WorkspaceLike
 from .cache_check import check_cache
 from .channel_actions import ChannelActions
 from .commands import CommandRegistry, CommandTarget
@@ -48,11 +43,9 @@ from .status_area import StatusArea
 from .sync_outcomes import SyncOutcomes
 from .sync_view import SyncView
 from .text import one_line, set_display_zone
-from .toast import UndoToast
 from .triage.actions import TriageController
-from .triage.detail import DetailPane
-from .triage.duplicates import DuplicateList
 from .triage.model import TriageModel
+from .triage.page import TriagePage
 from .triage.selection import TableSelection
 from .triage.view import TriageView
 from .view_switcher import ViewSwitcher
@@ -65,18 +58,7 @@ WINDOW_TITLE = "RR Desktop"
 SELECT_WHEN_LISTED_S = 5.0
 RESORT_DELAY_MS = 300  # after an action, re-sort the view once the keys pause this long
 AGE_REPAINT_MS = 60_000
-NARROW_PX = 1024  # narrower: the detail pane folds away behind Return
 TRIAGE_PAGE, SYNC_PAGE = 0, 1
-
-
-class WorkspaceLike(Protocol):
-    """What the window needs of `rr_desktop.workspace.Workspace` (tests pass stand-ins)."""
-
-    @property
-    def store(self) -> Store: ...
-
-    @property
-    def engine(self) -> SyncRunner: ...
 
 
 class MainWindow(QMainWindow):
@@ -101,9 +83,6 @@ class MainWindow(QMainWindow):
                  parent: QWidget | None = None,
                  actions: Sequence[type[TriageAction]] = ACTION_TYPES) -> None:
         super().__init__(parent)
-        self._narrow = False  # see resizeEvent
-        self._detail_was_visible = True
-        self._split_state = QByteArray()
         self.setWindowTitle(WINDOW_TITLE)
         self.setObjectName("mainWindow")
         self.store = workspace.store
@@ -128,32 +107,12 @@ class MainWindow(QMainWindow):
         self.table.setModel(self.model)
         self.selection = TableSelection(self.table, self.model)
         self.views = ViewSwitcher(self.ctx, self.model, self.table, views, self)
-        self.detail = DetailPane(self.store.path)
-        self.duplicates = DuplicateList(self.store.path, self.jobs)
-        self.duplicates.setMaximumHeight(170)
-        self.detail.add_footer(self.duplicates)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("mainSplitter")
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.detail)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([880, 480])
-        self.toast = UndoToast()
-        self.banner = ProblemBanner()
-        triage_page = QWidget()
-        triage_page.setObjectName("triagePage")
-        column = QVBoxLayout(triage_page)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        column.addWidget(self.banner)
-        column.addWidget(self.views.bar)
-        column.addWidget(self.splitter, 1)
-        column.addWidget(self.toast)
+        page = TriagePage(self.store.path, self.jobs, self.table, self.views.bar)
+        self.detail, self.duplicates, self.splitter = page.detail, page.duplicates, page.splitter
+        self.fold, self.toast, self.banner = page.fold, page.toast, page.banner
         self.sync_view = SyncView(self.store.path)
         self.pages = QStackedWidget()
-        self.pages.addWidget(triage_page)
+        self.pages.addWidget(page)
         self.pages.addWidget(self.sync_view)
         self.setCentralWidget(self.pages)
 
@@ -239,7 +198,7 @@ class MainWindow(QMainWindow):
         self.toast.undo_requested.connect(self.triage.undo)
         self.triage.prompt_opened.connect(self._on_prompt)
         self.triage.escalation_created.connect(self._on_escalation_created)
-        self.triage.view_saved.connect(self.views_saved)
+        self.triage.view_saved.connect(self.views.show_saved)
         self.channel_actions.channel_started.connect(self._on_channel_started)
         self.identity_label.clicked.connect(lambda: self.identity.ask())
         self.ctx.identity_changed.connect(self._on_identity_changed)
@@ -331,8 +290,7 @@ class MainWindow(QMainWindow):
 
     def reload_views(self) -> None:
         """Re-read the view list (Ctrl+1..9 follow it) after saved views changed."""
-        with self.store.read() as conn:
-            self.views.views = saved_views(conn, self.ctx.me)
+        self.views.reload()
         self._name_saved_views()
 
     def _name_saved_views(self) -> None:
@@ -341,15 +299,6 @@ class MainWindow(QMainWindow):
             view = self.views.views[n - 1] if n <= len(self.views.views) else None
             self.commands.set_title(f"view-{n}", f"View: {view.title}" if view is not None
                                     else f"Saved view {n} (none yet)")
-
-    def views_saved(self, name: str) -> None:
-        """A view was saved: show it, and say which key opens it."""
-        n = next((i for i, v in enumerate(self.views.views) if v.title == name), None)
-        if n is None:
-            return
-        self.notifier.info(f"Saved view {name!r}" + (f": Ctrl+{n + 1}" if n < 9 else ""),
-                           6000)
-        self.views.show_view(self.views.views[n])
 
     def is_closed(self) -> bool:
         return self._closed
@@ -364,35 +313,16 @@ class MainWindow(QMainWindow):
         """Return / o: the detail pane of the current escalation, shown if it was hidden
         (in a narrow window it takes the list's place until u or Esc)."""
         if self.table.currentIndex().isValid():
-            if self._narrow:
-                self.table.hide()
-            self.detail.show()
-            self.detail.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.fold.open_detail()
 
     def back_to_list(self) -> None:
         self.show_triage_page()
-        if self._narrow:
-            self.detail.hide()
-            self.table.show()
-        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.fold.back_to_list()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Qt override: below NARROW_PX wide the detail pane folds away (Return shows it
-        in the list's place); back at full width it returns as it was."""
+        """Qt override: a narrow window folds the detail pane away (triage/fold.py)."""
         super().resizeEvent(event)
-        narrow = self.width() < NARROW_PX
-        if narrow == self._narrow:
-            return
-        self._narrow = narrow
-        if narrow:
-            self._detail_was_visible = not self.detail.isHidden()
-            self._split_state = self.splitter.saveState()
-            self.detail.hide()
-            self.table.show()
-        else:
-            self.table.show()
-            self.detail.setVisible(self._detail_was_visible)
-            self.splitter.restoreState(self._split_state)
+        self.fold.fit(self.width())
 
     def back_to_list_if_lost(self, previous: QWidget | None = None) -> None:
         """After a dialog closed: focus goes back where it was (the list or the detail
@@ -416,9 +346,7 @@ class MainWindow(QMainWindow):
             self.sync_view.tabs.currentWidget().setFocus()
 
     def toggle_split(self) -> None:
-        self.detail.setVisible(not self.detail.isVisible())
-        if not self.detail.isVisible():
-            self.table.setFocus()
+        self.fold.toggle()
 
     def refresh_view(self) -> None:
         """Re-read the view's ids on a worker, then swap them in (the current row stays
@@ -447,8 +375,7 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         save_window_state(self.data_dir, self, self.splitter, self.table.horizontalHeader(),
-                          self.views.current.title,
-                          self._detail_was_visible if self._narrow else self.detail.isVisible())
+                          self.views.current.title, self.fold.detail_visible)
         self.mailboxes.stop()
         self._closed = True
         self.ctx.closed = True
@@ -546,8 +473,9 @@ class MainWindow(QMainWindow):
         pending, self._pending_select = self._pending_select, None
         if pending is not None and time.monotonic() < pending[1] \
                 and not self.select_id(pending[0]):
-            self.notifier.info(f"#{pending[0]} is not in the view {self.views.current.title!r}"
-                               ": g e (All) lists it", 8000)
+            self.notifier.info(f"{self.lookups.reference(pending[0], title=False)} is not in "
+                               f"the view {self.views.current.title!r}: g e (All) lists it",
+                               8000)
         self.count_label.setText(f"{count:,} escalation{'s' if count != 1 else ''}")
         self.view_refreshed.emit(count)
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
 from ..keymap import Mode
 from ..store.connections import raw_reader
 from ..store.triage_queries import rows_by_id
-from ..store.views import View
+from ..store.views import View, saved_views
 from .context import AppContext
 from .triage.model import TriageModel, read_view_ids
 from .triage.view import TriageView
@@ -98,6 +98,20 @@ class ViewSwitcher(QObject):
         self.bar.search.textChanged.connect(lambda _t: self._debounce.start())
         self.bar.command.connect(self.on_search_key)
         self._show_title(None)
+
+    def reload(self) -> None:
+        """Re-read the view list (the analyst's saved views follow who they are)."""
+        with self.ctx.store.read() as conn:
+            self.views = saved_views(conn, self.ctx.me)
+
+    def show_saved(self, name: str) -> None:
+        """A view was just saved (and the list re-read): show it, say which key opens it."""
+        n = next((i for i, v in enumerate(self.views) if v.title == name), None)
+        if n is None:
+            return
+        self.ctx.notifier.info(f"Saved view {name!r}" + (f": Ctrl+{n + 1}" if n < 9 else ""),
+                               6000)
+        self.show_view(self.views[n])
 
     def view_named(self, title: str) -> View | None:
         return next((v for v in self.views if v.title == title), None)
