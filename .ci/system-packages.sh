@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages for the app (Qt offscreen/X11, fonts) and for the real servers the
 # integration tests start (Dovecot, nginx, gnome-keyring on a private D-Bus).
-# See ../shared/peers/REAL_PEERS.md. Safe to run again.
+# See docs/testing.md, "Real servers". Safe to run again.
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

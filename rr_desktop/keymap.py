@@ -1,4 +1,4 @@
-"""Every command of the app and its default keys, as data (shared/design/KEYMAP.md).
+"""Every command of the app and its default keys, as data (docs/keymap.md).
 
 The Qt layer registers a handler per command name and builds shortcuts, menus, the
 command palette and the `?` overlay from this table; the README's keymap section is

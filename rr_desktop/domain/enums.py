@@ -1,4 +1,4 @@
-"""The vocabulary of Rapid Response as enums (see shared/domain/DOMAIN.md)."""
+"""The vocabulary of Rapid Response as enums (docs/domain.md)."""
 
 from __future__ import annotations
 

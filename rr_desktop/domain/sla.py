@@ -1,4 +1,4 @@
-"""SLA clocks: time to acknowledge, contain and resolve, by severity (DOMAIN.md).
+"""SLA clocks: time to acknowledge, contain and resolve, by severity (docs/domain.md).
 
 Pure rules, no I/O. The cache keeps the same facts as columns (store/sla_sql.py mirrors
 `advance` and `next_deadline` in SQL so "SLA at risk" is an index range; a test holds the

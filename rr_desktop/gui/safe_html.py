@@ -1,4 +1,4 @@
-"""The one path for formatted untrusted content (SECURITY.md, "Untrusted content in Qt").
+"""The one path for formatted untrusted content (docs/security.md, "Untrusted content in Qt").
 
 HTML is sanitized with nh3 to a strict allowlist (no img, no style, no remote URLs), shown
 in a QTextBrowser that never follows links itself (`setOpenLinks(False)`) and whose

@@ -1,4 +1,4 @@
-"""The status bar's channel freshness: one label per channel (DOMAIN.md, "The day" 1)."""
+"""The status bar's channel freshness: one label per channel (docs/domain.md, "The day")."""
 
 from __future__ import annotations
 

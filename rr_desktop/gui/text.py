@@ -1,4 +1,4 @@
-"""Showing untrusted text safely (SECURITY.md, "Untrusted content in Qt").
+"""Showing untrusted text safely (docs/security.md, "Untrusted content in Qt").
 
 Pure functions, no Qt: they could move to the core unchanged. Every string that came from
 a channel goes through `reveal_invisibles` before a widget shows it, and widgets show it as

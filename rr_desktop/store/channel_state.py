@@ -27,7 +27,7 @@ OFFLINE = "offline"  # the source could not be reached at all (no connection mad
 
 @dataclass(frozen=True, slots=True)
 class ChannelStatus:
-    """What the status bar and sync view show for one channel (SYNC.md rule 14)."""
+    """What the status bar and sync view show for one channel (docs/sync.md rule 14)."""
 
     channel_id: int
     name: str

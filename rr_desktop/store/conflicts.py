@@ -1,4 +1,4 @@
-"""Conflicts between a local edit and a change on the source (SYNC.md: a same-field
+"""Conflicts between a local edit and a change on the source (docs/sync.md: a same-field
 conflict is recorded, never overwritten) and their resolution by the analyst.
 
 A conflicting op waits in state 'conflict' holding (base, mine, theirs) per field. The

@@ -1,7 +1,7 @@
 """Keeping the FTS5 index in step with escalations, and the initial-load shortcut.
 
 An initial load into an empty cache skips per-page FTS work and rebuilds the index once at
-the end (PERFORMANCE.md: bulk insert + rebuild runs ~2x the per-page merge). The
+the end (docs/performance.md: bulk insert + rebuild runs ~2x the per-page merge). The
 `fts_stale` flag is set in the same transaction as the first unindexed page, so a crash
 mid-load leaves it set and the next run (or start-up) rebuilds before anything touches the
 index: deleting a row the index never saw would corrupt an external-content FTS5 table.

@@ -1,4 +1,4 @@
-"""Incidents as local records: a major event grouping escalations (DOMAIN.md). Created from
+"""Incidents as local records: a major event grouping escalations (docs/domain.md). Created from
 triage (`f`: add to / create incident); the incident workspace builds on these rows."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Merging a page of remote escalations into the cache, set-based, in the caller's
-transaction (SYNC.md rules 2, 3, 12, 13).
+transaction (docs/sync.md rules 2, 3, 12, 13).
 
 Per page: stage the rows in a temp table, drop the ones the cache already holds at the
 same or a newer remote_version (replays and out-of-order pages change nothing), record
@@ -7,7 +7,7 @@ field changes in the timeline, upsert with a version guard, re-apply the analyst
 local edits on top (they stay visible until pushed), and keep FTS5 in step (re-indexing
 only rows whose title, body or tags changed). The raw
 sqlite3 connection is used because per-statement overhead dominates here
-(PERFORMANCE.md: SQLAlchemy Core upserts run at 0.56x raw).
+(docs/performance.md: SQLAlchemy Core upserts run at 0.56x raw).
 
 One record never fails its page: a record that cannot even be made into a row is
 quarantined by `prepare_rows`; a page whose rows do not all bind or merge is rolled back

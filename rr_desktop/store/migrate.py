@@ -2,7 +2,7 @@
 
 SQLAlchemy and Alembic are imported only when a migration has to run: a DB already at
 head costs two SELECTs on the plain writer connection at start-up (their imports would
-otherwise dominate start time, see PERFORMANCE.md).
+otherwise dominate start time, see docs/performance.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The outbox: local mutations queued for their source channel (SYNC.md rules 7-9).
+"""The outbox: local mutations queued for their source channel (docs/sync.md rules 7-9).
 
 Every local change writes its optimistic edit, its outbox row, its timeline event and its
 audit entry in the caller's one transaction. Ops replay FIFO per escalation; repeated

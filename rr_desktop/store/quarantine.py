@@ -1,4 +1,4 @@
-"""Quarantined records: one row per bad record or payload, counted (SYNC.md rule 12).
+"""Quarantined records: one row per bad record or payload, counted (docs/sync.md rule 12).
 
 A record a channel could not validate, or the cache could not store, is kept with its
 reason and a size-capped raw copy. The row is named by its fingerprint: `id:<external

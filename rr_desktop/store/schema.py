@@ -318,7 +318,7 @@ store_meta = Table(
 )
 
 # FTS5 over title/body/tags, external content = escalation; kept in step set-based by
-# store/escalations.py (per-row triggers cost ~7x ingest, see PERFORMANCE.md).
+# store/escalations.py (per-row triggers cost ~7x ingest, see docs/performance.md).
 FTS_DDL = text(
     "CREATE VIRTUAL TABLE escalation_fts USING fts5("
     "title, body, tags, content='escalation', content_rowid='id', "

@@ -2,7 +2,7 @@
 
 domain/sla.py states the rules; this module writes the same rules as SQL expressions so
 the hot sync path computes them inside its one upsert (no extra statement, no per-row
-trigger: PERFORMANCE.md) and local edits in one UPDATE. The active policy lives in the
+trigger: docs/performance.md) and local edits in one UPDATE. The active policy lives in the
 `sla_policy` table; statements inline its targets (cached per policy), and changing it
 recomputes every open deadline.
 

@@ -24,7 +24,7 @@ from .schema_check import schema_problem
 log = logging.getLogger("rr_desktop.store")
 
 # During a sync run the WAL is checkpointed by size, not every 1000 pages (a checkpoint
-# per page halves ingest, PERFORMANCE.md lesson 2; never checkpointing let a 200k sync
+# per page halves ingest, docs/performance.md lesson 2; never checkpointing let a 200k sync
 # grow it to 1.5 GB): SQLite's own PASSIVE auto-checkpoint at this many pages (4 KB
 # each: 64 MB), after a commit, by the committing connection.
 BULK_AUTOCHECKPOINT_PAGES = 16_384

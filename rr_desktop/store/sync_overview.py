@@ -100,7 +100,7 @@ def retry_dead(db: sqlite3.Connection, seq: int) -> bool:
 
 
 def reset_backoff(db: sqlite3.Connection) -> None:
-    """"Sync now" means now (SYNC.md rule 11): queued changes are due at once and rate
+    """"Sync now" means now (docs/sync.md rule 11): queued changes are due at once and rate
     limit waits are forgotten."""
     db.execute("UPDATE outbox SET next_attempt_at = 0 WHERE state = 'pending'")
     db.execute("UPDATE channel SET rate_limited_until = NULL")

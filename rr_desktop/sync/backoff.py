@@ -1,5 +1,5 @@
 """Waiting politely: exponential backoff with full jitter, and token buckets sized to a
-channel's documented rate limit (SYNC.md rule 10)."""
+channel's documented rate limit (docs/sync.md rule 10)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The sync engine: pulls pages into the cache and drains the outbox, one run per channel.
 
 Plain threads, no Qt: progress goes out through a callback and a run stops when its
-cancel event is set. Rules from shared/design/SYNC.md are cited by number.
+cancel event is set. Rules of docs/sync.md ("Engine rules") are cited by number.
 """
 
 from __future__ import annotations
@@ -265,7 +265,7 @@ class SyncEngine:
                   run: RunClock) -> None:
         """Pull until the feed is done. The next page is fetched, parsed, validated and
         staged on a helper thread while this one merges the current page: SQLite releases
-        the GIL, so HTTP + parsing overlap the writes (PERFORMANCE.md budget: >= 0.8x of
+        the GIL, so HTTP + parsing overlap the writes (docs/performance.md budget: >= 0.8x of
         the raw merge). Pages still commit strictly in order. A page that says "more"
         without moving its cursor forward is stored under the cursor it was asked with,
         and ends the run (rule 11)."""

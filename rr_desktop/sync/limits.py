@@ -1,4 +1,4 @@
-"""What keeps a sync run finite whatever the server does (SYNC.md rules 10 and 11).
+"""What keeps a sync run finite whatever the server does (docs/sync.md rules 10 and 11).
 
 - A cursor watchdog: a page that says "more" must move the cursor forward. The same
   cursor again, one seen before in this run, one behind the last (for channels whose

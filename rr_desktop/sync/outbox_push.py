@@ -1,4 +1,4 @@
-"""Draining a channel's outbox: idempotent replay, conflicts, dead letters (SYNC.md 7-10, 13).
+"""Draining a channel's outbox: idempotent replay, conflicts, dead letters (docs/sync.md rules 7-10, 13).
 
 - An update is pushed conditionally on the version the analyst saw (If-Match). A 412
   brings the server's record: fields the server already holds as ours are done (this is
@@ -160,7 +160,7 @@ class OutboxPusher:
         return message
 
     def _settle(self, op: ob.OutboxOp, exc: ChannelError) -> None:
-        """A write whose outcome is unknown (SYNC.md rule 8) is sent again soon, never
+        """A write whose outcome is unknown (docs/sync.md rule 8) is sent again soon, never
         given up blind: an update conditionally on the version the analyst saw (If-Match,
         or the channel's read-compare-write), which turns "the source holds it already"
         into done and someone else's change into a conflict; a note or reply with the

@@ -8,7 +8,7 @@ triage state (snoozes, queues, open conflicts), and kept under /tmp/rr-bench-sea
 by a hash of the schema/ingest code, so later runs reuse them. Prints p50/p95 and the chosen
 driver per query for `search_ids` with limit 1,000 ("search"), without a limit ("all":
 every match, what a view narrowed by a search reads) and `view_ids` ("view").
-Budgets (PERFORMANCE.md): search <= 50 ms at 100k and <= 250 ms at 1M; view switch <= 50 ms
+Budgets (docs/performance.md): search <= 50 ms at 100k and <= 250 ms at 1M; view switch <= 50 ms
 at 1M for indexed filters.
 """
 

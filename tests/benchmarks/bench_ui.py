@@ -13,7 +13,7 @@ For each size (caches built once by bench_search through the real ingest path):
 - RSS steady (after all of the above).
 The naive approach (every row in a Python list behind a QSortFilterProxyModel) is measured
 in the same run for first paint, j, a filter change and RSS; ratios are ours/naive.
-Figures, not pass/fail: budgets in shared/design/PERFORMANCE.md.
+Figures, not pass/fail: budgets in docs/performance.md.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Hostile text from channels, shown everywhere the window shows text, fetches nothing
-and renders as literal text (SECURITY.md, "Untrusted content in Qt")."""
+and renders as literal text (docs/security.md, "Untrusted content in Qt")."""
 
 from __future__ import annotations
 

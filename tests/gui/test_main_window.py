@@ -117,7 +117,7 @@ def test_hostile_title_shows_literally_and_fetches_nothing(qtbot: QtBot,
     text = win.detail.text.toPlainText()
     assert probe + "[U+202E][U+200B]" in text
     assert f"reporter: {probe}" in text
-    # Every label in the window is plain text (SECURITY.md: checked over the widget tree).
+    # Every label in the window is plain text (docs/security.md: checked over the widget tree).
     labels = win.findChildren(QLabel)
     assert labels and all(lbl.textFormat() == Qt.TextFormat.PlainText for lbl in labels)
     QApplication.processEvents()

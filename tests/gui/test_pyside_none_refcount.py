@@ -1,4 +1,4 @@
-"""Regression guard for the PySide6 6.12.0 bug on CPython 3.11 (PERFORMANCE.md): every
+"""Regression guard for the PySide6 6.12.0 bug on CPython 3.11 (docs/performance.md): every
 void-returning call dropped a reference to None until the process aborted."""
 
 from __future__ import annotations

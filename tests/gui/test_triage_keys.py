@@ -1,4 +1,4 @@
-"""Every triage command of KEYMAP.md, driven with real key presses on the real window,
+"""Every triage command of docs/keymap.md, driven with real key presses on the real window,
 checked in the model, the DB and the outbox."""
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Fixtures that start real third-party servers on loopback (shared/peers/REAL_PEERS.md)."""
+"""Fixtures that start real third-party servers on loopback (docs/testing.md, "Real servers")."""

@@ -1,6 +1,6 @@
 """A real IMAP server: Dovecot 2.3 on loopback, all state in a temp dir.
 
-Config per shared/peers/REAL_PEERS.md. As root, Dovecot runs as nobody:nogroup via
+Config per docs/testing.md, "Real servers". As root, Dovecot runs as nobody:nogroup via
 setpriv (it refuses some set-ups as root, and its login processes drop to that user); as
 an ordinary user, everything runs as that user. One addition: the anvil auth-penalty
 listener is disabled (Dovecot docs, "Authentication Penalty"), otherwise every failed

@@ -1,4 +1,4 @@
-"""A real SMTP server: aiosmtpd in-process on loopback, with AUTH (REAL_PEERS.md).
+"""A real SMTP server: aiosmtpd in-process on loopback, with AUTH (docs/testing.md, "Real servers").
 
 Delivered mail is kept in memory by the handler, parsed with the stdlib `email` package.
 """

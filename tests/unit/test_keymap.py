@@ -1,4 +1,4 @@
-"""The keymap as data: KEYMAP.md's keys, conflict detection, overrides, the README."""
+"""The keymap as data: docs/keymap.md's keys, conflict detection, overrides, the README."""
 
 from __future__ import annotations
 

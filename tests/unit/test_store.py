@@ -1,4 +1,4 @@
-"""The cache keeps SECURITY.md's promises: pragmas, modes, migrations, FTS in step."""
+"""The cache keeps docs/security.md's promises: pragmas, modes, migrations, FTS in step."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Triage commands from keys to the store (KEYMAP.md rules 1-6).
+"""Triage commands from keys to the store (docs/keymap.md "Rules" 1-6).
 
 Every command of a triage action (store/actions/) is handled the same way: its inputs are
 asked with the prompts (asking.py), the action is built and written on a worker in one

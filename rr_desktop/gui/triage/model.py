@@ -50,7 +50,7 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 
 _DR = Qt.ItemDataRole
 # What each role needs, looked up once per data() call (the view asks ~7 roles per cell
-# per paint: this dispatch is the hot path of j/k, PERFORMANCE.md budget p50 <= 4 ms).
+# per paint: this dispatch is the hot path of j/k, docs/performance.md budget p50 <= 4 ms).
 _TEXT, _FG, _FONT, _ALIGN, _ID, _OTHER = range(6)
 _ROLE_KIND: dict[int, int] = {
     int(_DR.DisplayRole): _TEXT, int(_DR.AccessibleTextRole): _TEXT,
