@@ -1,4 +1,5 @@
-"""Draining a channel's outbox: idempotent replay, conflicts, dead letters (docs/sync.md rules 7-10, 13).
+"""Draining a channel's outbox: idempotent replay, conflicts, dead letters
+(docs/sync.md rules 7-10, 13).
 
 - An update is pushed conditionally on the version the analyst saw (If-Match). A 412
   brings the server's record: fields the server already holds as ours are done (this is
