@@ -3,7 +3,10 @@ with how far it got (waiting to sync, sent, stays on this machine); facts count.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor, QTextDocument
 from pytestqt.qtbot import QtBot
 
 from rr_desktop.domain.push import Push
@@ -16,6 +19,7 @@ from .test_triage_keys import press, prompt
 
 NOTE = "Called the partner in Jakarta.\nEvidence by 14:00 WIB <b>not markup</b>"
 FACT = "Re-uploaded 40 times in the last hour"
+SHOTS = Path("/tmp/rr-detail-pane")
 REPLY = "Thank you: we removed the video and are watching for copies."
 
 
@@ -53,6 +57,13 @@ def test_note_fact_and_reply_read_back_in_full(qtbot: QtBot, window: MainWindow,
     facts = text.split("Facts (")[1]
     assert facts.startswith("2)") and f"aditi: {FACT}" in facts  # the seed's fact + ours
     assert "['" not in text and '{"' not in text  # no repr, no JSON
+    # What the analyst sees (looked at while writing this test): /tmp/rr-detail-pane.
+    SHOTS.mkdir(exist_ok=True)
+    window.detail.text.moveCursor(QTextCursor.MoveOperation.End)
+    assert window.detail.text.find("Facts (", QTextDocument.FindFlag.FindBackward)
+    window.detail.text.verticalScrollBar().setValue(
+        window.detail.text.cursorRect().top() + window.detail.text.verticalScrollBar().value())
+    window.grab().save(str(SHOTS / "note-fact-reply.png"))
 
 
 def test_what_stays_local_says_so(qtbot: QtBot, window: MainWindow,
