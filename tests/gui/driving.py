@@ -1,0 +1,74 @@
+"""Driving the real window from the keyboard the way an analyst does: keys go to the
+widget that has the focus, prompts are answered once they have the keyboard, and every
+wait is a readiness check (a signal, a condition), never a fixed sleep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from rr_desktop.gui.main_window import MainWindow
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+SHIFT = Qt.KeyboardModifier.ShiftModifier
+ALT = Qt.KeyboardModifier.AltModifier
+
+
+def active(dialog: QWidget | None) -> bool:
+    """Whether `dialog` is shown and has the keyboard. The offscreen platform activates
+    windows asynchronously and may hand activation back to the main window when the
+    previous prompt closes (a window manager would not): ask again until it sticks."""
+    if dialog is None or not dialog.isVisible():
+        return False
+    if QApplication.activeWindow() is not dialog:
+        dialog.activateWindow()
+        return False
+    return True
+
+
+def has_keyboard(window: MainWindow, widget: QWidget) -> bool:
+    focus = QApplication.focusWidget()
+    return active(window) and (widget.hasFocus() or widget.isAncestorOf(focus))
+
+
+def press(qtbot: QtBot, window: MainWindow, *keys: Any, target: QWidget | None = None,
+          modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    """Press `keys` (a str is typed, a Qt.Key clicked with `modifier`) in `target` (the
+    list by default) once it has the keyboard."""
+    widget = target or window.table
+    qtbot.waitUntil(lambda: has_keyboard(window, widget))
+    for key in keys:
+        if isinstance(key, str):
+            qtbot.keyClicks(widget, key)
+        else:
+            qtbot.keyClick(widget, key, modifier)
+
+
+def act(qtbot: QtBot, window: MainWindow, *keys: Any, target: QWidget | None = None,
+        timeout: int = 5000) -> Any:
+    """Press keys that run a triage action and wait until its write landed; returns the
+    action's result (`TriageController.applied`'s argument)."""
+    with qtbot.waitSignal(window.triage.applied, timeout=timeout) as blocker:
+        press(qtbot, window, *keys, target=target)
+    return blocker.args[0]
+
+
+def prompt(qtbot: QtBot, window: MainWindow, previous: QWidget | None = None) -> Any:
+    """The triage prompt that is open and has the keyboard (not `previous`)."""
+    qtbot.waitUntil(lambda: window.triage.prompt is not previous
+                    and active(window.triage.prompt))
+    return window.triage.prompt
+
+
+def answer(qtbot: QtBot, window: MainWindow, edit: QWidget, text: str,
+           key: Qt.Key = Qt.Key.Key_Return,
+           modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> Any:
+    """Type `text` into a prompt's `edit` and submit it with `key`; waits for the action's
+    write and returns its result."""
+    qtbot.keyClicks(edit, text)
+    with qtbot.waitSignal(window.triage.applied, timeout=5000) as blocker:
+        qtbot.keyClick(edit, key, modifier)
+    return blocker.args[0]
