@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -63,12 +64,31 @@ def prompt(qtbot: QtBot, window: MainWindow, previous: QWidget | None = None) ->
     return window.triage.prompt
 
 
+def type_text(qtbot: QtBot, widget: QWidget, text: str) -> None:
+    """Type `text` into `widget`: ASCII as key presses, anything else as an input
+    method commits it (Thai, Hindi and the like come from an IME, never as key codes;
+    QTest aborts on a key click of a character outside Latin-1)."""
+    run = ""
+    for ch in text:
+        if ch.isascii():
+            run += ch
+            continue
+        if run:
+            qtbot.keyClicks(widget, run)
+            run = ""
+        event = QInputMethodEvent()
+        event.setCommitString(ch)
+        QApplication.sendEvent(widget.focusProxy() or widget, event)
+    if run:
+        qtbot.keyClicks(widget, run)
+
+
 def answer(qtbot: QtBot, window: MainWindow, edit: QWidget, text: str,
            key: Qt.Key = Qt.Key.Key_Return,
            modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> Any:
     """Type `text` into a prompt's `edit` and submit it with `key`; waits for the action's
     write and returns its result."""
-    qtbot.keyClicks(edit, text)
+    type_text(qtbot, edit, text)
     with qtbot.waitSignal(window.triage.applied, timeout=5000) as blocker:
         qtbot.keyClick(edit, key, modifier)
     return blocker.args[0]
