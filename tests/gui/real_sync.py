@@ -81,11 +81,11 @@ class RealDesk:
         out (the table was told what changed); returns them. A sync that was already
         running when the key was pressed is waited out too (F5 then queues another)."""
         window = self.window
-        focus = QApplication.focusWidget()
-        target = focus if focus is not None and window.isAncestorOf(focus) else window.table
-        reports = self.wait_for_sync(lambda: press(self.qtbot, window, key, target=target,
-                                                   modifier=modifier))
-        return reports
+        self.qtbot.waitUntil(lambda: active(window) and window.isAncestorOf(
+            QApplication.focusWidget()))  # e.g. a dialog just closed: the window again
+        target = QApplication.focusWidget()
+        return self.wait_for_sync(lambda: press(self.qtbot, window, key, target=target,
+                                                modifier=modifier))
 
     def wait_for_sync(self, start: Any) -> list[SyncReport]:
         """Call `start()` and wait for the sync it sets off to report (the last one, when
