@@ -44,7 +44,7 @@ class _ShortcutSpy(QObject):
         super().__init__()
         self.pending: str | None = None
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Shortcut and isinstance(watched, QAction):
             name = watched.objectName()
             self.pending = name[len(ACTION_PREFIX):] if name.startswith(ACTION_PREFIX) \
@@ -155,9 +155,9 @@ def _in_gui(item: pytest.Item) -> bool:
 
 def _complete(config: pytest.Config, collected: Sequence[pytest.Item],
               items: Sequence[pytest.Item]) -> tuple[bool, str]:
-    args = [a for a in config.args]
-    if not any("::" not in a and (GUI_DIR == Path(a).resolve()
-                                  or Path(a).resolve() in GUI_DIR.parents) for a in args):
+    here = config.invocation_params.dir
+    paths = [(here / a).resolve() for a in config.args if "::" not in a]
+    if not any(p == GUI_DIR or p in GUI_DIR.parents for p in paths):
         return False, ("tests/gui was not collected as a whole (run `pytest tests/gui` or "
                        "the whole suite)")
     files = {p.resolve() for p in GUI_DIR.glob("test_*.py")}

@@ -16,12 +16,11 @@ from pytestqt.qtbot import QtBot
 from rr_desktop.gui.main_window import MainWindow
 from rr_desktop.store.database import Store
 from rr_desktop.sync.engine import SyncProgress, SyncReport
-
 from tests.peers.reference_service import ReferenceService
 
 from .command_coverage import COMMAND_LOG, CommandLog, plan_session
 from .real_sync import ME as SERVICE_ME
-from .real_sync import RealDesk, close_desk, open_desk
+from .real_sync import RealDesk, close_desk, empty_cache, open_desk
 from .seed import choose_identity, make_store
 
 
@@ -103,8 +102,15 @@ def window(qtbot: QtBot, workspace: FakeWorkspace) -> Iterator[MainWindow]:
     win.shutdown()
 
 
+@pytest.fixture(scope="session")
+def empty_cache_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty cache file each real desk starts from (a copy of it)."""
+    return empty_cache(tmp_path_factory.mktemp("cache") / "cache.sqlite3")
+
+
 @pytest.fixture
-def open_real_desk(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., RealDesk]]:
+def open_real_desk(qtbot: QtBot, tmp_path: Path,
+                   empty_cache_file: Path) -> Iterator[Callable[..., RealDesk]]:
     """Opens real desks: `open_real_desk(count=120, service_args=(), me="a.tan")` starts
     a reference service of its own (`service_args`: its fault injection or hostile data,
     see `rr-desktop demo-server --help`), opens the real window on a fresh data dir and
@@ -115,7 +121,8 @@ def open_real_desk(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., RealD
               me: str = SERVICE_ME) -> RealDesk:
         service = ReferenceService(count=count, extra_args=service_args).start()
         try:
-            desk = open_desk(qtbot, tmp_path / f"desk{len(opened)}", service, me)
+            desk = open_desk(qtbot, tmp_path / f"desk{len(opened)}", service, me,
+                             empty_cache_file)
         except BaseException:
             service.__exit__()
             raise

@@ -5,18 +5,17 @@ Ctrl+Shift+Tab. The service's state is asserted after the sync each key sets off
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from rr_desktop.domain import Severity
-from rr_desktop.gui.main_window import MainWindow
 
 from .driving import CTRL, SHIFT, act, answer, press, prompt
 from .real_sync import ME, RealDesk
-
-from PySide6.QtCore import Qt  # noqa: E402  (grouped with Qt above in spirit)
 
 
 def _go_outbox(desk: RealDesk) -> None:
@@ -114,10 +113,10 @@ def test_a_conflict_resolved_from_the_keyboard_reaches_the_service(
 
 
 def test_a_refused_reply_is_retried_with_r_and_arrives_once(
-        open_real_desk: object) -> None:
+        open_real_desk: Callable[..., RealDesk]) -> None:
     """The service refuses the first write for good (410, not applied): the reply is
     dead, a banner says so; in Queued changes, r sends it again and it arrives once."""
-    desk: RealDesk = open_real_desk(service_args=("--fault", "gone:method=POST,count=1"))  # type: ignore[operator]
+    desk: RealDesk = open_real_desk(service_args=("--fault", "gone:method=POST,count=1"))
     window = desk.window
     [esc] = desk.view_ids()[:1]
     ext = desk.external_id(esc)
@@ -163,11 +162,11 @@ def test_retry_says_so_when_no_refused_change_is_selected(real_desk: RealDesk) -
 
 
 def test_a_quarantined_records_raw_payload_is_copied_with_c(
-        open_real_desk: object) -> None:
+        open_real_desk: Callable[..., RealDesk]) -> None:
     """Records no parser should accept (a 2**63 version, arrays nested 200,000 deep) are
     quarantined by the real sync; Ctrl+Shift+Tab reaches their tab, c copies the raw
     payload as the service sent it."""
-    desk: RealDesk = open_real_desk(service_args=("--hostile", "bigint,deep"))  # type: ignore[operator]
+    desk: RealDesk = open_real_desk(service_args=("--hostile", "bigint,deep"))
     window = desk.window
     with desk.store.read() as db:
         raws = {r[0] or "(no id)": r[1]
