@@ -67,7 +67,7 @@ class RealDesk:
     service: ReferenceService
     workspace: Workspace
     window: MainWindow
-    reports: list[list[SyncReport]] = field(default_factory=list)
+    reports: list[list[SyncReport]] = field(default_factory=list, repr=False)
 
     @property
     def store(self) -> Store:

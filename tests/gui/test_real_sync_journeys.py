@@ -209,3 +209,26 @@ def test_reply_and_note_reach_the_service_once_each(real_desk: RealDesk) -> None
         "Called the partner; evidence by 14:00", ME)
     shown = desk.detail_shows(esc)
     assert reply in shown and "Called the partner" in shown
+
+
+def test_f5_and_ctrl_r_show_what_someone_changed_on_the_service(real_desk: RealDesk) -> None:
+    """The pull side: a colleague's edits on the service show in the row, the detail
+    pane and the status bar after F5 (or Ctrl+R); a closed one leaves Triage."""
+    desk, window = real_desk, real_desk.window
+    esc = next(i for i in desk.view_ids() if desk.served(i)["severity"] != "S0")
+    ext = desk.external_id(esc)
+    desk.select(esc)
+    desk.service.patch(ext, severity="S0", assignee="r.santos")
+    [report] = desk.sync()
+    assert report.changed_ids == {esc} and report.pushed == 0
+    assert desk.status_message() == "Synced 1 channel: 1 changed, 0 sent"
+    desk.qtbot.waitUntil(lambda: desk.row_cells(esc)["Sev"] == "S0", timeout=5000)
+    assert desk.row_cells(esc)["Assignee"] == "r.santos"
+    desk.qtbot.waitUntil(lambda: desk.detail_shows(esc).splitlines()[1].startswith("S0"),
+                         timeout=5000)
+    desk.service.patch(ext, status="resolved")
+    [report] = desk.sync(Qt.Key.Key_R, CTRL)
+    assert report.changed_ids == {esc}
+    desk.qtbot.waitUntil(lambda: window.model.row_of(esc) is None, timeout=5000)
+    assert desk.cached(esc, "status") == ("resolved",)
+    assert desk.outbox(esc) == []  # nothing of ours to send back
