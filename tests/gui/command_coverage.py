@@ -91,7 +91,7 @@ class CommandLog:
 
         self._spy = _ShortcutSpy()
         app.installEventFilter(self._spy)
-        CommandRegistry.run = run  # type: ignore[method-assign]
+        CommandRegistry.run = run  # type: ignore[method-assign,assignment]
         try:
             yield self
         finally:
@@ -106,7 +106,7 @@ class CommandLog:
         keys at least once; a command without keys (menu and palette only) any way."""
         out = []
         for command in commands:
-            ways = self.runs.get(command.name, {})
+            ways: dict[str, set[str]] = self.runs.get(command.name, {})
             if command.keys and "key" not in ways:
                 seen = ", ".join(sorted(ways)) or "never"
                 out.append(f"{command.name} ({' / '.join(command.keys)}): {seen}")

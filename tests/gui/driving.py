@@ -32,7 +32,8 @@ def active(dialog: QWidget | None) -> bool:
 
 def has_keyboard(window: MainWindow, widget: QWidget) -> bool:
     focus = QApplication.focusWidget()
-    return active(window) and (widget.hasFocus() or widget.isAncestorOf(focus))
+    return active(window) and (widget.hasFocus()
+                               or (focus is not None and widget.isAncestorOf(focus)))
 
 
 def press(qtbot: QtBot, window: MainWindow, *keys: Any, target: QWidget | None = None,

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from rr_desktop.channels.base import ChannelClient
 from rr_desktop.channels.rr_api import RrApiChannel
 from rr_desktop.domain import Channel
 from rr_desktop.gui.main_window import MainWindow
@@ -82,9 +83,13 @@ class RealDesk:
         out (the table was told what changed); returns them. A sync that was already
         running when the key was pressed is waited out too (F5 then queues another)."""
         window = self.window
-        self.qtbot.waitUntil(lambda: active(window) and window.isAncestorOf(
-            QApplication.focusWidget()))  # e.g. a dialog just closed: the window again
-        target = QApplication.focusWidget()
+        def focus_in_window() -> QWidget | None:
+            focus = QApplication.focusWidget()
+            return focus if focus is not None and window.isAncestorOf(focus) else None
+
+        # After a dialog closed, the keyboard must be back in the window first.
+        self.qtbot.waitUntil(lambda: active(window) and focus_in_window() is not None)
+        target = focus_in_window()
         return self.wait_for_sync(lambda: press(self.qtbot, window, key, target=target,
                                                 modifier=modifier))
 
@@ -146,7 +151,8 @@ class RealDesk:
 
     def outbox(self, esc_id: int | None = None, state: str | None = None) -> list[QueuedOp]:
         """Outbox rows (of one escalation, in one state), oldest first."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         if esc_id is not None:
             where.append("escalation_id = ?")
             args.append(esc_id)
@@ -204,12 +210,13 @@ def build_workspace(data_dir: Path, service: ReferenceService,
     try:
         with store.write() as db:
             cs.ensure_channel(db, Channel(channel, "rr_api", {"base_url": service.url}))
-        clients = {channel: RrApiChannel(channel, service.url, service.token)}
-        record_pushes(store, clients)  # type: ignore[arg-type]
+        clients: dict[str, ChannelClient] = {
+            channel: RrApiChannel(channel, service.url, service.token)}
+        record_pushes(store, clients)
     except BaseException:
         store.close()
         raise
-    return Workspace(data_dir, store, SyncEngine(store, clients))  # type: ignore[arg-type]
+    return Workspace(data_dir, store, SyncEngine(store, clients))
 
 
 def open_window(qtbot: QtBot, workspace: Workspace) -> MainWindow:
