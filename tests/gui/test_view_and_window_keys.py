@@ -126,9 +126,8 @@ def test_ctrl_digits_open_the_built_in_then_the_saved_views(
         ctrl_digit(qtbot, window, n, title)
         assert window.views.current.search == "" and window.views.current.title == title
     qtbot.waitUntil(lambda: not window.views.partial, timeout=5000)
-    assert all(window.model.row_at(r).market == "PH" for r in range(window.model.rowCount()))
-    press(qtbot, window, Qt.Key.Key_9, modifier=CTRL)  # the 9th slot holds "Philippines"
-    assert window.views.current.title == "Philippines"
+    shown = [window.model.row_at(r) for r in range(window.model.rowCount())]
+    assert shown and all(r is not None and r.market == "PH" for r in shown)
 
 
 def test_ctrl_digit_of_an_empty_slot_says_how_to_fill_it(qtbot: QtBot, window: MainWindow,
