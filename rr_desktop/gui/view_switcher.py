@@ -168,6 +168,11 @@ class ViewSwitcher(QObject):
             self._debounce.stop()
             self._search_now(everywhere=True)
 
+    def is_busy(self) -> bool:
+        """Whether a search is about to run (typing paused less than the debounce ago) or
+        a view's ids are being read."""
+        return self._debounce.isActive() or self._running or self.partial
+
     def refresh(self) -> None:
         """Re-read the current view's ids (after a sync or an action)."""
         if self._running:

@@ -34,7 +34,7 @@ from rr_desktop.gui.main_window import MainWindow
 from rr_desktop.paths import db_path
 from rr_desktop.settings import save_setting
 from rr_desktop.store import channel_state as cs
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.sync.engine import SyncEngine, SyncReport
 from rr_desktop.workspace import Workspace, record_pushes
 from tests.peers.reference_service import ReferenceService

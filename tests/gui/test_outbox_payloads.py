@@ -51,7 +51,7 @@ def _duplicate(desk: RealDesk, esc: int) -> None:
     canonical = next(i for i in desk.view_ids() if i != esc)
     press(desk.qtbot, desk.window, Qt.Key.Key_2)
     picker = prompt(desk.qtbot, desk.window)
-    desk.qtbot.keyClicks(picker.finder.edit, f"#{canonical}")
+    desk.qtbot.keyClicks(picker.finder.edit, desk.external_id(canonical))
     desk.qtbot.keyClick(picker.finder.edit, Qt.Key.Key_Return)
     reason = prompt(desk.qtbot, desk.window, previous=picker)
     desk.qtbot.keyClick(reason.edit, Qt.Key.Key_2, ALT)  # "Same account"

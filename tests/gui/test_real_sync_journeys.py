@@ -69,15 +69,15 @@ def test_decline_with_a_reason_reaches_the_service_with_it(real_desk: RealDesk) 
     _sent_once(desk, esc)
 
 
-def test_duplicate_picked_by_id_reaches_the_service_with_its_canonical(
+def test_duplicate_picked_by_its_source_id_reaches_the_service_with_its_canonical(
         real_desk: RealDesk) -> None:
-    """2, the canonical picked by typing its #id, the reason by its preset key."""
+    """2, the canonical picked by typing the source's id, the reason by its preset key."""
     desk, window = real_desk, real_desk.window
     dup, canonical = _new_rows(desk, 2)
     desk.select(dup)
     press(desk.qtbot, window, Qt.Key.Key_2)
     picker = prompt(desk.qtbot, window)
-    desk.qtbot.keyClicks(picker.finder.edit, f"#{canonical}")
+    desk.qtbot.keyClicks(picker.finder.edit, desk.external_id(canonical))
     desk.qtbot.keyClick(picker.finder.edit, Qt.Key.Key_Return)
     reason = prompt(desk.qtbot, window, previous=picker)
     desk.qtbot.keyClick(reason.edit, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)

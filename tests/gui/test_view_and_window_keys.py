@@ -22,7 +22,7 @@ from rr_desktop.gui.main_window import MainWindow
 from rr_desktop.gui.saved_views import SavedViewsDialog
 from rr_desktop.settings import load_settings, save_setting
 from rr_desktop.store import views as store_views
-from rr_desktop.store.database import Store
+from rr_desktop.store.store import Store
 from rr_desktop.store.timecodec import to_epoch, utcnow
 
 from .conftest import FakeWorkspace

@@ -146,7 +146,7 @@ class AnalystLoop(RuleBasedStateMachine):
     def _quiet(self) -> bool:
         w = self.window
         return not (w.jobs.active() or w.detail.is_pending() or w._resort.isActive()
-                    or w.sync.is_running())
+                    or w.sync.is_running() or w.views.is_busy())
 
     def _settle(self) -> None:
         """Wait until the window has done everything the last key started (no job, no
