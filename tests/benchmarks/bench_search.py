@@ -7,7 +7,7 @@ The caches are built once through the real ingest path (demo factory -> rr_api.v
 triage state (snoozes, queues, open conflicts), and kept under /tmp/rr-bench-search/ keyed
 by a hash of the schema/ingest code, so later runs reuse them. Prints p50/p95 and the chosen
 driver per query for `search_ids` with limit 1,000 ("search"), without a limit ("all":
-every match, what a view narrowed by a search reads) and `view_ids` ("view").
+every match, what a view narrowed by a search reads) and `View.ids` ("view").
 Budgets (docs/performance.md): search <= 50 ms at 100k and <= 250 ms at 1M; view switch <= 50 ms
 at 1M for indexed filters.
 """
@@ -34,7 +34,7 @@ from rr_desktop.store.ingest import merge_page, prepare_rows
 from rr_desktop.store.search import parse_query, search_ids
 from rr_desktop.store.search_sql import plan
 from rr_desktop.store.store import Store
-from rr_desktop.store.views import BUILTIN_VIEWS, view_ids
+from rr_desktop.store.views import BUILTIN_VIEWS
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 SPAN_S = 30 * 86400
@@ -140,14 +140,15 @@ def measure(path: Path, runs: int) -> None:
     try:
         cases = [(f"search {q}", q, 1_000) for q in SEARCHES]
         cases += [(f"all    {q}", q, None) for q in SEARCHES]
-        cases += [(f"view   {v.name}", v.query, None) for v in BUILTIN_VIEWS]
+        views = {f"view   {v.name}": v.for_analyst(me) for v in BUILTIN_VIEWS}
+        cases += [(label, v.query, None) for label, v in views.items()]
         times: dict[str, list[float]] = {label: [] for label, _, _ in cases}
         hits: dict[str, int] = {}
         for _ in range(runs):
             for label, query, limit in cases:
                 t = time.perf_counter()
                 if limit is None and label.startswith("view"):
-                    ids = view_ids(conn, query, me, NOW)
+                    ids = views[label].ids(conn, now=NOW)
                 else:
                     ids = search_ids(conn, parse_query(query), me, NOW, limit=limit)
                 times[label].append((time.perf_counter() - t) * 1000)

@@ -28,7 +28,7 @@ from pathlib import Path
 from rr_desktop.channels.rr_api import RrApiChannel
 from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state as cs
-from rr_desktop.store import database
+from rr_desktop.store import store as store_module
 from rr_desktop.store.store import Store
 from rr_desktop.sync.engine import SyncEngine, hand_over_the_gil_sooner
 from tests.peers.nginx import free_port
@@ -97,7 +97,7 @@ def main() -> None:
     ap.add_argument("--checkpoint-mb", type=int, default=None)
     args = ap.parse_args()
     if args.checkpoint_mb is not None:
-        database.BULK_AUTOCHECKPOINT_PAGES = args.checkpoint_mb * 256  # 4 KB pages
+        store_module.BULK_AUTOCHECKPOINT_PAGES = args.checkpoint_mb * 256  # 4 KB pages
     hand_over_the_gil_sooner()  # as the app does (Workspace.open)
     token = secrets.token_urlsafe(16)
     proc, url = start_service(args.count, token)
@@ -121,7 +121,7 @@ def main() -> None:
             sqlite_version = conn.execute("SELECT sqlite_version()").fetchone()[0]
         store.close()
         mb = 1024 * 1024
-        every = database.BULK_AUTOCHECKPOINT_PAGES // 256
+        every = store_module.BULK_AUTOCHECKPOINT_PAGES // 256
         print(f"\nsync footprint, {args.count:,} escalations from the reference service "
               f"(own process), SQLite {sqlite_version}, checkpoint every "
               f"{f'{every} MB of WAL' if every else 'never'} during the run")
