@@ -129,7 +129,8 @@ class MainWindow(QMainWindow):
                                        self, self.back_to_list_if_lost,
                                        lambda: self.views.current.text(), self.identity.ask,
                                        actions)
-        self.outbox = OutboxActions(self.ctx, self.sync_view, self.sync.sync_now, self)
+        self.outbox = OutboxActions(self.ctx, self.sync_view, self.sync.sync_now, self,
+                                    self.open_dialog)
         self.channel_actions = ChannelActions(self.ctx, self.engine, self, self.open_dialog)
         self.mailboxes = MailboxWatcher(self)
         self.sync_outcomes = SyncOutcomes(self.ctx, self.sync, self.channels, self)

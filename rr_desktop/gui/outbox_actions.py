@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QApplication, QInputDialog, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QWidget
 
 from ..store.changes import Changes
 from ..store.conflicts import Resolution, resolve_conflict
@@ -22,12 +22,13 @@ class OutboxActions(QObject):
     them (the change goes out at once)."""
 
     def __init__(self, ctx: AppContext, view: SyncView, sync_now: Callable[[], None],
-                 parent: QWidget) -> None:
+                 parent: QWidget, open_dialog: Callable[[QDialog], None]) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.view = view
         self._sync_now = sync_now
         self._parent = parent
+        self._open = open_dialog
 
     def handlers(self) -> dict[str, Callable[[], object]]:
         return {
@@ -65,12 +66,17 @@ class OutboxActions(QObject):
             return
         mine = conflict.mine
         shown = " ".join(mine) if isinstance(mine, list) else ("" if mine is None else str(mine))
-        text, ok = QInputDialog.getText(self._parent, "Edit conflicting value",
-                                        f"New value for {conflict.field}:", text=shown)
-        if not ok:
-            return
-        value: Any = text.split() if conflict.field == "tags" else (text.strip() or None)
-        self.resolve("edit", value)
+        dialog = QInputDialog(self._parent)
+        dialog.setWindowTitle("Edit conflicting value")
+        dialog.setLabelText(f"New value for {conflict.field} of {conflict.external_id}:")
+        dialog.setTextValue(shown)
+
+        def chosen(text: str) -> None:
+            value: Any = text.split() if conflict.field == "tags" else (text.strip() or None)
+            self.resolve("edit", value)
+
+        dialog.textValueSelected.connect(chosen)
+        self._open(dialog)  # window-modal; the keys come back where they were
 
     def retry(self) -> None:
         op = self.view.current_dead_op()

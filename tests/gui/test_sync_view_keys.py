@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from rr_desktop.domain import Severity
 
-from .driving import CTRL, SHIFT, act, answer, press, prompt
+from .driving import CTRL, SHIFT, act, active, answer, press, prompt
 from .real_sync import ME, RealDesk
 
 
@@ -60,8 +60,8 @@ def _conflicting_severity(desk: RealDesk) -> tuple[int, str]:
 
 
 def _type_into_input_dialog(qtbot: QtBot, text: str) -> None:
-    """Answer the QInputDialog the next key opens (it runs its own event loop, so the
-    answer is typed from a timer inside that loop)."""
+    """Answer the QInputDialog the next key opens (typed from a timer: the key's own
+    handler opens it)."""
     def fill() -> None:
         dialog = QApplication.activeModalWidget()
         if not isinstance(dialog, QInputDialog) or not dialog.isVisible():
@@ -103,6 +103,11 @@ def test_a_conflict_resolved_from_the_keyboard_reaches_the_service(
     assert desk.cached(esc, "severity") == (int(Severity[kept]),)
     desk.qtbot.waitUntil(lambda: conflicts.rowCount() == 0, timeout=5000)
     assert window.sync_view.tabs.tabText(1) == "Conflicts (0)"
+    # The keys are back where they were (the edit dialog gave them back on closing).
+    # (The offscreen platform leaves no window active when a dialog closes; a window
+    # manager would hand activation back: ask for it, as active() does.)
+    desk.qtbot.waitUntil(lambda: active(window)
+                         and window.sync_view.isAncestorOf(QApplication.focusWidget()))
     desk.synced_cleanly(desk.sync())  # and nothing goes twice
     assert len(desk.writes(esc)) == history + pushed
     press(desk.qtbot, window, Qt.Key.Key_G, Qt.Key.Key_T, target=conflicts)
