@@ -643,3 +643,21 @@ def test_a_big_view_shows_its_first_page_then_all_rows(qtbot: QtBot, tmp_path: A
     finally:
         win.shutdown()
         store.close()
+
+
+def test_acting_on_the_only_row_keeps_it_current_and_shown(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    """Auto-advance with nowhere to go (the list holds one row): the cursor stays on the
+    item acted on, selected and shown in the pane, never a cursor the pane does not show."""
+    press(qtbot, window, "/")
+    qtbot.keyClicks(window.focusWidget(), '"context for item 7"')  # one body has it
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1 and not window.views.is_busy())
+    window.table.setFocus()
+    only = window.model.id_at(0)
+    qtbot.waitUntil(lambda: window.current_id() == only and window.detail.escalation_id == only)
+    act(qtbot, window, Qt.Key.Key_1)  # accepted, it stays in this search
+    assert row(workspace, only) == ("triaged",) and window.model.row_of(only) == 0
+    qtbot.waitUntil(lambda: not window.detail.is_pending())
+    assert window.current_id() == only == window.detail.escalation_id
+    assert window.table.selectionModel().isRowSelected(0)

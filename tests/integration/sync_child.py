@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rr_desktop.store import database
+from rr_desktop.store import store as store_module
 from tests.integration.sync_env import make_env
 
 
@@ -23,7 +23,7 @@ class _Url:
 def main() -> int:
     db_file, url, page_size = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if len(sys.argv) > 4:
-        database.BULK_AUTOCHECKPOINT_PAGES = int(sys.argv[4])
+        store_module.BULK_AUTOCHECKPOINT_PAGES = int(sys.argv[4])
     env = make_env(_Url(url), Path(db_file), page_size=page_size)  # type: ignore[arg-type]
     print("START", flush=True)
     report = env.engine.run("demo")

@@ -75,7 +75,10 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
                 raw.close()
             proc = _child(db, server.url)
             assert proc.stdout is not None
-            assert proc.stdout.readline().strip() == "START"
+            started = proc.stdout.readline().strip()
+            if started != "START":
+                proc.wait(timeout=60)
+                pytest.fail(f"the sync child did not start: {proc.stderr.read()[-2000:]}")
             time.sleep(rng.uniform(0.0, 1.5))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)

@@ -66,11 +66,10 @@ class TableSelection:
         target = max(rows) + 1
         if target >= model.rowCount():
             target = min(rows) - 1
+        if target < 0:  # nothing else in the list: stay on the item acted on, shown
+            target = min(rows)
         table.marking = False
-        if target >= 0:
-            table.select_row(target)
-        else:
-            table.clearSelection()
+        table.select_row(target)
 
     def move(self, delta: int) -> None:
         self._table.move_current(delta)
