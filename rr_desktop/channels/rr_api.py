@@ -22,7 +22,9 @@ from ..domain import (
     Analyst,
     Escalation,
     Fact,
+    Incoming,
     PolicyCategory,
+    Quarantined,
     ReporterType,
     Severity,
     Status,
@@ -32,13 +34,12 @@ from ..domain import (
 )
 from ..domain.push import EVERYTHING
 from ..http import redact
-from .base import (
+from .contract import (
     ChannelError,
-    Incoming,
+    MalformedPage,
     Mutation,
     Page,
     PushResult,
-    Quarantined,
     Rejected,
     ServerError,
     VersionConflict,
@@ -130,15 +131,6 @@ _page_decoder = msgspec.json.Decoder(_Page)
 # Outbox message kinds and the collection each is posted to (openapi.yaml).
 _MESSAGE_PATHS = {"note": "notes", "reply": "replies"}
 _id_decoder = msgspec.json.Decoder(dict[str, Any])
-
-
-class MalformedPage(ServerError):
-    """The page as a whole is unusable (not JSON, wrong shape): kept in quarantine and
-    retried; the cursor does not move."""
-
-    def __init__(self, message: str, quarantined: Quarantined) -> None:
-        super().__init__(message)
-        self.quarantined = quarantined
 
 
 def _aware(dt: datetime, what: str) -> datetime:

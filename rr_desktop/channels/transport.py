@@ -28,7 +28,7 @@ import urllib3.exceptions
 
 from ..http import MAX_BODY_BYTES, REQUEST_DEADLINE_S, new_session, parse_retry_after, redact
 from ..http_deadline import Deadline, run_deadline_left, watched
-from .base import (
+from .contract import (
     AuthError,
     CursorExpired,
     NetworkError,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rr_desktop.channels import registry
-from rr_desktop.channels.base import ChannelClient
+from rr_desktop.channels.contract import ChannelClient
 from rr_desktop.domain import Channel, Severity, Urgency
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import triage_actions as ta

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from rr_desktop.channels.base import (
+from rr_desktop.channels.contract import (
     AuthError,
     CursorExpired,
     Mutation,

@@ -13,12 +13,7 @@ from typing import Any
 
 import pytest
 
-from rr_desktop.channels.base import (
-    AuthError,
-    NetworkError,
-    RateLimited,
-    Rejected,
-)
+from rr_desktop.channels.contract import AuthError, NetworkError, RateLimited, Rejected
 from rr_desktop.channels.zendesk import ZendeskChannel
 from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state as cs

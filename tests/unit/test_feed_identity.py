@@ -10,7 +10,6 @@ import feedparser
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rr_desktop.channels.base import Incoming, Quarantined
 from rr_desktop.channels.feeds import FeedRules, process_document
 from rr_desktop.channels.feeds.entries import (
     html_to_text,
@@ -18,6 +17,7 @@ from rr_desktop.channels.feeds.entries import (
     next_version,
     normalize_link,
 )
+from rr_desktop.domain import Incoming, Quarantined
 
 NOW = datetime(2025, 1, 7, tzinfo=UTC)
 

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rr_desktop.channels.base import Incoming, Quarantined
 from rr_desktop.channels.jira.mapping import (
     DEFAULT_STATUS_MAP,
     JiraSettings,
@@ -28,7 +27,7 @@ from rr_desktop.channels.jira.wire import (
     parse_projects,
     split_page,
 )
-from rr_desktop.domain import PolicyCategory, Severity, Status, Urgency
+from rr_desktop.domain import Incoming, PolicyCategory, Quarantined, Severity, Status, Urgency
 
 SETTINGS = JiraSettings.from_config("https://t.atlassian.net/", {"default_market": "ID"})
 

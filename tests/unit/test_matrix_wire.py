@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rr_desktop.channels import registry, setup
-from rr_desktop.channels.base import ChannelError, CursorExpired
+from rr_desktop import channel_setup as setup
+from rr_desktop.channels import registry
+from rr_desktop.channels.contract import ChannelError, CursorExpired
 from rr_desktop.channels.matrix import MatrixConfig, events, record
 from rr_desktop.channels.matrix.config import reaction_key
 from rr_desktop.domain import Severity

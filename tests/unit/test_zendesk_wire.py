@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rr_desktop.channels.base import ChannelError, CursorExpired
+from rr_desktop.channels.contract import ChannelError, CursorExpired
 from rr_desktop.channels.zendesk import SPEC, ZendeskChannel
 from rr_desktop.channels.zendesk.paging import ExportBudget, decode_cursor, encode_cursor
 from rr_desktop.channels.zendesk.wire import (

@@ -36,17 +36,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ...domain import Analyst
+from ...domain import Analyst, Incoming, Quarantined
 from ...domain.push import FIELD_PUSHES, Push
-from ..base import (
+from ..contract import (
     ChannelError,
     CursorExpired,
-    Incoming,
     Mutation,
     NetworkError,
     Page,
     PushResult,
-    Quarantined,
     Rejected,
 )
 from ..registry import ChannelSpec, SecretLookup, register

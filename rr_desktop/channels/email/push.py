@@ -25,16 +25,8 @@ from datetime import UTC, datetime
 from email.utils import formataddr, parseaddr
 from typing import TYPE_CHECKING, Any
 
-from ...domain import Severity, Status, Urgency
-from ..base import (
-    ChannelError,
-    Incoming,
-    Mutation,
-    PushResult,
-    Rejected,
-    ServerError,
-    VersionConflict,
-)
+from ...domain import Incoming, Severity, Status, Urgency
+from ..contract import ChannelError, Mutation, PushResult, Rejected, ServerError, VersionConflict
 from . import reading, smtp
 from .imap import FolderState, ImapSession
 from .mime import normalize_id

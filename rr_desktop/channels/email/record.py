@@ -39,6 +39,7 @@ from ...domain import (
     Escalation,
     Extent,
     Fact,
+    Incoming,
     PolicyCategory,
     ReporterType,
     Severity,
@@ -47,7 +48,6 @@ from ...domain import (
     cut_text,
     region_of,
 )
-from ..base import Incoming
 from .config import EmailConfig
 from .mime import Attachment, Headers, clean
 

@@ -48,20 +48,10 @@ from urllib.parse import urlsplit
 import feedparser
 import requests
 
-from ...domain import Analyst, PolicyCategory, ReporterType
+from ...domain import Analyst, Incoming, PolicyCategory, Quarantined, ReporterType
 from ...domain.push import NOTHING
 from ...http import redact
-from ..base import (
-    AuthError,
-    ChannelError,
-    Incoming,
-    Mutation,
-    NetworkError,
-    Page,
-    PushResult,
-    Quarantined,
-    Rejected,
-)
+from ..contract import AuthError, ChannelError, Mutation, NetworkError, Page, PushResult, Rejected
 from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
 from ..transport import Transport
 from .entries import FeedContext, Seen, convert, detail_text, identities

@@ -28,8 +28,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ...domain import Escalation, Extent, Status, cut_text, region_of
-from ..base import Incoming, Quarantined
+from ...domain import Escalation, Extent, Incoming, Quarantined, Status, cut_text, region_of
 from .rules import FeedRules
 
 MAX_TITLE = 500

@@ -33,6 +33,5 @@ cross-checked with the published OpenAPI models in jira.js and jira_v3_openapi):
 """
 
 from .client import KIND, SPEC, JiraChannel
-from .rules import MalformedPage
 
-__all__ = ["KIND", "SPEC", "JiraChannel", "MalformedPage"]
+__all__ = ["KIND", "SPEC", "JiraChannel"]

@@ -13,18 +13,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 import requests
 
-from ...domain import Analyst, Severity, Status
+from ...domain import Analyst, Incoming, Quarantined, Severity, Status
 from ...domain.push import FIELD_PUSHES, Push
 from ...http import redact
-from ..base import (
+from ..contract import (
     AuthError,
     ChannelError,
     CursorExpired,
-    Incoming,
+    MalformedPage,
     Mutation,
     Page,
     PushResult,
-    Quarantined,
     RateLimited,
     Rejected,
     ServerError,
@@ -43,15 +42,7 @@ from .mapping import (
     validate,
     wire_value,
 )
-from .rules import (
-    MalformedPage,
-    checked_value,
-    error_text,
-    issue_path,
-    reset_wait,
-    server_time,
-    visibility,
-)
+from .rules import checked_value, error_text, issue_path, reset_wait, server_time, visibility
 from .wire import Cursor, build_jql, check_filter, jql_time, parse_projects, split_page
 
 KIND = "jira"

@@ -25,7 +25,9 @@ from ...domain import (
     Escalation,
     Extent,
     Fact,
+    Incoming,
     PolicyCategory,
+    Quarantined,
     ReporterType,
     Severity,
     Status,
@@ -34,7 +36,6 @@ from ...domain import (
     normalize_market,
     region_of,
 )
-from ..base import Incoming, Quarantined
 from .adf import TRUNCATED, adf_to_text
 from .wire import parse_time, to_ms
 

@@ -13,21 +13,12 @@ import msgspec
 import requests
 
 from ...domain import Severity, Status, Urgency
-from ..base import ChannelError, Quarantined, Rejected, ServerError
+from ..contract import ChannelError, Rejected
 from .wire import parse_time
 
 DEFAULT_WAIT_S = 30.0
 _ISSUE_REF = re.compile(r"[0-9]{1,20}|[A-Z][A-Z0-9_]{0,99}-[0-9]{1,12}")
 _decode = msgspec.json.Decoder()
-
-
-class MalformedPage(ServerError):
-    """The search response as a whole is unusable: kept in quarantine, retried, and the
-    cursor does not move."""
-
-    def __init__(self, message: str, quarantined: Quarantined) -> None:
-        super().__init__(message)
-        self.quarantined = quarantined
 
 
 def error_text(resp: requests.Response) -> str:

@@ -9,19 +9,10 @@ from typing import Any
 
 import requests
 
-from ...domain import Analyst
+from ...domain import Analyst, Incoming, Quarantined
 from ...domain.push import Push
 from ...http import redact
-from ..base import (
-    ChannelError,
-    CursorExpired,
-    Incoming,
-    Mutation,
-    Page,
-    PushResult,
-    Quarantined,
-    Rejected,
-)
+from ..contract import ChannelError, CursorExpired, Mutation, Page, PushResult, Rejected
 from ..registry import ChannelSpec, SecretLookup, register
 from .api import MatrixApi
 from .config import FIELDS, MatrixConfig

@@ -18,8 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from ...domain import MAX_BODY_HTML, Escalation, Fact, Severity, Status, region_of
-from ..base import Incoming
+from ...domain import MAX_BODY_HTML, Escalation, Fact, Incoming, Severity, Status, region_of
 from .config import MatrixConfig, reaction_key
 from .events import (
     OP_KEY,

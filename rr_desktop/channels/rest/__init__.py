@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..base import ChannelError
+from ..contract import ChannelError
 from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
 from .checks import check_base_url
 from .client import RestChannel

@@ -29,17 +29,16 @@ from urllib.parse import quote, urljoin, urlsplit
 import msgspec
 import requests
 
-from ...domain import Analyst
+from ...domain import Analyst, Incoming, Quarantined
 from ...domain.push import FIELD_PUSHES, Push
 from ...http import parse_retry_after, redact
-from ..base import (
+from ..contract import (
     ChannelError,
     CursorExpired,
-    Incoming,
+    MalformedPage,
     Mutation,
     Page,
     PushResult,
-    Quarantined,
     RateLimited,
     Rejected,
     ServerError,
@@ -69,15 +68,6 @@ from .paging import (
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
-
-
-class MalformedPage(ServerError):
-    """An answer that is not the JSON the config describes: kept in quarantine, retried,
-    and the cursor does not move."""
-
-    def __init__(self, message: str, quarantined: Quarantined) -> None:
-        super().__init__(message)
-        self.quarantined = quarantined
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from ..base import ChannelError
+from ..contract import ChannelError
 
 SCHEMA_VERSION = 2  # the newest version this RR Desktop reads (and writes)
 READABLE_VERSIONS = (1, 2)

@@ -17,7 +17,9 @@ import msgspec
 from ...domain import (
     Escalation,
     Fact,
+    Incoming,
     PolicyCategory,
+    Quarantined,
     ReporterType,
     Severity,
     Status,
@@ -25,7 +27,6 @@ from ...domain import (
     normalize_market,
     region_of,
 )
-from ..base import Incoming, Quarantined
 from .config import Fields, RestConfig
 from .expressions import Path, compile_path
 from .htmltext import html_to_text

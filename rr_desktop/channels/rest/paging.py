@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from ..base import CursorExpired
+from ..contract import CursorExpired
 from .config import RestConfig
 
 CURSOR_VERSION = 1

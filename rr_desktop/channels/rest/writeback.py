@@ -15,9 +15,9 @@ import copy
 import re
 from typing import TYPE_CHECKING, Any
 
-from ...domain import Escalation, Severity, Status, Urgency
-from ..base import Incoming, Mutation, PushResult, Rejected, VersionConflict
-from .client import MalformedPage, url_for
+from ...domain import Escalation, Incoming, Severity, Status, Urgency
+from ..contract import MalformedPage, Mutation, PushResult, Rejected, VersionConflict
+from .client import url_for
 from .config import MessageWrite, UpdateWrite
 from .jsonpath import MISSING
 

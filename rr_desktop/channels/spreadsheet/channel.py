@@ -33,17 +33,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from ...domain import Analyst, PolicyCategory, ReporterType, Severity, Urgency
-from ...domain.push import NOTHING
-from ..base import (
-    ChannelError,
+from ...domain import (
+    Analyst,
     Incoming,
-    Mutation,
-    Page,
-    PushResult,
+    PolicyCategory,
     Quarantined,
-    Rejected,
+    ReporterType,
+    Severity,
+    Urgency,
 )
+from ...domain.push import NOTHING
+from ..contract import ChannelError, Mutation, Page, PushResult, Rejected
 from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
 from .import_state import ImportState, pack, parse_header_row
 from .mapping import ColumnMapping

@@ -9,7 +9,7 @@ import json
 import zlib
 from dataclasses import dataclass, field
 
-from ..base import CursorExpired
+from ..contract import CursorExpired
 
 CURSOR_FORMAT = 1
 

@@ -57,7 +57,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ...domain import PolicyCategory, ReporterType, normalize_market
-from ..base import ChannelError
+from ..contract import ChannelError
 from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
 from .client import COMMENT_MODES, ZendeskChannel
 from .fields import CustomFieldMap

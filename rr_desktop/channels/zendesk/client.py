@@ -13,17 +13,16 @@ from typing import Any
 import msgspec
 import requests
 
-from ...domain import Analyst
+from ...domain import Analyst, Incoming, Quarantined
 from ...domain.push import FIELD_PUSHES, Push
 from ...http import redact
-from ..base import (
+from ..contract import (
     AuthError,
     CursorExpired,
-    Incoming,
+    MalformedPage,
     Mutation,
     Page,
     PushResult,
-    Quarantined,
     RateLimited,
     Rejected,
     ServerError,
@@ -34,7 +33,6 @@ from .paging import (
     CommentsPage,
     ExportBudget,
     ExportPage,
-    MalformedPage,
     Memo,
     MeResponse,
     Thread,

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from ..base import CursorExpired, Quarantined, ServerError
+from ..contract import CursorExpired
 from .wire import Comment, User
 
 EXPORT_WINDOW_S = 60.0
@@ -116,15 +116,6 @@ def raw_id(raw: bytes) -> str | None:
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     return str(value)[:40] if isinstance(value, int | str) and value != "" else None
-
-
-class MalformedPage(ServerError):
-    """The export answered with something that is not an export page: kept in quarantine
-    and retried; the cursor does not move."""
-
-    def __init__(self, message: str, quarantined: Quarantined) -> None:
-        super().__init__(message)
-        self.quarantined = quarantined
 
 
 def encode_cursor(after_cursor: str) -> str:

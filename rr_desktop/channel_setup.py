@@ -2,7 +2,9 @@
 
 The one implementation behind `rr-desktop channels add` and the channel setup dialog
 (rr_desktop/gui/channel_setup.py). No Qt, no threads: the dialog runs `check_connection`
-and `save` through its job helper.
+and `save` through its job helper. It uses both the channels (the registry, a client's
+connection test) and the store (the channel row), so it lives outside both: neither
+imports the other.
 
     draft = new_draft("rr_api", "platform", {"base_url": url}, {"token": token})
     problems = draft.problems()          # sentences; empty when it can be saved
@@ -25,15 +27,24 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from .. import secrets
-from ..domain import Channel
-from ..http import redact
-from ..store import channel_state as cs
-from . import registry
-from .base import AuthError, ChannelError, NetworkError, RateLimited, Rejected, ServerError
+from . import secrets
+from .channels import registry
+from .channels.contract import (
+    AuthError,
+    ChannelError,
+    Closable,
+    ConnectionTest,
+    NetworkError,
+    RateLimited,
+    Rejected,
+    ServerError,
+)
+from .domain import Channel
+from .http import redact
+from .store import channel_state as cs
 
 if TYPE_CHECKING:
-    from ..store.store import Store
+    from .store.store import Store
 
 log = logging.getLogger("rr_desktop.channels")
 
@@ -134,10 +145,9 @@ def _unprefixed(message: str, name: str) -> str:
 
 
 def _close(client: object, name: str) -> None:
-    close = getattr(client, "close", None)
-    if close is not None:
+    if isinstance(client, Closable):
         try:
-            close()
+            client.close()
         except Exception:
             log.debug("closing the test client of %s failed", name, exc_info=True)
 
@@ -289,12 +299,11 @@ def check_connection(draft: ChannelDraft) -> Verdict:
     client: object = None
     try:
         client = draft.spec.build(draft.name, draft.config, draft.secret_values.get)
-        check = getattr(client, "check", None)
-        if check is None:
+        if not isinstance(client, ConnectionTest):
             return Verdict(VerdictKind.UNTESTED,
                            f"{draft.name}: {draft.spec.label} channels have no connection "
                            "test; it will be tried at the first sync")
-        check()
+        client.check()
     except ChannelError as exc:
         return Verdict(classify(exc), _capped(str(exc)))
     except Exception as exc:  # a channel bug must not take the dialog or the CLI down

@@ -1,46 +1,27 @@
-"""The contract every channel implements (see shared/design/SYNC.md).
+"""The contract every channel implements, in one place (docs/sync.md, "The contract of
+every channel"; docs/adding-a-channel.md).
 
 A channel encodes one API's documented contract and nothing else: no DB, no threads.
 The sync engine calls `pull(cursor)` page by page and `push(mutation)` per outbox op.
-Errors are raised as the exceptions below so the engine can decide what to do.
+
+- `ChannelClient`: what every client has. The records it hands over, `Incoming` and
+  `Quarantined`, are domain records (rr_desktop/domain/incoming.py): the store takes
+  them without importing any channel.
+- Optional abilities are small protocols a client has or has not (`Closable`,
+  `ConnectionTest`, `MailboxWatch`, `OrderedCursors`), tested with `isinstance`.
+- Errors are raised as the `ChannelError` kinds below so the engine can decide what to
+  do; an error that carries a bad payload (`MalformedPage`, a refused feed) sets
+  `quarantined` and the engine keeps it in quarantine.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from ..domain import Analyst, Escalation
+from ..domain import Analyst, Escalation, Incoming, Quarantined
 from ..domain.push import Push
-
-RAW_CAP = 64 * 1024  # bytes of a bad record's payload kept in quarantine
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """A validated record with the hash of the payload it came from; `raw`, when the
-    channel keeps it, is that payload (quarantined with the record if the cache cannot
-    store it, see store/ingest.py)."""
-
-    record: Escalation
-    payload_hash: str
-    raw: bytes | str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Quarantined:
-    """A record that failed validation: kept with its reason and a capped raw copy."""
-
-    external_id: str | None
-    reason: str
-    raw: str
-
-    @classmethod
-    def of(cls, external_id: str | None, reason: str, raw: str) -> Quarantined:
-        if len(raw) > RAW_CAP:
-            raw = raw[:RAW_CAP] + f"\n[... truncated, {len(raw)} characters in all]"
-        return cls(external_id, reason, raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +80,7 @@ class ChannelError(Exception):
 
     retryable = False
     ambiguous = False
+    quarantined: Quarantined | None = None  # a payload to keep in quarantine, if any
 
 
 class AuthError(ChannelError):
@@ -165,6 +147,16 @@ class Rejected(ChannelError):
     """A non-retryable 4xx for this op: it goes to the dead-letter state."""
 
 
+class MalformedPage(ServerError):
+    """A page (or a whole answer) that is unusable as such: not JSON, not the shape the
+    API documents. Its raw text is kept in quarantine, the read is retried and the cursor
+    does not move."""
+
+    def __init__(self, message: str, quarantined: Quarantined) -> None:
+        super().__init__(message)
+        self.quarantined = quarantined
+
+
 class ChannelClient(Protocol):
     """What the sync engine needs from a channel. `pushes`: what its source receives
     of local changes (domain/push.py; empty: a source with no write API, whose triage
@@ -182,3 +174,53 @@ class ChannelClient(Protocol):
     def fetch(self, external_id: str) -> Incoming: ...
 
     def analysts(self) -> list[Analyst]: ...
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """A client that holds connections or files: `close()` releases them. Called when
+    the app shuts, after a connection test, and on a client replaced while it runs."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class ConnectionTest(Protocol):
+    """A client that can test its settings against the source before they are saved:
+    `check()` raises a ChannelError whose message is the verdict (auth failed,
+    unreachable, TLS, wrong URL). Without it a channel is first tried at its first sync."""
+
+    def check(self) -> None: ...
+
+
+@runtime_checkable
+class MailboxWatch(Protocol):
+    """A client that can wait for its source to report new items (IMAP IDLE):
+    `idle_wait(timeout)` blocks up to `timeout` seconds and says whether something came."""
+
+    def idle_wait(self, timeout_s: float) -> bool: ...
+
+
+@runtime_checkable
+class OrderedCursors(Protocol):
+    """A client whose cursors have an order it can tell: `cursor_position` is where a
+    cursor points in the source's change sequence (None: it cannot tell), so the engine
+    notices a cursor that goes backwards."""
+
+    def cursor_position(self, cursor: str) -> int | None: ...
+
+
+def wire_value(record: Escalation, field: str) -> Any:
+    """A record's editable field in the form `Mutation.payload` holds it ("triaged",
+    "S1", "U2", [tags], an assignee id); KeyError for a field that is not editable."""
+    if field == "status":
+        return record.status.value
+    if field == "severity":
+        return record.severity.name
+    if field == "urgency":
+        return record.urgency.name
+    if field == "tags":
+        return list(record.tags)
+    if field == "assignee":
+        return record.assignee
+    raise KeyError(field)
