@@ -24,11 +24,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ...domain import Escalation, Extent, Incoming, Quarantined, Status, cut_text, region_of
+from ..html_text import HtmlReading, html_to_text
 from .rules import FeedRules
 
 MAX_TITLE = 500
@@ -43,55 +43,33 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-class _TextExtractor(HTMLParser):
-    """Collects the text of an HTML fragment; loads nothing, keeps no markup."""
-
-    _BLOCK = frozenset((
-        "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
-        "section", "article", "header", "footer", "ul", "ol", "table", "hr", "dd", "dt",
-        "figcaption"))
-    _SKIP = frozenset((
-        "script", "style", "template", "noscript", "head", "object", "iframe", "svg"))
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self.skip += 1
-        elif tag == "li":
-            self.out.append("\n- ")
-        elif tag in self._BLOCK:
-            self.out.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self.skip = max(0, self.skip - 1)
-        elif tag in self._BLOCK and tag != "li":
-            self.out.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip:
-            self.out.append(data)
+def _capped(text: str, limit: int | None) -> str:
+    return text if limit is None or len(text) <= limit else text[:limit - 1] + "…"
 
 
 def plain(text: str, limit: int | None = None) -> str:
     """Untrusted plain text: control characters out, blank runs collapsed; a title capped
     at `limit` (a body, limit None, is cut by the domain's Escalation, saying so)."""
     lines = [" ".join(line.split()) for line in _CONTROL.sub(" ", text).splitlines()]
-    out = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    return out if limit is None or len(out) <= limit else out[:limit - 1] + "…"
+    return _capped(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip(), limit)
 
 
-def html_to_text(html: str, limit: int | None = None) -> str:
-    """The visible text of an untrusted HTML fragment (no network or file access). Of
-    HTML longer than MAX_HTML, the text of its start, saying the rest is not read."""
-    parser = _TextExtractor()
-    parser.feed(html[:MAX_HTML])
-    parser.close()
-    text = plain("".join(parser.out), limit)
+# An entry's HTML as feeds write it (tidied by `plain`, capped by the caller).
+FEED_HTML = HtmlReading(
+    blocks=frozenset((
+        "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+        "pre", "section", "article", "header", "footer", "ul", "ol", "table", "hr", "dd",
+        "dt", "figcaption")),
+    skipped=frozenset((
+        "script", "style", "template", "noscript", "head", "object", "iframe", "svg")),
+    break_after_item=False, void_breaks_once=False, tidy=plain)
+
+
+def html_text(html: str, limit: int | None = None) -> str:
+    """The visible text of an entry's untrusted HTML (no network or file access), capped
+    like `plain`. Of HTML longer than MAX_HTML, the text of its start, saying the rest is
+    not read."""
+    text = _capped(html_to_text(html[:MAX_HTML], FEED_HTML), limit)
     if limit is None and len(html) > MAX_HTML:
         return cut_text(text, source_chars=len(text), extent=Extent.MORE_THAN)
     return text
@@ -109,7 +87,7 @@ def detail_text(entry: Mapping[str, Any], key: str, limit: int | None) -> str:
     value = entry.get(key)
     if not isinstance(value, str):
         return ""
-    return html_to_text(value, limit) if _is_html(entry, key) else plain(value, limit)
+    return html_text(value, limit) if _is_html(entry, key) else plain(value, limit)
 
 
 _MARKUP = re.compile(r"<[A-Za-z/!]")
@@ -126,7 +104,7 @@ def _content(entry: Mapping[str, Any]) -> tuple[str, str | None]:
     for part in entry.get("content") or ():
         if isinstance(part, Mapping) and isinstance(part.get("value"), str):
             html = part.get("type", "text/html") in _HTML_TYPES
-            text = html_to_text(part["value"]) if html else plain(part["value"])
+            text = html_text(part["value"]) if html else plain(part["value"])
             if len(text) > len(best):
                 best, best_html = text, part["value"] if html else None
     if best_html is not None and not _MARKUP.search(best_html):

@@ -27,9 +27,9 @@ from ...domain import (
     normalize_market,
     region_of,
 )
+from ..html_text import html_to_text
 from .config import Fields, RestConfig
 from .expressions import Path, compile_path
-from .htmltext import html_to_text
 from .jsonpath import MISSING
 
 _T = TypeVar("_T")
