@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import msgspec
 import requests
 
-from ..domain import (
+from ...domain import (
     Analyst,
     Escalation,
     Fact,
@@ -32,9 +32,9 @@ from ..domain import (
     normalize_market,
     region_of,
 )
-from ..domain.push import EVERYTHING
-from ..http import redact
-from .contract import (
+from ...domain.push import EVERYTHING
+from ...http import redact
+from ..contract import (
     ChannelError,
     MalformedPage,
     Mutation,
@@ -44,9 +44,9 @@ from .contract import (
     ServerError,
     VersionConflict,
 )
-from .json_split import NotSplittable, split_items, strip_bom
-from .registry import ChannelSpec, FieldSpec, SecretLookup, register
-from .transport import Transport, path_segment
+from ..json_split import NotSplittable, split_items, strip_bom
+from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
+from ..transport import Transport, path_segment
 
 _M = TypeVar("_M", bound=Enum)
 KIND = "rr_api"
