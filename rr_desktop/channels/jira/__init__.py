@@ -17,7 +17,7 @@ cross-checked with the published OpenAPI models in jira.js and jira_v3_openapi):
   (id, updated) pairs already emitted inside that window so a re-read emits nothing
   twice (SYNC.md rule 4). `remote_version` is `updated` in epoch milliseconds.
   Deletions are invisible to this feed (SYNC.md: reconcile).
-- Issue fields: see mapping.py; descriptions and comment bodies are ADF (adf.py).
+- Issue fields: see records.py; descriptions and comment bodies are ADF (adf.py).
 - Push: `PUT /rest/api/3/issue/{id}/assignee` {"accountId"} (204);
   `GET /rest/api/3/issue/{id}/transitions` then `POST .../transitions`
   {"transition": {"id"}} (204); `PUT /rest/api/3/issue/{id}` {"fields": {"priority":

@@ -32,7 +32,8 @@ from ..contract import (
 from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
 from ..transport import Transport
 from .adf import text_to_adf
-from .mapping import (
+from .api import checked_value, error_text, issue_path, reset_wait, server_time, visibility
+from .records import (
     DEFAULT_SEVERITY_MAP,
     DEFAULT_STATUS_MAP,
     FIELDS,
@@ -42,8 +43,7 @@ from .mapping import (
     validate,
     wire_value,
 )
-from .rules import checked_value, error_text, issue_path, reset_wait, server_time, visibility
-from .wire import Cursor, build_jql, check_filter, jql_time, parse_projects, split_page
+from .search_page import Cursor, build_jql, check_filter, jql_time, parse_projects, split_page
 
 KIND = "jira"
 PAGE_SIZE = 100

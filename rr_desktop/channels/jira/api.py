@@ -14,7 +14,7 @@ import requests
 
 from ...domain import Severity, Status, Urgency
 from ..contract import ChannelError, Rejected
-from .wire import parse_time
+from .search_page import parse_time
 
 DEFAULT_WAIT_S = 30.0
 _ISSUE_REF = re.compile(r"[0-9]{1,20}|[A-Z][A-Z0-9_]{0,99}-[0-9]{1,12}")

@@ -37,7 +37,7 @@ from ...domain import (
     region_of,
 )
 from .adf import TRUNCATED, adf_to_text
-from .wire import parse_time, to_ms
+from .search_page import parse_time, to_ms
 
 _V = TypeVar("_V")
 FIELDS = ("summary", "description", "status", "priority", "labels", "assignee", "reporter",
