@@ -32,6 +32,7 @@ cross-checked with the published OpenAPI models in jira.js and jira_v3_openapi):
   displayName, emailAddress).
 """
 
-from .client import KIND, SPEC, JiraChannel
+from .client import JiraChannel
+from .spec import KIND, SPEC
 
 __all__ = ["KIND", "SPEC", "JiraChannel"]

@@ -1,5 +1,5 @@
-"""Small documented Jira rules used by the client: error bodies, rate-limit headers,
-comment visibility, and what an outbox value must look like before it is sent."""
+"""Small documented rules of Jira's REST API: issue paths, error bodies, the server's
+clock and rate-limit headers."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ import re
 import time
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 import msgspec
 import requests
 
-from ...domain import Severity, Status, Urgency
-from ..contract import ChannelError, Rejected
-from .search_page import parse_time
+from ..contract import Rejected
+from .records import parse_time
 
 DEFAULT_WAIT_S = 30.0
 _ISSUE_REF = re.compile(r"[0-9]{1,20}|[A-Z][A-Z0-9_]{0,99}-[0-9]{1,12}")
@@ -54,37 +52,6 @@ def reset_wait(reset: str, date: str | None) -> float:
     except (ValueError, TypeError):
         return DEFAULT_WAIT_S
     return min(max(until.timestamp() - now, 1.0), 3600.0)
-
-
-def visibility(name: str, text: str) -> dict[str, str] | None:
-    """Comment visibility for internal notes: "role:NAME" or "group:NAME" (or none)."""
-    if not text.strip():
-        return None
-    kind, _, value = text.strip().partition(":")
-    if kind not in ("role", "group") or not value.strip():
-        raise ChannelError(f"{name}: note visibility must be role:NAME or group:NAME")
-    return {"type": kind, "value": value.strip()}
-
-
-def checked_value(name: str, field: str, value: Any) -> Any:
-    """An outbox field value in wire form, or Rejected with the reason."""
-    try:
-        if field == "status":
-            return Status(value).value
-        if field == "severity":
-            return Severity.parse(str(value)).name
-        if field == "urgency":
-            return Urgency.parse(str(value)).name
-    except ValueError:
-        raise Rejected(f"{name}: {value!r} is not a valid {field}") from None
-    if field == "assignee" and not (value is None or (isinstance(value, str) and
-                                    0 < len(value) <= 128)):
-        raise Rejected(f"{name}: the assignee must be a Jira account id")
-    if field == "tags" and not (isinstance(value, list) and all(
-            isinstance(t, str) and 0 < len(t) <= 255 and not any(c.isspace() for c in t)
-            for t in value)):
-        raise Rejected(f"{name}: Jira labels are single words without spaces")
-    return value
 
 
 def issue_path(issue: str) -> str:

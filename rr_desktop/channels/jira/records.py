@@ -1,4 +1,4 @@
-"""Jira issue JSON -> Escalation, and the channel settings that steer the mapping.
+"""Jira issue JSON -> Escalation (the settings that steer it are in settings.py).
 
 Documented shapes relied on (Jira Cloud REST v3 issue fields): `id` (numeric string,
 stable), `key` (PROJ-123, changes when an issue moves), `fields.summary`,
@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
@@ -28,8 +27,6 @@ from ...domain import (
     Incoming,
     PolicyCategory,
     Quarantined,
-    ReporterType,
-    Severity,
     Status,
     Urgency,
     cut_text,
@@ -37,16 +34,11 @@ from ...domain import (
     region_of,
 )
 from .adf import TRUNCATED, adf_to_text
-from .search_page import parse_time, to_ms
+from .settings import JiraSettings
 
 _V = TypeVar("_V")
 FIELDS = ("summary", "description", "status", "priority", "labels", "assignee", "reporter",
           "created", "updated", "duedate", "comment")
-DEFAULT_STATUS_MAP = ("To Do=new,Open=new,Backlog=new,Selected for Development=triaged,"
-                      "In Progress=investigating,In Review=investigating,"
-                      "Blocked=waiting_on_stakeholder,Done=resolved,Resolved=resolved,"
-                      "Closed=closed,Won't Do=declined,Duplicate=duplicate")
-DEFAULT_SEVERITY_MAP = "Highest=S0,High=S1,Medium=S2,Low=S3,Lowest=S3"
 # statusCategory.key is one of three documented values; it covers unmapped statuses.
 _CATEGORY_STATUS = {"new": Status.NEW, "indeterminate": Status.INVESTIGATING,
                     "done": Status.RESOLVED}
@@ -62,6 +54,25 @@ RENDER_CHARS = 4 * MAX_BODY  # of a description's ADF tree (its walk is bounded)
 _decode = msgspec.json.Decoder()
 
 
+def parse_time(value: Any, what: str) -> datetime:
+    """Jira's `2024-05-01T10:05:51.199+0000` (or any ISO 8601 with an offset)."""
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError(f"{what} is missing or not a timestamp")
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not a timestamp") from None
+    if dt.tzinfo is None:
+        raise ValueError(f"{what} {value!r} has no time zone")
+    if not 1970 <= dt.year <= 9000:
+        raise ValueError(f"{what} {value!r} is out of range")
+    return dt
+
+
+def to_ms(dt: datetime) -> int:
+    return int(dt.timestamp() * 1000)
+
+
 def _description(doc: Any) -> str:
     """The description as text. A long one is cut where every body is (the domain's
     Escalation), which says by how much; past RENDER_CHARS the tree is not walked on,
@@ -71,114 +82,6 @@ def _description(doc: Any) -> str:
         return text
     kept = text[: -len(TRUNCATED)].rstrip()
     return cut_text(kept, source_chars=len(kept), extent=Extent.MORE_THAN)
-
-
-def parse_pairs(text: str, value: Callable[[str], _V], what: str) -> tuple[tuple[str, _V], ...]:
-    """"Name=value,Name=value" -> ((name, value), ...) in the given order."""
-    pairs = []
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        name, eq, raw = part.rpartition("=")
-        if not eq or not name.strip():
-            raise ValueError(f"{what}: {part.strip()!r} is not NAME=VALUE")
-        try:
-            pairs.append((name.strip(), value(raw.strip())))
-        except ValueError:
-            raise ValueError(f"{what}: {raw.strip()!r} is not a known value") from None
-    if not pairs:
-        raise ValueError(f"{what} is empty")
-    return tuple(pairs)
-
-
-@dataclass(frozen=True, slots=True)
-class JiraSettings:
-    """How this site's issues become escalations (see the channel's config fields)."""
-
-    site: str
-    status_map: tuple[tuple[str, Status], ...]
-    severity_map: tuple[tuple[str, Severity], ...]
-    market: str
-    category: PolicyCategory
-    reporter_type: ReporterType
-    urgency: Urgency
-    language: str = "en"
-
-    @classmethod
-    def from_config(cls, site: str, config: Mapping[str, str]) -> JiraSettings:
-        """ValueError with a sentence naming the (first) bad setting; `problems` lists
-        them all."""
-        found = cls.problems(config)
-        if found:
-            raise ValueError(found[0])
-        return cls(site.rstrip("/"), **{k: parse() for k, (_, parse) in
-                                         _settings(config).items()})
-
-    @staticmethod
-    def problems(config: Mapping[str, str]) -> list[str]:
-        """One sentence per setting that does not parse, naming it."""
-        out = []
-        for what, parse in _settings(config).values():
-            try:
-                parse()
-            except ValueError as exc:
-                out.append(str(exc) if str(exc).startswith(what) else
-                           f"{what}: {exc}")
-        return out
-
-    def maps_to(self, name: str, status: Status) -> bool:
-        """Whether the Jira status `name` is one the mapping writes `status` as (several
-        of ours may share one Jira status: Done=resolved,Done=declined)."""
-        folded = name.casefold()
-        return any(n.casefold() == folded and s == status for n, s in self.status_map)
-
-    def status_of(self, name: str) -> Status | None:
-        folded = name.casefold()
-        return next((s for n, s in self.status_map if n.casefold() == folded), None)
-
-    def severity_of(self, priority: str | None) -> Severity:
-        if priority:
-            folded = priority.casefold()
-            for n, s in self.severity_map:
-                if n.casefold() == folded:
-                    return s
-        return Severity.S2
-
-    def priority_for(self, severity: Severity) -> str | None:
-        """The first Jira priority name mapped to `severity` (as written in the map)."""
-        return next((n for n, s in self.severity_map if s == severity), None)
-
-
-def _settings(config: Mapping[str, str]) -> dict[str, tuple[str, Callable[[], Any]]]:
-    """JiraSettings field -> (the setting's label, a parser raising ValueError)."""
-    def one(key: str, default: str, parse: Callable[[str], Any], kind: str
-            ) -> Callable[[], Any]:
-        def run() -> Any:
-            raw = config.get(key) or default
-            try:
-                return parse(raw)
-            except (ValueError, KeyError):
-                raise ValueError(f"{raw[:40]!r} is not {kind}") from None
-        return run
-
-    return {
-        "status_map": ("Status mapping", lambda: parse_pairs(
-            config.get("status_map") or DEFAULT_STATUS_MAP, Status, "Status mapping")),
-        "severity_map": ("Priority mapping", lambda: parse_pairs(
-            config.get("severity_map") or DEFAULT_SEVERITY_MAP, Severity.parse,
-            "Priority mapping")),
-        "market": ("Default market", one("default_market", "SG", normalize_market,
-                                         "an ISO 3166 country code")),
-        "category": ("Default policy category", one(
-            "default_category", "other", PolicyCategory,
-            "a policy category (" + ", ".join(c.value for c in PolicyCategory) + ")")),
-        "reporter_type": ("Reporter type", one(
-            "default_reporter_type", "internal", ReporterType,
-            "a reporter type (" + ", ".join(r.value for r in ReporterType) + ")")),
-        "urgency": ("Default urgency", one("default_urgency", "U2", Urgency.parse,
-                                           "an urgency (U0..U3)")),
-        "language": ("Language", lambda: (config.get("language") or "en")[:35]),
-    }
 
 
 def _obj(value: Any, what: str, optional: bool = True) -> dict[str, Any]:
@@ -355,15 +258,3 @@ def validate(raw: bytes, cfg: JiraSettings) -> tuple[Incoming | Quarantined,
     return Incoming(record, hashlib.blake2b(raw, digest_size=16).hexdigest()), ident
 
 
-def wire_value(record: Escalation, field: str) -> Any:
-    """A record's editable field in outbox payload form ("S1", "triaged", [...])."""
-    values = {"status": record.status.value, "severity": record.severity.name,
-              "urgency": record.urgency.name, "tags": list(record.tags),
-              "assignee": record.assignee}
-    return values[field]
-
-
-def same(field: str, a: Any, b: Any) -> bool:
-    if field == "tags" and isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return sorted(map(str, a)) == sorted(map(str, b))
-    return bool(a == b)
