@@ -44,10 +44,11 @@ timeline for requests: "all", "open" (solved and closed tickets get none: the in
 load of an old account is then mostly free) or "none". A 429 on a comments request keeps
 the export page in memory, so retrying it does not spend another export request.
 
-Mapping of fields and statuses: see wire.py; custom ticket fields and ticket forms as
-sources of market, category and severity: see fields.py. Conflicts: updates read the ticket, compare
-each field's remote value with the base the analyst saw (Zendesk's vocabulary: several
-of our statuses are one Zendesk status), then write with safe_update. Notes and replies
+Mapping of fields and statuses: see records.py; custom ticket fields and ticket forms as
+sources of market, category and severity: see custom_fields.py. Conflicts (writes.py):
+updates read the ticket, compare each field's remote value with the base the analyst saw
+(Zendesk's vocabulary: several of our statuses are one Zendesk status), then write with
+safe_update. Notes and replies
 carry no idempotency key (Zendesk takes none on updates); if the ticket moved since the
 op was queued, a comment with the same text posted since then is taken as ours.
 """
@@ -60,8 +61,8 @@ from ...domain import PolicyCategory, ReporterType, normalize_market
 from ..contract import ChannelError
 from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
 from .client import COMMENT_MODES, ZendeskChannel
-from .fields import CustomFieldMap
-from .wire import Defaults
+from .custom_fields import CustomFieldMap
+from .records import Defaults
 
 KIND = "zendesk"
 

@@ -29,7 +29,7 @@ from ..contract import (
     VersionConflict,
 )
 from ..transport import Transport
-from .paging import (
+from .api import (
     CommentsPage,
     ExportBudget,
     ExportPage,
@@ -46,7 +46,7 @@ from .paging import (
     norm_text,
     raw_id,
 )
-from .wire import (
+from .records import (
     Defaults,
     Ticket,
     User,

@@ -14,7 +14,7 @@ The channel's settings (all optional; see `CustomFieldMap.from_config`):
     ticket_forms    360000111=child_safety, 360000222=misinformation_civic+ID
 
 Where a value comes from, first found wins: the ticket's custom field, then its tags (the
-`market_xx` / category / severity tags of wire.py), then its ticket form, then the
+`market_xx` / category / severity tags of records.py), then its ticket form, then the
 channel's defaults. A custom field value that maps to nothing is a problem with the
 mapping, so the ticket is quarantined with a sentence naming the field and the value.
 """

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from ..contract import CursorExpired
-from .wire import Comment, User
+from .records import Comment, User
 
 EXPORT_WINDOW_S = 60.0
 

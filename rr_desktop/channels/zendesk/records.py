@@ -39,7 +39,7 @@ from ...domain import (
     normalize_market,
     region_of,
 )
-from .fields import CustomFieldMap
+from .custom_fields import CustomFieldMap
 
 MAX_TITLE = 1_000
 MAX_FACT = 4_000
