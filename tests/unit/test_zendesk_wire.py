@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from rr_desktop.channels.contract import ChannelError, CursorExpired
 from rr_desktop.channels.zendesk import SPEC, ZendeskChannel
-from rr_desktop.channels.zendesk.api import ExportBudget, decode_cursor, encode_cursor
+from rr_desktop.channels.zendesk.api import ExportBudget
+from rr_desktop.channels.zendesk.cursor import decode_cursor, encode_cursor
 from rr_desktop.channels.zendesk.records import (
     FROM_ZD_STATUS,
     TO_ZD_STATUS,
@@ -21,11 +22,10 @@ from rr_desktop.channels.zendesk.records import (
     Defaults,
     Ticket,
     User,
-    canon,
-    ticket_changes,
     ticket_decoder,
     to_record,
 )
+from rr_desktop.channels.zendesk.writes import canon, ticket_changes
 from rr_desktop.domain import MAX_BODY, PolicyCategory, Severity, Status, Urgency
 
 D = Defaults(market="SG", agent_url="https://acme.zendesk.com")

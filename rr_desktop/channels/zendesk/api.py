@@ -1,9 +1,8 @@
-"""Export paging helpers: the engine's opaque cursor, the export's request budget and the
-page shapes (no I/O)."""
+"""Zendesk's answers as this channel reads them (the export page, comments, users, ticket
+fields, the signed-in user) and the export's request budget (no I/O)."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections import deque
 from collections.abc import Callable
@@ -13,7 +12,6 @@ from typing import Any
 
 import msgspec
 
-from ..contract import CursorExpired
 from .records import Comment, User
 
 EXPORT_WINDOW_S = 60.0
@@ -116,23 +114,6 @@ def raw_id(raw: bytes) -> str | None:
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     return str(value)[:40] if isinstance(value, int | str) and value != "" else None
-
-
-def encode_cursor(after_cursor: str) -> str:
-    return json.dumps({"after": after_cursor})
-
-
-def decode_cursor(name: str, cursor: str | None) -> str | None:
-    """The export's after_cursor inside our cursor; an unreadable one means resync."""
-    if not cursor:
-        return None
-    try:
-        value = json.loads(cursor).get("after")
-    except (ValueError, AttributeError):
-        value = None
-    if not isinstance(value, str) or not value:
-        raise CursorExpired(f"{name}: the stored sync cursor is unreadable; resyncing")
-    return value
 
 
 def lenient_users(raws: list[msgspec.Raw]) -> dict[int, User]:

@@ -1,4 +1,5 @@
-"""Zendesk wire records -> domain Escalations, and domain edits -> Zendesk ticket fields.
+"""Zendesk wire records -> domain Escalations, and the vocabulary both ways (writes.py
+turns domain edits into Zendesk ticket fields).
 
 Pure functions, no I/O. The vocabulary mapping (documented ticket fields: status
 new/open/pending/hold/solved/closed, priority low/normal/high/urgent or null):
@@ -241,63 +242,3 @@ def _tag_market(tags: list[str]) -> str | None:
     return None
 
 
-def wire_value(rec: Escalation, field: str) -> Any:
-    """A record's value of an editable field, in outbox payload form."""
-    values: dict[str, Any] = {
-        "status": rec.status.value, "assignee": rec.assignee, "severity": rec.severity.name,
-        "urgency": rec.urgency.name, "tags": list(rec.tags)}
-    if field not in values:
-        raise KeyError(field)
-    return values[field]
-
-
-def canon(field: str, value: Any) -> Any:
-    """A payload value in the form Zendesk can tell apart (several of our statuses are one
-    Zendesk status), for comparing base / mine / theirs. ValueError if it is not valid."""
-    if field == "status":
-        return TO_ZD_STATUS[Status(value)]
-    if field == "assignee":
-        if value is None or value == "":
-            return None
-        if not str(value).isdigit():
-            raise ValueError(f"assignee {str(value)[:40]!r} is not a Zendesk agent id")
-        return int(value)
-    if field == "severity":
-        return Severity.parse(str(value)).name
-    if field == "urgency":
-        return Urgency.parse(str(value)).name
-    if field == "tags":
-        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-            raise ValueError("tags must be a list of words")
-        return sorted({norm_tag(x) for x in value if norm_tag(x)})
-    raise ValueError(f"Zendesk tickets have no field {field!r} this app can change")
-
-
-def ticket_changes(fields: dict[str, Any], current: Ticket, rec: Escalation,
-                   prefix: str, custom: CustomFieldMap | None = None) -> dict[str, Any]:
-    """The `ticket` object of an Update Ticket request that applies `fields` (canonical
-    values of the fields to send) on top of the ticket as it is now. With a severity
-    custom field configured, severity is written there (where it is read first)."""
-    out: dict[str, Any] = {}
-    sev_field = custom.field_ids.get("severity") if custom is not None else None
-    if "severity" in fields and sev_field is not None and custom is not None:
-        out["custom_fields"] = [{"id": sev_field, "value": custom.remote_severity(
-            Severity[fields["severity"]])}]
-        fields = {k: v for k, v in fields.items() if k != "severity"}
-    if "status" in fields:
-        out["status"] = fields["status"]
-    if "assignee" in fields:
-        out["assignee_id"] = fields["assignee"]
-    if "urgency" in fields:
-        out["priority"] = PRIORITY_OF[Urgency[fields["urgency"]]]
-    tags = [norm_tag(x) for x in current.tags]
-    sev_tags = [x for x in tags if severity_tags([x], prefix)]
-    new_tags = fields.get("tags", [x for x in tags if x not in sev_tags])
-    if "severity" in fields:
-        sev_tags = [f"{prefix}{fields['severity'].lower()}"]
-    elif "urgency" in fields and not sev_tags:  # keep the severity the analyst sees
-        sev_tags = [f"{prefix}{rec.severity.name.lower()}"]
-    merged = sorted({*new_tags, *sev_tags})
-    if merged != sorted(set(tags)):
-        out["tags"] = merged
-    return out
