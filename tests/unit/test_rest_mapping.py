@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from rr_desktop.channels.html_text import html_to_text
 from rr_desktop.channels.rest import decode_config
-from rr_desktop.channels.rest.mapping import Mapper, to_datetime, to_version
+from rr_desktop.channels.rest.records import Mapper, to_datetime, to_version
 from rr_desktop.domain import Incoming, Quarantined, ReporterType, Severity, Status, Urgency
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "channels" / "example-rest.json"

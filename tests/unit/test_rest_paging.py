@@ -12,7 +12,7 @@ import pytest
 
 from rr_desktop.channels.contract import CursorExpired
 from rr_desktop.channels.rest import RestConfig, decode_config
-from rr_desktop.channels.rest.paging import (
+from rr_desktop.channels.rest.cursor import (
     PageFacts,
     PassState,
     advance,

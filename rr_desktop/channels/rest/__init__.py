@@ -6,7 +6,7 @@ pagination, field mapping, value maps, optional write-back) describes the tool; 
 
     rr-desktop channels add rest abuse-desk --set config_file=/path/to/abuse-desk.json
 
-See `client.py` and `writeback.py` for the HTTP standards each behaviour relies on,
+See `client.py` and `writes.py` for the HTTP standards each behaviour relies on,
 `follow.py` for linked sub-resources, and resources/channels/README.md for the format
 (schema_version 1 and 2) with one example per feature; example-roundup.json is a complete
 version 2 file for a real tracker.
@@ -18,7 +18,6 @@ from collections.abc import Mapping
 
 from ..contract import ChannelError
 from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
-from .checks import check_base_url
 from .client import RestChannel
 from .config import (
     SCHEMA_VERSION,
@@ -29,6 +28,7 @@ from .config import (
     load_config,
     save_config,
 )
+from .config_checks import check_base_url
 
 KIND = "rest"
 SECRET_FIELD = "secret"

@@ -45,11 +45,7 @@ from ..contract import (
 )
 from ..transport import Transport
 from .config import RestConfig
-from .expressions import Path, compile_path
-from .follow import AnswerCache, FollowUpError, FollowUps
-from .jsonpath import MISSING
-from .mapping import Mapper
-from .paging import (
+from .cursor import (
     PageFacts,
     PassState,
     advance,
@@ -65,6 +61,10 @@ from .paging import (
     value_as_bool,
     value_as_int,
 )
+from .expressions import Path, compile_path
+from .follow import AnswerCache, FollowUpError, FollowUps
+from .jsonpath import MISSING
+from .records import Mapper
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
@@ -103,7 +103,7 @@ class RestChannel:
     def __init__(self, name: str, config: RestConfig, secret: str | None = None,
                  username: str = "", base_url: str = "",
                  session: requests.Session | None = None) -> None:
-        from .writeback import Writer
+        from .writes import Writer
 
         self.name = name
         self.cfg = config
