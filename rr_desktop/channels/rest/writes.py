@@ -15,9 +15,9 @@ import copy
 import re
 from typing import TYPE_CHECKING, Any
 
-from ...domain import Escalation, Incoming, Severity, Status, Urgency
-from ..contract import MalformedPage, Mutation, PushResult, Rejected, VersionConflict
-from .client import url_for
+from ...domain import Incoming, Severity, Status, Urgency
+from ..contract import MalformedPage, Mutation, PushResult, Rejected, VersionConflict, wire_value
+from .api import url_for
 from .config import MessageWrite, UpdateWrite
 from .jsonpath import MISSING
 
@@ -25,19 +25,6 @@ if TYPE_CHECKING:
     from .client import RestChannel
 
 _PLACEHOLDER = re.compile(r"\{(text|author|op_id|id)\}")
-
-
-def wire_value(record: Escalation, field: str) -> Any:
-    """A record's editable field in the form outbox payloads hold it."""
-    if field == "status":
-        return record.status.value
-    if field in ("severity", "urgency"):
-        return getattr(record, field).name
-    if field == "tags":
-        return list(record.tags)
-    if field == "assignee":
-        return record.assignee
-    raise KeyError(field)
 
 
 def render(template: Any, values: dict[str, str]) -> Any:
