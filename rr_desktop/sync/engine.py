@@ -39,14 +39,7 @@ from ..store.roster import save_roster
 from ..store.store import Store
 from ..store.timecodec import to_epoch, utcnow
 from .backoff import full_jitter
-from .limits import (
-    CursorWatch,
-    RateLimitedUntil,
-    RunClock,
-    SyncLimits,
-    clock_time,
-    duration,
-)
+from .limits import CursorWatch, RateLimitedUntil, RunClock, SyncLimits, clock_time, duration
 from .outbox_push import OutboxPusher
 
 log = logging.getLogger("rr_desktop.sync")

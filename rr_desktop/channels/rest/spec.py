@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..contract import (
-    ChannelError,
-)
+from ..contract import ChannelError
 from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
 from .client import RestChannel
-from .config import (
-    load_config,
-)
+from .config import load_config
 from .config_checks import check_base_url
 
 KIND = "rest"
