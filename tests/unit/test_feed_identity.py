@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rr_desktop.channels.feeds import FeedRules, process_document
-from rr_desktop.channels.feeds.entries import html_text, identities, next_version, normalize_link
+from rr_desktop.channels.feeds.records import html_text, identities, next_version, normalize_link
 from rr_desktop.domain import Incoming, Quarantined
 
 NOW = datetime(2025, 1, 7, tzinfo=UTC)
