@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import io
 import json
 import re
 import time
@@ -27,13 +28,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import feedparser
+
 from ...domain import Escalation, Extent, Incoming, Quarantined, Status, cut_text, region_of
 from ..html_text import HtmlReading, html_to_text
 from .rules import FeedRules
+from .safexml import refuse, vet
 
 MAX_TITLE = 500
 MAX_HTML = 2_000_000  # characters of an entry's HTML read for its text
 MAX_ID = 200
+MAX_ENTRIES = 2000
 FUTURE_SLACK = timedelta(days=1)
 Seen = dict[str, tuple[int, str]]
 _TRACKING = re.compile(
@@ -251,3 +256,40 @@ def convert(entry: Mapping[str, Any], ext_id: str | None, ctx: FeedContext, seen
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
         return Quarantined.of(ext_id, f"feed entry unusable: {type(exc).__name__}: {exc}",
                               _raw(entry))
+
+
+def parse_document(name: str, data: bytes, base_url: str, http_charset: str | None) -> Any:
+    """feedparser's result for vetted bytes; FeedRefused for hostile or non-feed input.
+    feedparser gets a BytesIO (never a string it could open) and no network access."""
+    utf8, root = vet(name, data, http_charset)
+    parsed = feedparser.parse(
+        io.BytesIO(utf8), resolve_relative_uris=False, sanitize_html=True,
+        response_headers={"content-type": "application/xml; charset=utf-8",
+                          "content-location": base_url})
+    if not parsed.get("version"):
+        tag = (root or "?").rpartition("}")[2]
+        raise refuse(name, f"it is not an RSS or Atom feed (root element <{tag}>)", data)
+    return parsed
+
+
+def process_document(parsed: Any, rules: FeedRules, seen: Seen, out_seen: Seen,
+                     server_now: datetime, url: str) -> list[Incoming | Quarantined]:
+    """Every entry of a parsed document that the rules keep, or quarantine; `out_seen`
+    receives (version, content hash) per kept entry for the next cursor."""
+    feed = parsed.get("feed") or {}
+    source = " ".join(detail_text(feed, "title", 200).split())
+    language = rules.language or str(feed.get("language") or "und")[:35]
+    host = urlsplit(url).hostname or "feed"
+    ctx = FeedContext(source or host[:200], language, server_now, rules)
+    # Plain dicts: FeedParserDict maps a missing "updated" to "published" with a warning.
+    entries = [dict(e) for e in parsed.get("entries") or () if isinstance(e, Mapping)]
+    results: list[Incoming | Quarantined] = []
+    if len(entries) > MAX_ENTRIES:
+        results.append(Quarantined.of(None, f"feed has {len(entries)} entries; only the "
+                                      f"first {MAX_ENTRIES} were read", ""))
+        entries = entries[:MAX_ENTRIES]
+    for entry, ext_id in zip(entries, identities(entries), strict=True):
+        result = convert(entry, ext_id, ctx, seen, out_seen)
+        if result is not None:
+            results.append(result)
+    return results
