@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ...domain import Channel
-from .channel import KIND, SPEC
-from .mapping import ColumnMapping
+from .client import KIND, SPEC
+from .columns import ColumnMapping
 
 
 def channel_for_file(channels: Iterable[Channel], path: Path) -> Channel | None:

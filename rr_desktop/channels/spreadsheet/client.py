@@ -45,10 +45,10 @@ from ...domain import (
 from ...domain.push import NOTHING
 from ..contract import ChannelError, Mutation, Page, PushResult, Rejected
 from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
-from .import_state import ImportState, pack, parse_header_row
-from .mapping import ColumnMapping
+from .columns import ColumnMapping
+from .cursor import ImportState, pack, parse_header_row
 from .reader import DataRow, Sheet, SpreadsheetError, open_sheet, scan_file
-from .rows import Defaults, MappedRow, RowInvalid, RowMapper, imported_time
+from .records import Defaults, MappedRow, RowInvalid, RowMapper, imported_time
 
 _R = TypeVar("_R")
 KIND = "spreadsheet"

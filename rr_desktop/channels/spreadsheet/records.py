@@ -26,7 +26,7 @@ from ...domain import (
     region_of,
 )
 from . import values as v
-from .mapping import FIELD_BY_NAME, ColumnMapping
+from .columns import FIELD_BY_NAME, ColumnMapping
 from .reader import DataRow, SpreadsheetError, column_letter
 
 MAX_ID = 200
