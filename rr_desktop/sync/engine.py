@@ -425,4 +425,3 @@ class SyncEngine:
     def check(cancel: threading.Event) -> None:
         if cancel.is_set():
             raise Cancelled()
-

@@ -231,4 +231,3 @@ def build(root: str, messages: Sequence[Message], cfg: EmailConfig,
     for m in msgs:
         digest.update(f"{m.folder}\0{m.uid}\0{sorted(m.flags)}\0{len(m.text)}\n".encode())
     return Incoming(record, digest.hexdigest())
-

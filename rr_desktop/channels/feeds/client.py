@@ -191,5 +191,3 @@ class FeedChannel:
 
     def analysts(self) -> list[Analyst]:
         return []
-
-

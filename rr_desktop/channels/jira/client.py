@@ -229,5 +229,3 @@ class JiraChannel:
         if resp.status_code == 400:
             raise Rejected(f"{self.name}: Jira rejected the project/JQL filter: "
                            f"{error_text(resp)}")
-
-

@@ -256,5 +256,3 @@ def validate(raw: bytes, cfg: JiraSettings) -> tuple[Incoming | Quarantined,
     except (ValueError, OverflowError) as exc:
         return Quarantined.of(ext, str(exc) or type(exc).__name__, text), ident
     return Incoming(record, hashlib.blake2b(raw, digest_size=16).hexdigest()), ident
-
-

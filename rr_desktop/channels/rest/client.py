@@ -361,5 +361,3 @@ class RestChannel:
                 email = email_path.get(row) if email_path else ""
                 out.append(Analyst(str(ident), name, email if isinstance(email, str) else ""))
         return out
-
-

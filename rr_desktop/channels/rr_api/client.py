@@ -146,5 +146,3 @@ class RrApiChannel:
             raise ServerError(f"{self.name}: malformed analyst list ({exc})") from exc
         return [Analyst(a.id, a.name, a.email, tuple(a.languages), tuple(a.markets))
                 for a in data.items]
-
-

@@ -190,5 +190,3 @@ def decode_page(body: bytes) -> tuple[_Page, list[bytes]]:
                 RecursionError):
             raise exc from None
         return envelope, split.items
-
-

@@ -34,12 +34,13 @@ the libraries reading them:
 Push is local only (see client.py): spreadsheets have no write API.
 """
 
-from .client import KIND, SPEC, SpreadsheetChannel
+from .client import SpreadsheetChannel
 from .columns import FIELD_NAMES, FIELDS, ColumnMapping, FieldInfo
 from .cursor import ImportState
 from .preview import Preview, PreviewRow, inspect, preview
 from .reader import SheetInfo, SpreadsheetError
 from .records import Defaults
+from .spec import KIND, SPEC
 
 __all__ = [
     "FIELDS", "FIELD_NAMES", "KIND", "SPEC", "ColumnMapping", "Defaults", "FieldInfo",

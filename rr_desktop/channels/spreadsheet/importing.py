@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ...domain import Channel
-from .client import KIND, SPEC
 from .columns import ColumnMapping
+from .spec import KIND, SPEC
 
 
 def channel_for_file(channels: Iterable[Channel], path: Path) -> Channel | None:

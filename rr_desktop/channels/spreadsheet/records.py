@@ -16,15 +16,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ...domain import (
-    Escalation,
-    PolicyCategory,
-    ReporterType,
-    Severity,
-    Status,
-    Urgency,
-    region_of,
-)
+from ...domain import Escalation, PolicyCategory, ReporterType, Severity, Status, Urgency, region_of
 from . import values as v
 from .columns import FIELD_BY_NAME, ColumnMapping
 from .reader import DataRow, SpreadsheetError, column_letter

@@ -240,5 +240,3 @@ def _tag_market(tags: list[str]) -> str | None:
             except ValueError:
                 pass
     return None
-
-
