@@ -1,11 +1,11 @@
 """The shared-mailbox channel (kind "email"): IMAP to read and file, SMTP to reply.
 
-See channel.py for pull and the cursor, push.py for writes, record.py for how triage is
+See client.py for pull and the cursor, writes.py for writes, records.py for how triage is
 kept in IMAP keywords, threads.py for grouping by Message-ID, mime.py for bodies and
 attachments. Importing this package registers the kind.
 """
 
-from .channel import KIND, SPEC, EmailChannel, decode_cursor, encode_cursor
+from .client import KIND, SPEC, EmailChannel, decode_cursor, encode_cursor
 from .config import EmailConfig
 
 __all__ = ["KIND", "SPEC", "EmailChannel", "EmailConfig", "decode_cursor", "encode_cursor"]

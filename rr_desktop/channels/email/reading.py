@@ -33,7 +33,7 @@ from .mime import (
     thread_ids,
     walk,
 )
-from .record import Message
+from .records import Message
 from .threads import Link
 
 CHUNK = 200  # UIDs per FETCH

@@ -25,7 +25,7 @@ from email.utils import format_datetime
 
 from ..contract import AuthError, NetworkError, Rejected, ServerError
 from .config import EmailConfig
-from .record import subject_title
+from .records import subject_title
 
 
 def _ids(ids: Sequence[str]) -> str:

@@ -10,7 +10,7 @@ the cursor is JSON `{folder: {uidvalidity, last_uid, highestmodseq}}`.
    colleagues, our own STOREs) are re-read, oldest mod-sequence first.
 3. Messages above last_uid (UIDNEXT tells whether there are any) are new.
 Every changed message's whole thread is rebuilt into one Escalation (threads.py,
-record.py). A message the server cannot deliver is quarantined with its UID and the
+records.py). A message the server cannot deliver is quarantined with its UID and the
 error, once, and the rest of the mailbox is read. Without CONDSTORE only new mail is
 seen; keyword changes made elsewhere show when the thread next receives mail.
 
@@ -48,11 +48,11 @@ from ..contract import (
     Rejected,
 )
 from ..registry import ChannelSpec, SecretLookup, register
-from . import push as pushing
 from . import reading, smtp
+from . import writes as pushing
 from .config import FIELDS, EmailConfig
 from .imap import FolderState, ImapSession
-from .record import Message, build
+from .records import Message, build
 from .threads import Link, ThreadIndex
 
 KIND = "email"

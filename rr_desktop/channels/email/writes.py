@@ -1,6 +1,6 @@
 """Push for the email channel: triage as keywords and moves, replies, internal notes.
 
-update: read-compare-write on the thread's current keywords (record.py): a field that
+update: read-compare-write on the thread's current keywords (records.py): a field that
   already holds our value is done, one still at `base` is written, any other value is a
   VersionConflict with the current record. Before any STORE or MOVE the folder is
   SELECTed again, its UIDVALIDITY compared with the index's and every target UID checked
@@ -30,7 +30,7 @@ from ..contract import ChannelError, Mutation, PushResult, Rejected, ServerError
 from . import reading, smtp
 from .imap import FolderState, ImapSession
 from .mime import normalize_id
-from .record import (
+from .records import (
     FIELDS,
     INBOUND,
     PREFIX,
@@ -42,7 +42,7 @@ from .record import (
 )
 
 if TYPE_CHECKING:
-    from .channel import EmailChannel
+    from .client import EmailChannel
 
 log = logging.getLogger("rr_desktop.channels.email")
 SEEN, ANSWERED = "\\Seen", "\\Answered"
