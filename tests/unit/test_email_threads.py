@@ -8,7 +8,7 @@ import pytest
 
 from rr_desktop.channels.contract import CursorExpired, Rejected
 from rr_desktop.channels.email import EmailConfig, decode_cursor, encode_cursor
-from rr_desktop.channels.email.client import FolderCursor
+from rr_desktop.channels.email.cursor import FolderCursor
 from rr_desktop.channels.email.mime import Headers
 from rr_desktop.channels.email.records import (
     Message,

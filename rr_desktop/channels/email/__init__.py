@@ -5,7 +5,9 @@ kept in IMAP keywords, threads.py for grouping by Message-ID, mime.py for bodies
 attachments. Importing this package registers the kind.
 """
 
-from .client import KIND, SPEC, EmailChannel, decode_cursor, encode_cursor
+from .client import EmailChannel
 from .config import EmailConfig
+from .cursor import decode_cursor, encode_cursor
+from .spec import KIND, SPEC
 
 __all__ = ["KIND", "SPEC", "EmailChannel", "EmailConfig", "decode_cursor", "encode_cursor"]

@@ -30,10 +30,8 @@ an expunge or a flag change (then run a sync), False after `timeout_s` (capped a
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ...domain import Analyst, Incoming, Quarantined
@@ -47,54 +45,16 @@ from ..contract import (
     PushResult,
     Rejected,
 )
-from ..registry import ChannelSpec, SecretLookup, register
-from . import reading, smtp
-from . import writes as pushing
-from .config import FIELDS, EmailConfig
+from . import reading, smtp, writes
+from .config import EmailConfig
+from .cursor import FolderCursor, decode_cursor, encode_cursor
 from .imap import FolderState, ImapSession
 from .records import Message, build
 from .threads import Link, ThreadIndex
 
-KIND = "email"
 PAGE_MESSAGES = 100
 MAX_MEMBERS = 200
-MAX_UNREADABLE = 200  # per folder, kept in the cursor
 _T = TypeVar("_T")
-
-
-@dataclass(slots=True)
-class FolderCursor:
-    """Where one folder's feed stands."""
-
-    uidvalidity: int
-    last_uid: int
-    highestmodseq: int
-    unreadable: dict[int, str] = field(default_factory=dict)
-
-
-def decode_cursor(cursor: str | None) -> dict[str, FolderCursor]:
-    if not cursor:
-        return {}
-    try:
-        data = json.loads(cursor)
-        return {str(k): FolderCursor(int(v["uidvalidity"]), int(v["last_uid"]),
-                                     int(v["highestmodseq"]),
-                                     {int(u): str(r) for u, r in
-                                      (v.get("unreadable") or {}).items()})
-                for k, v in data.items()}
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise CursorExpired(f"unreadable email cursor ({exc}); resyncing") from exc
-
-
-def encode_cursor(state: Mapping[str, FolderCursor]) -> str:
-    out: dict[str, dict[str, object]] = {}
-    for k, v in state.items():
-        out[k] = {"uidvalidity": v.uidvalidity, "last_uid": v.last_uid,
-                  "highestmodseq": v.highestmodseq}
-        if v.unreadable:
-            newest = sorted(v.unreadable)[-MAX_UNREADABLE:]
-            out[k]["unreadable"] = {str(u): v.unreadable[u][:500] for u in newest}
-    return json.dumps(out, sort_keys=True)
 
 
 class EmailChannel:
@@ -310,12 +270,12 @@ class EmailChannel:
 
     def push(self, mutation: Mutation) -> PushResult:
         if mutation.op_type == "update":
-            return self.call(lambda s: pushing.update(self, s, mutation))
+            return self.call(lambda s: writes.update(self, s, mutation))
         if mutation.op_type == "reply":
-            return self.call(lambda s: pushing.reply(self, s, mutation,
-                                                     self._smtp_password))
+            return self.call(lambda s: writes.reply(self, s, mutation,
+                                                    self._smtp_password))
         if mutation.op_type == "note":
-            return self.call(lambda s: pushing.note(self, s, mutation))
+            return self.call(lambda s: writes.note(self, s, mutation))
         raise Rejected(f"{self.name}: an email channel cannot do a {mutation.op_type!r}")
 
     def check(self) -> None:
@@ -351,18 +311,3 @@ class EmailChannel:
                 raise
 
 
-def _build(name: str, config: Mapping[str, str], secret: SecretLookup) -> EmailChannel:
-    password = secret("password")
-    if not password:
-        raise ChannelError(f"{name}: no password in the keyring; add the channel again")
-    return EmailChannel(name, EmailConfig.from_mapping(name, config), password,
-                        secret("smtp_password") or None)
-
-
-SPEC = register(ChannelSpec(
-    kind=KIND, label="Shared mailbox (IMAP + SMTP)",
-    description="Partner and law-enforcement inquiries in a shared mailbox: one escalation "
-                "per thread; triage kept as IMAP keywords; replies sent by SMTP.",
-    fields=FIELDS,
-    build=_build,
-))
