@@ -33,7 +33,7 @@ from .events import (
     reaction_severity,
     redacted_by,
 )
-from .record import Thread, build, external_id
+from .records import Thread, build, external_id
 from .rooms import Rooms, encrypted_message
 
 TIMELINE_LIMIT = 50  # events per room in one /sync; more is a gap, read with /messages

@@ -18,7 +18,7 @@ from .api import MatrixApi
 from .config import FIELDS, MatrixConfig
 from .cursor import SyncCursor
 from .events import OP_KEY
-from .record import split_external_id
+from .records import split_external_id
 from .rooms import Rooms, encrypted_message
 from .stream import StreamReader
 
