@@ -65,7 +65,8 @@ timeouts and redaction for every channel, and its main value, end-to-end encrypt
 what this channel refuses.
 """
 
-from .client import KIND, SPEC, MatrixChannel
+from .client import MatrixChannel
 from .config import MatrixConfig
+from .spec import KIND, SPEC
 
 __all__ = ["KIND", "SPEC", "MatrixChannel", "MatrixConfig"]

@@ -4,7 +4,6 @@ docstring for the documented contract and the push matrix)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -12,17 +11,15 @@ import requests
 from ...domain import Analyst, Incoming, Quarantined
 from ...domain.push import Push
 from ...http import redact
-from ..contract import ChannelError, CursorExpired, Mutation, Page, PushResult, Rejected
-from ..registry import ChannelSpec, SecretLookup, register
+from ..contract import CursorExpired, Mutation, Page, PushResult, Rejected
 from .api import MatrixApi
-from .config import FIELDS, MatrixConfig
+from .config import MatrixConfig
 from .cursor import SyncCursor
 from .events import OP_KEY
 from .records import split_external_id
 from .rooms import Rooms, encrypted_message
 from .stream import StreamReader
 
-KIND = "matrix"
 PAGE_ROOTS = 50  # escalations built per page (each costs 2-4 requests)
 MAX_REPLY_BYTES = 60_000  # a Matrix event may be at most 64 KiB in all
 OP_LOOKBACK = 50  # newest thread replies searched for a reply sent before (lost answer)
@@ -185,24 +182,3 @@ def _sent_by(event: Any, me: str, op_id: str) -> bool:
     content = event.get("content") if isinstance(event, dict) else None
     return isinstance(content, dict) and event.get("sender") == me and \
         content.get(OP_KEY) == op_id
-
-
-def _build(name: str, config: Mapping[str, str], secret: SecretLookup) -> MatrixChannel:
-    credential = secret("credential")
-    if not credential:
-        raise ChannelError(f"{name}: no Matrix access token or password in the keyring; "
-                           "add the channel again")
-    cfg = MatrixConfig.from_mapping(name, config)
-    if not cfg.homeserver.startswith(("https://", "http://")):
-        raise ChannelError(f"{name}: the homeserver URL must start with https://")
-    return MatrixChannel(name, cfg, credential)
-
-
-SPEC = register(ChannelSpec(
-    kind=KIND, label="Matrix chat rooms",
-    description="Escalations posted in Matrix rooms by market teams and partners: each "
-                "message (or thread root) is an escalation, its thread replies are facts; "
-                "replies go back as thread replies. Notes and triage stay local.",
-    fields=FIELDS,
-    build=_build,
-))
