@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rr_desktop.channels.jira.config import DEFAULT_STATUS_MAP, JiraSettings, parse_pairs
 from rr_desktop.channels.jira.cursor import SEEN_CAP, Cursor
 from rr_desktop.channels.jira.jql import build_jql, check_filter, jql_time, parse_projects
 from rr_desktop.channels.jira.records import merged_labels, validate
 from rr_desktop.channels.jira.search_page import split_page
-from rr_desktop.channels.jira.settings import DEFAULT_STATUS_MAP, JiraSettings, parse_pairs
 from rr_desktop.domain import Incoming, PolicyCategory, Quarantined, Severity, Status, Urgency
 
 SETTINGS = JiraSettings.from_config("https://t.atlassian.net/", {"default_market": "ID"})

@@ -30,11 +30,11 @@ from ..contract import (
 )
 from ..transport import Transport
 from .api import error_text, issue_path, reset_wait, server_time
+from .config import JiraSettings, config_problems, visibility
 from .cursor import Cursor
 from .jql import build_jql, check_filter, jql_time, parse_projects
 from .records import FIELDS, validate
 from .search_page import split_page
-from .settings import JiraSettings, config_problems, visibility
 from .writes import JiraWrites
 
 PAGE_SIZE = 100

@@ -1,4 +1,4 @@
-"""Jira issue JSON -> Escalation (the settings that steer it are in settings.py).
+"""Jira issue JSON -> Escalation (the settings that steer it are in config.py).
 
 Documented shapes relied on (Jira Cloud REST v3 issue fields): `id` (numeric string,
 stable), `key` (PROJ-123, changes when an issue moves), `fields.summary`,
@@ -34,7 +34,7 @@ from ...domain import (
     region_of,
 )
 from .adf import TRUNCATED, adf_to_text
-from .settings import JiraSettings
+from .config import JiraSettings
 
 _V = TypeVar("_V")
 FIELDS = ("summary", "description", "status", "priority", "labels", "assignee", "reporter",

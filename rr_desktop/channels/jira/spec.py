@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from ..contract import ChannelError
 from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
 from .client import JiraChannel
-from .settings import DEFAULT_SEVERITY_MAP, DEFAULT_STATUS_MAP
+from .config import DEFAULT_SEVERITY_MAP, DEFAULT_STATUS_MAP
 
 KIND = "jira"
 
