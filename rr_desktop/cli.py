@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import __version__, secrets
-from .channels.base import ChannelError
+from .channels.contract import ChannelError
 from .paths import ENV_DATA_DIR, data_dir
 from .store.migrate import SchemaTooNew
 from .store.problems import StoreUnavailable, cache_failure, unavailable
@@ -288,7 +288,7 @@ def _print_kinds() -> None:
 
 
 def _add_channel(args: argparse.Namespace, store: Store) -> int:
-    from .channels import setup
+    from . import channel_setup as setup
 
     try:
         values = setup.parse_assignments(args.kind, args.set)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import secrets
 from .channels import registry
-from .channels.base import ChannelClient, ChannelError
+from .channels.contract import ChannelClient, ChannelError, Closable
 from .channels.rr_api import KIND as RR_API
 from .channels.rr_api import RrApiChannel
 from .domain import Channel
@@ -83,9 +83,8 @@ class Workspace:
 
     def close(self) -> None:
         for client in self.engine.clients.values():
-            close = getattr(client, "close", None)
-            if close is not None:
-                close()
+            if isinstance(client, Closable):
+                client.close()
         if self.demo is not None:
             self.demo.stop()
         self.store.close()

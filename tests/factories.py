@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
-from rr_desktop.channels.base import Incoming
 from rr_desktop.domain import (
     Escalation,
+    Incoming,
     PolicyCategory,
     ReporterType,
     Severity,

@@ -1,1 +1,2 @@
-"""One module per channel kind; each implements channels.base.ChannelClient."""
+"""Channel kinds, one package (or small module) each, every one a ChannelClient of
+contract.py; docs/adding-a-channel.md describes the layout."""

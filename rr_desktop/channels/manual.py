@@ -7,19 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..domain import Analyst
-from ..domain.push import NOTHING
-from .base import Incoming, Mutation, Page, PushResult, Rejected
+from ..domain import Analyst, Incoming
+from ..domain.manual import DEFAULT_NAME, KIND, PUSHES
+from .contract import Mutation, Page, PushResult, Rejected
 from .registry import ChannelSpec, SecretLookup, register
 
-KIND = "manual"
-DEFAULT_NAME = "manual"
+__all__ = ["DEFAULT_NAME", "KIND", "SPEC", "ManualChannel"]
 
 
 class ManualChannel:
     """The client of a manual channel: nothing to pull, nothing to push."""
 
-    pushes = NOTHING  # nowhere to send: triage lives in the cache (ingest keeps it)
+    pushes = PUSHES  # nowhere to send: triage lives in the cache (ingest keeps it)
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .base import ChannelClient
+from .contract import ChannelClient
 
 SecretLookup = Callable[[str], "str | None"]
 

@@ -1,5 +1,5 @@
 """HTTP for channels: one place that turns requests' failures and HTTP statuses into the
-ChannelError kinds the sync engine understands (see base.py), and holds every answer to
+ChannelError kinds the sync engine understands (see contract.py), and holds every answer to
 the same limits.
 
 Every HTTP channel sends through a `Transport`; a channel adds only what its API documents
@@ -28,7 +28,7 @@ import urllib3.exceptions
 
 from ..http import MAX_BODY_BYTES, REQUEST_DEADLINE_S, new_session, parse_retry_after, redact
 from ..http_deadline import Deadline, run_deadline_left, watched
-from .base import (
+from .contract import (
     AuthError,
     CursorExpired,
     NetworkError,

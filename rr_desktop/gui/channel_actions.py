@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
+from ..channels.contract import Closable
 from ..store.channel_state import list_channels
 from .bridge import SyncRunner
 from .context import AppContext
@@ -62,8 +63,8 @@ class ChannelActions(QObject):
 
         def landed(client: object) -> None:
             old = self.engine.add_client(name, client)
-            if old is not None and old is not client:
-                QTimer.singleShot(OLD_CLIENT_GRACE_MS, getattr(old, "close", lambda: None))
+            if isinstance(old, Closable) and old is not client:
+                QTimer.singleShot(OLD_CLIENT_GRACE_MS, old.close)
             self.channel_started.emit(name)
 
         self.ctx.run_job("start-channel", build, failure=f"{name}: cannot start syncing",

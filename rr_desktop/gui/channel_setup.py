@@ -4,7 +4,7 @@ kind's fields, test the connection, save.
 The field widgets are built from the kind's FieldSpecs (rr_desktop/channels/registry.py),
 so every registered kind gets a form without code here. Validation, the connection test
 and saving are the same core functions the CLI's `channels add` uses
-(rr_desktop/channels/setup.py); the test and the save (network, keyring) run through the
+(rr_desktop/channel_setup.py); the test and the save (network, keyring) run through the
 job helper, never on the GUI thread.
 """
 
@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .. import channel_setup as core
 from .. import secrets
 from ..channels import registry
-from ..channels import setup as core
 from .forms import load_form
 from .jobs import Job, JobRunner
 from .text import one_line, plain_tooltip
@@ -54,7 +54,7 @@ class ChannelSetupDialog(QDialog):
 
     Signals (GUI thread):
       channel_saved(str): the channel with this name was saved; the dialog then accepts;
-      verdict_shown(object): a connection test ended with this `channels.setup.Verdict`.
+      verdict_shown(object): a connection test ended with this `channel_setup.Verdict`.
     """
 
     channel_saved = Signal(str)

@@ -9,14 +9,17 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, Signal
 
+from ..channels.contract import MailboxWatch
+
 log = logging.getLogger("rr_desktop.gui")
 IDLE_TIMEOUT_S = 25.0
 IDLE_RETRY_S = 30.0
 
 
 class MailboxWatcher(QObject):
-    """One daemon thread per client offering `idle_wait(timeout) -> bool` (a long wait on
-    the server, not a job: it would hold a job worker for the life of the window).
+    """One daemon thread per client that can watch its mailbox (channels.contract.
+    MailboxWatch: a long wait on the server, not a job: it would hold a job worker for
+    the life of the window).
 
     Signals: mail_arrived(str): a watched mailbox reported new mail (the channel name)."""
 
@@ -30,11 +33,11 @@ class MailboxWatcher(QObject):
     def watch(self, clients: Mapping[str, object]) -> None:
         """Start watching every client that can IDLE and is not watched yet."""
         for name, client in dict(clients).items():
-            wait = getattr(client, "idle_wait", None)
-            if wait is None or name in self._threads or self._stop.is_set():
+            if not isinstance(client, MailboxWatch) or name in self._threads or \
+                    self._stop.is_set():
                 continue
-            thread = threading.Thread(target=self._watch, args=(name, wait), daemon=True,
-                                      name=f"idle-{name}")
+            thread = threading.Thread(target=self._watch, args=(name, client.idle_wait),
+                                      daemon=True, name=f"idle-{name}")
             self._threads[name] = thread
             thread.start()
 

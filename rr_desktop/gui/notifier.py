@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from PySide6.QtCore import QObject, Signal
 
-from ..channels.base import ChannelError
+from ..channels.contract import ChannelError
 from .text import one_line
 
 log = logging.getLogger("rr_desktop.gui")

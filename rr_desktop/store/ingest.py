@@ -29,8 +29,7 @@ from typing import Any
 
 import msgspec
 
-from ..channels.base import Incoming, Quarantined
-from ..domain import Escalation, PriorityFacts, assess_priority
+from ..domain import Escalation, Incoming, PriorityFacts, Quarantined, assess_priority
 from ..domain.sla import SlaPolicy
 from . import fts, sla_sql
 from . import quarantine as qr

@@ -10,11 +10,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..channels.base import Incoming
-from ..channels.manual import DEFAULT_NAME, KIND, ManualChannel
 from ..domain import (
     Channel,
     Escalation,
+    Incoming,
     PolicyCategory,
     ReporterType,
     Severity,
@@ -23,6 +22,7 @@ from ..domain import (
     normalize_market,
     region_of,
 )
+from ..domain.manual import DEFAULT_NAME, KIND, PUSHES
 from . import channel_state as cs
 from .ingest import merge_page
 from .outbox import audit
@@ -107,7 +107,7 @@ def manual_channel(db: sqlite3.Connection) -> tuple[int, str]:
                      "LIMIT 1", (KIND,)).fetchone()
     if row is not None:
         if row[2] is None:  # made before its pushes were recorded
-            cs.set_pushes(db, int(row[0]), ManualChannel.pushes)
+            cs.set_pushes(db, int(row[0]), PUSHES)
         return int(row[0]), str(row[1])
     name, n = DEFAULT_NAME, 1
     while db.execute("SELECT 1 FROM channel WHERE name = ?", (name,)).fetchone():
@@ -116,4 +116,4 @@ def manual_channel(db: sqlite3.Connection) -> tuple[int, str]:
     # What its source receives (nothing), recorded now: the channel is made while the app
     # runs, before any sync has built its client, and a channel with no recorded pushes
     # has every change queued (and later marked sent, though it went nowhere).
-    return cs.ensure_channel(db, Channel(name, KIND, {}, pushes=ManualChannel.pushes)), name
+    return cs.ensure_channel(db, Channel(name, KIND, {}, pushes=PUSHES)), name

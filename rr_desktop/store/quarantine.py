@@ -15,7 +15,7 @@ import hashlib
 import sqlite3
 from collections.abc import Sequence
 
-from ..channels.base import Quarantined
+from ..domain import Quarantined
 from .storable import clean_text
 
 _UPSERT = (

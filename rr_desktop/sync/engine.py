@@ -18,12 +18,13 @@ from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
-from ..channels.base import (
+from ..channels.contract import (
     AuthError,
     ChannelClient,
     ChannelError,
     CursorExpired,
     NetworkError,
+    OrderedCursors,
     Page,
     RateLimited,
     TooSlow,
@@ -38,15 +39,7 @@ from ..store.roster import save_roster
 from ..store.store import Store
 from ..store.timecodec import to_epoch, utcnow
 from .backoff import full_jitter
-from .limits import (
-    CursorWatch,
-    OrderedCursors,
-    RateLimitedUntil,
-    RunClock,
-    SyncLimits,
-    clock_time,
-    duration,
-)
+from .limits import CursorWatch, RateLimitedUntil, RunClock, SyncLimits, clock_time, duration
 from .outbox_push import OutboxPusher
 
 log = logging.getLogger("rr_desktop.sync")
@@ -395,10 +388,9 @@ class SyncEngine:
             except ChannelError as exc:
                 if run is not None and run.left() <= 0:
                     raise run.out_of_time(report.channel) from exc
-                quarantined = getattr(exc, "quarantined", None)
-                if quarantined is not None and attempt == 0:
+                if exc.quarantined is not None and attempt == 0:
                     with self.store.write() as db:
-                        merge_page(db, cid, [], [quarantined], self.clock())
+                        merge_page(db, cid, [], [exc.quarantined], self.clock())
                     report.quarantined += 1
                 attempt += 1
                 if not exc.retryable or attempt >= MAX_PULL_ATTEMPTS:
@@ -433,4 +425,3 @@ class SyncEngine:
     def check(cancel: threading.Event) -> None:
         if cancel.is_set():
             raise Cancelled()
-

@@ -15,9 +15,8 @@ import hashlib
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
 
-from ..channels.base import ChannelError, Page
+from ..channels.contract import ChannelError, OrderedCursors, Page
 
 RUN_DEADLINE_S = 15 * 60.0
 MAX_RETRY_WAIT_S = 3 * 60.0
@@ -31,13 +30,6 @@ class SyncLimits:
 
     run_deadline_s: float = RUN_DEADLINE_S
     max_retry_wait_s: float = MAX_RETRY_WAIT_S
-
-
-@runtime_checkable
-class OrderedCursors(Protocol):
-    """A channel whose cursors have an order it can tell (optional ability)."""
-
-    def cursor_position(self, cursor: str) -> int | None: ...
 
 
 class CursorStuck(ChannelError):

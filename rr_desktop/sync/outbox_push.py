@@ -23,17 +23,17 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ..channels.base import (
+from ..channels.contract import (
     AuthError,
     ChannelClient,
     ChannelError,
-    Incoming,
     Mutation,
     NetworkError,
     RateLimited,
     VersionConflict,
+    wire_value,
 )
-from ..domain import Escalation
+from ..domain import Incoming
 from ..store import outbox as ob
 from ..store.ingest import merge_page
 from ..store.timecodec import to_epoch
@@ -44,21 +44,6 @@ if TYPE_CHECKING:
 
 POISON = 8
 WAIT_HORIZON_S = 20  # within one run, wait for ops due this soon; later ones wait for a run
-
-
-def wire_value(record: Escalation, field: str) -> Any:
-    """A record's value of an editable field in wire form (as outbox payloads hold it)."""
-    if field == "status":
-        return record.status.value
-    if field == "severity":
-        return record.severity.name
-    if field == "urgency":
-        return record.urgency.name
-    if field == "tags":
-        return list(record.tags)
-    if field == "assignee":
-        return record.assignee
-    raise KeyError(field)
 
 
 class OutboxPusher:

@@ -21,8 +21,8 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from rr_desktop.channels.base import Incoming
 from rr_desktop.channels.rr_api import RrApiChannel
+from rr_desktop.domain import Incoming
 from rr_desktop.store.ingest import STAGE_COLUMNS, escalation_row
 from rr_desktop.store.store import Store
 from rr_desktop.store.timecodec import utcnow

@@ -24,10 +24,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rr_desktop.channels.base import Incoming
 from rr_desktop.channels.rr_api import validate
 from rr_desktop.demo.factory import EscalationFactory
-from rr_desktop.domain import Channel
+from rr_desktop.domain import Channel, Incoming
 from rr_desktop.store import channel_state, fts
 from rr_desktop.store.connections import raw_reader
 from rr_desktop.store.ingest import merge_page, prepare_rows

@@ -27,7 +27,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from rr_desktop.channels.base import ChannelClient
+from rr_desktop.channels.contract import ChannelClient
 from rr_desktop.channels.rr_api import RrApiChannel
 from rr_desktop.domain import Channel
 from rr_desktop.gui.main_window import MainWindow

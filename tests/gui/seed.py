@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from rr_desktop.channels.base import Incoming
 from rr_desktop.domain import (
     Analyst,
     Channel,
     Escalation,
     Fact,
+    Incoming,
     PolicyCategory,
     Region,
     ReporterType,

@@ -15,9 +15,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
+from rr_desktop import channel_setup as core
 from rr_desktop import secrets
 from rr_desktop.channels import registry
-from rr_desktop.channels import setup as core
 from rr_desktop.channels.registry import ChannelSpec, FieldSpec
 from rr_desktop.channels.rr_api import RrApiChannel
 from rr_desktop.demo import DemoServer

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rr_desktop.channels import registry
-from rr_desktop.channels.base import ChannelClient
+from rr_desktop.channels.contract import ChannelClient, Closable
 from rr_desktop.domain import Channel, Severity, Urgency
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import triage_actions as ta
@@ -223,9 +223,8 @@ class Rig:
     def start(self) -> Rig:
         config, secrets = self.serve()
         self.client = self.build(config, secrets)
-        close = getattr(self.client, "close", None)
-        if close is not None:
-            self.stack.callback(close)
+        if isinstance(self.client, Closable):
+            self.stack.callback(self.client.close)
         self.store = Store.open(self.tmp / "cache.sqlite3")
         self.stack.callback(self.store.close)
         with self.store.write() as db:

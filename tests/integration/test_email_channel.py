@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from rr_desktop.channels.base import (
+from rr_desktop.channels.contract import (
     AuthError,
     CursorExpired,
     Mutation,
@@ -25,7 +25,7 @@ from rr_desktop.channels.base import (
     ServerError,
 )
 from rr_desktop.channels.email import EmailChannel, EmailConfig
-from rr_desktop.channels.email import push as pushing
+from rr_desktop.channels.email import writes as pushing
 from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import outbox as ob

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from rr_desktop.channels.base import AuthError, NetworkError, RateLimited, Rejected, ServerError
+from rr_desktop.channels.contract import AuthError, NetworkError, RateLimited, Rejected, ServerError
 from rr_desktop.channels.feeds import FeedChannel, FeedRules
 from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state as cs

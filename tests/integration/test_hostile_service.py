@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rr_desktop.channels.base import Rejected, TooSlow
+from rr_desktop.channels.contract import Rejected, TooSlow
 from rr_desktop.channels.transport import Transport
 from rr_desktop.sync.limits import SyncLimits
 from tests.integration.hostile_env import routes, sync_in_child, synced

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from rr_desktop.channels.base import AuthError, Mutation, NetworkError, RateLimited, Rejected
+from rr_desktop.channels.contract import AuthError, Mutation, NetworkError, RateLimited, Rejected
 from rr_desktop.channels.jira import SPEC, JiraChannel
 from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state as cs

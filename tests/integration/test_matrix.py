@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from rr_desktop.channels import registry, setup
-from rr_desktop.channels.base import Mutation, PushResult, Rejected
+from rr_desktop import channel_setup as setup
+from rr_desktop.channels import registry
+from rr_desktop.channels.contract import Mutation, PushResult, Rejected
 from rr_desktop.channels.matrix import MatrixChannel
 from rr_desktop.domain import Channel, Severity
 from rr_desktop.paths import db_path

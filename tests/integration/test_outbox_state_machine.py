@@ -39,7 +39,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from rr_desktop.channels.base import Mutation, PushResult
+from rr_desktop.channels.contract import Mutation, PushResult
 from rr_desktop.channels.rr_api import RrApiChannel
 from rr_desktop.domain import Channel, Severity, Urgency
 from rr_desktop.http import new_session

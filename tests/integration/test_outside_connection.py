@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rr_desktop.channels.base import Incoming
+from rr_desktop.domain import Incoming
 from rr_desktop.paths import db_path
 from rr_desktop.store.ingest import merge_page
 from rr_desktop.store.timecodec import utcnow

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from rr_desktop.channels import registry
+from rr_desktop.channels.contract import Closable
 from rr_desktop.domain.push import ALWAYS_LOCAL, EVERYTHING, FIELD_PUSHES, NOTHING, Push
 from rr_desktop.store.actions import ACTION_TYPES
 from rr_desktop.store.local_edits import EDITABLE_FIELDS
@@ -125,9 +126,8 @@ def test_each_client_pushes_what_the_matrix_says(rig: type[Rig]) -> None:
     try:
         assert frozenset(client.pushes) == PUSHES[rig.variant]
     finally:
-        close = getattr(client, "close", None)
-        if close is not None:
-            close()
+        if isinstance(client, Closable):
+            client.close()
 
 
 SYMBOLS = {"✔": "sent", "◐": "partly", "○": "local", "✖": "refused", "⊘": "refused at once"}

@@ -13,12 +13,7 @@ from typing import Any
 
 import pytest
 
-from rr_desktop.channels.base import (
-    AuthError,
-    NetworkError,
-    RateLimited,
-    Rejected,
-)
+from rr_desktop.channels.contract import AuthError, NetworkError, RateLimited, Rejected
 from rr_desktop.channels.zendesk import ZendeskChannel
 from rr_desktop.domain import Channel
 from rr_desktop.store import channel_state as cs
@@ -185,8 +180,8 @@ class _RacingChannel(ZendeskChannel):
     server: ZendeskServer
     raced = False
 
-    def _snapshot(self, tid: int) -> Any:
-        snap = super()._snapshot(tid)
+    def snapshot(self, tid: int) -> Any:
+        snap = super().snapshot(tid)
         if not self.raced:
             self.raced = True
             self.server.state.add_comment(tid, "Any update?", public=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from rr_desktop.channels import setup as core
+from rr_desktop import channel_setup as core
 from rr_desktop.channels.zendesk import ZendeskChannel
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import outbox as ob

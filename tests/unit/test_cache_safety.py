@@ -13,9 +13,8 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
-from rr_desktop.channels.base import Incoming, Quarantined
 from rr_desktop.demo import DemoServer
-from rr_desktop.domain import Channel, Fact
+from rr_desktop.domain import Channel, Fact, Incoming, Quarantined
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import store as store_module
 from rr_desktop.store.ingest import merge_page

@@ -1,4 +1,5 @@
-"""channels/setup.py: the one add/validate/test/save path behind the CLI and the dialog."""
+"""rr_desktop/channel_setup.py: the one add/validate/test/save path behind the CLI and
+the dialog."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import keyring.backend
 import keyring.backends.fail
 import pytest
 
+from rr_desktop import channel_setup as core
 from rr_desktop import secrets
 from rr_desktop.channels import registry
-from rr_desktop.channels import setup as core
-from rr_desktop.channels.base import ChannelError, NetworkError
+from rr_desktop.channels.contract import ChannelError, NetworkError
 from rr_desktop.channels.registry import ChannelSpec, FieldSpec
 from rr_desktop.demo import DemoServer
 from rr_desktop.domain import PolicyCategory

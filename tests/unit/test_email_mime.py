@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from rr_desktop.channels.email import mime
 from rr_desktop.channels.email.mime import (
+    MAIL_HTML,
     MAX_HEADER,
     BodyText,
     Part,
@@ -20,12 +21,12 @@ from rr_desktop.channels.email.mime import (
     choose_text,
     clean,
     decode_part,
-    html_to_text,
     normalize_id,
     parse_headers,
     thread_ids,
     walk,
 )
+from rr_desktop.channels.html_text import html_to_text
 
 # As IMAPClient parses Dovecot's BODYSTRUCTURE of multipart/mixed(alternative(plain, html),
 # pdf with an RFC 2231 name, gif).
@@ -90,14 +91,15 @@ def test_html_to_text_drops_active_content_and_keeps_link_targets() -> None:
             "<img src='https://tracker.example/p.gif'>"
             "<a href='https://bad.example/x'>see</a> <a href='javascript:evil()'>no</a>"
             "</body></html>")
-    assert html_to_text(html) == "Hi team & all\nsee [link: https://bad.example/x] no"
-    assert html_to_text("<p>unclosed <b>tags &lt;script&gt;") == "unclosed tags <script>"
+    assert html_to_text(html, MAIL_HTML) == "Hi team & all\nsee [link: https://bad.example/x] no"
+    assert html_to_text("<p>unclosed <b>tags &lt;script&gt;", MAIL_HTML) == \
+        "unclosed tags <script>"
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=2000))
 def test_html_to_text_never_raises_on_arbitrary_input(html: str) -> None:
-    out = html_to_text(html)
+    out = html_to_text(html, MAIL_HTML)
     assert "\x00" not in out and len(out) <= 210_000
 
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rr_desktop.channels.base import CursorExpired, Rejected
+from rr_desktop.channels.contract import CursorExpired, Rejected
 from rr_desktop.channels.email import EmailConfig, decode_cursor, encode_cursor
-from rr_desktop.channels.email.channel import FolderCursor
+from rr_desktop.channels.email.cursor import FolderCursor
 from rr_desktop.channels.email.mime import Headers
-from rr_desktop.channels.email.record import (
+from rr_desktop.channels.email.records import (
     Message,
     build,
     current_fields,
@@ -149,7 +149,7 @@ def test_cursor_round_trip_and_garbage_means_resync() -> None:
 
 def test_kind_is_registered_and_builds_without_network() -> None:
     from rr_desktop.channels import registry
-    from rr_desktop.channels.base import ChannelError
+    from rr_desktop.channels.contract import ChannelError
     from rr_desktop.channels.email import EmailChannel
 
     spec = registry.spec("email")

@@ -10,14 +10,9 @@ import feedparser
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rr_desktop.channels.base import Incoming, Quarantined
 from rr_desktop.channels.feeds import FeedRules, process_document
-from rr_desktop.channels.feeds.entries import (
-    html_to_text,
-    identities,
-    next_version,
-    normalize_link,
-)
+from rr_desktop.channels.feeds.records import html_text, identities, next_version, normalize_link
+from rr_desktop.domain import Incoming, Quarantined
 
 NOW = datetime(2025, 1, 7, tzinfo=UTC)
 
@@ -117,8 +112,8 @@ def test_html_becomes_plain_text_without_loading_anything() -> None:
     html = ('<p>One<script>alert(1)</script><style>p{}</style></p><img src="http://x/y">'
             "<iframe src='file:///etc/passwd'></iframe><p>Two &amp; &#x41;&#0;\x07</p>"
             "<ul><li>a</li><li>b</li></ul><p>\u202eevil</p>")
-    assert html_to_text(html) == "One\n\nTwo & A\ufffd\n\n- a\n- b\n\n\u202eevil"
-    assert html_to_text("x" * 50, limit=10) == "x" * 9 + "…"
+    assert html_text(html) == "One\n\nTwo & A\ufffd\n\n- a\n- b\n\n\u202eevil"
+    assert html_text("x" * 50, limit=10) == "x" * 9 + "…"
 
 
 def test_churning_guids_and_tracking_parameters_are_not_changes() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rr_desktop.channels.base import ChannelError, Mutation, PushResult, Rejected
+from rr_desktop.channels.contract import ChannelError, Mutation, PushResult, Rejected
 from rr_desktop.channels.feeds import SPEC, FeedRules
 from rr_desktop.channels.feeds.rules import Decision
 from rr_desktop.domain import Severity, Urgency

@@ -11,24 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rr_desktop.channels.base import Incoming, Quarantined
-from rr_desktop.channels.jira.mapping import (
-    DEFAULT_STATUS_MAP,
-    JiraSettings,
-    merged_labels,
-    parse_pairs,
-    validate,
-)
-from rr_desktop.channels.jira.wire import (
-    SEEN_CAP,
-    Cursor,
-    build_jql,
-    check_filter,
-    jql_time,
-    parse_projects,
-    split_page,
-)
-from rr_desktop.domain import PolicyCategory, Severity, Status, Urgency
+from rr_desktop.channels.jira.config import DEFAULT_STATUS_MAP, JiraSettings, parse_pairs
+from rr_desktop.channels.jira.cursor import SEEN_CAP, Cursor
+from rr_desktop.channels.jira.jql import build_jql, check_filter, jql_time, parse_projects
+from rr_desktop.channels.jira.records import merged_labels, validate
+from rr_desktop.channels.jira.search_page import split_page
+from rr_desktop.domain import Incoming, PolicyCategory, Quarantined, Severity, Status, Urgency
 
 SETTINGS = JiraSettings.from_config("https://t.atlassian.net/", {"default_market": "ID"})
 
@@ -208,7 +196,7 @@ def test_a_hostile_deep_issue_is_split_off_the_page() -> None:
     lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
     max_leaves=20), max_size=6), st.none() | st.text(max_size=10))
 def test_the_scanner_agrees_with_json(items: list[Any], token: str | None) -> None:
-    from rr_desktop.channels.jira import wire
+    from rr_desktop.channels.jira import search_page as wire
 
     body = json.dumps({"issues": items, "nextPageToken": token, "isLast": token is None})
     found, tok, last = wire._scan_page(body.encode())

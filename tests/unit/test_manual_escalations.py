@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rr_desktop.channels.base import Mutation, Rejected
+from rr_desktop.channels.contract import Mutation, Rejected
 from rr_desktop.channels.manual import ManualChannel
 from rr_desktop.channels.registry import spec
 from rr_desktop.domain import Channel, PolicyCategory, Severity, Urgency

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rr_desktop.channels import registry, setup
-from rr_desktop.channels.base import ChannelError, CursorExpired
-from rr_desktop.channels.matrix import MatrixConfig, events, record
+from rr_desktop import channel_setup as setup
+from rr_desktop.channels import registry
+from rr_desktop.channels.contract import ChannelError, CursorExpired
+from rr_desktop.channels.matrix import MatrixConfig, events, records
 from rr_desktop.channels.matrix.config import reaction_key
 from rr_desktop.domain import Severity
 
@@ -103,10 +104,10 @@ def test_hostile_event_shapes_are_malformed_never_a_traceback(
             events.classify(event)
         except events.Malformed:
             pass
-    thread = record.Thread("!r:x", root, [r for r in replies if isinstance(r, dict)],
-                           [r for r in reactions if isinstance(r, dict)], {"@k:x": "K"})
+    thread = records.Thread("!r:x", root, [r for r in replies if isinstance(r, dict)],
+                            [r for r in reactions if isinstance(r, dict)], {"@k:x": "K"})
     try:
-        built = record.build(thread, cfg, {}, "x")
+        built = records.build(thread, cfg, {}, "x")
     except (events.Malformed, ValueError):
         return
     assert built.record.external_id == f"!r:x/{root['event_id']}"

@@ -13,16 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rr_desktop.channels.base import (
+from rr_desktop.channels.contract import (
     AuthError,
     CursorExpired,
+    MalformedPage,
     NetworkError,
     Page,
     RateLimited,
     Rejected,
 )
 from rr_desktop.channels.rest import RestChannel, decode_config
-from rr_desktop.channels.rest.client import MalformedPage
 from tests.peers.rest_server import TOKEN, USER, Fault, RestTool, rest_server
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "channels" / "example-rest.json"

@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from rr_desktop.channels import registry
-from rr_desktop.channels.base import ChannelError
+from rr_desktop.channels.contract import ChannelError
 from rr_desktop.channels.rest import (
     SPEC,
     ConfigError,

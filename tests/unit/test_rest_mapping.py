@@ -12,11 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rr_desktop.channels.base import Incoming, Quarantined
+from rr_desktop.channels.html_text import html_to_text
 from rr_desktop.channels.rest import decode_config
-from rr_desktop.channels.rest.htmltext import html_to_text
-from rr_desktop.channels.rest.mapping import Mapper, to_datetime, to_version
-from rr_desktop.domain import ReporterType, Severity, Status, Urgency
+from rr_desktop.channels.rest.records import Mapper, to_datetime, to_version
+from rr_desktop.domain import Incoming, Quarantined, ReporterType, Severity, Status, Urgency
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "channels" / "example-rest.json"
 

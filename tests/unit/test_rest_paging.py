@@ -10,9 +10,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from rr_desktop.channels.base import CursorExpired
+from rr_desktop.channels.contract import CursorExpired
 from rr_desktop.channels.rest import RestConfig, decode_config
-from rr_desktop.channels.rest.paging import (
+from rr_desktop.channels.rest.cursor import (
     PageFacts,
     PassState,
     advance,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rr_desktop.channels.base import Quarantined
 from rr_desktop.channels.rr_api import validate
+from rr_desktop.domain import Quarantined
 
 
 def test_deeply_nested_record_is_quarantined_not_raised() -> None:

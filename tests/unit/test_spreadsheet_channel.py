@@ -15,17 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rr_desktop.channels import registry
-from rr_desktop.channels.base import (
+from rr_desktop.channels.contract import (
     ChannelError,
     CursorExpired,
-    Incoming,
     Mutation,
     Page,
     PushResult,
-    Quarantined,
     Rejected,
 )
 from rr_desktop.channels.spreadsheet import KIND, SPEC, SpreadsheetChannel, SpreadsheetError
+from rr_desktop.domain import Incoming, Quarantined
 
 HEADER = ["Ref", "Title", "Link", "Country", "Severity"]
 T0 = datetime(2025, 3, 1, tzinfo=UTC)

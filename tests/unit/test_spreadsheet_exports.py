@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from rr_desktop.channels.base import ChannelError, Page
+from rr_desktop.channels.contract import ChannelError, Page
 from rr_desktop.channels.spreadsheet import SpreadsheetChannel, SpreadsheetError, preview
 from rr_desktop.channels.spreadsheet.reader import open_sheet
 

@@ -18,7 +18,7 @@ from rr_desktop.channels.spreadsheet.importing import (
     saved_mapping,
 )
 from rr_desktop.channels.spreadsheet.reader import DataRow, SpreadsheetError
-from rr_desktop.channels.spreadsheet.rows import OTHER_COLUMNS, RowInvalid, RowMapper
+from rr_desktop.channels.spreadsheet.records import OTHER_COLUMNS, RowInvalid, RowMapper
 from rr_desktop.domain import Channel, PolicyCategory, ReporterType, Severity, Status, Urgency
 
 NOW = datetime(2025, 3, 1, 0, 0, tzinfo=UTC)

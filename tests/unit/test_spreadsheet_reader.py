@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from rr_desktop.channels.base import Rejected
+from rr_desktop.channels.contract import Rejected
 from rr_desktop.channels.spreadsheet.reader import (
     SpreadsheetError,
     header_names,

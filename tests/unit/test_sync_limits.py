@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from rr_desktop.channels.base import Page
+from rr_desktop.channels.contract import Page
 from rr_desktop.channels.rr_api import RrApiChannel
 from rr_desktop.channels.transport import path_segment, same_site
 from rr_desktop.demo.faults import FaultInjector, parse_fault

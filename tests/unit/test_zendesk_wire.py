@@ -11,21 +11,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rr_desktop.channels.base import ChannelError, CursorExpired
+from rr_desktop.channels.contract import ChannelError, CursorExpired
 from rr_desktop.channels.zendesk import SPEC, ZendeskChannel
-from rr_desktop.channels.zendesk.paging import ExportBudget, decode_cursor, encode_cursor
-from rr_desktop.channels.zendesk.wire import (
+from rr_desktop.channels.zendesk.api import ExportBudget
+from rr_desktop.channels.zendesk.cursor import decode_cursor, encode_cursor
+from rr_desktop.channels.zendesk.records import (
     FROM_ZD_STATUS,
     TO_ZD_STATUS,
     Comment,
     Defaults,
     Ticket,
     User,
-    canon,
-    ticket_changes,
     ticket_decoder,
     to_record,
 )
+from rr_desktop.channels.zendesk.writes import canon, ticket_changes
 from rr_desktop.domain import MAX_BODY, PolicyCategory, Severity, Status, Urgency
 
 D = Defaults(market="SG", agent_url="https://acme.zendesk.com")
@@ -171,7 +171,7 @@ def test_registry_kind_builds_from_config_and_keyring() -> None:
 
 
 def test_custom_fields_in_every_documented_shape() -> None:
-    from rr_desktop.channels.zendesk.fields import CustomFieldMap
+    from rr_desktop.channels.zendesk.custom_fields import CustomFieldMap
 
     custom = CustomFieldMap.from_config({
         "custom_fields": "market=11, severity=12, category=13",

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ...domain import PolicyCategory, ReporterType, Severity, Urgency, normalize_market
-from ..base import Rejected
+from ..contract import Rejected
 from ..registry import FieldSpec
 
 SECURITY = ("tls", "starttls", "plain")

@@ -33,7 +33,7 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
-from ..base import AuthError, CursorExpired, NetworkError, Rejected, ServerError
+from ..contract import AuthError, CursorExpired, NetworkError, Rejected, ServerError
 from .config import EmailConfig
 
 

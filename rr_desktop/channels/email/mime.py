@@ -38,10 +38,10 @@ from email import policy
 from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from html import unescape
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from ..html_text import HtmlReading, html_to_text
 from . import charsets
 
 MAX_HEADER = 256 * 1024  # bytes of header block fetched; more is quarantined
@@ -313,50 +313,18 @@ def decode_part(data: bytes, encoding: str, charset: str | None,
     return charsets.decode(data, charset, complete=complete)
 
 
-class _Text(HTMLParser):
-    _BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
-                        "blockquote", "pre", "table", "ul", "ol", "hr"})
-    _SKIP = frozenset({"script", "style", "head", "title", "template"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.links: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self.skip += 1
-        elif tag in self._BLOCK:
-            self.out.append("\n")
-        if tag == "a":
-            href = dict(attrs).get("href") or ""
-            self.links.append(href if href.startswith(("http://", "https://", "mailto:"))
-                              else "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self.skip:
-            self.skip -= 1
-        elif tag in self._BLOCK:
-            self.out.append("\n")
-        elif tag == "a" and self.links:
-            href = self.links.pop()
-            if href:  # the target stays visible as plain text, never a live link
-                self.out.append(f" [link: {href[:2000]}] ")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip:
-            self.out.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """Plain text from untrusted HTML; nothing is fetched or executed."""
-    parser = _Text()
-    parser.feed(html)
-    parser.close()
-    text = unescape("".join(parser.out))  # leftovers of malformed references
+def _tidy_mail(text: str) -> str:
+    text = unescape(text)  # leftovers of malformed references
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
     return clean("\n".join(lines))
+
+
+# An HTML mail body: link targets stay readable, tidied like a plain text body.
+MAIL_HTML = HtmlReading(
+    blocks=frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
+                      "blockquote", "pre", "table", "ul", "ol", "hr"}),
+    skipped=frozenset({"script", "style", "head", "title", "template"}),
+    bullet="", void_breaks_once=False, link_targets=True, tidy=_tidy_mail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,7 +344,7 @@ def body_text(part: Part, data: bytes) -> BodyText:
     complete = len(data) < MAX_PART or part.size <= len(data)
     text = decode_part(data, part.encoding, part.params.get("charset"), complete)
     html = text if part.ctype == "text/html" else None
-    plain = html_to_text(text) if html is not None else clean(text)
+    plain = html_to_text(text, MAIL_HTML) if html is not None else clean(text)
     if complete or not data:
         return BodyText(plain, html)
     # Characters per fetched byte, times the part's size: the length of the whole text.

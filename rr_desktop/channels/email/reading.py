@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..base import NetworkError, ServerError
+from ..contract import NetworkError, ServerError
 from .imap import ImapSession, reply_text
 from .mime import (
     MAX_HEADER,
@@ -33,7 +33,7 @@ from .mime import (
     thread_ids,
     walk,
 )
-from .record import Message
+from .records import Message
 from .threads import Link
 
 CHUNK = 200  # UIDs per FETCH

@@ -23,9 +23,9 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from ..base import AuthError, NetworkError, Rejected, ServerError
+from ..contract import AuthError, NetworkError, Rejected, ServerError
 from .config import EmailConfig
-from .record import subject_title
+from .records import subject_title
 
 
 def _ids(ids: Sequence[str]) -> str:

@@ -27,7 +27,8 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from ..base import Quarantined, Rejected
+from ...domain import Quarantined
+from ..contract import Rejected
 
 MAX_DEPTH = 64  # feeds nest a handful of levels; XHTML content a few more
 XINCLUDE_NS = "{http://www.w3.org/2001/XInclude}"

@@ -15,9 +15,9 @@ cross-checked with the published OpenAPI models in jira.js and jira_v3_openapi):
   `GET /rest/api/3/myself`). So the cursor keeps the highest `updated` seen, queries
   `updated >= floor_minute(hw - 2 min)` written in the account's zone, and keeps the
   (id, updated) pairs already emitted inside that window so a re-read emits nothing
-  twice (SYNC.md rule 4). `remote_version` is `updated` in epoch milliseconds.
-  Deletions are invisible to this feed (SYNC.md: reconcile).
-- Issue fields: see mapping.py; descriptions and comment bodies are ADF (adf.py).
+  twice (docs/sync.md rule 4). `remote_version` is `updated` in epoch milliseconds.
+  Deletions are invisible to this feed (docs/sync.md: reconcile).
+- Issue fields: see records.py; descriptions and comment bodies are ADF (adf.py).
 - Push: `PUT /rest/api/3/issue/{id}/assignee` {"accountId"} (204);
   `GET /rest/api/3/issue/{id}/transitions` then `POST .../transitions`
   {"transition": {"id"}} (204); `PUT /rest/api/3/issue/{id}` {"fields": {"priority":
@@ -25,14 +25,14 @@ cross-checked with the published OpenAPI models in jira.js and jira_v3_openapi):
   "visibility": {"type": "role"|"group", "value"}, "properties": [{key, value}]} (201).
   Jira has no conditional write, so updates are read-compare-write. Comments carry the
   op id as a comment property; before posting, `GET .../comment?orderBy=-created` and
-  `POST /rest/api/3/comment/list?expand=properties` look for it (SYNC.md rule 8).
+  `POST /rest/api/3/comment/list?expand=properties` look for it (docs/sync.md rule 8).
 - Limits: 429 with `Retry-After` (seconds) and/or `X-RateLimit-Reset` (ISO 8601,
   `yyyy-MM-ddTHH:mmZ`) ("Rate limiting"); 5xx are retried with backoff.
 - Users: `GET /rest/api/3/user/assignable/multiProjectSearch?projectKeys=` (accountId,
   displayName, emailAddress).
 """
 
-from .client import KIND, SPEC, JiraChannel
-from .rules import MalformedPage
+from .client import JiraChannel
+from .spec import KIND, SPEC
 
-__all__ = ["KIND", "SPEC", "JiraChannel", "MalformedPage"]
+__all__ = ["KIND", "SPEC", "JiraChannel"]

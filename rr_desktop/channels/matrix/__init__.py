@@ -26,7 +26,7 @@ v1.x; checked against Synapse, the reference homeserver, in the integration test
 - Sending: `PUT /rooms/{id}/send/m.room.message/{txnId}`; a repeat of the same transaction
   ID from the same device returns the first event instead of sending a second one.
 
-The escalation queue (events.py, record.py): every message of its own in a watched room
+The escalation queue (events.py, records.py): every message of its own in a watched room
 (a thread root, or a plain message; a rich reply outside a thread is a message of its own
 too) is an escalation; its thread replies are its facts; its latest edit is its text.
 Severity: a message or thread reply starting with the severity command (`!sev S1 ...`) or
@@ -65,7 +65,8 @@ timeouts and redaction for every channel, and its main value, end-to-end encrypt
 what this channel refuses.
 """
 
-from .channel import KIND, SPEC, MatrixChannel
+from .client import MatrixChannel
 from .config import MatrixConfig
+from .spec import KIND, SPEC
 
 __all__ = ["KIND", "SPEC", "MatrixChannel", "MatrixConfig"]

@@ -21,7 +21,7 @@ import msgspec
 import requests
 
 from ...http import redact
-from ..base import AuthError, CursorExpired, RateLimited, Rejected, ServerError
+from ..contract import AuthError, CursorExpired, RateLimited, Rejected, ServerError
 from ..transport import Transport
 from .config import MatrixConfig
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ...domain import PolicyCategory, ReporterType, Severity, Urgency, normalize_market
-from ..base import ChannelError
+from ..contract import ChannelError
 from ..registry import FieldSpec
 
 AUTH_MODES = ("token", "password")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from ..base import Rejected
+from ..contract import Rejected
 from .api import MatrixApi
 from .config import MatrixConfig
 

@@ -13,7 +13,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from ..base import Incoming, Quarantined, Rejected, ServerError
+from ...domain import Incoming, Quarantined
+from ..contract import MalformedPage, Rejected
 from .api import V3, MatrixApi, q
 from .config import MatrixConfig
 from .cursor import Gap, SyncCursor
@@ -32,7 +33,7 @@ from .events import (
     reaction_severity,
     redacted_by,
 )
-from .record import Thread, build, external_id
+from .records import Thread, build, external_id
 from .rooms import Rooms, encrypted_message
 
 TIMELINE_LIMIT = 50  # events per room in one /sync; more is a gap, read with /messages
@@ -56,15 +57,6 @@ def sync_filter(rooms: tuple[str, ...]) -> str:
 
 
 GAP_FILTER = json.dumps({"types": list(STREAM_TYPES)}, separators=(",", ":"))
-
-
-class MalformedSync(ServerError):
-    """A /sync or /messages answer that is not one: quarantined, retried; the cursor
-    stays where it was."""
-
-    def __init__(self, message: str, quarantined: Quarantined) -> None:
-        super().__init__(message)
-        self.quarantined = quarantined
 
 
 class StreamReader:
@@ -93,7 +85,7 @@ class StreamReader:
         nxt = body.get("next_batch")
         rooms = body.get("rooms", {})
         if not isinstance(nxt, str) or not nxt or not isinstance(rooms, dict):
-            raise MalformedSync(f"{self.name}: the homeserver sent a malformed /sync answer",
+            raise MalformedPage(f"{self.name}: the homeserver sent a malformed /sync answer",
                                 Quarantined.of(None, "malformed /sync answer", as_raw(body)))
         first = state.since is None
         joined = obj(rooms.get("join"))
@@ -165,7 +157,7 @@ class StreamReader:
             return
         chunk, end = body.get("chunk"), body.get("end")
         if not isinstance(chunk, list):
-            raise MalformedSync(f"{self.name}: the homeserver sent a malformed /messages "
+            raise MalformedPage(f"{self.name}: the homeserver sent a malformed /messages "
                                 "answer", Quarantined.of(None, "malformed /messages answer",
                                                          as_raw(body)))
         reached = self.absorb(gap.room, chunk, state, bad, gap.after_ms)

@@ -6,7 +6,7 @@ pagination, field mapping, value maps, optional write-back) describes the tool; 
 
     rr-desktop channels add rest abuse-desk --set config_file=/path/to/abuse-desk.json
 
-See `client.py` and `writeback.py` for the HTTP standards each behaviour relies on,
+See `client.py` and `writes.py` for the HTTP standards each behaviour relies on,
 `follow.py` for linked sub-resources, and resources/channels/README.md for the format
 (schema_version 1 and 2) with one example per feature; example-roundup.json is a complete
 version 2 file for a real tracker.
@@ -14,11 +14,6 @@ version 2 file for a real tracker.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from ..base import ChannelError
-from ..registry import ChannelSpec, FieldSpec, SecretLookup, register
-from .checks import check_base_url
 from .client import RestChannel
 from .config import (
     SCHEMA_VERSION,
@@ -29,45 +24,9 @@ from .config import (
     load_config,
     save_config,
 )
-
-KIND = "rest"
-SECRET_FIELD = "secret"
+from .spec import KIND, SPEC, build
 
 __all__ = [
     "KIND", "SCHEMA_VERSION", "SPEC", "ConfigError", "RestChannel", "RestConfig",
     "build", "decode_config", "encode_config", "load_config", "save_config",
 ]
-
-
-def build(name: str, config: Mapping[str, str], secret: SecretLookup) -> RestChannel:
-    """The client for a configured channel: the config file is read now (no network)."""
-    path = config.get("config_file", "")
-    if not path:
-        raise ChannelError(f"{name}: no config_file set for this REST channel")
-    cfg = load_config(path)
-    base_url = config.get("base_url", "")
-    if base_url:
-        bad = check_base_url(base_url)
-        if bad:
-            raise ChannelError(f"{name}: {bad[0]}")
-    value = secret(SECRET_FIELD) if cfg.auth.style != "none" else None
-    return RestChannel(name, cfg, value, username=config.get("username", ""),
-                       base_url=base_url)
-
-
-SPEC = register(ChannelSpec(
-    kind=KIND, label="REST JSON API",
-    description="An internal tool with a plain JSON API, described by a shareable config "
-                "file (see resources/channels/README.md).",
-    fields=(
-        FieldSpec("config_file", "Config file",
-                  help="absolute path of the tool's JSON config (shareable, no secrets)"),
-        FieldSpec("base_url", "Base URL", required=False,
-                  help="overrides the config file's base_url (e.g. a staging instance)"),
-        FieldSpec("username", "User name", required=False,
-                  help="for auth style basic; overrides auth.username"),
-        FieldSpec(SECRET_FIELD, "Token, password or API key", secret=True, required=False,
-                  help="whatever the config's auth.style needs; kept in the keyring"),
-    ),
-    build=build,
-))

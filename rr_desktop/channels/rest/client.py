@@ -21,36 +21,30 @@ from __future__ import annotations
 import time
 from collections.abc import Collection
 from dataclasses import replace
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import msgspec
 import requests
 
-from ...domain import Analyst
+from ...domain import Analyst, Incoming, Quarantined
 from ...domain.push import FIELD_PUSHES, Push
 from ...http import parse_retry_after, redact
-from ..base import (
+from ..contract import (
     ChannelError,
     CursorExpired,
-    Incoming,
+    MalformedPage,
     Mutation,
     Page,
     PushResult,
-    Quarantined,
     RateLimited,
     Rejected,
     ServerError,
 )
 from ..transport import Transport
+from .api import MAX_REDIRECTS, REDIRECTS, origin, reset_wait, server_ms, server_time, url_for
 from .config import RestConfig
-from .expressions import Path, compile_path
-from .follow import AnswerCache, FollowUpError, FollowUps
-from .jsonpath import MISSING
-from .mapping import Mapper
-from .paging import (
+from .cursor import (
     PageFacts,
     PassState,
     advance,
@@ -66,32 +60,10 @@ from .paging import (
     value_as_bool,
     value_as_int,
 )
-
-_REDIRECTS = (301, 302, 303, 307, 308)
-MAX_REDIRECTS = 5
-
-
-class MalformedPage(ServerError):
-    """An answer that is not the JSON the config describes: kept in quarantine, retried,
-    and the cursor does not move."""
-
-    def __init__(self, message: str, quarantined: Quarantined) -> None:
-        super().__init__(message)
-        self.quarantined = quarantined
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    default = {"https": 443, "http": 80}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
-
-
-def url_for(template: str, external_id: str) -> str:
-    """A URL template with {id} filled in as one path segment (never "..", never "/")."""
-    segment = quote(external_id, safe="")
-    if segment in (".", ".."):
-        segment = segment.replace(".", "%2E")
-    return template.replace("{id}", segment)
+from .expressions import Path, compile_path
+from .follow import AnswerCache, FollowUpError, FollowUps
+from .jsonpath import MISSING
+from .records import Mapper
 
 
 class RestChannel:
@@ -113,7 +85,7 @@ class RestChannel:
     def __init__(self, name: str, config: RestConfig, secret: str | None = None,
                  username: str = "", base_url: str = "",
                  session: requests.Session | None = None) -> None:
-        from .writeback import Writer
+        from .writes import Writer
 
         self.name = name
         self.cfg = config
@@ -178,17 +150,17 @@ class RestChannel:
         """One request through the Transport, following same-origin redirects only."""
         url = self._http.url(path)
         for _ in range(MAX_REDIRECTS + 1):
-            if _origin(url) != _origin(self.base):
+            if origin(url) != origin(self.base):
                 raise Rejected(f"{self.name}: refusing to send credentials to "
                                f"{redact(url)[:120]}, which is not {redact(self.base)}")
             resp = self._http.call(method, url, write, ok=ok, allow_redirects=False,
                                    **kwargs)
-            if resp.status_code not in _REDIRECTS:
+            if resp.status_code not in REDIRECTS:
                 return resp
             target = urljoin(resp.url, resp.headers.get("Location", ""))
-            if _origin(target) != _origin(self.base):
+            if origin(target) != origin(self.base):
                 raise Rejected(f"{self.name}: the server redirected to "
-                               f"{_origin(target)[1] or 'nowhere'} (a login page?): check "
+                               f"{origin(target)[1] or 'nowhere'} (a login page?): check "
                                "base_url and the credentials")
             if resp.status_code in (301, 302, 303) and method != "GET":
                 raise Rejected(f"{self.name}: the server redirected a {method}: check "
@@ -204,7 +176,7 @@ class RestChannel:
             if wait is not None:
                 raise RateLimited(f"{self.name}: rate limited", wait)
         if code in (403, 429) and not (code == 429 and resp.headers.get("Retry-After")):
-            wait = self._reset_wait(resp)
+            wait = reset_wait(resp)
             exhausted = resp.headers.get("X-RateLimit-Remaining", "").strip() == "0"
             if wait is not None and (code == 429 or exhausted):
                 raise RateLimited(f"{self.name}: rate limited", wait)
@@ -214,17 +186,6 @@ class RestChannel:
             raise Rejected(f"{self.name}: {redact(self.base)} has no {self.cfg.listing.path} "
                            "(404): check base_url and list.path")
 
-    @staticmethod
-    def _reset_wait(resp: requests.Response) -> float | None:
-        raw = resp.headers.get("X-RateLimit-Reset") or resp.headers.get("RateLimit-Reset")
-        value = value_as_int(raw)
-        if value is None:
-            return None
-        if value < 1_000_000_000:
-            return float(value)  # delta seconds
-        server_ms = _server_ms(resp)
-        now = server_ms / 1000 if server_ms is not None else time.time()
-        return max(value - now, 0.0) + 1.0
 
     def json(self, resp: requests.Response, what: str) -> Any:
         try:
@@ -245,7 +206,7 @@ class RestChannel:
             state = begin_pass(self.cfg, state)
         resp = self._list(state, mid_pass)
         if not mid_pass:
-            t0 = _server_ms(resp)
+            t0 = server_ms(resp)
             state = replace(state, started=True, t0=t0)
         doc = self.json(resp, "list answer")
         items = self._items.get(doc)
@@ -277,7 +238,7 @@ class RestChannel:
         new_state, done, loop = advance(self.cfg, state, facts, hw)
         if loop:
             raise Rejected(f"{self.name}: {loop}")
-        return Page(good, bad, encode_cursor(new_state, self._fp), done, _server_time(resp))
+        return Page(good, bad, encode_cursor(new_state, self._fp), done, server_time(resp))
 
     def validate(self, item: Any, mapper: Mapper, follow: FollowUps) -> Incoming | Quarantined:
         """One record of the given shape, its linked sub-resources fetched first."""
@@ -400,20 +361,3 @@ class RestChannel:
                 email = email_path.get(row) if email_path else ""
                 out.append(Analyst(str(ident), name, email if isinstance(email, str) else ""))
         return out
-
-
-def _server_time(resp: requests.Response) -> datetime | None:
-    """The server's clock from its Date header (RFC 9110 6.6.1), aware UTC."""
-    value = resp.headers.get("Date")
-    if not value:
-        return None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _server_ms(resp: requests.Response) -> int | None:
-    when = _server_time(resp)
-    return None if when is None else int(when.timestamp() * 1000)

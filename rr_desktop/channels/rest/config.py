@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from ..base import ChannelError
+from ..contract import ChannelError
 
 SCHEMA_VERSION = 2  # the newest version this RR Desktop reads (and writes)
 READABLE_VERSIONS = (1, 2)
@@ -281,7 +281,7 @@ class ConfigError(ChannelError):
 
 def decode_config(data: bytes | str, where: str = "config") -> RestConfig:
     """Decode and validate; ConfigError lists every problem found."""
-    from .checks import problems
+    from .config_checks import problems
 
     raw = data.encode() if isinstance(data, str) else data
     try:
@@ -297,7 +297,7 @@ def decode_config(data: bytes | str, where: str = "config") -> RestConfig:
             f"schema_version {version} is from a newer RR Desktop; this one reads "
             f"schema_version {' and '.join(map(str, READABLE_VERSIONS))}: update "
             "RR Desktop"])
-    from .checks import secret_keys
+    from .config_checks import secret_keys
 
     leaked = secret_keys(generic)
     if leaked:
@@ -347,7 +347,7 @@ def load_config(path: str | os.PathLike[str]) -> RestConfig:
 def save_config(config: RestConfig, path: str | os.PathLike[str]) -> None:
     """Validate and write atomically (temp file + fsync + rename: the old file survives a
     failure). The file holds no secret, so it is world-readable like any shared file."""
-    from .checks import problems
+    from .config_checks import problems
 
     found = problems(config)
     if found:

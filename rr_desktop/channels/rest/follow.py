@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import msgspec
 
-from ..base import Rejected
+from ..contract import Rejected
 from .config import Follow
 from .expressions import Path, compile_path
 from .jsonpath import MISSING

@@ -63,10 +63,6 @@ class JsonPath:
         return bool(self.steps) and all(kind in ("key", "key_or_index")
                                         for kind, _ in self.steps)
 
-    @property
-    def has_wildcard(self) -> bool:
-        return any(kind == "each" for kind, _ in self.steps)
-
     def get(self, document: Any) -> Any:
         return _walk(document, self.steps)
 

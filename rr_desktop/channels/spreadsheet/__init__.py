@@ -1,9 +1,10 @@
 """Channel `spreadsheet`: lists partners and regulators send as CSV or XLSX files.
 
-Importing this package registers the kind. Pieces: `reader` (CSV/XLSX to text rows),
-`mapping` (our field -> their column, suggested from header names), `values` and `rows`
-(validation into escalations), `preview` (what an import would do), `channel` (the
-client the sync engine drives), `importing` (setting a file up as a channel).
+Importing this package registers the kind. Pieces: `reader` and `xlsx` (CSV/XLSX to
+text rows), `columns` (our field -> their column, suggested from header names), `values`
+and `records` (a row validated into an escalation), `preview` (what an import would do),
+`client` (the client the sync engine drives), `cursor` (what an import leaves for the
+next), `importing` (setting a file up as a channel), `spec` (the registry entry).
 
 There is no remote API; the documented behaviour relied on is that of the formats and
 the libraries reading them:
@@ -30,15 +31,16 @@ the libraries reading them:
   recognised by the compound-file signature D0 CF 11 E0 A1 B1 1A E1 ([MS-CFB]), which
   legacy .xls files share: both are refused with a sentence saying what to do.
 
-Push is local only (see channel.py): spreadsheets have no write API.
+Push is local only (see client.py): spreadsheets have no write API.
 """
 
-from .channel import KIND, SPEC, SpreadsheetChannel
-from .import_state import ImportState
-from .mapping import FIELD_NAMES, FIELDS, ColumnMapping, FieldInfo
+from .client import SpreadsheetChannel
+from .columns import FIELD_NAMES, FIELDS, ColumnMapping, FieldInfo
+from .cursor import ImportState
 from .preview import Preview, PreviewRow, inspect, preview
 from .reader import SheetInfo, SpreadsheetError
-from .rows import Defaults
+from .records import Defaults
+from .spec import KIND, SPEC
 
 __all__ = [
     "FIELDS", "FIELD_NAMES", "KIND", "SPEC", "ColumnMapping", "Defaults", "FieldInfo",

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ...domain import Channel
-from .channel import KIND, SPEC
-from .mapping import ColumnMapping
+from .columns import ColumnMapping
+from .spec import KIND, SPEC
 
 
 def channel_for_file(channels: Iterable[Channel], path: Path) -> Channel | None:

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ...domain import Escalation
-from .mapping import FIELD_NAMES, ColumnMapping
+from .columns import FIELD_NAMES, ColumnMapping
 from .reader import SheetInfo, open_sheet
-from .rows import Defaults, MappedRow, RowInvalid, RowMapper
+from .records import Defaults, MappedRow, RowInvalid, RowMapper
 
 DEFAULT_LIMIT = 200
 REJECTED_LIMIT = 1000

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from ..base import Rejected
+from ..contract import Rejected
 
 CHUNK = 1 << 20
 MAX_CELL = 1 << 20  # characters kept of one CSV cell; larger cells make the file unreadable

@@ -10,14 +10,7 @@ from enum import Enum
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from ...domain import (
-    PolicyCategory,
-    ReporterType,
-    Severity,
-    Status,
-    Urgency,
-    normalize_market,
-)
+from ...domain import PolicyCategory, ReporterType, Severity, Status, Urgency, normalize_market
 
 _E = TypeVar("_E", bound=Enum)
 MAX_URL = 2048

@@ -13,28 +13,25 @@ from typing import Any
 import msgspec
 import requests
 
-from ...domain import Analyst
+from ...domain import Analyst, Incoming, Quarantined
 from ...domain.push import FIELD_PUSHES, Push
 from ...http import redact
-from ..base import (
+from ..contract import (
     AuthError,
     CursorExpired,
-    Incoming,
+    MalformedPage,
     Mutation,
     Page,
     PushResult,
-    Quarantined,
     RateLimited,
     Rejected,
     ServerError,
-    VersionConflict,
 )
 from ..transport import Transport
-from .paging import (
+from .api import (
     CommentsPage,
     ExportBudget,
     ExportPage,
-    MalformedPage,
     Memo,
     MeResponse,
     Thread,
@@ -42,24 +39,13 @@ from .paging import (
     TicketResponse,
     UsersPage,
     as_text,
-    decode_cursor,
-    encode_cursor,
     lenient_users,
     norm_text,
     raw_id,
 )
-from .wire import (
-    Defaults,
-    Ticket,
-    User,
-    canon,
-    stamp_of,
-    ticket_changes,
-    ticket_decoder,
-    to_record,
-    version_of,
-    wire_value,
-)
+from .cursor import decode_cursor, encode_cursor
+from .records import Defaults, Ticket, User, ticket_decoder, to_record
+from .writes import ZendeskWrites
 
 EXPORT = "/api/v2/incremental/tickets/cursor.json"
 PAGE_SIZE = 100  # tickets per export page; each may cost one comments request
@@ -85,7 +71,7 @@ class ZendeskChannel:
             raise ValueError(f"comments must be one of {', '.join(COMMENT_MODES)}")
         self.name = name
         self._base = base_url.rstrip("/")
-        self._d = defaults or Defaults(agent_url=self._base)
+        self.defaults = defaults or Defaults(agent_url=self._base)
         self._history_days = history_days
         self._comments_mode = comments
         self._page_size = page_size
@@ -93,18 +79,19 @@ class ZendeskChannel:
         self._mono = monotonic
         self._budget = ExportBudget(export_per_minute, monotonic)
         self._memo: Memo | None = None
-        self._http = Transport(name, base_url, session, hook=self._hook)
+        self.http = Transport(name, base_url, session, hook=self._hook)
         if oauth:
-            self._http.session.headers["Authorization"] = f"Bearer {token}"
+            self.http.session.headers["Authorization"] = f"Bearer {token}"
         else:
             if not email:
                 raise ValueError("API token sign-in needs the agent's email address")
             pair = base64.b64encode(f"{email}/token:{token}".encode()).decode()
-            self._http.session.headers["Authorization"] = f"Basic {pair}"
+            self.http.session.headers["Authorization"] = f"Basic {pair}"
         self._email = email
+        self._writes = ZendeskWrites(self)
 
     def close(self) -> None:
-        self._http.close()
+        self.http.close()
 
     def _hook(self, resp: requests.Response) -> None:
         code, path = resp.status_code, resp.request.path_url or ""
@@ -168,7 +155,7 @@ class ZendeskChannel:
             now = int(self._now().timestamp())
             start = now - self._history_days * 86_400 if self._history_days > 0 else 0
             params["start_time"] = max(min(start, now - 61), 0)  # > 1 min in the past
-        resp = self._http.call("GET", EXPORT, params=params)
+        resp = self.http.call("GET", EXPORT, params=params)
         try:
             page = msgspec.json.decode(resp.content, type=ExportPage)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -193,22 +180,22 @@ class ZendeskChannel:
             return Quarantined.of(raw_id(raw), str(exc), as_text(raw))
         thread = memo.threads.get(ticket.id)
         if thread is None:
-            thread = self._thread(ticket) if self._wants_comments(ticket) else Thread()
+            thread = self.thread(ticket) if self.wants_comments(ticket) else Thread()
             memo.threads[ticket.id] = thread
         try:
             return self._incoming(raw, ticket, users, thread)
         except ValueError as exc:
             return Quarantined.of(str(ticket.id), str(exc), as_text(raw))
 
-    def _wants_comments(self, t: Ticket) -> bool:
+    def wants_comments(self, t: Ticket) -> bool:
         if self._comments_mode == "none" or t.status == "deleted" or t.id <= 0:
             return False
         return self._comments_mode == "all" or t.status not in ("solved", "closed")
 
-    def _thread(self, t: Ticket) -> Thread:
+    def thread(self, t: Ticket) -> Thread:
         """The latest comments (one List Comments request, newest first, reversed)."""
         try:
-            resp = self._http.call("GET", f"/api/v2/tickets/{t.id}/comments.json", params={
+            resp = self.http.call("GET", f"/api/v2/tickets/{t.id}/comments.json", params={
                 "sort": "-created_at", "page[size]": MAX_FACTS, "include": "users"})
         except Rejected:  # deleted or merged away since the export saw it
             return Thread()
@@ -225,36 +212,36 @@ class ZendeskChannel:
 
     def _incoming(self, raw: bytes, t: Ticket, users: dict[int, User],
                   thread: Thread) -> Incoming:
-        rec = to_record(t, self._d, {**thread.users, **users}, thread.comments,
+        rec = to_record(t, self.defaults, {**thread.users, **users}, thread.comments,
                         thread.skip_first)
         digest = hashlib.blake2b(raw + b"\0" + thread.raw, digest_size=16).hexdigest()
         return Incoming(rec, digest)
 
     # -- single tickets -----------------------------------------------------------------
 
-    def _snapshot(self, tid: int) -> tuple[Ticket, bytes, dict[int, User], Thread]:
-        resp = self._http.call("GET", f"/api/v2/tickets/{tid}.json",
-                               params={"include": "users"})
+    def snapshot(self, tid: int) -> tuple[Ticket, bytes, dict[int, User], Thread]:
+        resp = self.http.call("GET", f"/api/v2/tickets/{tid}.json",
+                              params={"include": "users"})
         try:
             data = msgspec.json.decode(resp.content, type=TicketResponse)
             raw = bytes(data.ticket)
             ticket = ticket_decoder.decode(raw)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise ServerError(f"{self.name}: Zendesk sent a malformed ticket ({exc})") from exc
-        thread = self._thread(ticket) if self._wants_comments(ticket) else Thread()
+        thread = self.thread(ticket) if self.wants_comments(ticket) else Thread()
         return ticket, raw, lenient_users(data.users), thread
 
-    def _checked(self, t: Ticket, raw: bytes, users: dict[int, User],
-                 thread: Thread) -> Incoming:
+    def checked(self, t: Ticket, raw: bytes, users: dict[int, User],
+                thread: Thread) -> Incoming:
         try:
             return self._incoming(raw, t, users, thread)
         except ValueError as exc:
             raise ServerError(f"{self.name}: Zendesk sent an invalid ticket: {exc}") from exc
 
     def fetch(self, external_id: str) -> Incoming:
-        return self._checked(*self._snapshot(self._tid(external_id)))
+        return self.checked(*self.snapshot(self.tid(external_id)))
 
-    def _tid(self, external_id: str) -> int:
+    def tid(self, external_id: str) -> int:
         if not external_id.isdigit():
             raise Rejected(f"{self.name}: {external_id[:40]!r} is not a Zendesk ticket id")
         return int(external_id)
@@ -262,84 +249,7 @@ class ZendeskChannel:
     # -- push ---------------------------------------------------------------------------
 
     def push(self, mutation: Mutation) -> PushResult:
-        tid = self._tid(mutation.external_id)
-        if mutation.op_type == "update":
-            return self._update(tid, mutation)
-        if mutation.op_type in ("note", "reply"):
-            return self._comment(tid, mutation)
-        raise Rejected(f"{self.name}: Zendesk tickets cannot take a {mutation.op_type!r}")
-
-    def _update(self, tid: int, m: Mutation) -> PushResult:
-        ticket, raw, users, thread = self._snapshot(tid)
-        current = self._checked(ticket, raw, users, thread)
-        try:
-            mine = {f: canon(f, v) for f, v in m.payload.items()}
-        except (ValueError, KeyError) as exc:
-            raise Rejected(f"{self.name}: {exc}") from exc
-        send: dict[str, Any] = {}
-        clashes: list[str] = []
-        for f, value in mine.items():
-            theirs = canon(f, wire_value(current.record, f))
-            if theirs == value:
-                continue  # already so (e.g. a replay after a lost response)
-            try:
-                base = canon(f, m.base[f]) if f in m.base else theirs
-            except (ValueError, KeyError):
-                base = None
-            if base != theirs:
-                clashes.append(f)
-            send[f] = value
-        if clashes:
-            raise VersionConflict(f"{self.name}: ticket {tid} changed in Zendesk meanwhile "
-                                  f"({', '.join(sorted(clashes))})", current)
-        if not send:
-            return PushResult(current.record.remote_version, current)
-        if ticket.status in ("closed", "deleted"):
-            raise Rejected(f"{self.name}: ticket {tid} is {ticket.status} in Zendesk and "
-                           "can no longer be changed")
-        if send.get("status") == "new":
-            raise Rejected(f"{self.name}: Zendesk cannot set ticket {tid} back to new")
-        body = {"ticket": {**ticket_changes(send, ticket, current.record,
-                                            self._d.severity_prefix, self._d.custom),
-                           "safe_update": True, "updated_stamp": stamp_of(ticket.updated_at)}}
-        return self._put(tid, body, users)
-
-    def _put(self, tid: int, body: dict[str, Any], users: dict[int, User]) -> PushResult:
-        resp = self._http.call("PUT", f"/api/v2/tickets/{tid}.json", write=True, ok=(409,),
-                               json=body)
-        if resp.status_code == 409:  # safe_update: someone changed it since our read
-            raise VersionConflict(f"{self.name}: ticket {tid} changed in Zendesk while "
-                                  "saving", self._checked(*self._snapshot(tid)))
-        try:
-            raw = bytes(msgspec.json.decode(resp.content, type=TicketResponse).ticket)
-            ticket = ticket_decoder.decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return PushResult(None)  # applied; the next pull brings the new version
-        # Comments again: ours, or one a Zendesk trigger added, belong to this version.
-        thread = self._thread(ticket) if self._wants_comments(ticket) else Thread()
-        incoming = self._checked(ticket, raw, users, thread)
-        return PushResult(version_of(ticket.updated_at), incoming)
-
-    def _comment(self, tid: int, m: Mutation) -> PushResult:
-        text = m.payload.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise Rejected(f"{self.name}: an empty {m.op_type} cannot be posted")
-        public = m.op_type == "reply"
-        ticket, raw, users, _ = self._snapshot(tid)
-        if ticket.status in ("closed", "deleted"):
-            raise Rejected(f"{self.name}: ticket {tid} is {ticket.status} in Zendesk and "
-                           f"takes no {m.op_type}")
-        # Zendesk takes no idempotency key on updates: after the ticket moved on since the
-        # op was queued, look for our comment before posting it again (SYNC.md rule 8).
-        if version_of(ticket.updated_at) > m.base_version:
-            thread = self._thread(ticket)
-            for c in thread.comments:
-                if c.public == public and version_of(c.created_at) >= m.base_version and \
-                        norm_text(c.plain_body or c.body or "") == norm_text(text):
-                    return PushResult(version_of(ticket.updated_at),
-                                      self._checked(ticket, raw, users, thread))
-        return self._put(tid, {"ticket": {"comment": {"body": text, "public": public}}},
-                         users)
+        return self._writes.push(mutation)
 
     # -- people and the connection test -------------------------------------------------
 
@@ -347,7 +257,7 @@ class ZendeskChannel:
         params: dict[str, Any] = {"role[]": ["agent", "admin"], "page[size]": 100}
         out: list[Analyst] = []
         for _ in range(MAX_USER_PAGES):
-            resp = self._http.call("GET", "/api/v2/users.json", params=params)
+            resp = self.http.call("GET", "/api/v2/users.json", params=params)
             try:
                 data = msgspec.json.decode(resp.content, type=UsersPage)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -362,7 +272,7 @@ class ZendeskChannel:
     def check(self) -> None:
         """Test connection: credentials, URL and the admin role the export needs; raises a
         ChannelError whose message is the verdict."""
-        resp = self._http.call("GET", "/api/v2/users/me.json")
+        resp = self.http.call("GET", "/api/v2/users/me.json")
         try:
             me = msgspec.json.decode(resp.content, type=MeResponse).user
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -380,7 +290,7 @@ class ZendeskChannel:
     def _check_custom_fields(self) -> None:
         """The configured custom field ids exist in this account (List Ticket Fields,
         offset pagination with `next_page`)."""
-        wanted = self._d.custom.field_ids
+        wanted = self.defaults.custom.field_ids
         if not wanted:
             return
         found: set[int] = set()
@@ -388,7 +298,7 @@ class ZendeskChannel:
         for _ in range(MAX_USER_PAGES):
             if url is None:
                 break
-            resp = self._http.call("GET", url)
+            resp = self.http.call("GET", url)
             try:
                 page = msgspec.json.decode(resp.content, type=TicketFieldsPage)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:

@@ -1,0 +1,226 @@
+"""The contract every channel implements, in one place (docs/sync.md, "The contract of
+every channel"; docs/adding-a-channel.md).
+
+A channel encodes one API's documented contract and nothing else: no DB, no threads.
+The sync engine calls `pull(cursor)` page by page and `push(mutation)` per outbox op.
+
+- `ChannelClient`: what every client has. The records it hands over, `Incoming` and
+  `Quarantined`, are domain records (rr_desktop/domain/incoming.py): the store takes
+  them without importing any channel.
+- Optional abilities are small protocols a client has or has not (`Closable`,
+  `ConnectionTest`, `MailboxWatch`, `OrderedCursors`), tested with `isinstance`.
+- Errors are raised as the `ChannelError` kinds below so the engine can decide what to
+  do; an error that carries a bad payload (`MalformedPage`, a refused feed) sets
+  `quarantined` and the engine keeps it in quarantine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from ..domain import Analyst, Escalation, Incoming, Quarantined
+from ..domain.push import Push
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a channel's changes feed.
+
+    `problem`: a sentence for the user about the feed as a whole that is not an error
+    of the run (every row of an imported file rejected): the engine puts it in the run's
+    summary and keeps it as the channel's last error until a run without one."""
+
+    items: list[Incoming]
+    quarantined: list[Quarantined]
+    next_cursor: str | None
+    done: bool
+    remote_time: datetime | None = None
+    scope: str = "default"
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Mutation:
+    """One outbox op as the channel sees it.
+
+    op_type "update": `payload` holds field -> new value (status, assignee, severity,
+    urgency, tags) and `context` what goes with them (`status_reason`, `duplicate_of`:
+    the external id of the escalation duplicated); "note" / "fact" / "reply": `payload`
+    holds text and author. `base_version` is the remote version the analyst saw; `op_id`
+    is the idempotency key.
+    """
+
+    op_id: str
+    op_type: str
+    external_id: str
+    payload: dict[str, Any]
+    base_version: int
+    base: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """What the server holds after a successful push (for echo suppression)."""
+
+    remote_version: int | None
+    record: Incoming | None = None
+
+
+class ChannelError(Exception):
+    """Base of everything a channel raises; `str()` is one clear sentence for the user.
+
+    `ambiguous` is True when a write may have been applied although no usable answer came
+    back (the connection broke mid-answer, the answer was too slow or too large): its
+    outcome is unknown and must be settled by reading the record back or replaying with
+    the same idempotency key, never by giving up on it.
+    """
+
+    retryable = False
+    ambiguous = False
+    quarantined: Quarantined | None = None  # a payload to keep in quarantine, if any
+
+
+class AuthError(ChannelError):
+    """Credentials refused (401/403): the user must fix them; retrying will not help."""
+
+
+class NetworkError(ChannelError):
+    """Host unreachable, connection dropped, timeout: retry with backoff.
+
+    `ambiguous` is True when the request may have been applied (response lost).
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, ambiguous: bool = False) -> None:
+        super().__init__(message)
+        self.ambiguous = ambiguous
+
+
+class ServerError(ChannelError):
+    """5xx or an unusable response: retry with backoff."""
+
+    retryable = True
+
+
+class TooSlow(NetworkError):
+    """The answer did not arrive in full within its deadline (or the run's): the server
+    sends too slowly. Not retried within the run."""
+
+    retryable = False
+
+
+class TooLarge(ChannelError):
+    """The answer is larger than the size cap (measured after decompression)."""
+
+    def __init__(self, message: str, ambiguous: bool = False) -> None:
+        super().__init__(message)
+        self.ambiguous = ambiguous
+
+
+class RateLimited(ChannelError):
+    """429 (or a documented limit reached): wait `retry_after` seconds; not a failure."""
+
+    retryable = True
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CursorExpired(ChannelError):
+    """The cursor is no longer valid (410, expired token, UIDVALIDITY change): resync."""
+
+
+class VersionConflict(ChannelError):
+    """A conditional write found a newer version on the server; `current` is its record."""
+
+    def __init__(self, message: str, current: Incoming) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class Rejected(ChannelError):
+    """A non-retryable 4xx for this op: it goes to the dead-letter state."""
+
+
+class MalformedPage(ServerError):
+    """A page (or a whole answer) that is unusable as such: not JSON, not the shape the
+    API documents. Its raw text is kept in quarantine, the read is retried and the cursor
+    does not move."""
+
+    def __init__(self, message: str, quarantined: Quarantined) -> None:
+        super().__init__(message)
+        self.quarantined = quarantined
+
+
+class ChannelClient(Protocol):
+    """What the sync engine needs from a channel. `pushes`: what its source receives
+    of local changes (domain/push.py; empty: a source with no write API, whose triage
+    lives in the cache and survives the source's own edits)."""
+
+    name: str
+
+    @property
+    def pushes(self) -> frozenset[Push]: ...
+
+    def pull(self, cursor: str | None) -> Page: ...
+
+    def push(self, mutation: Mutation) -> PushResult: ...
+
+    def fetch(self, external_id: str) -> Incoming: ...
+
+    def analysts(self) -> list[Analyst]: ...
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """A client that holds connections or files: `close()` releases them. Called when
+    the app shuts, after a connection test, and on a client replaced while it runs."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class ConnectionTest(Protocol):
+    """A client that can test its settings against the source before they are saved:
+    `check()` raises a ChannelError whose message is the verdict (auth failed,
+    unreachable, TLS, wrong URL). Without it a channel is first tried at its first sync."""
+
+    def check(self) -> None: ...
+
+
+@runtime_checkable
+class MailboxWatch(Protocol):
+    """A client that can wait for its source to report new items (IMAP IDLE):
+    `idle_wait(timeout)` blocks up to `timeout` seconds and says whether something came."""
+
+    def idle_wait(self, timeout_s: float) -> bool: ...
+
+
+@runtime_checkable
+class OrderedCursors(Protocol):
+    """A client whose cursors have an order it can tell: `cursor_position` is where a
+    cursor points in the source's change sequence (None: it cannot tell), so the engine
+    notices a cursor that goes backwards."""
+
+    def cursor_position(self, cursor: str) -> int | None: ...
+
+
+def wire_value(record: Escalation, field: str) -> Any:
+    """A record's editable field in the form `Mutation.payload` holds it ("triaged",
+    "S1", "U2", [tags], an assignee id); KeyError for a field that is not editable."""
+    if field == "status":
+        return record.status.value
+    if field == "severity":
+        return record.severity.name
+    if field == "urgency":
+        return record.urgency.name
+    if field == "tags":
+        return list(record.tags)
+    if field == "assignee":
+        return record.assignee
+    raise KeyError(field)

@@ -1,0 +1,148 @@
+"""The client of the platform's escalation service (see the package docstring for the
+contract it relies on)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import requests
+
+from ...domain import Analyst, Incoming, Quarantined
+from ...domain.push import EVERYTHING
+from ...http import redact
+from ..contract import (
+    ChannelError,
+    MalformedPage,
+    Mutation,
+    Page,
+    PushResult,
+    Rejected,
+    ServerError,
+    VersionConflict,
+)
+from ..transport import Transport, path_segment
+from .records import as_text, decode_page, object_decoder, validate
+
+PAGE_SIZE = 500
+# Outbox message kinds and the collection each is posted to (openapi.yaml).
+_MESSAGE_PATHS = {"note": "notes", "reply": "replies"}
+
+
+class _Analyst(msgspec.Struct):
+    id: str
+    name: str
+    email: str = ""
+    languages: list[str] = []
+    markets: list[str] = []
+
+
+class _Analysts(msgspec.Struct):
+    items: list[_Analyst]
+
+
+class RrApiChannel:
+    """Client of the platform escalation service; one instance per configured channel.
+    Its source receives every kind of change (openapi.yaml)."""
+
+    pushes = EVERYTHING
+
+    def __init__(self, name: str, base_url: str, token: str, page_size: int = PAGE_SIZE,
+                 session: requests.Session | None = None) -> None:
+        self.name = name
+        self._base = base_url.rstrip("/")
+        self._page_size = page_size
+        self._http = Transport(name, base_url, session, hook=self._wrong_url)
+        self._http.session.headers["Authorization"] = f"Bearer {token}"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, write: bool = False,
+              **kwargs: Any) -> requests.Response:
+        return self._http.call(method, path, write, ok=(412,), **kwargs)
+
+    def _wrong_url(self, resp: requests.Response) -> None:
+        if resp.status_code == 404 and resp.request.method == "GET" and \
+                "/v1/escalations?" in (resp.request.path_url or ""):
+            raise Rejected(f"{self.name}: {redact(self._base)} is not an escalation service "
+                           "(404 for /v1/escalations): check the URL")
+
+    def pull(self, cursor: str | None) -> Page:
+        params: dict[str, str | int] = {"limit": self._page_size}
+        if cursor:
+            params["cursor"] = cursor
+        resp = self._call("GET", "/v1/escalations", params=params)
+        try:
+            page, raws = decode_page(resp.content)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+            raise MalformedPage(
+                f"{self.name}: the server sent a malformed page ({exc})",
+                Quarantined.of(None, f"malformed page: {exc}", as_text(resp.content))) from exc
+        items: list[Incoming] = []
+        bad: list[Quarantined] = []
+        for raw in raws:
+            result = validate(raw)
+            (items if isinstance(result, Incoming) else bad).append(result)  # type: ignore[arg-type]
+        return Page(items, bad, page.next_cursor, not page.has_more, page.server_time)
+
+    @staticmethod
+    def cursor_position(cursor: str) -> int | None:
+        """Where a cursor points in the server's change sequence: the service's cursors
+        are "<instance>.<sequence number>" (opaque by contract; used only to notice a
+        cursor that goes backwards)."""
+        _, dot, seq = cursor.rpartition(".")
+        return int(seq) if dot and seq.isdigit() and len(seq) <= 18 else None
+
+    def check(self) -> None:
+        """Test the connection and credentials (one 1-item page); raises a ChannelError
+        whose message is the verdict (auth failed, unreachable, TLS error, wrong URL)."""
+        resp = self._call("GET", "/v1/escalations", params={"limit": 1})
+        try:
+            decode_page(resp.content)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+            raise Rejected(f"{self.name}: {redact(self._base)} answered, but not like an "
+                           "escalation service: check the URL") from exc
+
+    def fetch(self, external_id: str) -> Incoming:
+        resp = self._call("GET", f"/v1/escalations/{path_segment(external_id)}")
+        return self._incoming(resp.content)
+
+    def _incoming(self, raw: bytes) -> Incoming:
+        result = validate(raw)
+        if isinstance(result, Quarantined):
+            raise ServerError(f"{self.name}: the server sent an invalid record: {result.reason}")
+        return result
+
+    def push(self, mutation: Mutation) -> PushResult:
+        path = f"/v1/escalations/{path_segment(mutation.external_id)}"
+        if mutation.op_type == "update":
+            body = {**mutation.payload, **{k: v for k, v in mutation.context.items()
+                                           if k in ("status_reason", "duplicate_of")}}
+            resp = self._call("PATCH", path, write=True, json=body,
+                              headers={"If-Match": f'"{mutation.base_version}"'})
+            if resp.status_code == 412:
+                current = msgspec.json.encode(object_decoder.decode(resp.content).get("current"))
+                raise VersionConflict(f"{self.name}: changed on the server meanwhile",
+                                      self._incoming(current))
+            incoming = self._incoming(resp.content)
+            return PushResult(incoming.record.remote_version, incoming)
+        if mutation.op_type == "fact":  # joins the record's facts: a new version
+            resp = self._call("POST", f"{path}/facts", write=True, json=mutation.payload,
+                              headers={"Idempotency-Key": mutation.op_id})
+            incoming = self._incoming(resp.content)
+            return PushResult(incoming.record.remote_version, incoming)
+        if mutation.op_type in _MESSAGE_PATHS:
+            self._call("POST", f"{path}/{_MESSAGE_PATHS[mutation.op_type]}", write=True,
+                       json=mutation.payload, headers={"Idempotency-Key": mutation.op_id})
+            return PushResult(None)
+        raise ChannelError(f"{self.name}: cannot push a {mutation.op_type!r}")
+
+    def analysts(self) -> list[Analyst]:
+        resp = self._call("GET", "/v1/analysts")
+        try:
+            data = msgspec.json.decode(resp.content, type=_Analysts)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+            raise ServerError(f"{self.name}: malformed analyst list ({exc})") from exc
+        return [Analyst(a.id, a.name, a.email, tuple(a.languages), tuple(a.markets))
+                for a in data.items]
