@@ -132,17 +132,18 @@ def test_severity_follows_the_category(records: list[dict[str, Any]]) -> None:
 
 
 def test_queue_looks_like_a_working_queue(records: list[dict[str, Any]]) -> None:
-    statuses = Counter(r["status"] for r in records)
-    assert len(statuses) == len(Status)
+    # Every status occurs on a team's queue (the waiting and snoozed ones are rare on any
+    # one day, so over a few days).
+    statuses = Counter(r["status"] for seed in range(3) for r in generate(seed, 3000, NOW))
+    assert set(statuses) == {s.value for s in Status}
     assert all(r["assignee"] is None for r in records if r["status"] == "new")
-
-    def new_share(rows: list[dict[str, Any]]) -> float:
-        return sum(1 for r in rows if r["status"] == "new") / len(rows)
-
-    # The newest reports are mostly untriaged; old ones mostly done.
-    assert new_share(records[-20:]) > 0.25 > 0.1 > new_share(records[:500])
+    assert all(r["assignee"] for r in records if r["status"] != "new")
+    # Only the newest reports are untriaged; old ones are done (test_demo_day.py has the
+    # day's shape in figures).
+    new = [i for i, r in enumerate(records) if r["status"] == "new"]
+    assert new and min(new) > len(records) * 0.95
     done = {"resolved", "closed", "duplicate", "declined"}
-    assert sum(r["status"] in done for r in records[:500]) > 250
+    assert sum(r["status"] in done for r in records[:500]) > 450
 
 
 def test_evolver_is_deterministic_and_does_not_touch_its_input() -> None:
@@ -159,7 +160,7 @@ def test_evolver_is_deterministic_and_does_not_touch_its_input() -> None:
 
 def test_evolver_moves_records_realistically() -> None:
     evolver = Evolver(random.Random(4))
-    records = generate(4, 300, NOW)
+    records = generate(4, 3000, NOW)  # a day's queue: about a hundred of them open
     changed: Counter[str] = Counter()
     for r in records:
         change = evolver.change(r, NOW + timedelta(minutes=5))
@@ -176,6 +177,9 @@ def test_evolver_moves_records_realistically() -> None:
             assert r["deadline_at"] is None and "regulator-notice" in change["tags"]
         if "status" in change:
             assert change["status"] != r["status"]
+            assert r["status"] not in ("resolved", "closed", "duplicate", "declined")
+        if "reach" in change:  # only while the content is up
+            assert r["status"] not in ("contained", "resolved", "closed", "duplicate")
     assert {"reach", "facts", "status", "severity", "deadline_at"} <= set(changed)
 
 
