@@ -42,6 +42,11 @@ _SEVERITY_REASONS = (
 )
 _CLOSED = frozenset({St.RESOLVED.value, St.CLOSED.value, St.DUPLICATE.value,
                      St.DECLINED.value})
+# What a platform-side change of an open escalation is, as shares of all changes: a
+# regulator notice, an automated status move, a severity raise, a new fact; the rest is
+# reach. At about 450 changes an hour that is a notice or a raise every hour or so.
+CHANGE_SHARES = (0.002, 0.004, 0.002, 0.04)
+_CHANGE_CUM = tuple(sum(CHANGE_SHARES[:i + 1]) for i in range(len(CHANGE_SHARES)))
 # Statuses in which the content is still up, so its reach keeps growing.
 _CONTENT_UP = frozenset({St.NEW.value, St.TRIAGED.value, St.INVESTIGATING.value,
                          St.WAITING_ON_PARTNER.value, St.WAITING_ON_STAKEHOLDER.value,
@@ -85,24 +90,27 @@ class Evolver:
 
     def change(self, record: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         """A realistic, never empty set of field changes for ``record`` at ``now``: mostly
-        its reach growing while the content is up, sometimes a new fact, rarely a regulator
-        notice, an automated status move or a severity raise. (The analysts' moves are the
-        :class:`~.workflow.Workflow`'s.)"""
+        its reach growing while the content is up (else a new fact), sometimes a new fact,
+        rarely a regulator notice, an automated status move or a severity raise (the live
+        feed makes about one change every 8 seconds, see CHANGE_SHARES). The analysts'
+        moves are the :class:`~.workflow.Workflow`'s."""
         now_s = epoch(now)
         roll = self.rng.random()
         status = record.get("status")
         is_open = status not in _CLOSED
+        notice, move, raise_, fact = _CHANGE_CUM
         changes: dict[str, Any] | None = None
-        if is_open and roll < 0.05:
+        if is_open and roll < notice:
             changes = self._regulator_notice(record, now_s)
-        elif is_open and roll < 0.12:
+        elif is_open and roll < move:
             changes = self._platform_move(record, now_s)
-        elif is_open and roll < 0.16:
+        elif is_open and roll < raise_:
             changes = self._raise_severity(record)
-        elif roll < 0.4 or status not in _CONTENT_UP:
+        elif roll < fact or status not in _CONTENT_UP:
             changes = self._new_fact(record, now_s)
         if changes is None:
-            changes = self._reach(record)
+            changes = (self._reach(record) if status in _CONTENT_UP
+                       else self._new_fact(record, now_s))
         facts = changes.pop("_fact", None)
         if facts:
             old = list(record.get("facts") or [])
@@ -114,8 +122,9 @@ class Evolver:
         reach = record.get("reach") or {}
         views = int(reach.get("views", 0))
         shares = int(reach.get("shares", 0))
-        new_views = int(views * (1.02 + rnd() * 0.28)) + 20 + int(rnd() * 300)
-        new_shares = int(shares * (1.01 + rnd() * 0.25)) + int(rnd() * 10)
+        growth = rnd()
+        new_views = int(views * (1.0 + 0.1 * growth * growth)) + 5 + int(rnd() * 100)
+        new_shares = int(shares * (1.0 + 0.08 * growth * growth)) + int(rnd() * 4)
         changes: dict[str, Any] = {"reach": {"views": new_views, "shares": new_shares}}
         for threshold in (10_000_000, 1_000_000, 100_000, 10_000):
             if views < threshold <= new_views:

@@ -9,8 +9,9 @@ Each tick (every few seconds) brings:
   minutes to a few hours after it arrives (by its severity's target), investigated,
   contained, resolved and closed (workflow.py), each move dated when it happened and made
   by an analyst who covers the market and reads the language;
-- **platform-side changes** to a few escalations: reach growing while the content is up,
-  new facts, now and then a regulator notice or an automated action (``Evolver.change``).
+- **a platform-side change** to an escalation on most ticks: reach growing while the
+  content is up, new facts, now and then a regulator notice, an automated action or a
+  severity raise (``Evolver.change``).
 
 An escalation that a client has changed (a PATCH: the analyst using the app accepted,
 assigned or declined it) is theirs: the simulated team leaves its status alone from then on.
@@ -38,6 +39,7 @@ from .workflow import Workflow
 
 _RECENT = 300  # platform changes prefer the newest records, like a real queue
 _PLATFORM_OPEN = 0.85  # ... and those still open
+_PLATFORM_PER_TICK = 0.6  # metrics refresh for about one escalation every 8 s
 
 
 class LiveFeed:
@@ -109,7 +111,7 @@ class LiveFeed:
             plan = self._plans.get(escalation_id)
             if plan is not None and plan[1] == order:
                 self._team_move(escalation_id, now_s)
-        for _ in range(self._rng.randint(0, 2)):
+        if self._rng.random() < _PLATFORM_PER_TICK:
             self._platform_change(moment)
         self.ticks += 1
 
