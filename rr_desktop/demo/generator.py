@@ -1,8 +1,11 @@
 """Deterministic demo data: ``generate`` a seeded queue of escalations, ``Evolver`` moves it.
 
 No global random and no wall clock: records depend only on the seed, the count and the
-injected ``now``. ``generate(7, 100_000, now)`` takes about 1.5 s (most of it building
-the ~600 characters of text per record).
+injected ``now``. A generated queue is a team's month as it stands at ``now`` (see
+docs/demo-data.md): arrivals through the day by market time zone (arrivals.py), the older
+items worked by the roster's analysts (workflow.py). ``generate(7, 100_000, now)`` takes
+1.6-1.9 s on the 2-core target machine (``python -m tests.benchmarks.bench_demo``), most of
+it building the ~600 characters of text per record.
 """
 
 from __future__ import annotations

@@ -32,10 +32,11 @@ WAITING_ON_PARTNER = St.WAITING_ON_PARTNER.value
 WAITING_ON_STAKEHOLDER = St.WAITING_ON_STAKEHOLDER.value
 TERMINAL = frozenset({CLOSED, DUPLICATE, DECLINED})
 
-# Acknowledgement, as a fraction of the acknowledge target: most prompt, a fifth when the
-# shift is busy (those spend a while at risk), very few late (a breach).
+# Acknowledgement, as a fraction of the acknowledge target: most prompt, a third when the
+# shift is busy (60-99% of the target: most of those spend a while at risk), very few late
+# (a breach).
 ACK_LATE = 0.015
-ACK_BUSY = 0.30
+ACK_BUSY = 0.35
 # Decided at acknowledgement.
 DUPLICATE_SHARE = 0.07
 DECLINED_SHARE = 0.10
@@ -85,7 +86,7 @@ class Workflow:
         if u < ACK_LATE:
             f = 1.02 + 0.8 * rnd()
         elif u < ACK_LATE + ACK_BUSY:
-            f = 0.5 + 0.49 * rnd()
+            f = 0.6 + 0.39 * rnd()
         else:
             v = rnd()
             f = p.prompt_min + p.prompt_span * v * v
