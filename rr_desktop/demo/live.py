@@ -3,7 +3,7 @@
 Each tick (every few seconds) brings:
 
 - **new escalations** at the day's rate for this hour (a Poisson count: the rate of the
-  generated month, shaped by the time of day in each market, arrivals.py), so a quiet night
+  generated history, shaped by the time of day in each market, arrivals.py), so a quiet night
   brings one every half hour or so and a busy afternoon several an hour;
 - **the other analysts' moves** as they fall due: an escalation is acknowledged a few
   minutes to a few hours after it arrives (by its severity's target), investigated,

@@ -19,7 +19,7 @@ from typing import Any
 
 from .api import EscalationApi
 from .faults import FaultInjector
-from .generator import DEFAULT_SPAN_S, generate
+from .generator import generate, history_s
 from .handler import DemoHttpServer
 from .hostile import add_hostile_ids
 from .live import LiveFeed
@@ -41,8 +41,9 @@ class DemoServer:
                  hostile: Collection[str] = ()) -> None:
         self.token = token
         self.seed = seed
-        # The generated month's arrival rate is the live feed's too.
-        self.arrivals_per_day = count * 86_400 / DEFAULT_SPAN_S
+        # The generated history's arrival rate is the live feed's too (a real team's, ~100
+        # a day, unless count asks for more than a month of it).
+        self.arrivals_per_day = count * 86_400 / history_s(count) if count else 0.0
         self.state = EscalationStore(generate(seed, count, now or datetime.now(UTC)))
         self.hostile = frozenset(hostile)
         if "ids" in self.hostile:

@@ -193,3 +193,15 @@ def test_evolver_creates_new_escalations_at_now() -> None:
     assert record["id"] == "ESC-002001"
     assert record["status"] == "new" and record["assignee"] is None
     assert record["created_at"] == record["updated_at"] == "2026-11-25T01:02:03Z"
+
+
+@pytest.mark.parametrize(("count", "days"), [(50, 0.5), (300, 3), (3000, 30), (9000, 30)])
+def test_the_count_decides_how_far_back_the_history_goes(count: int, days: float) -> None:
+    """A real team's ~100 a day, so a small demo is a short history, not a quiet team
+    (a month of 300 would leave one or two items to triage); more than a month of it
+    makes the month busier."""
+    records = generate(2, count, NOW)
+    first = parse_iso(records[0]["created_at"])
+    reach_days = (parse_iso("2026-11-25T01:02:03Z") - first) / 86400
+    assert days * 0.9 < reach_days <= days
+    assert sum(r["status"] == "new" for r in records) >= min(5, count // 20)
