@@ -92,7 +92,9 @@ def test_changes_queued_behind_a_conflict_wait_without_holding_up_the_run(
     with ReferenceService(count=60) as svc:
         env = synced(svc, tmp_path)
         assert env.engine.run("ref").error is None
-        ext = svc.ids(60)[9]
+        # One that is neither contained nor resolved yet, so that both changes change it.
+        ext = next(i for i in svc.ids(60)[9:]
+                   if svc.record(i)["status"] not in ("contained", "resolved"))
         with env.store.write() as db:
             ob.record_local_update(db, env.local_id(ext), {"status": "contained"}, "aditi",
                                    None, utcnow())
