@@ -21,6 +21,7 @@ Everything random comes from the rng handed in, and every time from ``tick(now)`
 from __future__ import annotations
 
 import heapq
+import logging
 import math
 import random
 import threading
@@ -36,6 +37,8 @@ from .state import EscalationStore, NotFound
 from .vocab import MARKETS, analysts_for
 from .wire import iso, parse_iso
 from .workflow import Workflow
+
+log = logging.getLogger(__name__)
 
 _RECENT = 300  # platform changes prefer the newest records, like a real queue
 _PLATFORM_OPEN = 0.85  # ... and those still open
@@ -134,7 +137,7 @@ class LiveFeed:
             status = str(record["status"])
             created = parse_iso(str(record["created_at"]))
             since = parse_iso(str(record["updated_at"]))
-            severity = level(record.get("severity"), 2)
+            severity = min(max(level(record.get("severity"), 2), 0), 3)
         except (KeyError, ValueError):
             return  # not a record the team could read (a hostile test id): left alone
         step = self._workflow.next_step(status, severity, created, since, now_s, self._rng)
@@ -154,7 +157,10 @@ class LiveFeed:
         def move(record: dict[str, Any]) -> dict[str, Any] | None:
             if record.get("status") != expected:
                 return None  # moved meanwhile (by the platform): planned again below
-            at = max(due, parse_iso(str(record["updated_at"])))
+            try:
+                at = max(due, parse_iso(str(record.get("updated_at"))))
+            except ValueError:
+                at = due
             fields: dict[str, Any] = {"status": target, "updated_at": iso(min(at, now_s))}
             if not record.get("assignee"):
                 team = analysts_for(str(record.get("market")), str(record.get("language")))
@@ -194,7 +200,10 @@ class LiveFeed:
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
-            self.tick()
+            try:
+                self.tick()
+            except Exception:  # one odd record (a test's hostile data) must not end the feed
+                log.exception("the live demo feed skipped a tick")
 
 
 def _poisson(mean: float, rnd: Callable[[], float]) -> int:

@@ -171,3 +171,25 @@ def test_a_status_changed_by_the_platform_is_planned_again() -> None:
     sim.run(timedelta(days=8).total_seconds(), step=900)
     now = sim.state.get(new["id"])
     assert now is not None and now["status"] in ("resolved", "closed")
+
+
+def test_records_the_team_cannot_read_are_left_alone() -> None:
+    """Tests put odd records into the service (hostile ids, hand-made ones): the feed
+    neither stops nor touches what it cannot read."""
+    start = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+    clock = Clock(start.timestamp())
+    odd = [{"id": "ESC-a/b", "version": 1, "status": "new", "severity": "S9",
+            "created_at": "2026-11-25T03:00:00Z", "updated_at": "2026-11-25T03:00:00Z",
+            "market": "XX", "language": "", "facts": [], "tags": []},
+           {"id": "..", "version": 1, "status": "new", "severity": None,
+            "created_at": "yesterday", "updated_at": None, "facts": []}]
+    state = EscalationStore([*generate(1, 50, start), *odd], instance="odd", clock=clock)
+    feed = LiveFeed(state, random.Random(1), TICK_S, PER_DAY, clock=clock)
+    for _ in range(2 * 24 * 60):
+        clock.t += 60
+        feed.tick()
+    unreadable = state.get("..")
+    assert unreadable is not None and unreadable["status"] == "new"
+    assert not [op for op in state.history("..") if "status" in op["detail"]]
+    moved = state.get("ESC-a/b")
+    assert moved is not None and moved["status"] != "new"  # S9 worked like an S3
