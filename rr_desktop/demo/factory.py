@@ -14,22 +14,24 @@ from typing import Any, TypeVar
 
 from rr_desktop.domain.enums import PolicyCategory as C
 from rr_desktop.domain.enums import ReporterType as R
-from rr_desktop.domain.enums import Status as St
 
+from .arrivals import ArrivalModel
 from .phrases import CLOSINGS, FACTS, INTROS, REACH_SENTENCES, with_article
 from .templates import CATEGORY_TEXT
 from .vocab import (
-    ANALYSTS_BY_MARKET,
     HANDLE_SUFFIXES,
     INTERNAL_TEAMS,
     INTERNAL_TOOLING,
     LANGUAGE_NAMES,
     MARKETS,
+    NATIONALITY,
     TRUSTED_FLAGGERS,
     USER_REPORTERS,
     Market,
+    analysts_for,
 )
 from .wire import iso
+from .workflow import NEW, Workflow
 
 _T = TypeVar("_T")
 
@@ -39,15 +41,16 @@ CATEGORY_WEIGHTS: dict[C, int] = {
     C.MISINFO_CIVIC: 9, C.MISINFO_HEALTH: 6, C.MISINFO_CRISIS: 5, C.IMPERSONATION_SCAMS: 12,
     C.PRIVACY: 7, C.INTELLECTUAL_PROPERTY: 6, C.REGULATORY_LEGAL: 6, C.OTHER: 5,
 }
-# Percent of S0, S1, S2, S3 per category: child safety and extremism skew critical.
+# Percent of S0, S1, S2, S3 per category: child safety and extremism skew critical, but
+# S0 (imminent harm to life, a violent event live) stays rare: about 3% of all, S1 20%.
 SEVERITY_WEIGHTS: dict[C, tuple[int, int, int, int]] = {
-    C.VIOLENT_EXTREMISM: (35, 40, 20, 5), C.CHILD_SAFETY: (45, 40, 15, 0),
-    C.SUICIDE_SELF_HARM: (25, 45, 25, 5), C.DANGEROUS_CHALLENGES: (10, 40, 40, 10),
-    C.HATE_SPEECH: (5, 30, 45, 20), C.HARASSMENT_DOXXING: (5, 25, 50, 20),
-    C.MISINFO_CIVIC: (5, 35, 45, 15), C.MISINFO_HEALTH: (5, 30, 45, 20),
-    C.MISINFO_CRISIS: (20, 40, 30, 10), C.IMPERSONATION_SCAMS: (2, 20, 48, 30),
-    C.PRIVACY: (5, 35, 45, 15), C.INTELLECTUAL_PROPERTY: (0, 5, 40, 55),
-    C.REGULATORY_LEGAL: (5, 40, 40, 15), C.OTHER: (0, 10, 40, 50),
+    C.VIOLENT_EXTREMISM: (10, 55, 28, 7), C.CHILD_SAFETY: (20, 55, 22, 3),
+    C.SUICIDE_SELF_HARM: (8, 42, 40, 10), C.DANGEROUS_CHALLENGES: (2, 20, 53, 25),
+    C.HATE_SPEECH: (0, 12, 55, 33), C.HARASSMENT_DOXXING: (1, 14, 55, 30),
+    C.MISINFO_CIVIC: (1, 17, 52, 30), C.MISINFO_HEALTH: (0, 12, 50, 38),
+    C.MISINFO_CRISIS: (3, 22, 50, 25), C.IMPERSONATION_SCAMS: (0, 8, 47, 45),
+    C.PRIVACY: (2, 20, 50, 28), C.INTELLECTUAL_PROPERTY: (0, 2, 33, 65),
+    C.REGULATORY_LEGAL: (1, 20, 50, 29), C.OTHER: (0, 3, 37, 60),
 }
 _BASE_REPORTERS: dict[R, int] = {
     R.USER: 18, R.INTERNAL_TOOLING: 16, R.TRUSTED_PARTNER: 12, R.TRUSTED_FLAGGER: 8,
@@ -72,12 +75,8 @@ _URGENT = frozenset({C.CHILD_SAFETY, C.VIOLENT_EXTREMISM, C.PRIVACY})
 _LIVE = frozenset({C.VIOLENT_EXTREMISM, C.SUICIDE_SELF_HARM, C.CHILD_SAFETY})
 _NO_URL = frozenset({C.REGULATORY_LEGAL, C.OTHER})
 _URGENT_VALUES = frozenset(c.value for c in _URGENT)
-_OPEN_STATUSES = tuple(s.value for s in (St.TRIAGED, St.INVESTIGATING, St.CONTAINED,
-                                          St.WAITING_ON_PARTNER, St.WAITING_ON_STAKEHOLDER,
-                                          St.SNOOZED))
-_OPEN_CUM = (30, 60, 72, 84, 94, 100)
-_DONE_STATUSES = tuple(s.value for s in (St.RESOLVED, St.CLOSED, St.DUPLICATE, St.DECLINED))
-_DONE_CUM = (40, 75, 87, 100)
+# "an 11-year-old": an age (8 to 17) with its article, indexed by the context's n.
+_AGES = tuple(with_article(str(8 + n % 10)) for n in range(64))
 
 
 _FIELD = re.compile(r"\{(\w+)\}")
@@ -123,6 +122,8 @@ class _MarketTables:
     """Per-market lookups precomputed once so that a record costs a few microseconds."""
 
     __slots__ = (
+        "a_langs",
+        "a_nationality",
         "analysts",
         "clock",
         "code",
@@ -144,13 +145,16 @@ class _MarketTables:
                              for suffix in HANDLE_SUFFIXES)
         self.lang_codes = tuple(code for code, _ in market.languages)
         self.lang_names = tuple(LANGUAGE_NAMES[code] for code in self.lang_codes)
+        self.a_langs = tuple(with_article(name) for name in self.lang_names)
+        self.a_nationality = with_article(NATIONALITY[market.code])
+        # Per language: the analysts who cover the market and read the language.
+        self.analysts = tuple(analysts_for(market.code, code) for code in self.lang_codes)
         self.lang_cum = _cumulative([w for _, w in market.languages])
         self.offset_s = market.utc_offset_min * 60
         label = _offset_label(market.utc_offset_min)
         # "21:14 (UTC+7)" for every minute of the day, indexed by local minute of day.
         self.clock = tuple(f"{h:02d}:{m:02d} ({label})" for h in range(24) for m in range(60))
         self.notice = with_article(market.regulator.notice)
-        self.analysts = ANALYSTS_BY_MARKET[market.code]
         country = market.name.removeprefix("the ")
         # Per category, per city index: the category's hashtags spelled for that city.
         self.hashtags = tuple(
@@ -234,7 +238,8 @@ class EscalationFactory:
         self.rng = rng
         self._markets = tuple(_MarketTables(m) for m in MARKETS)
         self._by_code = {t.code: t for t in self._markets}
-        self._market_cum = _cumulative([m.weight for m in MARKETS])
+        self.arrivals = ArrivalModel(MARKETS)
+        self.workflow = Workflow()
         self._categories = tuple(_CategoryTables(i, c) for i, c in enumerate(_CATEGORIES))
         self._by_category = {t.category: t for t in self._categories}
         self._category_cum = _cumulative(list(CATEGORY_WEIGHTS.values()))
@@ -252,11 +257,14 @@ class EscalationFactory:
         tags = tables.hashtags[category][city]
         clock, local_s = tables.clock, epoch_s + tables.offset_s
         media, partners = market.media, market.partners
+        n = 3 + int(rnd() * 38)
         return {
             "city": market.cities[city], "country": market.name,
+            "a_nationality": tables.a_nationality,
             "handle": tables.handles[int(rnd() * len(tables.handles))],
-            "n": 3 + int(rnd() * 38), "m": 5 + int(rnd() * 390), "k": 2 + int(rnd() * 9),
-            "lang": tables.lang_names[lang], "lang_code": tables.lang_codes[lang],
+            "n": n, "a_age": _AGES[n], "m": 5 + int(rnd() * 390), "k": 2 + int(rnd() * 9),
+            "lang": tables.lang_names[lang], "a_lang": tables.a_langs[lang],
+            "lang_code": tables.lang_codes[lang], "lang_index": lang,
             "time": clock[local_s % 86400 // 60],
             "earlier": clock[(local_s - 600 - int(rnd() * 10_000)) % 86400 // 60],
             "ref": f"{tables.code}-{100000 + int(rnd() * 900000)}",
@@ -274,9 +282,11 @@ class EscalationFactory:
 
     def record(self, number: int, created_s: int, now_s: int, fresh: bool = False
                ) -> dict[str, Any]:
-        """One wire record created at ``created_s``; ``fresh`` ones are brand new."""
+        """One wire record created at ``created_s`` as it stands at ``now_s``: its market
+        by the time of day there, its status where the team has taken it by then (see
+        workflow.py); ``fresh`` ones are brand new."""
         rnd = self.rng.random
-        tables = self._markets[bisect(self._market_cum, rnd() * self._market_cum[-1])]
+        tables = self._markets[self.arrivals.market(created_s, rnd())]
         market = tables.market
         cat = self._categories[bisect(self._category_cum, rnd() * self._category_cum[-1])]
         severity = bisect(cat.severity_cum, rnd() * 100)
@@ -325,22 +335,18 @@ class EscalationFactory:
         if kind.tag:
             tags.append(kind.tag)
         created = iso(created_s)
-        age_h = (now_s - created_s) / 3600
         facts = []
-        if fresh or rnd() < max(0.04, 0.9 - age_h / 6):
-            status, updated, assignee = "new", created, None
+        status, since = (NEW, created_s) if fresh else self.workflow.snapshot(
+            severity, created_s, now_s, rnd)
+        if status == NEW:
+            updated, assignee = created, None
         else:
-            if rnd() < min(0.85, age_h / 200):
-                status = _DONE_STATUSES[bisect(_DONE_CUM, rnd() * 100)]
-            else:
-                status = _OPEN_STATUSES[bisect(_OPEN_CUM, rnd() * 100)]
-            updated_s = created_s + int(rnd() * min(now_s - created_s, 259_200))
-            updated = iso(updated_s)
-            assignee = tables.analysts[int(rnd() * len(tables.analysts))]
+            updated = iso(since)
+            analysts = tables.analysts[ctx["lang_index"]]
+            assignee = analysts[int(rnd() * len(analysts))]
             if rnd() < 0.6:
-                at = created_s + int(rnd() * (updated_s - created_s + 1))
-                fact = _FACTS[int(rnd() * len(_FACTS))] % ctx
-                facts.append({"at": iso(at), "text": fact})
+                at = created_s + int(rnd() * (since - created_s + 1))
+                facts.append({"at": iso(at), "text": _FACTS[int(rnd() * len(_FACTS))] % ctx})
         return {
             "id": f"ESC-{number:06d}", "version": 1, "created_at": created,
             "updated_at": updated, "title": cat.titles[scenario] % ctx, "body": body,

@@ -6,6 +6,8 @@ hours, notice (with its article), ref, score, media and partner.
 
 from __future__ import annotations
 
+import re
+
 from rr_desktop.domain.enums import ReporterType as R
 
 INTROS: dict[R, tuple[str, ...]] = {
@@ -17,7 +19,7 @@ INTROS: dict[R, tuple[str, ...]] = {
     R.LAW_ENFORCEMENT: (
         "{reporter} contacted the Law Enforcement Response inbox at {time} about {handle}.",
         "Urgent request from {reporter} (case {ref}) regarding content id {cid}.",
-        "An officer of {reporter} called the LER hotline at {time} about {url}.",
+        "An officer from {reporter} called the LER hotline at {time} about {url}.",
     ),
     R.TRUSTED_PARTNER: (
         "{reporter}, a trusted partner in {country}, flagged {url} at {time}.",
@@ -65,7 +67,7 @@ CLOSINGS: dict[R, tuple[str, ...]] = {
         "portal before sharing anything.",
     ),
     R.TRUSTED_PARTNER: (
-        "The partner can put us in touch with a {lang} speaker for context and asks for an "
+        "The partner can put us in touch with {a_lang} speaker for context and asks for an "
         "outcome within their agreed SLA.",
         "They will publish their findings and ask whether a label can be applied meanwhile.",
     ),
@@ -118,6 +120,43 @@ FACTS: tuple[str, ...] = (
 )
 
 
+# Words spelt with a vowel that start with a consonant sound ("a one-time code", "a
+# university"), and words spelt with a consonant that start with a vowel sound ("an hour").
+_CONSONANT_SOUND = ("one", "once", "uni", "use", "usu", "uti", "ura", "uk", "eu", "ewe")
+_VOWEL_SOUND = ("hour", "honest", "honour", "honor", "heir")
+# Letters whose English name starts with a vowel sound: "an NTC order", "an SMS".
+_VOWEL_LETTERS = frozenset("AEFHILMNORSX")
+_FIRST_WORD = re.compile(r"[^\s/-]+")
+
+
+def indefinite_article(word: str) -> str:
+    """``"a"`` or ``"an"``, by how ``word`` is said: an Australian, a Filipino, an Urdu
+    speaker, a university, an hour, an 8-year-old, an 11-year-old, an NTC order."""
+    head = word.lstrip("\"'(")
+    lower = head.lower()
+    if not head:
+        return "a"
+    if head[0].isdigit():
+        digits = ""
+        for ch in head:
+            if ch.isdigit():
+                digits += ch
+            elif ch not in ",":
+                break
+        # eight, eighty, eight hundred ...; eleven and eighteen (thousand, million ...)
+        eleven = digits[:2] in ("11", "18") and len(digits) % 3 == 2
+        return "an" if digits[0] == "8" or eleven else "a"
+    first = _FIRST_WORD.match(head)
+    stem = first.group(0) if first else head
+    if len(stem) > 1 and stem.isupper() and stem.isalpha():
+        return "an" if stem[0] in _VOWEL_LETTERS else "a"
+    if lower.startswith(_VOWEL_SOUND):
+        return "an"
+    if lower.startswith(_CONSONANT_SOUND):
+        return "a"
+    return "an" if lower[0] in "aeiou" else "a"
+
+
 def with_article(noun_phrase: str) -> str:
-    """``"a removal notice"`` / ``"an objectionable-content notice"``."""
-    return ("an " if noun_phrase[:1].lower() in "aeiou" else "a ") + noun_phrase
+    """``"a removal notice"``, ``"an objectionable-content notice"``, ``"an Indian"``."""
+    return f"{indefinite_article(noun_phrase)} {noun_phrase}"

@@ -19,60 +19,13 @@ from typing import Any
 
 from .api import EscalationApi
 from .faults import FaultInjector
-from .generator import Evolver, generate
+from .generator import generate, history_s
 from .handler import DemoHttpServer
 from .hostile import add_hostile_ids
-from .state import EscalationStore, NotFound
+from .live import LiveFeed
+from .state import EscalationStore
 
-_RECENT = 300  # live changes prefer the newest records, like a real queue
-
-
-class LiveFeed:
-    """A thread that keeps the queue moving: each tick creates 0-2 escalations and
-    changes 1-5 existing ones through the :class:`Evolver`."""
-
-    def __init__(self, state: EscalationStore, rng: random.Random, interval_s: float) -> None:
-        if interval_s <= 0:
-            raise ValueError("interval_s must be positive")
-        self._state = state
-        self._rng = rng
-        self._evolver = Evolver(rng)
-        self._interval = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rr-demo-live", daemon=True)
-        self.ticks = 0
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-
-    def tick(self) -> None:
-        """One round of new and changed escalations (also callable directly in tests)."""
-        rng, state = self._rng, self._state
-        now = datetime.now(UTC)
-        for _ in range(rng.randint(0, 2)):
-            state.create(lambda number: self._evolver.create(number, now))
-        for _ in range(rng.randint(1, 5)):
-            size = len(state)
-            if size == 0:
-                break
-            if rng.random() < 0.7:
-                index = size - 1 - int(rng.random() * min(size, _RECENT))
-            else:
-                index = int(rng.random() * size)
-            try:
-                state.update(state.id_at(index), lambda rec: self._evolver.change(rec, now))
-            except NotFound:  # pragma: no cover - records are never deleted today
-                pass
-        self.ticks += 1
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            self.tick()
+__all__ = ["DemoServer", "LiveFeed", "serve"]
 
 
 class DemoServer:
@@ -88,6 +41,9 @@ class DemoServer:
                  hostile: Collection[str] = ()) -> None:
         self.token = token
         self.seed = seed
+        # The generated history's arrival rate is the live feed's too (a real team's, ~100
+        # a day, unless count asks for more than a month of it).
+        self.arrivals_per_day = count * 86_400 / history_s(count) if count else 0.0
         self.state = EscalationStore(generate(seed, count, now or datetime.now(UTC)))
         self.hostile = frozenset(hostile)
         if "ids" in self.hostile:
@@ -135,11 +91,18 @@ class DemoServer:
             thread.join(timeout=5)
 
     def start_live(self, interval_s: float) -> None:
-        """Create and change escalations every ``interval_s`` seconds until stop_live."""
+        """Move the queue on every ``interval_s`` seconds until stop_live: new escalations
+        at the day's rate, the other analysts' moves, platform changes (live.py)."""
         self.stop_live()
-        live = LiveFeed(self.state, random.Random(self.seed + 1), interval_s)
+        live = LiveFeed(self.state, random.Random(self.seed + 1), interval_s,
+                        self.arrivals_per_day)
         self._live = live
         live.start()
+
+    @property
+    def live(self) -> LiveFeed | None:
+        """The running live feed (its ``counts`` say what it did), or None."""
+        return self._live
 
     def stop_live(self) -> None:
         live, self._live = self._live, None

@@ -219,12 +219,16 @@ class EscalationStore:
         return self.update(escalation_id, lambda _rec: fields)
 
     def update(self, escalation_id: str,
-               change: Callable[[dict[str, Any]], Mapping[str, Any]]) -> dict[str, Any]:
-        """Atomically apply ``change(copy_of_record)`` (fields to set); returns the result."""
+               change: Callable[[dict[str, Any]], Mapping[str, Any] | None]) -> dict[str, Any]:
+        """Atomically apply ``change(copy_of_record)`` (fields to set); returns the result.
+        When ``change`` returns None (it decided against a change, seeing the record as it
+        is now), nothing changes: no new version, nothing in the feed."""
         with self._lock:
             if escalation_id not in self._records:
                 raise NotFound(escalation_id)
             fields = change(decode(self._bytes(escalation_id)))
+            if fields is None:
+                return decode(self._bytes(escalation_id))  # type: ignore[no-any-return]
             return self._apply(escalation_id, fields, "mutate")
 
     def patch(self, escalation_id: str, base_version: int,

@@ -2,7 +2,9 @@
 sentences that go with it), sentences shared by the category, tags and hashtags.
 
 Placeholders (``str.format_map``): city, country, handle, url, cid, views, shares,
-earlier (a local time before the report), n, m, k (numbers), lang, hashtag.
+earlier (a local time before the report), n, m, k (numbers), lang, hashtag; and with their
+indefinite article (never write "a {lang}": it would read "a Indonesian"): a_lang ("an
+Indonesian"), a_nationality ("an Australian"), a_age ("an 11", for "-year-old").
 Reporter-specific wording lives in ``phrases.py``.
 """
 
@@ -103,7 +105,7 @@ CATEGORY_TEXT: dict[C, CategoryText] = {
            "The hashtag #{hashtag} gained {m} new videos in the past six hours.",
            "Search suggestions already autocomplete the challenge name in {lang}."),
         _s("Dangerous stunt challenge linked to hospitalisation in {city}",
-           "Local media in {city} report that a {n}-year-old was hospitalised after trying it.",
+           "Local media in {city} report that {a_age}-year-old was hospitalised after trying it.",
            "The original video by {handle} is a stitch of an older clip with a new sound.",
            "Copycat videos show jumps from moving motorbikes on public roads."),
         _s("Train-surfing challenge videos from {city} going viral",
@@ -115,8 +117,8 @@ CATEGORY_TEXT: dict[C, CategoryText] = {
         ("challenge", "minor-safety", "trend", "search-intervention"),
         ("{city}challenge", "dare{country}", "trynottopassout")),
     C.HATE_SPEECH: CategoryText((
-        _s("Coordinated slurs against religious minority in {city}",
-           "The videos use a {lang} slur from the regional hate-speech lexicon over footage of "
+        _s("Coordinated slurs against a religious minority in {city}",
+           "The videos use {a_lang} slur from the regional hate-speech lexicon over footage of "
            "a place of worship in {city}.",
            "The same caption appears on {m} accounts within ten minutes.",
            "Several uploads call for a boycott and the 'cleansing' of the neighbourhood."),
@@ -146,7 +148,7 @@ CATEGORY_TEXT: dict[C, CategoryText] = {
         _s("Private phone numbers of activists posted by {handle}",
            "Content id {cid} contains a spreadsheet screenshot with {n} phone numbers.",
            "Several replies call for people to 'visit' the activists this weekend.",
-           "The activists organise a protest in {city} next week."),
+           "The activists are organising a protest in {city} next week."),
     ), ("The targets are women in all but one case.",
         "Earlier reports about the same accounts were closed as not violating."),
         ("doxxing", "pii", "journalist-safety", "pile-on"),
@@ -206,7 +208,7 @@ CATEGORY_TEXT: dict[C, CategoryText] = {
         ("crisis", "natural-disaster", "label-candidate", "scam-overlap"),
         ("prayfor{city}", "flood{country}", "typhoon")),
     C.IMPERSONATION_SCAMS: CategoryText((
-        _s("Deepfake investment ad using a {country} public figure",
+        _s("Deepfake investment ad using {a_nationality} public figure",
            "The ad uses a synthetic video of a well-known presenter endorsing a crypto "
            "platform.",
            "Victims are sent to a site that asks for a deposit and a copy of their ID.",
@@ -224,7 +226,7 @@ CATEGORY_TEXT: dict[C, CategoryText] = {
         ("scam", "impersonation", "fraud", "network"),
         ("giveaway", "investasi", "jobsabroad")),
     C.PRIVACY: CategoryText((
-        _s("Non-consensual intimate images of {city} woman shared",
+        _s("Non-consensual intimate images of a woman in {city} shared",
            "The victim contacted the reporter directly and confirmed she did not consent.",
            "The images have been reposted with her name and employer in the caption.",
            "The uploader threatens to release more unless paid, suggesting sextortion."),
@@ -233,7 +235,8 @@ CATEGORY_TEXT: dict[C, CategoryText] = {
            "The hospital in {city} confirmed a data breach at {earlier}.",
            "Content id {cid} is one of {m} near-duplicates."),
         _s("Personal data of {n} students posted by {handle}",
-           "The post lists names, class and home addresses of students of a school in {city}.",
+           "The post lists the names, classes and home addresses of students at a school in "
+           "{city}.",
            "Comments mock individual students by name.",
            "The school's principal asked for removal by email."),
     ), ("Hashes can be generated once the images are reviewed.",

@@ -209,12 +209,23 @@ MARKETS: tuple[Market, ...] = (
 
 MARKET_BY_CODE: dict[str, Market] = {m.code: m for m in MARKETS}
 
+# How text names a language: "submitted in Thai", "a Thai speaker", "Thai-speaking teens".
+# zh-Hant is a script, so its speakers are "Chinese" speakers too.
 LANGUAGE_NAMES: dict[str, str] = {
     "hi": "Hindi", "en": "English", "ta": "Tamil", "bn": "Bengali", "te": "Telugu",
     "id": "Indonesian", "jv": "Javanese", "fil": "Filipino", "ceb": "Cebuano",
     "vi": "Vietnamese", "th": "Thai", "ja": "Japanese", "ko": "Korean", "ms": "Malay",
-    "zh": "Chinese", "ur": "Urdu", "pa": "Punjabi", "zh-Hant": "Traditional Chinese",
-    "mi": "te reo Maori", "si": "Sinhala", "km": "Khmer", "ne": "Nepali", "my": "Burmese",
+    "zh": "Chinese", "ur": "Urdu", "pa": "Punjabi", "zh-Hant": "Chinese",
+    "mi": "te reo Māori", "si": "Sinhala", "km": "Khmer", "ne": "Nepali", "my": "Burmese",
+}
+
+# The adjective of each market ("an Australian public figure", "a Filipino creator").
+NATIONALITY: dict[str, str] = {
+    "IN": "Indian", "ID": "Indonesian", "PH": "Filipino", "VN": "Vietnamese", "TH": "Thai",
+    "JP": "Japanese", "KR": "South Korean", "AU": "Australian", "MY": "Malaysian",
+    "PK": "Pakistani", "BD": "Bangladeshi", "SG": "Singaporean", "TW": "Taiwanese",
+    "HK": "Hong Kong", "NZ": "New Zealand", "LK": "Sri Lankan", "KH": "Cambodian",
+    "NP": "Nepali", "MM": "Myanmar",
 }
 
 TRUSTED_FLAGGERS: tuple[str, ...] = (
@@ -279,3 +290,12 @@ ANALYSTS_BY_MARKET: dict[str, tuple[str, ...]] = {
     m.code: tuple(a.id for a in ANALYSTS if m.code in a.markets) or tuple(a.id for a in ANALYSTS)
     for m in MARKETS
 }
+ANALYST_BY_ID: dict[str, DemoAnalyst] = {a.id: a for a in ANALYSTS}
+
+
+def analysts_for(market: str, language: str) -> tuple[str, ...]:
+    """Who on the roster picks up an escalation: the analysts covering its market who read
+    its language, else everyone covering the market (they all read English)."""
+    covering = ANALYSTS_BY_MARKET.get(market) or tuple(a.id for a in ANALYSTS)
+    readers = tuple(i for i in covering if language in ANALYST_BY_ID[i].languages)
+    return readers or covering

@@ -22,7 +22,8 @@ def test_an_update_whose_answer_is_cut_off_is_settled_as_applied(tmp_path: Path)
             "--fault", "truncate:method=PATCH,count=1"]) as svc:
         env = synced(svc, tmp_path)
         assert env.engine.run("ref").error is None
-        ext = svc.ids(60)[5]
+        # One not contained already (which one depends on the clock), so this is a change.
+        ext = next(i for i in svc.ids(60)[5:] if svc.record(i)["status"] != "contained")
         version = svc.record(ext)["version"]
         with env.store.write() as db:
             ob.record_local_update(db, env.local_id(ext), {"status": "contained"}, "aditi",
@@ -47,7 +48,8 @@ def test_an_update_cut_off_before_it_was_applied_is_applied_once(tmp_path: Path)
             "--fault", "drop_before:method=PATCH,count=1"]) as svc:
         env = synced(svc, tmp_path)
         assert env.engine.run("ref").error is None
-        ext = svc.ids(60)[6]
+        # One that is not S0 already (which one depends on the clock), so S0 is a change.
+        ext = next(i for i in svc.ids(60)[6:] if svc.record(i)["severity"] != "S0")
         with env.store.write() as db:
             ob.record_local_update(db, env.local_id(ext), {"severity": "S0"}, "aditi", None,
                                    utcnow())
@@ -92,7 +94,9 @@ def test_changes_queued_behind_a_conflict_wait_without_holding_up_the_run(
     with ReferenceService(count=60) as svc:
         env = synced(svc, tmp_path)
         assert env.engine.run("ref").error is None
-        ext = svc.ids(60)[9]
+        # One that is neither contained nor resolved yet, so that both changes change it.
+        ext = next(i for i in svc.ids(60)[9:]
+                   if svc.record(i)["status"] not in ("contained", "resolved"))
         with env.store.write() as db:
             ob.record_local_update(db, env.local_id(ext), {"status": "contained"}, "aditi",
                                    None, utcnow())

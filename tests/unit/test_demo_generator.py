@@ -132,17 +132,18 @@ def test_severity_follows_the_category(records: list[dict[str, Any]]) -> None:
 
 
 def test_queue_looks_like_a_working_queue(records: list[dict[str, Any]]) -> None:
-    statuses = Counter(r["status"] for r in records)
-    assert len(statuses) == len(Status)
+    # Every status occurs on a team's queue (the waiting and snoozed ones are rare on any
+    # one day, so over a few days).
+    statuses = Counter(r["status"] for seed in range(3) for r in generate(seed, 3000, NOW))
+    assert set(statuses) == {s.value for s in Status}
     assert all(r["assignee"] is None for r in records if r["status"] == "new")
-
-    def new_share(rows: list[dict[str, Any]]) -> float:
-        return sum(1 for r in rows if r["status"] == "new") / len(rows)
-
-    # The newest reports are mostly untriaged; old ones mostly done.
-    assert new_share(records[-20:]) > 0.25 > 0.1 > new_share(records[:500])
+    assert all(r["assignee"] for r in records if r["status"] != "new")
+    # Only the newest reports are untriaged; old ones are done (test_demo_day.py has the
+    # day's shape in figures).
+    new = [i for i, r in enumerate(records) if r["status"] == "new"]
+    assert new and min(new) > len(records) * 0.95
     done = {"resolved", "closed", "duplicate", "declined"}
-    assert sum(r["status"] in done for r in records[:500]) > 250
+    assert sum(r["status"] in done for r in records[:500]) > 450
 
 
 def test_evolver_is_deterministic_and_does_not_touch_its_input() -> None:
@@ -159,9 +160,13 @@ def test_evolver_is_deterministic_and_does_not_touch_its_input() -> None:
 
 def test_evolver_moves_records_realistically() -> None:
     evolver = Evolver(random.Random(4))
-    records = generate(4, 300, NOW)
+    records = generate(4, 3000, NOW)
+    # Mostly reach and facts; status moves, notices and raises are rare (a few an hour in
+    # the live feed), so each open record of a day's queue is changed 40 times.
+    open_ = [r for r in records if r["status"] not in ("resolved", "closed", "duplicate",
+                                                       "declined")]
     changed: Counter[str] = Counter()
-    for r in records:
+    for r in [*records, *open_ * 40]:
         change = evolver.change(r, NOW + timedelta(minutes=5))
         changed.update(change.keys())
         if "reach" in change:
@@ -176,6 +181,9 @@ def test_evolver_moves_records_realistically() -> None:
             assert r["deadline_at"] is None and "regulator-notice" in change["tags"]
         if "status" in change:
             assert change["status"] != r["status"]
+            assert r["status"] not in ("resolved", "closed", "duplicate", "declined")
+        if "reach" in change:  # only while the content is up
+            assert r["status"] not in ("contained", "resolved", "closed", "duplicate")
     assert {"reach", "facts", "status", "severity", "deadline_at"} <= set(changed)
 
 
@@ -185,3 +193,15 @@ def test_evolver_creates_new_escalations_at_now() -> None:
     assert record["id"] == "ESC-002001"
     assert record["status"] == "new" and record["assignee"] is None
     assert record["created_at"] == record["updated_at"] == "2026-11-25T01:02:03Z"
+
+
+@pytest.mark.parametrize(("count", "days"), [(50, 0.5), (300, 3), (3000, 30), (9000, 30)])
+def test_the_count_decides_how_far_back_the_history_goes(count: int, days: float) -> None:
+    """A real team's ~100 a day, so a small demo is a short history, not a quiet team
+    (a month of 300 would leave one or two items to triage); more than a month of it
+    makes the month busier."""
+    records = generate(2, count, NOW)
+    first = parse_iso(records[0]["created_at"])
+    reach_days = (parse_iso("2026-11-25T01:02:03Z") - first) / 86400
+    assert days * 0.9 < reach_days <= days
+    assert sum(r["status"] == "new" for r in records) >= min(5, count // 20)

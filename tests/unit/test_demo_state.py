@@ -129,6 +129,22 @@ def test_get_returns_private_copies_and_mutate_copies_its_input() -> None:
         s.mutate("ESC-000001", version=5)
 
 
+def test_an_update_that_decides_against_a_change_changes_nothing() -> None:
+    """The live feed's analysts look at the record under the lock and may find it moved
+    on meanwhile: no new version, nothing in the feed, nothing in the history."""
+    s = store(3)
+    seq = s.max_seq
+    seen: list[str] = []
+
+    def look(record: dict[str, Any]) -> None:
+        seen.append(record["status"])
+
+    assert s.update("ESC-000002", look) == s.get("ESC-000002")
+    assert seen == ["new"] and s.max_seq == seq and s.history("ESC-000002") == []
+    assert s.update("ESC-000002", lambda r: {"status": "triaged"})["version"] > 1
+    assert s.max_seq == seq + 1
+
+
 def test_encoded_bytes_are_cached_per_version() -> None:
     s = store(1)
     v1, b1 = s.encoded("ESC-000001")  # type: ignore[misc]
