@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Protocol
@@ -216,23 +217,7 @@ class EscalationApi:
         return _json(200, record, ETag=_etag(int(record["version"])))
 
     def _post_fact(self, escalation_id: str, headers: Headers, body: bytes) -> Response:
-        if escalation_id not in self.state:
-            return error(404, "not_found", f"no escalation {escalation_id}")
-        key = headers.get("Idempotency-Key")
-        if key is not None and not _KEY.match(key):
-            return error(400, "bad_request", "Idempotency-Key must be 1..255 visible ASCII "
-                         "characters")
-        try:
-            text, author = validate_note(decode(body))
-            record, created = self.state.add_fact(escalation_id, text, author, key)
-        except msgspec.DecodeError:
-            return error(400, "bad_request", "the body is not valid JSON")
-        except InvalidRequest as exc:
-            return error(422, "invalid", str(exc))
-        except NotFound:
-            return error(404, "not_found", f"no escalation {escalation_id}")
-        extra = {} if created else {"Idempotent-Replayed": "true"}
-        return _json(201, record, ETag=_etag(int(record["version"])), **extra)
+        return self._post_text(escalation_id, headers, body, self.state.add_fact, etag=True)
 
     def _notes(self, escalation_id: str, kind: str) -> Response:
         if escalation_id not in self.state:
@@ -242,6 +227,16 @@ class EscalationApi:
 
     def _post_note(self, escalation_id: str, kind: str, headers: Headers,
                    body: bytes) -> Response:
+        def add(esc: str, text: str, author: str, key: str | None) -> tuple[Any, bool]:
+            return self.state.add_note(esc, kind, text, author, key)
+
+        return self._post_text(escalation_id, headers, body, add, etag=False)
+
+    def _post_text(self, escalation_id: str, headers: Headers, body: bytes,
+                   add: Callable[[str, str, str, str | None], tuple[Any, bool]],
+                   etag: bool) -> Response:
+        """A fact, note or reply: text and author, idempotent by `Idempotency-Key` (a
+        replay answers what the first request created, marked `Idempotent-Replayed`)."""
         if escalation_id not in self.state:
             return error(404, "not_found", f"no escalation {escalation_id}")
         key = headers.get("Idempotency-Key")
@@ -250,7 +245,7 @@ class EscalationApi:
                          "characters")
         try:
             text, author = validate_note(decode(body))
-            note, created = self.state.add_note(escalation_id, kind, text, author, key)
+            created_item, created = add(escalation_id, text, author, key)
         except msgspec.DecodeError:
             return error(400, "bad_request", "the body is not valid JSON")
         except InvalidRequest as exc:
@@ -258,4 +253,6 @@ class EscalationApi:
         except NotFound:
             return error(404, "not_found", f"no escalation {escalation_id}")
         extra = {} if created else {"Idempotent-Replayed": "true"}
-        return _json(201, note, **extra)
+        if etag:
+            extra["ETag"] = _etag(int(created_item["version"]))
+        return _json(201, created_item, **extra)

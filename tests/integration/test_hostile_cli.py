@@ -4,24 +4,15 @@ one line, exits 1, and `channels list` shows the error."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.integration.cache_rows import run_cli
 from tests.integration.hostile_env import routes
 from tests.peers.reference_service import ReferenceService
 from tests.peers.secret_service import secret_service
-
-
-def _cli(args: list[str], env: dict[str, str], data: Path, stdin: str = "") -> \
-        subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "rr_desktop", "--data-dir", str(data), *args],
-                          input=stdin, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **env})
 
 
 @pytest.mark.slow
@@ -35,14 +26,14 @@ def test_sync_once_ends_with_the_reason(tmp_path: Path, service_args: list[str],
                                         sync_args: list[str], words: str) -> None:
     data = tmp_path / "data"
     with secret_service() as env, ReferenceService(count=1200, extra_args=service_args) as svc:
-        added = _cli(["channels", "add", "rr_api", "platform", "--url", svc.url], env, data,
+        added = run_cli(["channels", "add", "rr_api", "platform", "--url", svc.url], env, data,
                      stdin=svc.token + "\n")
         assert added.returncode == 0, added.stderr
         start = time.monotonic()
-        synced = _cli(["sync", "--once", *sync_args], env, data)
+        synced = run_cli(["sync", "--once", *sync_args], env, data)
         took = time.monotonic() - start
         requests = routes(svc, "GET /v1/escalations")
-        listed = _cli(["channels", "list"], env, data)
+        listed = run_cli(["channels", "list"], env, data)
     assert synced.returncode == 1, synced.stdout + synced.stderr
     assert words in synced.stdout and "Traceback" not in synced.stderr
     assert [line for line in synced.stdout.splitlines() if line.startswith("platform: ")]

@@ -20,6 +20,7 @@ from rr_desktop.domain import MAX_BODY, Channel, cut_marker
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store.store import Store
 from rr_desktop.sync.engine import SyncEngine
+from tests.integration.cache_rows import rows_by_external_id
 from tests.peers.dovecot import Dovecot, dovecot, message
 from tests.peers.imap_proxy import refusing_proxy
 from tests.peers.mail_clients import (
@@ -49,11 +50,7 @@ class Env:
     client: EmailChannel
 
     def rows(self) -> dict[str, dict[str, Any]]:
-        with self.store.read() as db:
-            cur = db.execute("SELECT * FROM escalation")
-            names = [d[0] for d in cur.description]
-            return {r[names.index("external_id")]: dict(zip(names, r, strict=True))
-                    for r in cur.fetchall()}
+        return rows_by_external_id(self.store)
 
     def quarantine(self) -> list[tuple[str | None, str]]:
         with self.store.read() as db:

@@ -29,6 +29,7 @@ from rr_desktop.store import outbox as ob
 from rr_desktop.store.store import Store
 from rr_desktop.store.timecodec import utcnow
 from rr_desktop.sync.engine import SyncEngine, SyncProgress
+from tests.integration.cache_rows import rows_by_external_id
 from tests.peers.secret_service import secret_service
 from tests.peers.synapse import Account, MatrixUser, Synapse, synapse
 
@@ -107,11 +108,7 @@ class Env:
     client: MatrixChannel
 
     def rows(self) -> dict[str, dict[str, Any]]:
-        with self.store.read() as db:
-            cur = db.execute("SELECT * FROM escalation")
-            names = [d[0] for d in cur.description]
-            return {r[names.index("external_id")]: dict(zip(names, r, strict=True))
-                    for r in cur.fetchall()}
+        return rows_by_external_id(self.store)
 
     def row(self, event_id: str) -> dict[str, Any]:
         found = [r for ext, r in self.rows().items() if ext.endswith("/" + event_id)]

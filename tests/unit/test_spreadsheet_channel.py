@@ -50,7 +50,7 @@ def good(i: int, title: str = "") -> list[str]:
     return [f"N-{i}", title or f"Item {i}", f"https://ex.com/{i}", "AU", "S2"]
 
 
-def pull_all(ch: SpreadsheetChannel, cursor: str | None) -> tuple[list[Page], str]:
+def pull_all(ch: SpreadsheetChannel, cursor: str | None = None) -> tuple[list[Page], str]:
     pages = []
     while True:
         page = ch.pull(cursor)

@@ -14,6 +14,7 @@ import pytest
 from rr_desktop.channels.contract import ChannelError, Page
 from rr_desktop.channels.spreadsheet import SpreadsheetChannel, SpreadsheetError, preview
 from rr_desktop.channels.spreadsheet.reader import open_sheet
+from tests.unit.test_spreadsheet_channel import pull_all
 
 HEADER = ["Ref", "Title", "Link", "Country", "Reported"]
 
@@ -24,15 +25,6 @@ def write_csv(path: Path, rows: list[list[str]], lineterminator: str = "\r\n") -
     return path
 
 
-def pull_all(ch: SpreadsheetChannel, cursor: str | None = None) -> tuple[list[Page], str]:
-    pages = []
-    while True:
-        page = ch.pull(cursor)
-        pages.append(page)
-        assert page.next_cursor is not None
-        cursor = page.next_cursor
-        if page.done:
-            return pages, cursor
 
 
 def records(pages: list[Page]) -> dict[str, object]:
