@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from rr_desktop.gui.main_window import MainWindow
+from rr_desktop.gui.theme import load_stylesheet
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import outbox as ob
 from rr_desktop.store.timecodec import from_epoch, to_epoch, utcnow
@@ -35,7 +36,9 @@ def label_of(window: MainWindow) -> tuple[str, str]:
 
 
 def shoot(window: MainWindow, name: str) -> None:
-    """The status bar as the analyst sees it (looked at while writing these tests)."""
+    """The status bar as the analyst sees it, in the app's theme (looked at while writing
+    these tests: green ok, red offline/failing/refused, amber rate-limited)."""
+    window.statusBar().setStyleSheet(load_stylesheet())
     QApplication.processEvents()  # the label's new size is laid out first
     SHOTS.mkdir(exist_ok=True)
     window.statusBar().grab().save(str(SHOTS / f"{name}.png"))
