@@ -37,7 +37,7 @@ INSTALL = "install the fonts with `bash .ci/system-packages.sh` (docs/fonts.md)"
 # Modules whose non-ASCII literals are data the app parses, never text it draws itself:
 # country names to match in feeds, charset test vectors, grapheme cluster rules.
 DATA_MODULES = {"channels/feeds/countries.py", "channels/email/charsets.py",
-                "domain/long_text.py", "gui/fonts.py"}
+                "domain/long_text.py", "gui/fonts.py", "demo/vocab.py"}
 # Titles in the four languages the screenshot shows (and the test reads back).
 TITLES = {
     "Thai": "ไลฟ์สดเหตุกราดยิงในห้างสรรพสินค้า กรุงเทพฯ",

@@ -315,7 +315,7 @@ def test_zendesk_custom_field_settings_come_through_the_cli_set_syntax() -> None
     assert draft.problems() == []
     client = draft.spec.build("zd", draft.config, draft.secret_values.get)
     try:
-        custom = client._d.custom  # type: ignore[attr-defined]
+        custom = client.defaults.custom  # type: ignore[attr-defined]
         assert custom.field_ids == {"market": 360001, "severity": 360002}
         assert custom.forms == {777: {"category": PolicyCategory.CHILD_SAFETY, "market": "JP"}}
     finally:
