@@ -35,6 +35,9 @@ def test_the_test_command_runs_the_suite_twice_in_random_orders() -> None:
     assert len(runs) == 2, test
     for run in runs:
         assert "randomly-seed" not in run and "no:randomly" not in run, run
+    # The first run is the whole suite; the second every test that is not slow.
+    assert " -m " not in runs[0].removeprefix("python -m pytest") and " -k " not in runs[0], runs[0]
+    assert runs[1].rstrip().endswith("-m 'not benchmark and not slow'"), runs[1]
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     test_extra = config["project"]["optional-dependencies"]["test"]
     assert any(dep.startswith("pytest-randomly") for dep in test_extra)
