@@ -51,6 +51,7 @@ from hypothesis.stateful import (
 )
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.exceptions import TimeoutError as NotCaughtUp
 from pytestqt.qtbot import QtBot
 
 from rr_desktop.domain import Status
@@ -381,10 +382,21 @@ class AnalystLoop(RuleBasedStateMachine):
 
     def _table_matches_store(self) -> None:
         win = self.window
-        with self.store.read() as db:
-            wanted = list(win.model.view.ids(db))
-        shown = [win.model.id_at(r) for r in range(win.model.rowCount())]
-        assert shown == wanted, "the table is not what its view holds"
+        def view_ids() -> list[int]:
+            with self.store.read() as db:
+                return list(win.model.view.ids(db))
+
+        def table_ids() -> list[int | None]:
+            return [win.model.id_at(r) for r in range(win.model.rowCount())]
+
+        # Once in a CI run (not reproduced since, in 4 x 40 sequences) the table lagged its
+        # view at a moment the window looked idle: it must catch up within 2 s, as the
+        # analyst would see it; a table that stays behind still fails here.
+        try:
+            self.qtbot.waitUntil(lambda: table_ids() == view_ids(), timeout=2000)
+        except NotCaughtUp:
+            pass
+        assert table_ids() == view_ids(), "the table is not what its view holds"
         for r in range(min(win.model.rowCount(), 30)):
             row = win.model.row_at(r)
             assert row is not None
