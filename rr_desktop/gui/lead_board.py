@@ -81,6 +81,7 @@ class LeadBoard(QWidget):
         self.ctx, self._open_dialog = ctx, open_dialog
         heading = QLabel("Lead board")
         heading.setObjectName("viewTitle")
+        heading.setTextFormat(Qt.TextFormat.PlainText)
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setObjectName("leadTable")
         self.table.setHorizontalHeaderLabels(list(HEADERS))
