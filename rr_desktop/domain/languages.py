@@ -9,7 +9,7 @@ LANGUAGE_NAMES: dict[str, str] = {
     "jv": "Javanese", "ms": "Bahasa Melayu", "fil": "Filipino", "tl": "Tagalog",
     "ceb": "Cebuano", "vi": "Vietnamese", "th": "Thai", "ja": "Japanese", "ko": "Korean",
     "zh": "Chinese", "yue": "Cantonese", "my": "Burmese", "km": "Khmer", "lo": "Lao",
-    "ne": "Nepali", "si": "Sinhala", "mi": "te reo M\u0101ori", "ar": "Arabic",
+    "ne": "Nepali", "si": "Sinhala", "ar": "Arabic",
     "fr": "French", "de": "German", "es": "Spanish", "pt": "Portuguese", "ru": "Russian",
     "ga": "Irish", "tr": "Turkish",
 }
