@@ -131,8 +131,8 @@ _OTHERS: tuple[Command, ...] = (
     _cmd("manage-views", "Manage saved views\u2026", (), G,
          "Reorder your saved views (Ctrl+1..9 follow the order) or delete them", "View"),
     # Outbox & sync view
-    _cmd("next-tab", "Next tab", ("Ctrl+Tab",), OB, "Show the next tab", "Sync"),
-    _cmd("previous-tab", "Previous tab", ("Ctrl+Shift+Tab", "Ctrl+Backtab"), OB,
+    _cmd("next-tab", "Next tab", ("Ctrl+Tab",), (*OB, *LB), "Show the next tab", "Sync"),
+    _cmd("previous-tab", "Previous tab", ("Ctrl+Shift+Tab", "Ctrl+Backtab"), (*OB, *LB),
          "Show the previous tab", "Sync"),
     _cmd("conflict-mine", "Conflict: keep mine", ("M",), OB,
          "Keep your value and push it over the source's", "Sync"),
@@ -150,6 +150,8 @@ _OTHERS: tuple[Command, ...] = (
          "Lead"),
     _cmd("lead-edit-analyst", "Edit analyst\u2026", ("E",), LB,
          "Edit the analyst's policy areas, shift hours and time zone, and capacity", "Lead"),
+    _cmd("export-team-metrics", "Export team metrics\u2026", (), G,
+         "Save the lead board's team metrics (the period shown) as XLSX or CSV", "Lead"),
     # Global
     _cmd("palette", "Command palette\u2026", ("Ctrl+K",), G,
          "Find any command by name; shows its key", "Help"),

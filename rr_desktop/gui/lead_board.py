@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +35,7 @@ from ..store.workload import AnalystLoad, Workload, workload
 from .analyst_profile import AnalystProfileDialog
 from .context import AppContext
 from .status import format_ago
+from .team_metrics_view import TeamMetricsView
 from .text import format_time, one_line
 
 REFRESH_DELAY_MS = 400  # a burst of writes (a batch, a sync's pages) re-reads once
@@ -100,7 +102,8 @@ class LeadBoard(QWidget):
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         hint = QLabel("Return opens the analyst's queue (reassign there with a: suggestions "
                       "come first) \u00b7 e edits skills, shift and capacity \u00b7 a header "
-                      "click sorts \u00b7 g t goes back to triage.")
+                      "click sorts \u00b7 Ctrl+Tab shows the team metrics \u00b7 g t goes "
+                      "back to triage.")
         hint.setObjectName("viewHint")
         hint.setTextFormat(Qt.TextFormat.PlainText)
         hint.setWordWrap(True)
@@ -108,8 +111,18 @@ class LeadBoard(QWidget):
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(heading)
         layout.addWidget(hint)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.summary)
+        self.metrics = TeamMetricsView(ctx, open_dialog)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("leadTabs")
+        workload_page = QWidget()
+        page = QVBoxLayout(workload_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.addWidget(self.table, 1)
+        page.addWidget(self.summary)
+        self.tabs.addTab(workload_page, "Workload")
+        self.tabs.addTab(self.metrics, "Team metrics")
+        self.tabs.currentChanged.connect(lambda _n: self.refresh())
+        layout.addWidget(self.tabs, 1)
         self.rows: dict[str, AnalystLoad] = {}
         self._reading = False
         self._stale = True
@@ -123,7 +136,9 @@ class LeadBoard(QWidget):
 
     def refresh(self) -> None:
         """Re-read the counts on a worker (one read at a time; a request meanwhile
-        reads again after it)."""
+        reads again after it), and the team metrics when their tab is shown."""
+        if self.tabs.currentWidget() is self.metrics:
+            self.metrics.refresh()
         if self._reading:
             self._stale = True
             return
@@ -137,9 +152,26 @@ class LeadBoard(QWidget):
         job.finished.connect(self._read_done)
 
     def current_analyst(self) -> AnalystLoad | None:
-        row = self.table.currentRow()
-        item = self.table.item(row, 0) if row >= 0 else None
-        return None if item is None else self.rows.get(str(item.data(ID_ROLE)))
+        """The analyst of the current row of the tab shown."""
+        table = self.metrics.table if self.tabs.currentWidget() is self.metrics \
+            else self.table
+        row = table.currentRow()
+        item = table.item(row, 0) if row >= 0 else None
+        if item is None:
+            return None
+        return self.rows.get(str(item.data(ID_ROLE)) if table is self.table else item.text())
+
+    def show_metrics(self) -> None:
+        """The Team metrics tab, its table focused."""
+        self.tabs.setCurrentWidget(self.metrics)
+        self.metrics.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def step_tab(self, delta: int) -> None:
+        """Ctrl+Tab / Ctrl+Shift+Tab: Workload and Team metrics, the table focused."""
+        self.tabs.setCurrentIndex((self.tabs.currentIndex() + delta) % self.tabs.count())
+        shown = self.metrics.table if self.tabs.currentWidget() is self.metrics \
+            else self.table
+        shown.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def select_analyst(self, analyst_id: str) -> bool:
         for row in range(self.table.rowCount()):

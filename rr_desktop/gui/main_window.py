@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self.commands.chord_pending.connect(self.chord_label.setText)
         self.commands.register_all(self._handlers(), self._keymap(actions))
         self.commands.watch_chords([self.table, self.detail.text, *self.sync_view.tables(),
-                                    self.lead_board.table])
+                                    self.lead_board.table, self.lead_board.metrics.table])
         self.commands.build_menus(
             self.menuBar(), closed=lambda: QTimer.singleShot(0, self.back_to_list_if_lost))
         self._name_saved_views()
@@ -240,8 +240,9 @@ class MainWindow(QMainWindow):
             "go-lead": self.show_lead_page,
             "lead-open-queue": self.lead_board.open_queue,
             "lead-edit-analyst": self.lead_board.edit_current,
-            "next-tab": lambda: self.sync_view.step_tab(1),
-            "previous-tab": lambda: self.sync_view.step_tab(-1),
+            "export-team-metrics": self.export_team_metrics,
+            "next-tab": lambda: self._step_tab(1),
+            "previous-tab": lambda: self._step_tab(-1),
             "toggle-split": self.toggle_split,
             "sync-now": self.sync_now,
             "sync-details": lambda: self.dialogs.sync_details(None),
@@ -361,6 +362,16 @@ class MainWindow(QMainWindow):
         """g l: the lead board (re-read as it shows), its table focused."""
         self.pages.setCurrentIndex(LEAD_PAGE)
         self.lead_board.table.setFocus()
+
+    def export_team_metrics(self) -> None:
+        """The lead board's Team metrics tab, then where to save them."""
+        self.show_lead_page()
+        self.lead_board.show_metrics()
+        self.lead_board.metrics.ask_export()
+
+    def _step_tab(self, delta: int) -> None:
+        page = self.lead_board if self.pages.currentIndex() == LEAD_PAGE else self.sync_view
+        page.step_tab(delta)
 
     def toggle_split(self) -> None:
         self.fold.toggle()

@@ -27,7 +27,8 @@ def item_histories(db: sqlite3.Connection, start: datetime,
     history, oldest first."""
     ids = [r[0] for r in db.execute(
         "SELECT DISTINCT escalation_id FROM escalation_event WHERE kind = 'field_change' "
-        "AND field = 'status' AND at >= ? AND at < ?", (to_epoch(start), to_epoch(end)))]
+        "AND field = 'status' AND at >= ? AND at <= ?", (to_epoch(start), to_epoch(end)))]
+    # Whole seconds either side; the domain keeps [start, end) exactly.
     found: list[ItemHistory] = []
     for n in range(0, len(ids), _CHUNK):
         chunk = ids[n:n + _CHUNK]

@@ -4,11 +4,15 @@ an analyst's fields, and reassignment with suggestions, undo, outbox and audit."
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QFileDialog, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from rr_desktop.domain import PolicyCategory, Status
@@ -205,3 +209,40 @@ def test_board_reads_as_of_the_windows_clock(qtbot: QtBot, window: MainWindow,
     with qtbot.waitSignal(window.lead_board.refreshed, timeout=5000):
         window.lead_board.refresh()
     assert board_cells(window, COL_ON_SHIFT)["budi"] == "off, back in 14 h"
+
+
+def test_team_metrics_tab_and_export(qtbot: QtBot, window: MainWindow,
+                                     workspace: FakeWorkspace, tmp_path: Path) -> None:
+    """Accepting an item (1) is a triage by the analyst: the Team metrics tab counts it,
+    and the export writes real CSV and XLSX files with that figure."""
+    first = window.model.id_at(0)
+    assert first is not None
+    with qtbot.waitSignal(window.triage.applied, timeout=5000):
+        press(qtbot, window, Qt.Key.Key_1)
+    open_board(qtbot, window)
+    board = window.lead_board
+    with qtbot.waitSignal(board.metrics.refreshed, timeout=5000):
+        press(qtbot, window, Qt.Key.Key_Tab, modifier=CTRL, target=board.table)
+    qtbot.waitUntil(board.metrics.table.hasFocus)
+    shown = {board.metrics.table.item(r, 0).text(): board.metrics.table.item(r, 2).text()
+             for r in range(board.metrics.table.rowCount())}
+    assert shown == {"aditi": "1"}
+    for name in ("metrics.csv", "metrics.xlsx"):
+        window.commands.run("export-team-metrics")
+        qtbot.waitUntil(lambda: active(window.findChild(QFileDialog, "exportMetrics")))
+        dialog = window.findChild(QFileDialog, "exportMetrics")
+        # Typed where a user types it (selectFile waits for the directory's model).
+        dialog.findChild(QLineEdit, "fileNameEdit").setText(str(tmp_path / name))
+        with qtbot.waitSignal(board.metrics.exported, timeout=5000):
+            dialog.accept()
+        qtbot.waitUntil(lambda: window.findChild(QFileDialog, "exportMetrics") is None)
+    with (tmp_path / "metrics.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[1][:3] == ["aditi", "Aditi Rao", "1"]
+    sheet = load_workbook(tmp_path / "metrics.xlsx").active
+    assert sheet is not None
+    assert list(next(sheet.iter_rows(min_row=2, values_only=True)))[:3] == [
+        "aditi", "Aditi Rao", 1]
+    # Ctrl+Shift+Tab: back to the workload, its table focused.
+    press(qtbot, window, Qt.Key.Key_Backtab, modifier=CTRL | SHIFT, target=board.metrics.table)
+    qtbot.waitUntil(board.table.hasFocus)
