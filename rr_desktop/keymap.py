@@ -21,15 +21,16 @@ from .store.actions import ACTION_TYPES, TriageAction
 
 class Mode(StrEnum):
     """Where a key is live: the whole window, the triage list, the detail pane, the
-    Outbox & sync view, the search box, or a dialog (a composer or form, a prompt with
-    presets, a picker, the saved views manager). Bare-letter keys are never live in a
-    text field."""
+    Outbox & sync view, the lead board, the search box, or a dialog (a composer or form,
+    a prompt with presets, a picker, the saved views manager). Bare-letter keys are never
+    live in a text field."""
 
     GLOBAL = "global"
     LIST = "list"
     DETAIL = "detail"
     COMPOSER = "composer"
     OUTBOX = "outbox"
+    LEAD = "lead board"
     SEARCH = "search"
     PROMPT = "prompt"
     PICKER = "picker"
@@ -43,6 +44,7 @@ DELEGATED_MODES = frozenset({Mode.COMPOSER, Mode.SEARCH, Mode.PROMPT, Mode.PICKE
 
 L, D, G, C = (Mode.LIST,), (Mode.DETAIL,), (Mode.GLOBAL,), (Mode.COMPOSER,)
 OB = (Mode.OUTBOX,)
+LB = (Mode.LEAD,)
 LD = (Mode.LIST, Mode.DETAIL)
 
 
@@ -129,8 +131,8 @@ _OTHERS: tuple[Command, ...] = (
     _cmd("manage-views", "Manage saved views\u2026", (), G,
          "Reorder your saved views (Ctrl+1..9 follow the order) or delete them", "View"),
     # Outbox & sync view
-    _cmd("next-tab", "Next tab", ("Ctrl+Tab",), OB, "Show the next tab", "Sync"),
-    _cmd("previous-tab", "Previous tab", ("Ctrl+Shift+Tab", "Ctrl+Backtab"), OB,
+    _cmd("next-tab", "Next tab", ("Ctrl+Tab",), (*OB, *LB), "Show the next tab", "Sync"),
+    _cmd("previous-tab", "Previous tab", ("Ctrl+Shift+Tab", "Ctrl+Backtab"), (*OB, *LB),
          "Show the previous tab", "Sync"),
     _cmd("conflict-mine", "Conflict: keep mine", ("M",), OB,
          "Keep your value and push it over the source's", "Sync"),
@@ -142,6 +144,14 @@ _OTHERS: tuple[Command, ...] = (
          "Queue a refused (dead) change again", "Sync"),
     _cmd("copy-raw", "Copy raw payload", ("C",), OB,
          "Copy a quarantined record's raw payload to the clipboard", "Sync"),
+    # Lead board
+    _cmd("lead-open-queue", "Open the analyst's queue", ("Return", "Enter"), LB,
+         "Show the analyst's open escalations in the triage list (assignee:<id> is:open)",
+         "Lead"),
+    _cmd("lead-edit-analyst", "Edit analyst\u2026", ("E",), LB,
+         "Edit the analyst's policy areas, shift hours and time zone, and capacity", "Lead"),
+    _cmd("export-team-metrics", "Export team metrics\u2026", (), G,
+         "Save the lead board's team metrics (the period shown) as XLSX or CSV", "Lead"),
     # Global
     _cmd("palette", "Command palette\u2026", ("Ctrl+K",), G,
          "Find any command by name; shows its key", "Help"),
@@ -159,6 +169,9 @@ _OTHERS: tuple[Command, ...] = (
     _cmd("go-all", "Go to All", ("G, E",), G, "Every cached escalation", "View"),
     _cmd("go-outbox", "Outbox & sync", ("G, O",), G,
          "Channel freshness, queued changes, conflicts and quarantined records", "View"),
+    _cmd("go-lead", "Lead board", ("G, L",), G,
+         "Every analyst's open items by priority, SLA at risk and breached, shift and load",
+         "View"),
     *(_cmd(f"view-{n}", f"Saved view {n}", (f"Ctrl+{n}",), G, f"Show saved view {n}",
            "View") for n in range(1, 10)),
     _cmd("toggle-split", "Toggle split pane", ("Ctrl+\\",), G,
@@ -200,7 +213,7 @@ def all_commands(actions: Sequence[type[TriageAction]] = ACTION_TYPES) -> tuple[
 
 COMMANDS: tuple[Command, ...] = all_commands()
 
-MENU_ORDER = ("File", "Edit", "View", "Go", "Triage", "Sync", "Help")
+MENU_ORDER = ("File", "Edit", "View", "Go", "Triage", "Sync", "Lead", "Help")
 
 
 @dataclass(frozen=True, slots=True)

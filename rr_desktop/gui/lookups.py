@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
-from ..store import pickers
+from ..domain.assignment import Suggestion
+from ..store import pickers, workload
 from ..store import roster as store_roster
 from ..store.connections import raw_reader
 from ..store.duplicates import suggest_duplicates
@@ -42,6 +44,11 @@ class Lookups:
     def roster(self) -> list[RosterEntry]:
         """The roster with each analyst's open load."""
         return store_roster.roster(self._db())
+
+    def suggestions(self, esc_id: int, now: datetime) -> list[Suggestion]:
+        """Who should take an escalation, best first, with the reasons (the roster is
+        small: one pass over it and a primary-key read)."""
+        return workload.suggestions_for(self._db(), esc_id, now)
 
     def analyst_name(self, analyst_id: str) -> str | None:
         found = store_roster.analyst(self._db(), analyst_id)

@@ -34,6 +34,7 @@ from .commands import CommandRegistry, CommandTarget
 from .context import AppContext
 from .identity import IdentityChooser
 from .jobs import JobRunner
+from .lead_board import LeadBoard
 from .lookups import Lookups
 from .mailbox_watch import MailboxWatcher
 from .notifier import Notifier
@@ -58,16 +59,17 @@ WINDOW_TITLE = "RR Desktop"
 SELECT_WHEN_LISTED_S = 5.0
 RESORT_DELAY_MS = 300  # after an action, re-sort the view once the keys pause this long
 AGE_REPAINT_MS = 60_000
-TRIAGE_PAGE, SYNC_PAGE = 0, 1
+TRIAGE_PAGE, SYNC_PAGE, LEAD_PAGE = 0, 1, 2
 
 
 class MainWindow(QMainWindow):
     """The window of the app.
 
     Public API: `start_background_sync()`, `sync_now()`, `refresh_view()`, `shutdown()`,
-    `current_id()`, `select_id(id)`, `show_triage_page()`, `show_sync_page()`; attributes
-    `ctx` (AppContext), `model`, `table`, `detail`, `channels`, `commands`, `triage`
-    (TriageController), `views` (ViewSwitcher), `sync_view`, `toast`, `sync`, `jobs`,
+    `current_id()`, `select_id(id)`, `show_triage_page()`, `show_sync_page()`,
+    `show_lead_page()`; attributes `ctx` (AppContext), `model`, `table`, `detail`,
+    `channels`, `commands`, `triage` (TriageController), `views` (ViewSwitcher),
+    `sync_view`, `lead_board`, `toast`, `sync`, `jobs`,
     `settings`.
 
     Signals:
@@ -114,6 +116,8 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.pages.addWidget(page)
         self.pages.addWidget(self.sync_view)
+        self.lead_board = LeadBoard(self.ctx, self.open_dialog)
+        self.pages.addWidget(self.lead_board)
         self.setCentralWidget(self.pages)
 
         self.status = StatusArea(self.statusBar(), self.store.path, self)
@@ -136,7 +140,8 @@ class MainWindow(QMainWindow):
         self.sync_outcomes = SyncOutcomes(self.ctx, self.sync, self.channels, self)
         self.commands = CommandRegistry(
             self, {Mode.LIST: [self.table], Mode.DETAIL: [self.detail],
-                   Mode.OUTBOX: [self.sync_view], Mode.SEARCH: [self.views.bar]},
+                   Mode.OUTBOX: [self.sync_view], Mode.SEARCH: [self.views.bar],
+                   Mode.LEAD: [self.lead_board]},
             has_selection=lambda: self.table.current_id() is not None)
         self.dialogs = WindowDialogs(self.ctx, self.commands, self.views, self.channels, self,
                                      self.open_dialog, self.sync_now, self.data_dir)
@@ -144,7 +149,8 @@ class MainWindow(QMainWindow):
         self.commands.refused.connect(self.notifier.info)
         self.commands.chord_pending.connect(self.chord_label.setText)
         self.commands.register_all(self._handlers(), self._keymap(actions))
-        self.commands.watch_chords([self.table, self.detail.text, *self.sync_view.tables()])
+        self.commands.watch_chords([self.table, self.detail.text, *self.sync_view.tables(),
+                                    self.lead_board.table, self.lead_board.metrics.table])
         self.commands.build_menus(
             self.menuBar(), closed=lambda: QTimer.singleShot(0, self.back_to_list_if_lost))
         self._name_saved_views()
@@ -192,6 +198,8 @@ class MainWindow(QMainWindow):
         self.views.page_wanted.connect(self.show_triage_page)
         self.views.list_focus_wanted.connect(self.back_to_list)
         self.views.count_changed.connect(self.count_label.setText)
+        self.lead_board.queue_requested.connect(
+            lambda who: self.views.show_search("All", f"assignee:{who} is:open"))
         self.table.sort_requested.connect(self.views.sort_by)
         self.table.selectionModel().selectionChanged.connect(
             lambda *_: self._show_selection_count())
@@ -229,8 +237,12 @@ class MainWindow(QMainWindow):
             "go-triage": go("Triage"), "go-mine": go("Mine"), "go-snoozed": go("Snoozed"),
             "go-sla": go("SLA at risk"), "go-all": go("All"),
             "go-outbox": self.show_sync_page,
-            "next-tab": lambda: self.sync_view.step_tab(1),
-            "previous-tab": lambda: self.sync_view.step_tab(-1),
+            "go-lead": self.show_lead_page,
+            "lead-open-queue": self.lead_board.open_queue,
+            "lead-edit-analyst": self.lead_board.edit_current,
+            "export-team-metrics": self.export_team_metrics,
+            "next-tab": lambda: self._step_tab(1),
+            "previous-tab": lambda: self._step_tab(-1),
             "toggle-split": self.toggle_split,
             "sync-now": self.sync_now,
             "sync-details": lambda: self.dialogs.sync_details(None),
@@ -345,6 +357,21 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(SYNC_PAGE)
         self.sync_view.show_conflicts() if self.sync_view.current_conflict() else \
             self.sync_view.tabs.currentWidget().setFocus()
+
+    def show_lead_page(self) -> None:
+        """g l: the lead board (re-read as it shows), its table focused."""
+        self.pages.setCurrentIndex(LEAD_PAGE)
+        self.lead_board.table.setFocus()
+
+    def export_team_metrics(self) -> None:
+        """The lead board's Team metrics tab, then where to save them."""
+        self.show_lead_page()
+        self.lead_board.show_metrics()
+        self.lead_board.metrics.ask_export()
+
+    def _step_tab(self, delta: int) -> None:
+        page = self.lead_board if self.pages.currentIndex() == LEAD_PAGE else self.sync_view
+        page.step_tab(delta)
 
     def toggle_split(self) -> None:
         self.fold.toggle()

@@ -130,6 +130,19 @@ class ViewSwitcher(QObject):
         self.page_wanted.emit()
         self._request(view)
 
+    def show_search(self, title: str, text: str) -> None:
+        """Show view `title` with `text` typed in its search box (the lead board's
+        drill-down: `assignee:<id> is:open` in All)."""
+        base = self.view_named(title) or self.current
+        self._debounce.stop()
+        self.bar.search.blockSignals(True)
+        self.bar.search.setText(text)
+        self.bar.search.blockSignals(False)
+        self.bar.problems.clear()
+        self.page_wanted.emit()
+        self.list_focus_wanted.emit()
+        self._request(base.narrowed(text))
+
     def sort_by(self, key: str) -> None:
         """Sort the view by a column's key: ascending, then descending, then back to
         triage order (the header's clicks and the "Sort by" command)."""

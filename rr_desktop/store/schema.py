@@ -62,6 +62,11 @@ analyst = Table(
     Column("email", String, nullable=False, server_default=""),
     Column("languages", String, nullable=False, server_default=""),
     Column("markets", String, nullable=False, server_default=""),
+    # 0006: the team's own fields, never written by a roster sync (store/roster.py).
+    Column("skills", Text, nullable=False, server_default=""),  # policy areas, spaced
+    Column("shift_zone", String, nullable=False, server_default=""),  # IANA zone
+    Column("shift_hours", Text, nullable=False, server_default=""),  # "Mon-Fri 09:00-18:00"
+    Column("capacity", Integer),  # most open items; NULL: not set
 )
 
 escalation = Table(

@@ -15,7 +15,7 @@ import sqlite3
 
 # table -> its columns, space separated (every migration up to migrate.HEAD_REVISION).
 EXPECTED: dict[str, str] = {
-    "analyst": "id name email languages markets",
+    "analyst": "id name email languages markets skills shift_zone shift_hours capacity",
     "audit_log": "id at actor action escalation_id channel_id detail",
     "channel": (
         "id name kind config enabled last_success_at last_attempt_at "

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
+from ...domain import Analyst
 from ...store.actions import (
     AskAnalyst,
     AskCanonical,
@@ -117,8 +118,17 @@ class InputAsker(QObject):
                 self._open(snooze)
             case AskAnalyst():
                 roster = self._lookups.roster()
-                analysts = [Choice(e.analyst.id, e.analyst.name,
-                                   f"{e.analyst.id} \u00b7 {e.describe()}") for e in roster]
+                # Suggestions for the (first) item come first, best first, with why
+                # (domain/assignment.py); then everyone else on the roster.
+                suggested = self._lookups.suggestions(ids[0], ctx.clock())
+                first = {s.analyst_id for s in suggested}
+                listed = {e.analyst.id: e.analyst for e in roster}
+                analysts = [Choice(s.analyst_id, s.name, " \u00b7 ".join(
+                    [f"suggested: {s.sentence()}", s.analyst_id,
+                     *_markets_languages(listed.get(s.analyst_id))])) for s in suggested]
+                analysts += [Choice(e.analyst.id, e.analyst.name,
+                                    f"{e.analyst.id} \u00b7 {e.describe()}")
+                             for e in roster if e.analyst.id not in first]
                 analysts.append(Choice("", "Unassigned", "clear the assignee"))
                 known = {e.analyst.id for e in roster}
                 pick = PickPrompt(title, analysts,
@@ -192,3 +202,10 @@ class InputAsker(QObject):
         composer.finished.connect(closed)
         composer.submitted.connect(submitted)
         self._open(composer)
+
+
+def _markets_languages(analyst: Analyst | None) -> list[str]:
+    """What a picker shows of an analyst so that typing a market or language finds them."""
+    if analyst is None:
+        return []
+    return [p for p in (" ".join(analyst.markets), " ".join(analyst.languages)) if p]
