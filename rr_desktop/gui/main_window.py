@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QMainWindow,
-    QStackedWidget,
     QWidget,
 )
 
@@ -39,6 +38,7 @@ from .lookups import Lookups
 from .mailbox_watch import MailboxWatcher
 from .notifier import Notifier
 from .outbox_actions import OutboxActions
+from .pages import Pages
 from .sla_settings import apply_sla_settings
 from .status_area import StatusArea
 from .sync_outcomes import SyncOutcomes
@@ -59,17 +59,15 @@ WINDOW_TITLE = "RR Desktop"
 SELECT_WHEN_LISTED_S = 5.0
 RESORT_DELAY_MS = 300  # after an action, re-sort the view once the keys pause this long
 AGE_REPAINT_MS = 60_000
-TRIAGE_PAGE, SYNC_PAGE, LEAD_PAGE = 0, 1, 2
 
 
 class MainWindow(QMainWindow):
     """The window of the app.
 
     Public API: `start_background_sync()`, `sync_now()`, `refresh_view()`, `shutdown()`,
-    `current_id()`, `select_id(id)`, `show_triage_page()`, `show_sync_page()`,
-    `show_lead_page()`; attributes `ctx` (AppContext), `model`, `table`, `detail`,
-    `channels`, `commands`, `triage` (TriageController), `views` (ViewSwitcher),
-    `sync_view`, `lead_board`, `toast`, `sync`, `jobs`,
+    `current_id()`, `select_id(id)`; attributes `ctx` (AppContext), `model`, `table`,
+    `detail`, `channels`, `commands`, `triage` (TriageController), `views` (ViewSwitcher),
+    `pages` (which page shows), `sync_view`, `lead_board`, `toast`, `sync`, `jobs`,
     `settings`.
 
     Signals:
@@ -113,11 +111,8 @@ class MainWindow(QMainWindow):
         self.detail, self.duplicates, self.splitter = page.detail, page.duplicates, page.splitter
         self.fold, self.toast, self.banner = page.fold, page.toast, page.banner
         self.sync_view = SyncView(self.store.path)
-        self.pages = QStackedWidget()
-        self.pages.addWidget(page)
-        self.pages.addWidget(self.sync_view)
         self.lead_board = LeadBoard(self.ctx, self.open_dialog)
-        self.pages.addWidget(self.lead_board)
+        self.pages = Pages(page, self.sync_view, self.lead_board)
         self.setCentralWidget(self.pages)
 
         self.status = StatusArea(self.statusBar(), self.store.path, self)
@@ -195,7 +190,7 @@ class MainWindow(QMainWindow):
         self.table.activated.connect(lambda _index: self.open_detail())  # double-click
         self.model.ids_loaded.connect(self._on_ids_loaded)
         self.duplicates.activated.connect(self.open_escalation)
-        self.views.page_wanted.connect(self.show_triage_page)
+        self.views.page_wanted.connect(self.pages.show_triage)
         self.views.list_focus_wanted.connect(self.back_to_list)
         self.views.count_changed.connect(self.count_label.setText)
         self.lead_board.queue_requested.connect(
@@ -236,13 +231,13 @@ class MainWindow(QMainWindow):
             "search": views.focus_search,
             "go-triage": go("Triage"), "go-mine": go("Mine"), "go-snoozed": go("Snoozed"),
             "go-sla": go("SLA at risk"), "go-all": go("All"),
-            "go-outbox": self.show_sync_page,
-            "go-lead": self.show_lead_page,
+            "go-outbox": self.pages.show_sync,
+            "go-lead": self.pages.show_lead,
             "lead-open-queue": self.lead_board.open_queue,
             "lead-edit-analyst": self.lead_board.edit_current,
-            "export-team-metrics": self.export_team_metrics,
-            "next-tab": lambda: self._step_tab(1),
-            "previous-tab": lambda: self._step_tab(-1),
+            "export-team-metrics": self.pages.export_team_metrics,
+            "next-tab": lambda: self.pages.step_tab(1),
+            "previous-tab": lambda: self.pages.step_tab(-1),
             "toggle-split": self.toggle_split,
             "sync-now": self.sync_now,
             "sync-details": lambda: self.dialogs.sync_details(None),
@@ -329,7 +324,7 @@ class MainWindow(QMainWindow):
             self.fold.open_detail()
 
     def back_to_list(self) -> None:
-        self.show_triage_page()
+        self.pages.show_triage()
         self.fold.back_to_list()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -348,30 +343,6 @@ class MainWindow(QMainWindow):
         focus = QApplication.focusWidget()
         if focus is None or not self.isAncestorOf(focus):
             self.table.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def show_triage_page(self) -> None:
-        self.pages.setCurrentIndex(TRIAGE_PAGE)
-
-    def show_sync_page(self) -> None:
-        self.sync_view.refresh()
-        self.pages.setCurrentIndex(SYNC_PAGE)
-        self.sync_view.show_conflicts() if self.sync_view.current_conflict() else \
-            self.sync_view.tabs.currentWidget().setFocus()
-
-    def show_lead_page(self) -> None:
-        """g l: the lead board (re-read as it shows), its table focused."""
-        self.pages.setCurrentIndex(LEAD_PAGE)
-        self.lead_board.table.setFocus()
-
-    def export_team_metrics(self) -> None:
-        """The lead board's Team metrics tab, then where to save them."""
-        self.show_lead_page()
-        self.lead_board.show_metrics()
-        self.lead_board.metrics.ask_export()
-
-    def _step_tab(self, delta: int) -> None:
-        page = self.lead_board if self.pages.currentIndex() == LEAD_PAGE else self.sync_view
-        page.step_tab(delta)
 
     def toggle_split(self) -> None:
         self.fold.toggle()
@@ -452,7 +423,7 @@ class MainWindow(QMainWindow):
             self.reload_views()
         if changes.outbox or changes.channels:
             self.channels.refresh()
-            if self.pages.currentIndex() == SYNC_PAGE:
+            if self.pages.sync_shown():
                 self.sync_view.refresh()
         if changes.channels:
             self.mailboxes.watch(self.engine.clients)

@@ -20,7 +20,8 @@ from rr_desktop.domain.roster_profile import AnalystProfile
 from rr_desktop.domain.shift import ShiftSchedule
 from rr_desktop.gui.analyst_profile import AnalystProfileDialog
 from rr_desktop.gui.lead_board import COL_ON_SHIFT, COL_OPEN, HEADERS
-from rr_desktop.gui.main_window import LEAD_PAGE, TRIAGE_PAGE, MainWindow
+from rr_desktop.gui.main_window import MainWindow
+from rr_desktop.gui.pages import LEAD_PAGE, TRIAGE_PAGE
 from rr_desktop.store.changes import Changes
 from rr_desktop.store.roster import profile, save_profile
 

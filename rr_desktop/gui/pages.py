@@ -1,0 +1,50 @@
+"""The window's pages, one at a time: the triage page, Outbox & sync (`g o`) and the lead
+board (`g l`). Which page shows, and the keys that move between a page's tabs."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QStackedWidget, QWidget
+
+from .lead_board import LeadBoard
+from .sync_view import SyncView
+
+TRIAGE_PAGE, SYNC_PAGE, LEAD_PAGE = 0, 1, 2
+
+
+class Pages(QStackedWidget):
+    """The central widget: `triage`, `sync_view` and `lead_board`, one shown."""
+
+    def __init__(self, triage: QWidget, sync_view: SyncView, lead_board: LeadBoard) -> None:
+        super().__init__()
+        self.sync_view, self.lead_board = sync_view, lead_board
+        for page in (triage, sync_view, lead_board):
+            self.addWidget(page)
+
+    def show_triage(self) -> None:
+        self.setCurrentIndex(TRIAGE_PAGE)
+
+    def show_sync(self) -> None:
+        """g o: re-read, then a conflict to resolve first if there is one."""
+        view = self.sync_view
+        view.refresh()
+        self.setCurrentIndex(SYNC_PAGE)
+        view.show_conflicts() if view.current_conflict() else view.tabs.currentWidget().setFocus()
+
+    def sync_shown(self) -> bool:
+        return self.currentIndex() == SYNC_PAGE
+
+    def show_lead(self) -> None:
+        """g l: the lead board (re-read as it shows), its table focused."""
+        self.setCurrentIndex(LEAD_PAGE)
+        self.lead_board.table.setFocus()
+
+    def export_team_metrics(self) -> None:
+        """The lead board's Team metrics tab, then where to save them."""
+        self.show_lead()
+        self.lead_board.show_metrics()
+        self.lead_board.metrics.ask_export()
+
+    def step_tab(self, delta: int) -> None:
+        """Ctrl+Tab / Ctrl+Shift+Tab: the next or previous tab of the page shown."""
+        page = self.lead_board if self.currentIndex() == LEAD_PAGE else self.sync_view
+        page.step_tab(delta)
