@@ -10,21 +10,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 
 from rr_desktop.demo import DemoServer
 from rr_desktop.domain import Channel, Fact, Incoming, Quarantined
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store import store as store_module
 from rr_desktop.store.ingest import merge_page
-from rr_desktop.store.migrate import HEAD_REVISION, MIGRATIONS_DIR
-from rr_desktop.store.migration_connections import writer_engine
+from rr_desktop.store.migrate import HEAD_REVISION
 from rr_desktop.store.schema_check import EXPECTED
 from rr_desktop.store.storable import clean_text
 from rr_desktop.store.store import CorruptDatabase, Store
 from tests.factories import T0, escalation, incoming
 from tests.integration.sync_env import TOKEN, make_env
+from tests.migrated import cache_at_revision
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -128,13 +126,7 @@ def test_a_good_version_of_a_quarantined_record_clears_its_row(store: Store) -> 
 
 def test_0004_folds_repeated_quarantine_rows_and_fills_outcomes(tmp_path: Path) -> None:
     path = tmp_path / "cache.sqlite3"
-    engine = writer_engine(path)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0003")
-    engine.dispose()
+    cache_at_revision(path, "0003")
     db = sqlite3.connect(path)
     db.executemany("INSERT INTO channel (id, name, kind, last_success_at, last_error, "
                    "last_error_at) VALUES (?, ?, 'rr_api', ?, ?, ?)",

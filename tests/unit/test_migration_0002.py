@@ -5,14 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-
 from rr_desktop.domain import Severity, Status
 from rr_desktop.domain.sla import SlaFacts, SlaPolicy, advance, next_deadline
-from rr_desktop.store.migrate import HEAD_REVISION, MIGRATIONS_DIR
-from rr_desktop.store.migration_connections import writer_engine
+from rr_desktop.store.migrate import HEAD_REVISION
 from rr_desktop.store.store import Store
+from tests.migrated import cache_at_revision
 
 T = 1_800_000_000
 _ROWS = [  # id, status, severity, created_at, updated_at
@@ -25,13 +22,7 @@ _ROWS = [  # id, status, severity, created_at, updated_at
 
 
 def _cache_at_0001(path: Path) -> None:
-    engine = writer_engine(path)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
-    engine.dispose()
+    cache_at_revision(path, "0001")
     db = sqlite3.connect(path)
     db.execute("INSERT INTO channel (id, name, kind) VALUES (1, 'demo', 'rr_api')")
     for esc_id, status, sev, created, updated in _ROWS:

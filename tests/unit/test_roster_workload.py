@@ -9,21 +9,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 
 from rr_desktop.domain import Analyst, Channel, PolicyCategory, Priority, Status
 from rr_desktop.domain.roster_profile import AnalystProfile
 from rr_desktop.domain.shift import ShiftSchedule
 from rr_desktop.store import channel_state as cs
 from rr_desktop.store.ingest import merge_page
-from rr_desktop.store.migrate import HEAD_REVISION, MIGRATIONS_DIR
-from rr_desktop.store.migration_connections import writer_engine
+from rr_desktop.store.migrate import HEAD_REVISION
 from rr_desktop.store.roster import profile, roster, save_profile, save_roster
 from rr_desktop.store.store import Store
 from rr_desktop.store.timecodec import to_epoch
 from rr_desktop.store.workload import suggestions_for, workload
 from tests.factories import T0, escalation, incoming
+from tests.migrated import cache_at_revision
 
 NOW = T0 + timedelta(hours=3)  # 2026-11-25 03:00 UTC, a Wednesday: Jakarta 10:00
 BUDI = Analyst("budi", "Budi Santoso", "budi@example.com", ("id", "en"), ("ID",))
@@ -40,13 +38,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def test_0005_cache_migrates_keeping_analysts(tmp_path: Path) -> None:
     path = tmp_path / "cache.sqlite3"
-    engine = writer_engine(path)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0005")
-    engine.dispose()
+    cache_at_revision(path, "0005")
     db = sqlite3.connect(path)
     db.execute("INSERT INTO analyst (id, name, email, languages, markets) VALUES "
                "('budi', 'Budi Santoso', 'b@example.com', 'id en', 'ID')")
