@@ -152,6 +152,10 @@ _OTHERS: tuple[Command, ...] = (
          "Edit the analyst's policy areas, shift hours and time zone, and capacity", "Lead"),
     _cmd("export-team-metrics", "Export team metrics\u2026", (), G,
          "Save the lead board's team metrics (the period shown) as XLSX or CSV", "Lead"),
+    _cmd("handover", "Shift handover pack\u2026", ("Ctrl+Shift+H",), G,
+         "What the next shift needs: open P0/P1, SLA at risk before their shift ends, "
+         "incidents, changes and your notes since the last handover; export or record it",
+         "Lead"),
     # Global
     _cmd("palette", "Command palette\u2026", ("Ctrl+K",), G,
          "Find any command by name; shows its key", "Help"),

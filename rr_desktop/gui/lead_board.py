@@ -34,6 +34,7 @@ from ..store.timecodec import to_epoch
 from ..store.workload import AnalystLoad, Workload, workload
 from .analyst_profile import AnalystProfileDialog
 from .context import AppContext
+from .handover_view import Handover
 from .status import format_ago
 from .team_metrics_view import TeamMetricsView
 from .text import format_time, one_line
@@ -112,6 +113,7 @@ class LeadBoard(QWidget):
         layout.addWidget(heading)
         layout.addWidget(hint)
         self.metrics = TeamMetricsView(ctx, open_dialog)
+        self.handover = Handover(ctx, open_dialog, self)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("leadTabs")
         workload_page = QWidget()
