@@ -45,7 +45,7 @@ class Pages(QStackedWidget):
         board = self.lead_board
         return {"lead-open-queue": board.open_queue, "lead-edit-analyst": board.edit_current,
                 "export-team-metrics": self.export_team_metrics,
-                "handover": board.handover.build}
+                "handover": board.handover.build, "lead-rebalance": board.rebalance.propose}
 
     def export_team_metrics(self) -> None:
         """The lead board's Team metrics tab, then where to save them."""
