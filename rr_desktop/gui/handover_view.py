@@ -148,9 +148,12 @@ class Handover(QObject):
         pack, me = owner.pack, self.ctx.me
 
         def done(_result: Any) -> None:
-            owner.record_button.setEnabled(False)
-            owner.status.setText(f"Handover recorded at {pack.built_at:%Y-%m-%d %H:%M} UTC: "
-                                 "the next pack starts there.")
+            if self.dialog is owner:  # else closed before the write landed
+                owner.record_button.setEnabled(False)
+                owner.status.setText(f"Handover recorded at {pack.built_at:%Y-%m-%d %H:%M} "
+                                     "UTC: the next pack starts there.")
+            else:
+                self.ctx.notifier.info("Handover recorded: the next pack starts there")
             self.recorded.emit()
 
         self.ctx.run_write("handover-record", lambda db: record_handover(db, pack, me),
