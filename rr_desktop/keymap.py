@@ -150,8 +150,15 @@ _OTHERS: tuple[Command, ...] = (
          "Lead"),
     _cmd("lead-edit-analyst", "Edit analyst\u2026", ("E",), LB,
          "Edit the analyst's policy areas, shift hours and time zone, and capacity", "Lead"),
+    _cmd("lead-rebalance", "Rebalance\u2026", ("B",), LB,
+         "Propose moving unassigned items and the excess over capacity to analysts on "
+         "shift with room, with why; Apply assigns them in one step (z undoes it)", "Lead"),
     _cmd("export-team-metrics", "Export team metrics\u2026", (), G,
          "Save the lead board's team metrics (the period shown) as XLSX or CSV", "Lead"),
+    _cmd("handover", "Shift handover pack\u2026", ("Ctrl+Shift+H",), G,
+         "What the next shift needs: open P0/P1, SLA at risk before their shift ends, "
+         "incidents, changes and your notes since the last handover; export or record it",
+         "Lead"),
     # Global
     _cmd("palette", "Command palette\u2026", ("Ctrl+K",), G,
          "Find any command by name; shows its key", "Help"),

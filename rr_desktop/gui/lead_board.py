@@ -34,6 +34,8 @@ from ..store.timecodec import to_epoch
 from ..store.workload import AnalystLoad, Workload, workload
 from .analyst_profile import AnalystProfileDialog
 from .context import AppContext
+from .handover_view import Handover
+from .rebalance_view import Rebalance
 from .status import format_ago
 from .team_metrics_view import TeamMetricsView
 from .text import format_time, one_line
@@ -101,7 +103,8 @@ class LeadBoard(QWidget):
         self.summary.setObjectName("leadSummary")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         hint = QLabel("Return opens the analyst's queue (reassign there with a: suggestions "
-                      "come first) \u00b7 e edits skills, shift and capacity \u00b7 a header "
+                      "come first) \u00b7 e edits skills, shift and capacity \u00b7 b proposes a "
+                      "rebalance \u00b7 a header "
                       "click sorts \u00b7 Ctrl+Tab shows the team metrics \u00b7 g t goes "
                       "back to triage.")
         hint.setObjectName("viewHint")
@@ -112,6 +115,8 @@ class LeadBoard(QWidget):
         layout.addWidget(heading)
         layout.addWidget(hint)
         self.metrics = TeamMetricsView(ctx, open_dialog)
+        self.handover = Handover(ctx, open_dialog, self)
+        self.rebalance = Rebalance(ctx, open_dialog, self)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("leadTabs")
         workload_page = QWidget()

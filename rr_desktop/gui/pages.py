@@ -3,6 +3,8 @@ board (`g l`). Which page shows, and the keys that move between a page's tabs.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from .lead_board import LeadBoard
@@ -37,6 +39,13 @@ class Pages(QStackedWidget):
         """g l: the lead board (re-read as it shows), its table focused."""
         self.setCurrentIndex(LEAD_PAGE)
         self.lead_board.table.setFocus()
+
+    def lead_handlers(self) -> dict[str, Callable[[], object]]:
+        """The lead board's commands (docs/lead-board.md)."""
+        board = self.lead_board
+        return {"lead-open-queue": board.open_queue, "lead-edit-analyst": board.edit_current,
+                "export-team-metrics": self.export_team_metrics,
+                "handover": board.handover.build, "lead-rebalance": board.rebalance.propose}
 
     def export_team_metrics(self) -> None:
         """The lead board's Team metrics tab, then where to save them."""

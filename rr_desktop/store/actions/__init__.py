@@ -20,7 +20,7 @@ from .base import (
     TriageAction,
 )
 from .decisions import Accept, Decline, MarkDuplicate, Resolve, Snooze, Unsnooze
-from .fields import Assign, EscalateToIncident, MoveQueue, SetSeverity, SetUrgency, Tag
+from .fields import Assign, AssignEach, EscalateToIncident, MoveQueue, SetSeverity, SetUrgency, Tag
 from .messages import AddNote, LogFact, Reply
 
 ACTION_TYPES: tuple[type[TriageAction], ...] = (
@@ -31,6 +31,7 @@ ACTION_TYPES: tuple[type[TriageAction], ...] = (
 __all__ = [
     "ACTION_TYPES", "Accept", "ActionCommand", "AddNote", "AskAnalyst", "AskCanonical",
     "AskIncident", "AskQueue", "AskReason", "AskSnooze", "AskTags", "AskText", "Assign",
+    "AssignEach",
     "Decline", "EscalateToIncident", "Identity", "Input", "LogFact", "MarkDuplicate",
     "MoveQueue", "Plan", "Reply", "Resolve", "SetSeverity", "SetUrgency", "Skip", "Snooze",
     "Tag", "TriageAction", "Unsnooze", "count_phrase",

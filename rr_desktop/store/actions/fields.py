@@ -112,6 +112,39 @@ class Assign(TriageAction):
 
 
 @dataclass(frozen=True, slots=True)
+class AssignEach(TriageAction):
+    """Each escalation to its own analyst in one batch: the lead board's rebalance (`b`,
+    docs/lead-board.md). `moves`: (escalation id, assignee expected now, new assignee); an
+    item whose assignee changed since the proposal is left alone. The same push, audit
+    (`triage.assign`) and undo as Assign; no keys of its own."""
+
+    moves: tuple[tuple[int, str | None, str], ...]
+    kind = "assign"
+    pushes = ("assignee",)
+
+    def validate(self, db: sqlite3.Connection, now: datetime) -> TriageAction:
+        for _esc, _was, who in self.moves:
+            check_name(who, "assignee")
+        return self
+
+    def plan(self, cur: Mapping[str, Any], esc_id: int, prepared: int | None) -> Plan | Skip:
+        move = next((m for m in self.moves if m[0] == esc_id), None)
+        if move is None:
+            return Skip(False, "not in the proposal")
+        _esc, was, who = move
+        if cur["assignee"] == who:
+            return Skip(True, f"already assigned to {who}")
+        if cur["assignee"] != was:
+            return Skip(False, f"reassigned to {cur['assignee'] or 'nobody'} since the "
+                               "proposal")
+        return Plan(edits={"assignee": who}, done=f"assigned to {who}")
+
+    def describe(self, n: int) -> tuple[str, str]:
+        c = count_phrase(n)
+        return f"rebalance {c}", f"Rebalanced {c}"
+
+
+@dataclass(frozen=True, slots=True)
 class Tag(TriageAction):
     """Add and remove tags (key l); tags are single words."""
 
