@@ -21,6 +21,7 @@ from .text import format_time, one_line
 
 REFRESH_MS = 2000
 PROGRESS_REQUERY_S = 1.0  # while a sync reports progress, re-read counts at most this often
+SOON_MS = 200  # after a write: re-read once the keys pause, not inside every action
 ERROR_CHARS = 48
 
 
@@ -151,10 +152,15 @@ class ChannelStatusBar(QWidget):
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
+        self._soon = QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(SOON_MS)
+        self._soon.timeout.connect(self.refresh)
         self.refresh()
 
     def close_db(self) -> None:
         self._timer.stop()
+        self._soon.stop()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -175,7 +181,13 @@ class ChannelStatusBar(QWidget):
         self._live.clear()
         self.refresh()
 
+    def refresh_soon(self) -> None:
+        """A write changed the outbox: re-read the counts shortly, once for a burst of
+        actions (a query per key would sit in every action's path to the screen)."""
+        self._soon.start()
+
     def refresh(self) -> None:
+        self._soon.stop()
         if self._conn is None:
             return
         now = self._clock()
