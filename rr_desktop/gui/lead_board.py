@@ -11,7 +11,7 @@ it is shown, whenever a write or a sync changed escalations or the roster.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
@@ -32,12 +32,13 @@ from ..domain.shift import ShiftSchedule
 from ..store.changes import Changes
 from ..store.timecodec import to_epoch
 from ..store.workload import AnalystLoad, Workload, workload
-from .analyst_profile import AnalystProfileDialog
 from .context import AppContext
-from .handover_view import Handover
-from .rebalance_view import Rebalance
 from .status import format_ago
 from .team_metrics_view import TeamMetricsView
+
+if TYPE_CHECKING:
+    from .handover_view import Handover
+    from .rebalance_view import Rebalance
 from .text import format_time, one_line
 
 REFRESH_DELAY_MS = 400  # a burst of writes (a batch, a sync's pages) re-reads once
@@ -115,8 +116,8 @@ class LeadBoard(QWidget):
         layout.addWidget(heading)
         layout.addWidget(hint)
         self.metrics = TeamMetricsView(ctx, open_dialog)
-        self.handover = Handover(ctx, open_dialog, self)
-        self.rebalance = Rebalance(ctx, open_dialog, self)
+        self._handover: Handover | None = None  # built when first used: imported then
+        self._rebalance: Rebalance | None = None  # (start-up stays as fast as before)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("leadTabs")
         workload_page = QWidget()
@@ -204,8 +205,28 @@ class LeadBoard(QWidget):
             self.ctx.notifier.info(f"{one_line(row.analyst.id)} is not on any source's "
                                    "roster: there is nothing to keep their fields with")
             return
+        from .analyst_profile import AnalystProfileDialog  # first use: off start-up
+
         dialog = AnalystProfileDialog(self.ctx, row.analyst, row.profile, self)
         self._open_dialog(dialog)
+
+    @property
+    def handover(self) -> Handover:
+        """Ctrl+Shift+H's pack (gui/handover_view.py), built on first use."""
+        if self._handover is None:
+            from .handover_view import Handover
+
+            self._handover = Handover(self.ctx, self._open_dialog, self)
+        return self._handover
+
+    @property
+    def rebalance(self) -> Rebalance:
+        """b's proposal (gui/rebalance_view.py), built on first use."""
+        if self._rebalance is None:
+            from .rebalance_view import Rebalance
+
+            self._rebalance = Rebalance(self.ctx, self._open_dialog, self)
+        return self._rebalance
 
     # -- internals -------------------------------------------------------------------
 

@@ -45,7 +45,9 @@ class Pages(QStackedWidget):
         board = self.lead_board
         return {"lead-open-queue": board.open_queue, "lead-edit-analyst": board.edit_current,
                 "export-team-metrics": self.export_team_metrics,
-                "handover": board.handover.build, "lead-rebalance": board.rebalance.propose}
+                # built on first use (lead_board.py): not looked up before the key
+                "handover": lambda: board.handover.build(),
+                "lead-rebalance": lambda: board.rebalance.propose()}
 
     def export_team_metrics(self) -> None:
         """The lead board's Team metrics tab, then where to save them."""
