@@ -83,6 +83,9 @@ class CommandRegistry(QObject):
         self.menu_items: dict[str, QAction] = {}
         self._chord_shown = False
         self._chord_key = 0
+        # first key of a chord -> (modes, "second key  title") per command: built once, as
+        # every key press asks (registration clears it)
+        self._chords: dict[str, list[tuple[frozenset[Mode], str]]] | None = None
 
     def register(self, command: Command, handler: Handler) -> QAction:
         if command.name in self._commands:
@@ -96,6 +99,7 @@ class CommandRegistry(QObject):
                                   Qt.ShortcutContext.WidgetWithChildrenShortcut)
         action.triggered.connect(lambda _checked=False, n=command.name: self.run(n))
         self._commands[command.name] = command
+        self._chords = None
         self._actions[command.name] = action
         self._handlers[command.name] = handler
         self._attach(command, action)
@@ -200,18 +204,26 @@ class CommandRegistry(QObject):
         first = normalize_key(key)
         if not first:
             return ""
+        candidates = self._chord_index().get(first)
+        if not candidates:
+            return ""
         live = {self.current_mode(), Mode.GLOBAL}
-        seconds = []
-        for command in self._commands.values():
-            if not live & set(command.modes):
-                continue
-            for k in command.keys:
-                parts = [p.strip() for p in k.split(",") if p.strip()]
-                if len(parts) == 2 and normalize_key(parts[0]) == first:
-                    seconds.append(f"{display_key(parts[1])} {command.title.rstrip(chr(0x2026))}")
+        seconds = [text for modes, text in candidates if live & modes]
         if not seconds:
             return ""
         return f"{display_key(key)} \u2026  " + " \u00b7 ".join(seconds)
+
+    def _chord_index(self) -> dict[str, list[tuple[frozenset[Mode], str]]]:
+        if self._chords is None:
+            self._chords = {}
+            for command in self._commands.values():
+                for k in command.keys:
+                    parts = [p.strip() for p in k.split(",") if p.strip()]
+                    if len(parts) == 2:
+                        self._chords.setdefault(normalize_key(parts[0]), []).append((
+                            frozenset(command.modes),
+                            f"{display_key(parts[1])} {command.title.rstrip(chr(0x2026))}"))
+        return self._chords
 
     def palette_commands(self) -> list[Command]:
         """Commands the palette offers: not those only a dialog's own keys can run."""

@@ -419,8 +419,8 @@ class MainWindow(QMainWindow):
             self._resort.start()
         if changes.views:
             self.reload_views()
-        if changes.outbox or changes.channels:  # an action's outbox row: counts shortly
-            self.channels.refresh() if changes.channels else self.channels.refresh_soon()
+        if changes.outbox or changes.channels:  # counts re-read once the burst is over
+            self.channels.refresh_soon()
             if self.pages.sync_shown():
                 self.sync_view.refresh()
         if changes.channels:
