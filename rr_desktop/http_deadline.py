@@ -6,7 +6,7 @@ one watchdog thread holds the deadline of every exchange in flight; when one pas
 shuts down that exchange's socket, so the blocked read returns at once and the caller
 sees `Deadline.expired`.
 
-The sync engine also sets a deadline for a whole run (`run_deadline`, a context
+The sync engine also sets a deadline for a whole run (`run_deadline.py`, a context
 variable); an exchange then ends at the earlier of its own and the run's.
 """
 
@@ -19,13 +19,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-_run_deadline: ContextVar[float | None] = ContextVar("rr_run_deadline", default=None)
+from .run_deadline import run_deadline_at
+
 _lock = threading.Lock()  # guards every Deadline and connection ownership
 _local = threading.local()
 
@@ -117,7 +117,7 @@ def watched(seconds: float) -> Iterator[Deadline]:
     """Run one exchange (request, redirects, body) under a deadline of `seconds`, or the
     run's deadline if that comes first."""
     at = time.monotonic() + seconds
-    run_at = _run_deadline.get()
+    run_at = run_deadline_at()
     if run_at is not None:
         at = min(at, run_at)
     deadline = Deadline(at)
@@ -129,22 +129,6 @@ def watched(seconds: float) -> Iterator[Deadline]:
     finally:
         _local.deadline = previous
         deadline.finish()
-
-
-def run_deadline_left() -> float | None:
-    """Seconds left of the current run's deadline (None: no run deadline)."""
-    at = _run_deadline.get()
-    return None if at is None else at - time.monotonic()
-
-
-@contextmanager
-def run_deadline(at: float | None) -> Iterator[None]:
-    """Every exchange of this thread (context) ends by `at` (time.monotonic)."""
-    token = _run_deadline.set(at)
-    try:
-        yield
-    finally:
-        _run_deadline.reset(token)
 
 
 class _Watched:

@@ -27,7 +27,8 @@ import requests
 import urllib3.exceptions
 
 from ..http import MAX_BODY_BYTES, REQUEST_DEADLINE_S, new_session, parse_retry_after, redact
-from ..http_deadline import Deadline, run_deadline_left, watched
+from ..http_deadline import Deadline, watched
+from ..run_deadline import run_deadline_left
 from .contract import (
     AuthError,
     CursorExpired,

@@ -30,7 +30,7 @@ from ..channels.contract import (
     TooSlow,
 )
 from ..domain.push import FIELD_PUSHES
-from ..http_deadline import run_deadline
+from ..run_deadline import run_deadline
 from ..store import channel_state as cs
 from ..store import fts
 from ..store.ingest import StagedRows, merge_page, prepare_rows

@@ -11,6 +11,8 @@ under TYPE_CHECKING, absolute or relative.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,15 @@ def test_imports_on_the_right_side_are_not_flagged() -> None:
                      "from .channelsx import y", "rr_desktop.store.ingest", False)
     assert not any(crosses(n, WALLS["rr_desktop.store"]) for n in names)
     assert "rr_desktop.store.channel_state" in names
+
+
+def test_the_sync_engine_and_the_window_load_no_http_stack() -> None:
+    """The engine only sets a run's deadline (run_deadline.py): importing it, or the
+    window, must not load requests/urllib3, which the window's first paint would pay for
+    (the channels load them when a workspace opens them)."""
+    code = ("import sys, os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'; "
+            "import rr_desktop.sync.engine, rr_desktop.gui.main_window; "
+            "print(sorted(m for m in ('urllib3', 'requests', 'ssl') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
