@@ -137,7 +137,8 @@ def main(data_dir: Path) -> dict[str, Any]:
     logging.getLogger().addHandler(logged)
 
     import rr_desktop
-    from rr_desktop.domain import PolicyCategory, Severity, Urgency
+    from rr_desktop.domain import Analyst, PolicyCategory, Severity, Urgency
+    from rr_desktop.domain.roster_profile import AnalystProfile
     from rr_desktop.gui import forms, locations
     from rr_desktop.gui.app import make_app
     from rr_desktop.gui.main_window import MainWindow
@@ -181,7 +182,9 @@ def main(data_dir: Path) -> dict[str, Any]:
 
     pool = services(window, workspace)
     values: dict[str, Any] = {"Path": data_dir, "str": "",
-                              "ChannelStatus": statuses[0] if statuses else None}
+                              "ChannelStatus": statuses[0] if statuses else None,
+                              "Analyst": Analyst("smoke", "Smoke Test"),
+                              "AnalystProfile": AnalystProfile()}
     opened: list[dict[str, Any]] = []
     for cls in form_dialogs():
         entry: dict[str, Any] = {"dialog": f"{cls.__module__}.{cls.__qualname__}"}
@@ -201,8 +204,9 @@ def main(data_dir: Path) -> dict[str, Any]:
                   compiled_at_run_time=compiled_at_run_time)
     # The same first dialog without the theme: what "not themed" looks like here.
     app.setStyleSheet("")
-    dialogs = form_dialogs()
-    if dialogs and "error" not in opened[0]:
+    dialogs = [cls for cls, entry in zip(form_dialogs(), opened, strict=True)
+               if "error" not in entry]
+    if dialogs:
         dialog = build(dialogs[0], pool, values)
         dialog.open()
         wait_until(app, dialog.isVisible)
