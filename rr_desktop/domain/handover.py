@@ -84,6 +84,10 @@ class HandoverPack:
     incidents: tuple[IncidentEntry, ...]
     changes: tuple[FieldChange, ...]
     notes: tuple[NoteEntry, ...]
+    # the newest timeline event the pack saw: the next pack lists only later ones (times
+    # are whole seconds; an event in the second the pack was built is neither lost nor
+    # listed twice)
+    last_event_id: int = 0
 
 
 def pack_since(last: datetime | None, now: datetime) -> tuple[datetime, bool]:

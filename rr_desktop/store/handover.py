@@ -2,8 +2,9 @@
 (docs/lead-board.md, "Shift handover"; the text is domain/handover.py).
 
 The time of the last handover is the `store_meta` key `handover.last_at` (epoch
-seconds); each handover is also an audit event `handover.recorded` (who, when, what the
-pack held), so the history stays.
+seconds), and the newest timeline event its pack saw `handover.last_event` (the next pack
+lists changes and notes after it); each handover is also an audit event
+`handover.recorded` (who, when, what the pack held), so the history stays.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .timecodec import from_epoch, to_epoch
 from .timeline import value_text
 
 LAST_KEY = "handover.last_at"
+LAST_EVENT_KEY = "handover.last_event"
 CHANGED_FIELDS = ("priority", "severity", "status")
 _OPEN = tuple(s.value for s in Status if s.is_open)
 _MARKS = ", ".join("?" * len(_OPEN))
@@ -43,11 +45,22 @@ def last_handover(db: sqlite3.Connection) -> datetime | None:
         return None
 
 
+def _last_event(db: sqlite3.Connection) -> int:
+    """The newest event the last recorded pack saw (0: none recorded, or unreadable)."""
+    row = db.execute("SELECT value FROM store_meta WHERE key = ?",
+                     (LAST_EVENT_KEY,)).fetchone()
+    try:
+        return 0 if row is None else int(row[0])
+    except ValueError:
+        return 0
+
+
 def record_handover(db: sqlite3.Connection, pack: HandoverPack, actor: str) -> None:
-    """The next pack starts at this one's time."""
+    """The next pack starts at this one's time, after the last event it saw."""
     at = to_epoch(pack.built_at)
-    db.execute("INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO "
-               "UPDATE SET value = excluded.value", (LAST_KEY, str(at)))
+    db.executemany("INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO "
+                   "UPDATE SET value = excluded.value",
+                   [(LAST_KEY, str(at)), (LAST_EVENT_KEY, str(pack.last_event_id))])
     audit(db, actor, "handover.recorded", pack.built_at, None, None,
           since=to_epoch(pack.since), next_analyst=pack.next_shift.analyst_id,
           until=to_epoch(pack.next_shift.until), urgent=len(pack.urgent),
@@ -58,12 +71,15 @@ def record_handover(db: sqlite3.Connection, pack: HandoverPack, actor: str) -> N
 def build_pack(db: sqlite3.Connection, outgoing: str, now: datetime) -> HandoverPack:
     """The pack for `now`: everything since the last recorded handover."""
     since, recorded = pack_since(last_handover(db), now)
+    newest = int(db.execute("SELECT coalesce(max(id), 0) FROM escalation_event").fetchone()[0])
+    after = _last_event(db) if recorded else 0
     shifts = [(e.analyst.id, e.analyst.name, e.profile.shift) for e in roster(db)
               if e.profile.shift is not None]
     nxt = next_shift(now, outgoing, [(a, n, s) for a, n, s in shifts if s is not None])
     return HandoverPack(now, since, recorded, outgoing, nxt, _urgent(db),
                         _sla(db, now, nxt), _incidents(db),
-                        _changes(db, to_epoch(since)), _notes(db, outgoing, to_epoch(since)))
+                        _changes(db, to_epoch(since), after),
+                        _notes(db, outgoing, to_epoch(since), after), newest)
 
 
 def _item(row: tuple[int, str, str, int, str, str | None], note: str = "") -> PackItem:
@@ -140,7 +156,8 @@ def _value(field: str, value: str | None) -> str:
     return value_text(field, value)
 
 
-def _changes(db: sqlite3.Connection, since_s: int) -> tuple[FieldChange, ...]:
+def _changes(db: sqlite3.Connection, since_s: int, after: int) -> tuple[FieldChange, ...]:
+    """Field changes at or after `since_s`, or (a handover recorded) after event `after`."""
     marks = ", ".join("?" * len(CHANGED_FIELDS))
     return tuple(
         FieldChange(int(at), ref, field, _value(field, old), _value(field, new),
@@ -148,13 +165,15 @@ def _changes(db: sqlite3.Connection, since_s: int) -> tuple[FieldChange, ...]:
         for at, ref, field, old, new, author, source in db.execute(
             "SELECT ev.at, e.external_id, ev.field, ev.old, ev.new, ev.author, ev.source "
             "FROM escalation_event ev JOIN escalation e ON e.id = ev.escalation_id "
-            f"WHERE ev.kind = 'field_change' AND ev.field IN ({marks}) AND ev.at > ? "
-            "ORDER BY ev.at, ev.id", (*CHANGED_FIELDS, since_s)))
+            f"WHERE ev.kind = 'field_change' AND ev.field IN ({marks}) AND "
+            + ("ev.id > ? " if after else "ev.at >= ? ") + "ORDER BY ev.at, ev.id",
+            (*CHANGED_FIELDS, after or since_s)))
 
 
-def _notes(db: sqlite3.Connection, author: str, since_s: int) -> tuple[NoteEntry, ...]:
+def _notes(db: sqlite3.Connection, author: str, since_s: int,
+           after: int) -> tuple[NoteEntry, ...]:
     return tuple(NoteEntry(int(at), ref, text) for at, ref, text in db.execute(
         "SELECT ev.at, e.external_id, ev.new FROM escalation_event ev "
         "JOIN escalation e ON e.id = ev.escalation_id WHERE ev.kind = 'note' AND "
-        "ev.author = ? AND ev.at > ? AND ev.new IS NOT NULL ORDER BY ev.at, ev.id",
-        (author, since_s)))
+        "ev.author = ? AND " + ("ev.id > ? " if after else "ev.at >= ? ")
+        + "AND ev.new IS NOT NULL ORDER BY ev.at, ev.id", (author, after or since_s)))

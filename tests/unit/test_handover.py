@@ -173,6 +173,18 @@ def test_the_next_pack_starts_at_the_recorded_handover(store: Store) -> None:
     assert audit == [("wei",)]
 
 
+def test_a_note_in_the_recorded_second_is_not_lost(store: Store) -> None:
+    """Times are whole seconds: a note written in the second the pack was built, after
+    it was built, belongs to the next pack (listed twice at worst, never dropped)."""
+    ids = _seed(store)
+    with store.write() as db:
+        record_handover(db, build_pack(db, "wei", NOW), "wei")
+    _act(store, ta.AddNote("Written as the pack went out"), [ids["p0"]], "wei", NOW)
+    with store.read() as db:
+        pack = build_pack(db, "wei", NOW + H)
+    assert [n.text for n in pack.notes] == ["Written as the pack went out"]
+
+
 def db_ref(store: Store, esc_id: int) -> str:
     with store.read() as db:
         return str(db.execute("SELECT external_id FROM escalation WHERE id = ?",
