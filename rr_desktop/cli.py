@@ -94,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="bearer token (env RR_DEMO_TOKEN; generated if absent)")
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--count", type=int, default=3000)
+    d.add_argument("--fresh", type=int, default=0, metavar="N",
+                   help="the newest N escalations just arrived, untouched, at any hour")
     d.add_argument("--live", type=float, default=None, metavar="SECONDS",
                    help="keep adding and changing escalations every SECONDS")
     f = d.add_argument_group(
@@ -345,7 +347,7 @@ def _cmd_demo_server(args: argparse.Namespace) -> int:
     serve(args.host, args.port, token, args.seed, args.count, args.live, faults=faults,
           rates={"seed": args.fault_seed, **rates} if any(
               v for k, v in rates.items() if k.startswith("rate_")) else None,
-          hostile=hostile)
+          hostile=hostile, fresh=args.fresh)
     return 0
 
 

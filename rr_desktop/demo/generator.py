@@ -65,8 +65,8 @@ _CONTENT_UP = frozenset({St.NEW.value, St.TRIAGED.value, St.INVESTIGATING.value,
                          St.SNOOZED.value, St.DECLINED.value})
 
 
-def generate(seed: int, count: int, now: datetime, span_s: int | None = None
-             ) -> list[dict[str, Any]]:
+def generate(seed: int, count: int, now: datetime, span_s: int | None = None,
+             fresh: int = 0) -> list[dict[str, Any]]:
     """``count`` wire records ``ESC-000001``.. created over ``span_s`` seconds before ``now``
     (by default ``history_s(count)``: 50 make half a day, 3000 a month), each as it stands
     at ``now``: a real team's queue, worked by the analysts of the roster.
@@ -74,6 +74,9 @@ def generate(seed: int, count: int, now: datetime, span_s: int | None = None
     Ids do not depend on the seed; the content does. Creation times rise with the number and
     follow the day in each market's time zone (arrivals.py); most items older than a few
     hours are acknowledged, worked or closed by now (workflow.py).
+
+    ``fresh``: the last that many arrived in the last minutes (one a minute) and nobody
+    has taken them yet, whatever the hour: a queue with work in it for a demo or a test.
     """
     if count < 0:
         raise ValueError("count must not be negative")
@@ -82,8 +85,11 @@ def generate(seed: int, count: int, now: datetime, span_s: int | None = None
     span = history_s(count) if span_s is None else span_s
     times = factory.arrivals.times(count, now_s - span, now_s, factory.rng.random)
     make = factory.record
+    first_fresh = count - min(max(fresh, 0), count) + 1
     with gc_paused():
-        return [make(i, created, now_s) for i, created in enumerate(times, 1)]
+        return [make(i, created, now_s) if i < first_fresh
+                else make(i, max(created, now_s - 60 * (count - i + 1)), now_s, fresh=True)
+                for i, created in enumerate(times, 1)]
 
 
 class Evolver:

@@ -38,13 +38,14 @@ class DemoServer:
 
     def __init__(self, token: str, seed: int = 7, count: int = 2000, host: str = "127.0.0.1",
                  port: int = 0, *, now: datetime | None = None,
-                 hostile: Collection[str] = ()) -> None:
+                 hostile: Collection[str] = (), fresh: int = 0) -> None:
         self.token = token
         self.seed = seed
         # The generated history's arrival rate is the live feed's too (a real team's, ~100
         # a day, unless count asks for more than a month of it).
         self.arrivals_per_day = count * 86_400 / history_s(count) if count else 0.0
-        self.state = EscalationStore(generate(seed, count, now or datetime.now(UTC)))
+        self.state = EscalationStore(generate(seed, count, now or datetime.now(UTC),
+                                              fresh=fresh))
         self.hostile = frozenset(hostile)
         if "ids" in self.hostile:
             add_hostile_ids(self.state)
@@ -119,11 +120,12 @@ class DemoServer:
 
 def serve(host: str, port: int, token: str, seed: int, count: int,
           live_interval: float | None, *, faults: Sequence[Mapping[str, Any]] = (),
-          rates: Mapping[str, Any] | None = None, hostile: Collection[str] = ()) -> None:
+          rates: Mapping[str, Any] | None = None, hostile: Collection[str] = (),
+          fresh: int = 0) -> None:
     """Run the service until Ctrl+C or SIGTERM; prints the URL and token once.
     `faults`: keyword arguments of FaultInjector.add each; `rates`: of set_random."""
     server = DemoServer(token, seed=seed, count=count, host=host, port=port,
-                        hostile=hostile)
+                        hostile=hostile, fresh=fresh)
     for fault in faults:
         server.faults.add(**fault)
     if rates:

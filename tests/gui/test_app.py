@@ -58,7 +58,9 @@ def test_startup_objects_leave_the_collector() -> None:
     """After start-up a full collection no longer walks the window and the modules."""
     try:
         frozen = app_mod.freeze_startup_objects()
-        assert frozen == gc.get_freeze_count() > 10_000
+        # Frozen objects can still be freed (a worker thread of an earlier test ending
+        # drops a few): the count may shrink a little between the two reads, never grow.
+        assert frozen > 10_000 and frozen - 1_000 < gc.get_freeze_count() <= frozen
         assert len(gc.get_objects(generation=2)) < frozen
     finally:
         gc.unfreeze()

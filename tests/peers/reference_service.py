@@ -35,8 +35,11 @@ class ReferenceService:
     """`rr-desktop demo-server` as a child process; `url`, `token`, `get()`, `patch()`."""
 
     def __init__(self, count: int = 200, seed: int = 7, token: str = TOKEN,
-                 extra_args: Sequence[str] = ()) -> None:
+                 extra_args: Sequence[str] = (), fresh: int = 40) -> None:
+        """`fresh`: that many of the newest escalations just arrived and are untouched
+        (`--fresh`), so tests find new, unassigned work at any hour of the day."""
         self.count = count
+        self.fresh = fresh
         self.seed = seed
         self.token = token
         self.extra_args = list(extra_args)
@@ -52,7 +55,7 @@ class ReferenceService:
             raise RuntimeError("the reference service is running already")
         cmd = [sys.executable, "-m", "rr_desktop", "demo-server", "--host", "127.0.0.1",
                "--port", str(self.port), "--token", self.token, "--seed", str(self.seed),
-               "--count", str(self.count), *self.extra_args]
+               "--count", str(self.count), "--fresh", str(self.fresh), *self.extra_args]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=env)

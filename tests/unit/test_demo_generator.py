@@ -205,3 +205,19 @@ def test_the_count_decides_how_far_back_the_history_goes(count: int, days: float
     reach_days = (parse_iso("2026-11-25T01:02:03Z") - first) / 86400
     assert days * 0.9 < reach_days <= days
     assert sum(r["status"] == "new" for r in records) >= min(5, count // 20)
+
+
+@pytest.mark.parametrize("hour", [0, 6, 12, 18, 22])
+def test_fresh_escalations_wait_untouched_at_any_hour(hour: int) -> None:
+    """`--fresh N`: the newest N arrived in the last N minutes and nobody took them,
+    whatever the hour (the generated day alone has few new items at night in APAC); the
+    older records are the same as without it."""
+    now = NOW.replace(hour=hour)
+    plain = generate(7, 300, now)
+    records = generate(7, 300, now, fresh=25)
+    assert records[:275] == plain[:275]
+    newest = records[275:]
+    assert all(r["status"] == Status.NEW.value and not r.get("assignee") for r in newest)
+    created = [parse_iso(r["created_at"]) for r in records]
+    assert created == sorted(created)  # ids still rise with creation time
+    assert all(now.timestamp() - 26 * 60 <= c <= now.timestamp() for c in created[275:])
