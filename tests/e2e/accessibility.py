@@ -12,7 +12,6 @@ at-spi2-core) by the private session bus of the test (`tests/peers/secret_servic
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,8 @@ from typing import Any
 import pytest
 from jeepney import DBusAddress, MessageType, Properties, new_method_call
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
+
+from tests.ci import in_ci
 
 ACCESSIBLE = "org.a11y.atspi.Accessible"
 TEXT = "org.a11y.atspi.Text"
@@ -42,7 +43,7 @@ def require_accessibility_bus() -> None:
     if LAUNCHER.is_file():
         return
     message = f"{LAUNCHER} is missing (apt: at-spi2-core, see .ci/system-packages.sh)"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if in_ci():
         pytest.fail(message + " and CI=true: a real-server test may not skip in CI")
     pytest.skip(message)
 

@@ -40,6 +40,8 @@ import pytest
 import requests
 import yaml
 
+from tests.ci import in_ci
+
 SYNAPSE = "matrix-synapse>=1.100"
 SERVER_NAME = "rr.test"
 _READY = ".rr-desktop-ready"
@@ -61,12 +63,8 @@ _RATE_LIMITS: dict[str, Any] = {
 }
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
 def _unavailable(message: str) -> None:
-    if _in_ci():
+    if in_ci():
         pytest.fail(message + " and CI=true: a real-server test may not skip in CI")
     pytest.skip(message)
 

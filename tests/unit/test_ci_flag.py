@@ -5,6 +5,7 @@ real-keyring, SIGKILL and bundle tests were silently deselected)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,14 @@ def test_the_collection_hook_uses_the_same_definition(value: str, selected: bool
     listed = "test_sigkill_at_random_points_loses_and_duplicates_nothing" in out.stdout
     assert listed is selected, out.stdout
     assert ("1 deselected" in out.stdout) is not selected, out.stdout
+
+
+def test_no_test_module_reads_the_ci_variable_itself() -> None:
+    """One definition of "in CI": every place asks tests/ci.py (a copy that knows fewer
+    spellings of the variable would skip where CI must fail)."""
+    tests = Path(__file__).parents[1]
+    readers = [str(p.relative_to(tests)) for p in tests.rglob("*.py")
+               if p.name not in ("ci.py", "test_ci_flag.py")
+               and re.search(r"environ(\.get)?[\[(]\s*[\"']CI[\"']",
+                             p.read_text(encoding="utf-8"))]
+    assert readers == []
