@@ -6,7 +6,7 @@ Like Picard's setup.py, the build carries what the app loads at run time:
   build_resources  resources/ -> rr_desktop/resources/ as package data, so
                    importlib.resources finds the theme, icons, .desktop file and channel
                    examples in an installed wheel. An editable install reads the
-                   repository's resources/ directly (rr_desktop/gui/locations.py).
+                   repository's resources/ directly (rr_desktop/locations.py).
 Both run as sub-commands of `build`, hence of every wheel, sdist-to-wheel and editable
 build. `python setup.py build_ui --inplace` compiles the forms into the checkout by hand.
 """

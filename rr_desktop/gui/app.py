@@ -15,10 +15,10 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from .. import APP_NAME, __version__
+from ..locations import resource_path
 from ..sync.engine import hand_over_the_gil_sooner
 from .bridge import WorkspaceLike
 from .fonts import describe_missing, missing_glyphs, register_bundled_fonts
-from .locations import resource_path
 from .main_window import MainWindow
 from .theme import load_stylesheet
 

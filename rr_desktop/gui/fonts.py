@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QFont, QFontDatabase, QTextLayout
 
-from .locations import resource_path
+from ..locations import resource_path
 
 log = logging.getLogger("rr_desktop.gui")
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView
 
 from ..domain import Priority, Severity
 from ..domain.sla import SlaState
-from .locations import resource_path
+from ..locations import resource_path
 
 log = logging.getLogger("rr_desktop.gui")
 

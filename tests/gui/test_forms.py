@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from rr_desktop.gui import forms
 from rr_desktop.gui.dialogs import AboutDialog, SyncDetailsDialog
-from rr_desktop.gui.locations import resource_path, resources_dir, source_checkout
+from rr_desktop.locations import resource_path, resources_dir, source_checkout
 from rr_desktop.store.channel_state import ChannelStatus
 
 ROOT = Path(__file__).resolve().parents[2]

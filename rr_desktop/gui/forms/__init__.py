@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from ..locations import ui_dir
+from ...locations import ui_dir
 from .compiler import FormError, compile_form, is_stale
 
 __all__ = ["FormError", "form_names", "load_form", "module_path", "stale_forms"]

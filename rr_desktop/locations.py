@@ -15,7 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 
 _PACKAGE = "rr_desktop"
-_CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
+_CHECKOUT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @cache
