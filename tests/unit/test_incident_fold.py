@@ -116,7 +116,8 @@ def test_facts_pins_requests_containment_and_playbook_steps() -> None:
               ev("request_update", 50, {"request": "r1", "status": "answered",
                                         "answer": "Valid; comply"})]
     state = fold(events)
-    assert state.facts[0].pinned and [t.pinned for t in state.timeline if t.kind == "fact"] == [True]
+    assert state.facts[0].pinned
+    assert [t.pinned for t in state.timeline if t.kind == "fact"] == [True]
     step = state.runs[0].steps[0]
     assert step.done and step.done_at == T0 + timedelta(minutes=30) and step.note == "GIFCT"
     clock = state.runs[0].clocks[0]
@@ -146,5 +147,5 @@ def test_malformed_events_get_one_sentence(mutate: Any, says: str) -> None:
 
 
 def test_new_event_refuses_a_malformed_one() -> None:
-    with pytest.raises(ValueError, match="data.text cannot be empty"):
+    with pytest.raises(ValueError, match=r"data\.text cannot be empty"):
         ev("fact", 1, {"text": "  "})
