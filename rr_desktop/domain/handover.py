@@ -48,11 +48,28 @@ class PackItem:
 
 @dataclass(frozen=True, slots=True)
 class IncidentEntry:
-    """An open incident and, per linked escalation, its latest fact ("" when none)."""
+    """An open incident and, per linked escalation, its latest fact ("" when none);
+    its stage and who commands it (docs/incidents.md)."""
 
     incident_id: int
     title: str
     facts: tuple[tuple[str, str, str], ...]  # (ref, title, latest fact)
+    status: str = "active"
+    commanders: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRequest:
+    """A stakeholder request of an open incident still waiting for its answer."""
+
+    incident_id: int
+    incident_title: str
+    function: str
+    asked_of: str
+    question: str
+    asked_at: datetime
+    due: datetime | None
+    blocking: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +105,7 @@ class HandoverPack:
     # are whole seconds; an event in the second the pack was built is neither lost nor
     # listed twice)
     last_event_id: int = 0
+    requests: tuple[PendingRequest, ...] = ()
 
 
 def pack_since(last: datetime | None, now: datetime) -> tuple[datetime, bool]:
@@ -144,6 +162,15 @@ def _item_line(i: PackItem) -> str:
     return f"{i.priority.name} {i.ref}: {i.title} ({i.status.replace('_', ' ')}, {who}){tail}"
 
 
+def _request_line(r: PendingRequest, now: datetime) -> str:
+    due = "no due time" if r.due is None else (
+        f"OVERDUE since {_when(r.due)}" if r.due < now else f"due {_when(r.due)}")
+    block = "BLOCKING, " if r.blocking else ""
+    who = f" ({r.asked_of})" if r.asked_of else ""
+    return (f"#{r.incident_id} {r.incident_title}: {r.function}{who}: {r.question} "
+            f"({block}{due}, asked {_when(r.asked_at)})")
+
+
 def pack_sections(pack: HandoverPack) -> list[tuple[str, list[str]]]:
     """The pack as (heading, lines) in reading order; lines are plain text."""
     nxt = pack.next_shift
@@ -151,7 +178,9 @@ def pack_sections(pack: HandoverPack) -> list[tuple[str, list[str]]]:
     sla = [_item_line(i) for i in pack.sla]
     incidents = []
     for inc in pack.incidents:
-        incidents.append(f"Incident #{inc.incident_id}: {inc.title}")
+        lead = f", commander {', '.join(inc.commanders)}" if inc.commanders else \
+            ", no commander"
+        incidents.append(f"Incident #{inc.incident_id}: {inc.title} ({inc.status}{lead})")
         incidents += [f"  {ref} {title}: {fact or 'no facts yet'}"
                       for ref, title, fact in inc.facts]
     changes = [f"{_when(c.at)} {c.ref} {c.field} {c.old} \u2192 {c.new} ({c.who})"
@@ -161,6 +190,8 @@ def pack_sections(pack: HandoverPack) -> list[tuple[str, list[str]]]:
         ("Open P0/P1 items", urgent),
         (f"SLA at risk or breached before {_when(nxt.until)}", sla),
         ("Open incidents, latest facts", incidents),
+        ("Pending stakeholder requests", [_request_line(r, pack.built_at)
+                                          for r in pack.requests]),
         ("Priority, severity and status changes", changes),
         (f"Notes by {pack.outgoing}", notes),
     ]

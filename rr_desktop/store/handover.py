@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ..domain import Priority, Status
 from ..domain.handover import (
@@ -21,9 +21,11 @@ from ..domain.handover import (
     NextShift,
     NoteEntry,
     PackItem,
+    PendingRequest,
     next_shift,
     pack_since,
 )
+from . import incident_log
 from .outbox import audit
 from .roster import roster
 from .timecodec import from_epoch, to_epoch
@@ -76,10 +78,11 @@ def build_pack(db: sqlite3.Connection, outgoing: str, now: datetime) -> Handover
     shifts = [(e.analyst.id, e.analyst.name, e.profile.shift) for e in roster(db)
               if e.profile.shift is not None]
     nxt = next_shift(now, outgoing, [(a, n, s) for a, n, s in shifts if s is not None])
+    incidents, requests = _incidents(db)
     return HandoverPack(now, since, recorded, outgoing, nxt, _urgent(db),
-                        _sla(db, now, nxt), _incidents(db),
+                        _sla(db, now, nxt), incidents,
                         _changes(db, to_epoch(since), after),
-                        _notes(db, outgoing, to_epoch(since), after), newest)
+                        _notes(db, outgoing, to_epoch(since), after), newest, requests)
 
 
 def _item(row: tuple[int, str, str, int, str, str | None], note: str = "") -> PackItem:
@@ -118,17 +121,30 @@ def _hm(at: int) -> str:
     return f"{from_epoch(at):%Y-%m-%d %H:%M} UTC"
 
 
-def _incidents(db: sqlite3.Connection) -> tuple[IncidentEntry, ...]:
+def _incidents(db: sqlite3.Connection
+               ) -> tuple[tuple[IncidentEntry, ...], tuple[PendingRequest, ...]]:
+    """Open incidents with their latest facts, and their unanswered stakeholder
+    requests (blocking and overdue first)."""
     out = []
-    for inc_id, title in db.execute(
-            "SELECT id, title FROM incident WHERE status != 'closed' ORDER BY id").fetchall():
+    requests: list[PendingRequest] = []
+    for inc_id, title, uid, status in db.execute(
+            "SELECT id, title, uid, status FROM incident WHERE status != 'closed' "
+            "ORDER BY id").fetchall():
+        state = incident_log.state(db, uid) if uid else None
         facts = []
         for esc_id, ref, esc_title, stored in db.execute(
                 "SELECT id, external_id, title, facts FROM escalation WHERE incident_id = ? "
                 "ORDER BY id", (inc_id,)).fetchall():
             facts.append((ref, esc_title, _latest_fact(db, esc_id, stored)))
-        out.append(IncidentEntry(inc_id, title, tuple(facts)))
-    return tuple(out)
+        out.append(IncidentEntry(inc_id, title, tuple(facts), status,
+                                 tuple(state.holders("commander")) if state else ()))
+        if state is not None:
+            requests += [PendingRequest(inc_id, title, r.function, r.asked_of, r.question,
+                                        r.asked_at, r.due, r.blocking)
+                         for r in state.requests if r.status == "open"]
+    far = datetime.max.replace(tzinfo=UTC)
+    requests.sort(key=lambda r: (not r.blocking, r.due or far, r.asked_at))
+    return tuple(out), tuple(requests)
 
 
 def _latest_fact(db: sqlite3.Connection, esc_id: int, stored: str) -> str:

@@ -16,6 +16,7 @@ from rr_desktop.domain.handover import next_shift, to_html, to_markdown, to_text
 from rr_desktop.domain.roster_profile import AnalystProfile
 from rr_desktop.domain.shift import ShiftSchedule
 from rr_desktop.store import channel_state as cs
+from rr_desktop.store import incident_log
 from rr_desktop.store import triage_actions as ta
 from rr_desktop.store.handover import build_pack, last_handover, record_handover
 from rr_desktop.store.incidents import create_incident
@@ -195,3 +196,35 @@ def db_title(store: Store, esc_id: int) -> str:
     with store.read() as db:
         return str(db.execute("SELECT title FROM escalation WHERE id = ?",
                               (esc_id,)).fetchone()[0])
+
+
+def test_the_pack_lists_unanswered_stakeholder_requests_blocking_and_overdue_first(
+        store: Store) -> None:
+    _seed(store)
+    with store.write() as db:
+        uid = db.execute("SELECT uid FROM incident WHERE status != 'closed'").fetchone()[0]
+
+        def ask(rid: str, function: str, due: datetime | None, blocking: bool) -> None:
+            incident_log.append(db, uid, "request", "wei", NOW - 4 * H, {
+                "request": rid, "function": function, "asked_of": "on-call",
+                "question": f"{function} <b>question</b>", "blocking": blocking,
+                "due": "" if due is None else due.strftime("%Y-%m-%dT%H:%M:%SZ")})
+
+        ask("r-later", "Comms", NOW + 5 * H, False)
+        ask("r-answered", "Product", NOW - H, True)
+        ask("r-late", "Legal", NOW - H, True)
+        ask("r-open", "Public Policy", None, True)
+        incident_log.append(db, uid, "request_update", "wei", NOW - 2 * H, {
+            "request": "r-answered", "status": "answered", "answer": "Shipped the fix"})
+        incident_log.append(db, uid, "role", "wei", NOW - 5 * H, {
+            "role": "commander", "analyst": "wei", "assume": True})
+        pack = build_pack(db, "wei", NOW)
+    assert [r.function for r in pack.requests] == ["Legal", "Public Policy", "Comms"]
+    [incident] = pack.incidents
+    assert (incident.status, incident.commanders) == ("active", ("wei",))
+    text = to_text(pack)
+    assert "Pending stakeholder requests (3)" in text
+    assert ("Legal (on-call): Legal <b>question</b> (BLOCKING, OVERDUE since "
+            "2026-11-25 08:30 UTC") in text
+    assert "(active, commander wei)" in text
+    assert "Legal &lt;b&gt;question" in to_html(pack)
