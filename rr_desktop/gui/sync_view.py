@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..store import incident_log
 from ..store.channel_state import channel_statuses
 from ..store.conflicts import OpenConflict, open_conflicts
 from ..store.connections import raw_reader
@@ -97,6 +98,8 @@ class SyncView(QWidget):
                                       "Attempts", "Next try", "Error"])
         self.quarantine = _table("syncQuarantine", ["Channel", "External id", "Reason",
                                                     "Received"])
+        self.incident_events = _table("syncIncidentEvents", [
+            "Incident", "Change", "State", "Attempts", "Made", "Error"])
         self.raw = QPlainTextEdit()
         self.raw.setObjectName("quarantineRaw")
         self.raw.setReadOnly(True)
@@ -107,6 +110,7 @@ class SyncView(QWidget):
         self.tabs.addTab(self.conflicts, "Conflicts")
         self.tabs.addTab(self.ops, "Queued changes")
         self.tabs.addTab(quarantine_page, "Quarantined")
+        self.tabs.addTab(self.incident_events, "Incident changes")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(self.heading)
@@ -150,6 +154,13 @@ class SyncView(QWidget):
         self.tabs.setTabText(1, f"Conflicts ({len(self._conflict_rows)})")
         self.tabs.setTabText(2, f"Queued changes ({len(self._op_rows)})")
         self.tabs.setTabText(3, f"Quarantined ({len(self._records)})")
+        events = incident_log.queued(self._conn)
+        _fill(self.incident_events, [
+            (e.incident, e.kind.replace("_", " "),
+             "waiting to send" if e.state == "pending" else "refused by the service",
+             str(e.attempts), format_time(e.at), e.last_error) for e in events],
+            [e.uid for e in events])
+        self.tabs.setTabText(4, f"Incident changes ({len(events)})")
         self._show_raw()
 
     def current_conflict(self) -> OpenConflict | None:
@@ -166,7 +177,8 @@ class SyncView(QWidget):
         return self._records[row].raw if 0 <= row < len(self._records) else None
 
     def tables(self) -> list[QTableWidget]:
-        return [self.channels, self.conflicts, self.ops, self.quarantine]
+        return [self.channels, self.conflicts, self.ops, self.quarantine,
+                self.incident_events]
 
     def step_tab(self, delta: int) -> None:
         """Ctrl+Tab / Ctrl+Shift+Tab: the next or previous tab, its list focused."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -214,6 +215,27 @@ def mark_failed(db: sqlite3.Connection, uid: str, why: str, rejected: bool) -> s
     row = db.execute("SELECT incident_uid FROM incident_event WHERE uid = ?",
                      (uid,)).fetchone()
     return "" if row is None else str(row[0])
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedEvent:
+    """A local incident event not yet on the service (pending) or refused by it."""
+
+    uid: str
+    incident: str  # its title
+    kind: str
+    state: str
+    attempts: int
+    at: int
+    last_error: str
+
+
+def queued(db: sqlite3.Connection, limit: int = 1000) -> list[QueuedEvent]:
+    """Pending and refused incident events, oldest first (the Outbox & sync view)."""
+    return [QueuedEvent(*r) for r in db.execute(
+        "SELECT e.uid, coalesce(i.title, e.incident_uid), e.kind, e.state, e.attempts, e.at, "
+        "coalesce(e.last_error, '') FROM incident_event e LEFT JOIN incident i ON "
+        "i.uid = e.incident_uid WHERE e.state != 'sent' ORDER BY e.n LIMIT ?", (limit,))]
 
 
 def rejected(db: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
