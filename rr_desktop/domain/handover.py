@@ -10,16 +10,15 @@ ever renders).
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .enums import Priority
+from .markdown_text import escape_md, flat
 from .shift import ShiftSchedule
 
 DEFAULT_NEXT_SHIFT = timedelta(hours=8)
 FIRST_PACK_LOOKBACK = timedelta(hours=24)
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,14 +147,6 @@ def _when(at: datetime | int) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _md(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", _flat(text))
-
-
 def _item_line(i: PackItem) -> str:
     who = i.assignee or "unassigned"
     tail = f" \u2014 {i.note}" if i.note else ""
@@ -214,19 +205,20 @@ def to_text(pack: HandoverPack) -> str:
     out = ["Shift handover", *_intro(pack)]
     for heading, lines in pack_sections(pack):
         out += ["", f"{heading} ({len(lines) if lines else 'none'})",
-                *(f"- {_flat(x)}" if not x.startswith("  ") else f"    {_flat(x)}"
+                *(f"- {flat(x)}" if not x.startswith("  ") else f"    {flat(x)}"
                   for x in lines)]
     return "\n".join(out) + "\n"
 
 
 def to_markdown(pack: HandoverPack) -> str:
     """Markdown; every text is escaped, so a title cannot add links or headings."""
-    out = ["# Shift handover", "", *(f"{_md(x)}  " for x in _intro(pack))]
+    out = ["# Shift handover", "", *(f"{escape_md(x)}  " for x in _intro(pack))]
     for heading, lines in pack_sections(pack):
-        out += ["", f"## {_md(heading)}", ""]
+        out += ["", f"## {escape_md(heading)}", ""]
         if not lines:
             out.append("None.")
-        out += [f"    - {_md(x)}" if x.startswith("  ") else f"- {_md(x)}" for x in lines]
+        out += [f"    - {escape_md(x)}" if x.startswith("  ") else f"- {escape_md(x)}"
+                for x in lines]
     return "\n".join(out) + "\n"
 
 
@@ -235,14 +227,14 @@ def to_html(pack: HandoverPack) -> str:
     e = html.escape
     out = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\">",
            "<title>Shift handover</title></head><body>", "<h1>Shift handover</h1>",
-           *(f"<p>{e(_flat(x))}</p>" for x in _intro(pack))]
+           *(f"<p>{e(flat(x))}</p>" for x in _intro(pack))]
     for heading, lines in pack_sections(pack):
         out.append(f"<h2>{e(heading)}</h2>")
         if not lines:
             out.append("<p>None.</p>")
             continue
         out.append("<ul>")
-        out += [f"<li>{e(_flat(x))}</li>" for x in lines]
+        out += [f"<li>{e(flat(x))}</li>" for x in lines]
         out.append("</ul>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"

@@ -348,6 +348,57 @@ saved_view = Table(
     Column("position", Integer, nullable=False),
 )
 
+# 0008: post-mortems, their revisions and action items (docs/postmortems.md)
+postmortem = Table(
+    "postmortem",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uid", String, nullable=False, unique=True),
+    Column("incident_uid", String, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("state", String, nullable=False, server_default="draft"),  # in_review | final
+    Column("created_at", Integer, nullable=False),
+    Column("created_by", String, nullable=False),
+    Column("updated_at", Integer, nullable=False),
+    Column("remote_version", Integer),  # the service's version `base_text` is
+    Column("base_text", Text),  # the text both sides last agreed on: the merge base
+    Column("dirty", Integer, nullable=False, server_default="1"),  # changed since then
+    Column("theirs_text", Text),  # the service's copy, kept while a merge is open
+    Column("theirs_version", Integer),
+    Column("conflicts", Text, nullable=False, server_default="[]"),  # JSON sections
+    Column("last_error", Text),
+)
+Index("ix_postmortem_incident", postmortem.c.incident_uid)
+
+postmortem_revision = Table(
+    "postmortem_revision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("postmortem_id", Integer, ForeignKey("postmortem.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("at", Integer, nullable=False),
+    Column("author", String, nullable=False),
+    Column("kind", String, nullable=False),  # created | autosave | merge | restore | ...
+    Column("state", String, nullable=False),
+    Column("text", Text, nullable=False),
+)
+Index("ix_postmortem_revision_pm", postmortem_revision.c.postmortem_id,
+      postmortem_revision.c.id)
+
+action_item = Table(
+    "action_item",
+    metadata,
+    Column("postmortem_id", Integer, ForeignKey("postmortem.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("key", String, primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("owner", String, nullable=False, server_default=""),
+    Column("due", String, nullable=False),  # ISO date
+    Column("done", Integer, nullable=False, server_default="0"),
+    Column("first_seen", Integer, nullable=False),
+    Column("removed", Integer, nullable=False, server_default="0"),
+)
+
 # Small facts about the cache itself (e.g. "fts_stale" while an initial load defers FTS).
 store_meta = Table(
     "store_meta",

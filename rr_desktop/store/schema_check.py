@@ -36,6 +36,11 @@ EXPECTED: dict[str, str] = {
     "incident": ("id title status created_at created_by uid type severity priority "
                  "markets updated_at conflicts"),
     "incident_event": "n uid incident_uid seq kind at body state channel_id attempts last_error",
+    "postmortem": (
+        "id uid incident_uid title state created_at created_by updated_at remote_version "
+        "base_text dirty theirs_text theirs_version conflicts last_error"),
+    "postmortem_revision": "id postmortem_id at author kind state text",
+    "action_item": "postmortem_id key text owner due done first_seen removed",
     "local_override": "escalation_id field value at",
     "outbox": (
         "seq op_id channel_id escalation_id op_type payload base base_version "
