@@ -92,7 +92,9 @@ def get(db: sqlite3.Connection, pm_id: int) -> Draft | None:
     if row is None:
         return None
     conflicts = [SectionConflict(**c) for c in json.loads(row[9] or "[]")]
-    return Draft(*row[:8], bool(row[8]), conflicts, row[10])
+    pid, uid, incident, title, state, updated, text, rev = row[:8]
+    return Draft(pid, uid, incident, title, state, updated, text, rev, bool(row[8]),
+                 conflicts, row[10])
 
 
 def by_uid(db: sqlite3.Connection, uid: str) -> int | None:
