@@ -235,6 +235,39 @@ class IncidentLog(Protocol):
     def pull_incident_events(self, after: int, limit: int) -> IncidentPage: ...
 
 
+class PostmortemChanged(ChannelError):
+    """A post-mortem write found another version on the service (412); `current` is the
+    service's copy (docs/postmortems.md)."""
+
+    def __init__(self, message: str, current: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+@dataclass(frozen=True, slots=True)
+class PostmortemPage:
+    """Post-mortems changed on the service after a cursor, each whole with its `seq` and
+    `version`; `malformed` one sentence per entry that could not be read."""
+
+    postmortems: list[dict[str, Any]]
+    next: int
+    has_more: bool
+    malformed: list[str] = field(default_factory=list)
+
+
+@runtime_checkable
+class PostmortemStore(Protocol):
+    """A client that keeps the team's post-mortems (the rr_api service):
+    `put_postmortem` stores one conditionally on `if_match` (None: create) and returns the
+    stored copy with its new `version`; PostmortemChanged on a 412, Rejected on a refusal.
+    `pull_postmortems` reads those changed after a `seq`."""
+
+    def put_postmortem(self, uid: str, body: Mapping[str, Any],
+                       if_match: int | None) -> dict[str, Any]: ...
+
+    def pull_postmortems(self, after: int, limit: int) -> PostmortemPage: ...
+
+
 def wire_value(record: Escalation, field: str) -> Any:
     """A record's editable field in the form `Mutation.payload` holds it ("triaged",
     "S1", "U2", [tags], an assignee id); KeyError for a field that is not editable."""

@@ -111,16 +111,17 @@ def drafts(db: sqlite3.Connection) -> list[tuple[int, str, str, int, bool, int]]
 
 
 def save(db: sqlite3.Connection, pm_id: int, text: str, author: str, now: datetime,
-         kind: str = "autosave") -> int | None:
+         kind: str = "autosave", force: bool = False) -> int | None:
     """Keep `text` as the draft; the revision id, or None when nothing changed. An
     autosave right after the author's previous autosave replaces it (one revision per
-    minute of typing); every other save adds one. Refused on a final post-mortem."""
+    minute of typing); every other save adds one. Refused on a final post-mortem unless
+    `force` (a merge of the service's copy: nobody is typing)."""
     if len(text) > MAX_TEXT:
         raise ValueError("A post-mortem can be at most 2,000,000 characters.")
     current = get(db, pm_id)
     if current is None:
         raise LookupError("That post-mortem is not in this cache.")
-    if current.state == "final":
+    if current.state == "final" and not force:
         raise FinalLocked("This post-mortem is final: start a new revision (back to draft) "
                           "to change it.")
     if text == current.text:

@@ -27,6 +27,7 @@ from ..channels.contract import (
     NetworkError,
     OrderedCursors,
     Page,
+    PostmortemStore,
     RateLimited,
     TooSlow,
 )
@@ -43,6 +44,7 @@ from .backoff import full_jitter
 from .incident_sync import IncidentSync, IncidentSyncReport
 from .limits import CursorWatch, RateLimitedUntil, RunClock, SyncLimits, clock_time, duration
 from .outbox_push import OutboxPusher
+from .postmortem_sync import PostmortemSync
 
 log = logging.getLogger("rr_desktop.sync")
 
@@ -207,6 +209,8 @@ class SyncEngine:
                 if isinstance(client, IncidentLog):
                     report.incidents = IncidentSync(self, client, cid, report, cancel,
                                                     progress).run()
+                if isinstance(client, PostmortemStore):
+                    PostmortemSync(self, client, cid, report, cancel, progress).run()
             with self.store.write() as db:
                 cs.record_success(db, cid, self.clock(), None)
                 if report.problems:  # shown as the channel's state until a clean run
