@@ -25,11 +25,13 @@ from ...store.actions import (
     Identity,
     Input,
 )
+from ...templates.reply_values import load_templates
 from ..context import AppContext
 from ..fuzzy import Choice
 from ..lookups import CHOICE_PREFIX, Lookups
 from ..text import one_line
 from .prompts import Composer, PickPrompt, ReasonPrompt, SnoozePrompt, TagsPrompt
+from .reply_templates import ReplyOffer
 from .selection import Selection
 
 Values = dict[str, Any]
@@ -184,7 +186,9 @@ class InputAsker(QObject):
     def _compose(self, wanted: AskText, esc_id: int, target: str,
                  answer: Callable[..., None]) -> None:
         draft_key = (esc_id, wanted.kind)
-        composer = Composer(wanted.kind, target, self._drafts.get(draft_key, ""), self._parent)
+        offer = self._reply_offer(esc_id) if wanted.kind == "reply" else None
+        composer = Composer(wanted.kind, target, self._drafts.get(draft_key, ""), self._parent,
+                            offer)
 
         def closed(_code: int) -> None:
             text = composer.draft().strip()
@@ -202,6 +206,22 @@ class InputAsker(QObject):
         composer.finished.connect(closed)
         composer.submitted.connect(submitted)
         self._open(composer)
+
+
+    def _reply_offer(self, esc_id: int) -> ReplyOffer | None:
+        """The templates a reply on `esc_id` may start from (read on each r, so a
+        template file edited meanwhile is offered as it is now); a file that did not
+        load is named in the status bar."""
+        subject = self._lookups.reply_subject(esc_id)
+        if subject is None:
+            return None
+        me = self._ctx.me
+        analyst = (self._lookups.analyst_name(me) or me) if me else None
+        offer = ReplyOffer(load_templates(self._ctx.data_dir), subject, analyst)
+        trouble = offer.problems_sentence()
+        if trouble:
+            self._ctx.notifier.warn(trouble)
+        return offer
 
 
 def _markets_languages(analyst: Analyst | None) -> list[str]:
