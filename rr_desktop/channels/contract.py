@@ -16,6 +16,7 @@ The sync engine calls `pull(cursor)` page by page and `push(mutation)` per outbo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -208,6 +209,30 @@ class OrderedCursors(Protocol):
     notices a cursor that goes backwards."""
 
     def cursor_position(self, cursor: str) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentPage:
+    """Incident events after a cursor (docs/incidents.md): `events` in the service's
+    order, each with its `seq`; `next` the cursor to ask from next; `malformed` one
+    sentence per event that could not be read (kept out, the page goes on)."""
+
+    events: list[dict[str, Any]]
+    next: int
+    has_more: bool
+    malformed: list[str] = field(default_factory=list)
+
+
+@runtime_checkable
+class IncidentLog(Protocol):
+    """A client that carries the team's incident logs (the rr_api service):
+    `push_incident_event` stores one event and returns it with its `seq` (a repeated uid
+    returns the stored one); `pull_incident_events` reads the events after a `seq`.
+    Refusals raise Rejected; a cursor the service no longer knows raises CursorExpired."""
+
+    def push_incident_event(self, event: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def pull_incident_events(self, after: int, limit: int) -> IncidentPage: ...
 
 
 def wire_value(record: Escalation, field: str) -> Any:
