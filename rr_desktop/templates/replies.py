@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..domain.enums import ReporterType
 from ..domain.languages import language_name, primary
+from .front_matter import TemplateFileError, split_front_matter
 from .placeholders import placeholders, stray_braces
 
 MAX_TEMPLATE_BYTES = 64 * 1024
@@ -144,42 +145,12 @@ class ReplyTemplates:
                                           t.partner_type == PartnerType.ANY, t.title))
 
 
-class TemplateFileError(ValueError):
-    """A template file that cannot be used; the message is one sentence naming it."""
-
-
-def _front_matter(text: str, shown: str) -> tuple[dict[str, str], str]:
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
-        raise TemplateFileError(f"{shown} does not start with a '---' front matter line "
-                                "(title: ...).")
-    try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
-    except StopIteration:
-        raise TemplateFileError(f"{shown} has no closing '---' after its front matter."
-                                ) from None
-    front: dict[str, str] = {}
-    for n, line in enumerate(lines[1:end], start=2):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        key, colon, value = line.partition(":")
-        key = key.strip()
-        if not colon or key not in _FRONT_KEYS:
-            raise TemplateFileError(
-                f"{shown} line {n}: expected one of {', '.join(sorted(_FRONT_KEYS))} "
-                f"followed by ':', found {line.strip()[:40]!r}.")
-        if key in front:
-            raise TemplateFileError(f"{shown} line {n}: {key} is given twice.")
-        front[key] = value.strip()
-    return front, "\n".join(lines[end + 1:]).strip("\n")
-
-
 def parse_reply_template(text: str, key: str, shown: str, user: bool = False,
                          ) -> ReplyTemplate:
     """One template from its text; `key` is "<language>/<partner type>/<name>", `shown`
     how messages name the file. Raises TemplateFileError."""
     language, partner, _name = key.split("/")
-    front, body = _front_matter(text.replace("\r\n", "\n"), shown)
+    front, body = split_front_matter(text, shown, _FRONT_KEYS)
     title = front.get("title", "")
     if not title:
         raise TemplateFileError(f"{shown} has no title in its front matter.")
