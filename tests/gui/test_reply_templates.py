@@ -9,7 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
 
+from rr_desktop.gui.main_window import MainWindow
 from rr_desktop.locations import resource_path
 from rr_desktop.templates.reply_values import market_time, read_reply_subject
 
@@ -111,3 +114,20 @@ def test_a_regulator_gets_regulator_templates_in_their_language(real_desk: RealD
     assert subject.external_id in text and "{" not in text
     assert "Legal" in composer.note.text()
     composer.reject()
+
+
+def test_a_reply_to_a_selection_offers_no_template(qtbot: QtBot, window: MainWindow) -> None:
+    """A template is filled from one escalation; sent to several, the first one's
+    reporter and id would reach the others. One item: offered; a selection: not."""
+    press(qtbot, window, Qt.Key.Key_R)
+    single = prompt(qtbot, window)
+    assert single.templates is not None and single.templates.finder.shown_keys()
+    single.reject()
+    qtbot.waitUntil(lambda: window.triage.prompt is None)
+    press(qtbot, window, Qt.Key.Key_X, Qt.Key.Key_J, Qt.Key.Key_X)
+    qtbot.waitUntil(lambda: len(window.triage.selection.targets()) == 2)
+    press(qtbot, window, Qt.Key.Key_R)
+    batch = prompt(qtbot, window)
+    assert batch.templates is None
+    assert "Ctrl+T" not in " ".join(w.text() for w in batch.findChildren(QLabel))
+    batch.reject()

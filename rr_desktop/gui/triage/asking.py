@@ -166,7 +166,7 @@ class InputAsker(QObject):
                 tags.chosen.connect(lambda add, remove: answer(add=add, remove=remove))
                 self._open(tags)
             case AskText():
-                self._compose(wanted, ids[0], target, answer)
+                self._compose(wanted, ids[0], target, answer, len(ids) == 1)
             case _:
                 raise TypeError(f"no prompt for {wanted!r}")
 
@@ -184,9 +184,11 @@ class InputAsker(QObject):
         self._open(box)
 
     def _compose(self, wanted: AskText, esc_id: int, target: str,
-                 answer: Callable[..., None]) -> None:
+                 answer: Callable[..., None], single: bool = True) -> None:
         draft_key = (esc_id, wanted.kind)
-        offer = self._reply_offer(esc_id) if wanted.kind == "reply" else None
+        # A template is filled from one escalation (its reporter, its id): a reply to a
+        # whole selection is written by hand, never with the first one's details.
+        offer = self._reply_offer(esc_id) if wanted.kind == "reply" and single else None
         composer = Composer(wanted.kind, target, self._drafts.get(draft_key, ""), self._parent,
                             offer)
 
