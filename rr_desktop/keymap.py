@@ -95,6 +95,9 @@ _OTHERS: tuple[Command, ...] = (
          "Send what the composer or form holds", None),
     _cmd("submit-next", "Submit and next", ("Ctrl+Shift+Return", "Ctrl+Shift+Enter"), C,
          "Send, then move to the next escalation", None),
+    _cmd("reply-templates", "Reply templates", ("Ctrl+T",), C,
+         "In the reply composer: pick a template for the escalation's language and "
+         "partner (Enter inserts it, placeholders filled)", None),
     # Search box, prompts, pickers, the saved views manager
     _cmd("search-results", "Go to the results", ("Return", "Enter", "Down"), (Mode.SEARCH,),
          "Leave the search box for the list of results", None),

@@ -118,9 +118,13 @@ class CommandRegistry(QObject):
                                                                          command))
 
     def add_target(self, target: CommandTarget) -> None:
-        """A dialog or widget that handles its mode's keys itself."""
+        """A dialog or widget that handles its mode's keys itself, and the widgets of
+        another mode it holds (the reply composer's template picker)."""
         assert isinstance(target, QWidget)
         self.add_mode_widget(target.command_mode, target)
+        for inner in target.findChildren(QWidget):
+            if isinstance(inner, CommandTarget) and inner.command_mode != target.command_mode:
+                self.add_mode_widget(inner.command_mode, inner)
 
     def add_mode_widget(self, mode: Mode, widget: QWidget) -> None:
         """Make `mode`'s keys live in a widget created later (a composer dialog)."""

@@ -16,6 +16,7 @@ from ..store.connections import raw_reader
 from ..store.duplicates import suggest_duplicates
 from ..store.roster import RosterEntry
 from ..store.triage_queries import TriageRow
+from ..templates.reply_values import ReplySubject, read_reply_subject
 from .fuzzy import Choice
 from .text import one_line
 
@@ -93,6 +94,10 @@ class Lookups:
                                       f"{named.get(other.id, '')} {other.title}",
                                       other.channel))
         return choices
+
+    def reply_subject(self, esc_id: int) -> ReplySubject | None:
+        """What a reply template fills in about the escalation (a primary-key read)."""
+        return read_reply_subject(self._db(), esc_id)
 
     def by_external_id(self, external_id: str) -> list[int]:
         """Cached escalations the source calls `external_id`."""

@@ -79,7 +79,10 @@ def test_the_wheel_holds_compiled_forms_and_resources(installed: Installed) -> N
                 for p in resources.rglob("*") if p.is_file()}
     assert {"rr_desktop/resources/theme.qss", "rr_desktop/resources/rr-desktop.desktop",
             "rr_desktop/resources/icons/rr-desktop.svg",
-            "rr_desktop/resources/channels/example-rest.json"} <= expected <= names
+            "rr_desktop/resources/channels/example-rest.json",
+            "rr_desktop/resources/templates/sitreps/team.md",
+            "rr_desktop/resources/templates/replies/ja/regulator/acknowledge.md",
+            } <= expected <= names
     assert not [n for n in names if n.startswith(("ui/", "resources/")) or n.endswith(".ui")]
 
 

@@ -25,11 +25,13 @@ from ...store.actions import (
     Identity,
     Input,
 )
+from ...templates.reply_values import load_templates
 from ..context import AppContext
 from ..fuzzy import Choice
 from ..lookups import CHOICE_PREFIX, Lookups
 from ..text import one_line
 from .prompts import Composer, PickPrompt, ReasonPrompt, SnoozePrompt, TagsPrompt
+from .reply_templates import ReplyOffer
 from .selection import Selection
 
 Values = dict[str, Any]
@@ -164,7 +166,7 @@ class InputAsker(QObject):
                 tags.chosen.connect(lambda add, remove: answer(add=add, remove=remove))
                 self._open(tags)
             case AskText():
-                self._compose(wanted, ids[0], target, answer)
+                self._compose(wanted, ids[0], target, answer, len(ids) == 1)
             case _:
                 raise TypeError(f"no prompt for {wanted!r}")
 
@@ -182,9 +184,13 @@ class InputAsker(QObject):
         self._open(box)
 
     def _compose(self, wanted: AskText, esc_id: int, target: str,
-                 answer: Callable[..., None]) -> None:
+                 answer: Callable[..., None], single: bool = True) -> None:
         draft_key = (esc_id, wanted.kind)
-        composer = Composer(wanted.kind, target, self._drafts.get(draft_key, ""), self._parent)
+        # A template is filled from one escalation (its reporter, its id): a reply to a
+        # whole selection is written by hand, never with the first one's details.
+        offer = self._reply_offer(esc_id) if wanted.kind == "reply" and single else None
+        composer = Composer(wanted.kind, target, self._drafts.get(draft_key, ""), self._parent,
+                            offer)
 
         def closed(_code: int) -> None:
             text = composer.draft().strip()
@@ -202,6 +208,22 @@ class InputAsker(QObject):
         composer.finished.connect(closed)
         composer.submitted.connect(submitted)
         self._open(composer)
+
+
+    def _reply_offer(self, esc_id: int) -> ReplyOffer | None:
+        """The templates a reply on `esc_id` may start from (read on each r, so a
+        template file edited meanwhile is offered as it is now); a file that did not
+        load is named in the status bar."""
+        subject = self._lookups.reply_subject(esc_id)
+        if subject is None:
+            return None
+        me = self._ctx.me
+        analyst = (self._lookups.analyst_name(me) or me) if me else None
+        offer = ReplyOffer(load_templates(self._ctx.data_dir), subject, analyst)
+        trouble = offer.problems_sentence()
+        if trouble:
+            self._ctx.notifier.warn(trouble)
+        return offer
 
 
 def _markets_languages(analyst: Analyst | None) -> list[str]:

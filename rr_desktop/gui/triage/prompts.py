@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -25,7 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...keymap import Mode
+from ...templates.placeholders import marker_spans, unfilled
 from ..fuzzy import Choice, FuzzyList
+from .reply_templates import ReplyOffer, TemplatePicker
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 
@@ -257,10 +260,15 @@ class Composer(QDialog):
     command_mode = Mode.COMPOSER
 
     def __init__(self, kind: str, target: str, draft: str = "",
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, offer: ReplyOffer | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("composer")
         self.kind = kind
+        # A reply's templates (Ctrl+T); the placeholders a template left as "[label?]"
+        # are not sent until written over.
+        self._offer = offer
+        self._placeholders = offer.placeholders if offer is not None else ()
+        self._inserted = ""
         titles = {"note": "Internal note", "fact": "Log a fact", "reply": "Reply on source"}
         self.setWindowTitle(titles[kind])
         self.editor = QPlainTextEdit(draft)
@@ -270,8 +278,19 @@ class Composer(QDialog):
         self.error.setObjectName("promptError")
         layout = QVBoxLayout(self)
         where = "visible to the reporter" if kind == "reply" else "internal only"
+        templates = " Ctrl+T picks a template." if offer is not None else ""
         layout.addWidget(_label(f"{titles[kind]} on {target} ({where}). "
-                                "Ctrl+Enter sends; Ctrl+Shift+Enter sends and moves on."))
+                                "Ctrl+Enter sends; Ctrl+Shift+Enter sends and moves on."
+                                + templates))
+        self.templates: TemplatePicker | None = None
+        if offer is not None:
+            self.templates = TemplatePicker(offer.choices())
+            self.templates.picked.connect(self.insert_template)
+            layout.addWidget(self.templates)
+        self.note = _label("")
+        self.note.setObjectName("composerNote")
+        self.note.hide()
+        layout.addWidget(self.note)
         layout.addWidget(self.editor, 1)
         self.as_fact = QCheckBox("&Log as an evolving fact instead of a note (Alt+L)")
         self.as_fact.setObjectName("composerAsFact")
@@ -283,6 +302,38 @@ class Composer(QDialog):
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.resize(560, 320)
         self.editor.setFocus()
+        self._select_next_hole()
+
+    def insert_template(self, key: str) -> None:
+        """Put a picked template's text in the editor: in place of the text if it is
+        empty or still the last template as inserted, else at the cursor; then select
+        its first "[label?]" for the analyst to write over."""
+        draft = self._offer.draft(key) if self._offer is not None else None
+        if draft is None:
+            return
+        current = self.editor.toPlainText()
+        if not current.strip() or current == self._inserted:
+            self.editor.setPlainText(draft.text)
+            self._inserted = draft.text
+        else:
+            self.editor.textCursor().insertText(draft.text)
+        self.note.setText(draft.note)
+        self.note.setVisible(bool(draft.note))
+        self.editor.setFocus()
+        if not self._select_next_hole():
+            self.editor.moveCursor(QTextCursor.MoveOperation.End)
+
+    def _select_next_hole(self) -> bool:
+        """Select the first "[label?]" a template left, so typing replaces it; False
+        when there is none."""
+        spans = marker_spans(self.editor.toPlainText(), self._placeholders)
+        if not spans:
+            return False
+        cursor = self.editor.textCursor()
+        cursor.setPosition(spans[0][0])
+        cursor.setPosition(spans[0][1], QTextCursor.MoveMode.KeepAnchor)
+        self.editor.setTextCursor(cursor)
+        return True
 
     def draft(self) -> str:
         return self.editor.toPlainText()
@@ -290,11 +341,19 @@ class Composer(QDialog):
     def handle_command(self, name: str) -> None:
         if name in ("submit", "submit-next"):
             self.submit(advance=name == "submit-next")
+        elif name == "reply-templates" and self.templates is not None:
+            self.templates.setFocus()
 
     def submit(self, advance: bool = False) -> None:
         text = self.editor.toPlainText().strip()
         if not text:
             self.error.setText("Nothing to send yet.")
+            return
+        holes = unfilled(text, self._placeholders)
+        if holes:
+            self.error.setText(f"Write over {', '.join(holes)} before sending: the "
+                               "template had no value for it.")
+            self._select_next_hole()
             return
         kind = self.kind
         if kind in ("note", "fact"):
