@@ -80,7 +80,7 @@ def read_yaml(path: Path, label: str) -> dict[str, Any]:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise FileInvalid(Problem(label, where,
                                   f"is not valid YAML ({exc.problem or exc.context})")) \
             from None
