@@ -158,7 +158,8 @@ def read_statutory_clock(clock: StatutoryClock, declared_at: datetime,
 
 
 def describe_deadline(reading: ClockReading, market: str) -> str:
-    """"Sun 5 Oct 11:00 AEDT (AU) · 08:00 SGT (you)" for a clock's deadline."""
+    """"Sun 5 Oct 11:00 AEDT (AU) · Sun 5 Oct 08:00 +08 (you)" for a clock's deadline
+    (zone abbreviations as tzdata has them: Singapore's is "+08")."""
     if reading.deadline is None:
         return "not started"
     parts = []
