@@ -137,9 +137,10 @@ def main(data_dir: Path) -> dict[str, Any]:
     logging.getLogger().addHandler(logged)
 
     import rr_desktop
+    from rr_desktop import locations
     from rr_desktop.domain import Analyst, PolicyCategory, Severity, Urgency
     from rr_desktop.domain.roster_profile import AnalystProfile
-    from rr_desktop.gui import forms, locations
+    from rr_desktop.gui import forms
     from rr_desktop.gui.app import make_app
     from rr_desktop.gui.main_window import MainWindow
     from rr_desktop.store import channel_state, manual
