@@ -137,9 +137,10 @@ def main(data_dir: Path) -> dict[str, Any]:
     logging.getLogger().addHandler(logged)
 
     import rr_desktop
+    from rr_desktop import locations
     from rr_desktop.domain import Analyst, PolicyCategory, Severity, Urgency
     from rr_desktop.domain.roster_profile import AnalystProfile
-    from rr_desktop.gui import forms, locations
+    from rr_desktop.gui import forms
     from rr_desktop.gui.app import make_app
     from rr_desktop.gui.main_window import MainWindow
     from rr_desktop.store import channel_state, manual
@@ -160,6 +161,16 @@ def main(data_dir: Path) -> dict[str, Any]:
         "resources_dir": str(locations.resources_dir()),
         "forms": forms.form_names(),
     }
+    # Playbooks, overlays and the stakeholder directory are package data read with
+    # PyYAML, a runtime dependency: both must be there in an installed app.
+    from rr_desktop.playbooks import load_directory, load_library
+
+    library = load_library(data_dir)
+    directory = load_directory(data_dir, library)
+    report["playbooks"] = sorted(library.playbooks)
+    report["overlays"] = sorted(library.overlays)
+    report["stakeholders"] = len(directory.stakeholders)
+    report["playbook_problems"] = [str(p) for p in (*library.problems, *directory.problems)]
     workspace = Workspace.open(data_dir, demo=False, check=False)
     now = datetime.now(UTC)
     with workspace.store.write() as db:

@@ -82,7 +82,9 @@ def test_the_wheel_holds_compiled_forms_and_resources(installed: Installed) -> N
             "rr_desktop/resources/channels/example-rest.json",
             "rr_desktop/resources/templates/sitreps/team.md",
             "rr_desktop/resources/templates/replies/ja/regulator/acknowledge.md",
-            } <= expected <= names
+            "rr_desktop/resources/playbooks/violent-event.yaml",
+            "rr_desktop/resources/playbooks/overlays/au.yaml",
+            "rr_desktop/resources/stakeholders/functions.yaml"} <= expected <= names
     assert not [n for n in names if n.startswith(("ui/", "resources/")) or n.endswith(".ui")]
 
 
@@ -100,6 +102,11 @@ def test_the_installed_window_is_themed_and_opens_every_dialog(installed: Instal
     assert Path(report["resources_dir"]).resolve().is_relative_to(site)
     forms = sorted(p.stem for p in (installed.checkout / "ui").glob("*.ui"))
     assert report["forms"] == forms
+    assert report["playbook_problems"] == []
+    assert len(report["playbooks"]) == len(list((installed.checkout / "resources" /
+                                                 "playbooks").glob("*.yaml")))
+    assert {"AU", "IN", "ID", "JP", "KR", "PH", "SG"} <= set(report["overlays"])
+    assert report["stakeholders"] > 0
 
     assert "theme_error" not in report, report["theme_error"]
     assert report["stylesheet_is_theme"] and report["theme_chars"] > 0
