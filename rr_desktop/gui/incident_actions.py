@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QDialog, QWidget
 
 from ..domain.incident import IncidentState
@@ -74,6 +74,13 @@ class IncidentActions(QObject):
     def _closed(self, dialog: QDialog) -> None:
         if self.prompt is dialog:
             self.prompt = None
+            # the last prompt of a chain (a request asks five things): the keyboard goes
+            # back to the section it came from once the window has it again
+            QTimer.singleShot(0, self._refocus)
+
+    def _refocus(self) -> None:
+        if self.prompt is None and self.view.isVisible():
+            self.view.focus_section(self.view.sections.index(self.view.current_section()))
 
     def _text(self, title: str, question: str, then: Callable[[str], None],
               placeholder: str = "Text (required)", presets: tuple[str, ...] = ()) -> None:

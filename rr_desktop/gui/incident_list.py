@@ -87,8 +87,8 @@ class IncidentList(QWidget):
     def current_uid(self) -> str | None:
         return self.section.current_key()
 
-    def move(self, delta: int) -> None:
-        self.section.move(delta)
+    def step_row(self, delta: int) -> None:
+        self.section.step_row(delta)
 
     def showEvent(self, event: QShowEvent) -> None:
         """Qt override: re-read each time the list is shown."""

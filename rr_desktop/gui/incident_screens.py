@@ -21,22 +21,27 @@ from .pages import Pages
 
 class IncidentScreens(QObject):
     def __init__(self, ctx: AppContext, pages: Pages, open_dialog: Callable[[QDialog], None],
-                 open_escalation: Callable[[int], None], parent: QWidget) -> None:
+                 back_to_triage: Callable[[], None], open_escalation: Callable[[int], None],
+                 parent: QWidget) -> None:
         super().__init__(parent)
         self.ctx, self.pages = ctx, pages
         self.list = IncidentList(ctx)
         self.view = IncidentView(ctx)
-        self.actions = IncidentActions(ctx, self.view, open_dialog, parent, open_escalation)
+
+        def in_triage(esc_id: int) -> None:
+            back_to_triage()
+            open_escalation(esc_id)
+        self.actions = IncidentActions(ctx, self.view, open_dialog, parent, in_triage)
         pages.add_incidents(self.list, self.view)
 
     def handlers(self) -> dict[str, Callable[[], object]]:
         return {"go-incidents": self.pages.show_incidents,
-                "incidents-next": lambda: self.list.move(1),
-                "incidents-previous": lambda: self.list.move(-1),
+                "incidents-next": lambda: self.list.step_row(1),
+                "incidents-previous": lambda: self.list.step_row(-1),
                 "incidents-open": self.open_current,
                 "incidents-declare": lambda: self.actions.declare(self._declared),
-                "incident-next-row": lambda: self.view.move(1),
-                "incident-previous-row": lambda: self.view.move(-1),
+                "incident-next-row": lambda: self.view.step_row(1),
+                "incident-previous-row": lambda: self.view.step_row(-1),
                 "incident-next-section": lambda: self.view.step_section(1),
                 "incident-previous-section": lambda: self.view.step_section(-1),
                 "incident-back": self.pages.show_incidents,

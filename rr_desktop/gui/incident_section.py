@@ -111,7 +111,7 @@ class Section(QWidget):
                 return True
         return False
 
-    def move(self, delta: int) -> None:
+    def step_row(self, delta: int) -> None:
         count = self.table.rowCount()
         if count:
             row = max(0, min(self.table.currentRow() + delta, count - 1))

@@ -98,7 +98,7 @@ class IncidentView(QWidget):
         self._reading = False
         self._stale = False
         self._tick = QTimer(self)
-        self._tick.timeout.connect(self.render)
+        self._tick.timeout.connect(self.show_now)
         self._tick.start(TICK_MS)
         ctx.changes_applied.connect(self._on_changes)
 
@@ -128,7 +128,7 @@ class IncidentView(QWidget):
             return
         job.finished.connect(self._read_done)
 
-    def render(self) -> None:
+    def show_now(self) -> None:
         """Show the state read last, judged against the clock now."""
         state = self.state
         if state is None:
@@ -151,8 +151,8 @@ class IncidentView(QWidget):
     def step_section(self, delta: int) -> None:
         self.focus_section(self._focused_index() + delta)
 
-    def move(self, delta: int) -> None:
-        self.sections[self._focused_index()].move(delta)
+    def step_row(self, delta: int) -> None:
+        self.sections[self._focused_index()].step_row(delta)
 
     # -- internals -------------------------------------------------------------------
 
@@ -166,7 +166,7 @@ class IncidentView(QWidget):
         if read.state.uid != self.uid:
             return
         self.state, self.members = read.state, read.members
-        self.render()
+        self.show_now()
         self.refreshed.emit(read.state.uid)
 
     def _read_done(self) -> None:

@@ -116,8 +116,7 @@ class MainWindow(QMainWindow):
         self.pages = Pages(page, self.sync_view, self.lead_board)
         self.setCentralWidget(self.pages)
         self.incidents = IncidentScreens(self.ctx, self.pages, self.open_dialog,
-                                         lambda i: (self.back_to_list(), self.open_escalation(i)),
-                                         self)
+                                         self.back_to_list, self.open_escalation, self)
 
         self.status = StatusArea(self.statusBar(), self.store.path, self)
         self.channels = self.status.channels
