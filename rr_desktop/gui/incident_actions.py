@@ -28,6 +28,7 @@ from . import incident_playbooks
 from .context import AppContext
 from .fuzzy import Choice
 from .incident_checklist import split_key
+from .incident_links import link_key
 from .incident_requests import FUNCTIONS
 from .incident_timeline import fact_uid
 from .incident_view import IncidentView
@@ -96,7 +97,7 @@ class IncidentActions(QObject):
             self.ctx.notifier.info("Open an incident first: g i lists them")
             return None
         if not self.ctx.me:
-            self.ctx.notifier.info("Choose who you are first (File \u203a Who am I)")
+            self.ctx.notifier.info("Choose who you are first (File > Who am I)")
             return None
         return state
 
@@ -330,7 +331,7 @@ class IncidentActions(QObject):
     def _link(self, state: IncidentState) -> Any:
         key = self.view.links.current_key()
         link = next((ln for ln in state.links
-                     if f"{ln.source}\u241f{ln.external_id}" == key), None)
+                     if link_key(ln.source, ln.external_id) == key), None)
         if link is None:
             self.ctx.notifier.info("Select a linked escalation first")
         return link
@@ -340,7 +341,7 @@ class IncidentActions(QObject):
         link = None if state is None else self._link(state)
         if link is None:
             return
-        esc_id = self.view.members.get(f"{link.source}\u241f{link.external_id}")
+        esc_id = self.view.members.get(link_key(link.source, link.external_id))
         if esc_id is None:
             self.ctx.notifier.info(f"{link.external_id} is not in this cache")
             return
@@ -356,7 +357,7 @@ class IncidentActions(QObject):
     def declare(self, then: Callable[[int], None]) -> None:
         """c on the incident list: a new incident by title."""
         if not self.ctx.me:
-            self.ctx.notifier.info("Choose who you are first (File \u203a Who am I)")
+            self.ctx.notifier.info("Choose who you are first (File > Who am I)")
             return
         me = self.ctx.me
 

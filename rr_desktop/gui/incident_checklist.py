@@ -19,11 +19,11 @@ CLOCK_HEADERS = ("Clock", "Market", "Deadline", "Left", "Playbook")
 
 
 def step_key(run: str, step: str) -> str:
-    return f"{run}\u241f{step}"
+    return f"{run}\n{step}"
 
 
 def split_key(key: str) -> tuple[str, str]:
-    run, _, step = key.partition("\u241f")
+    run, _, step = key.partition("\n")
     return run, step
 
 
@@ -31,7 +31,7 @@ def step_rows(state: IncidentState) -> list[Row]:
     rows = []
     for run in state.runs:
         for st in run.steps:
-            done = "\u2611 done" if st.done else "\u2610"
+            done = "\u2713 done" if st.done else "to do"
             extra = " \u00b7 ".join(x for x in (st.evidence_text, st.note) if x)
             wanted = f" (evidence: {st.evidence})" if st.evidence and not extra else ""
             rows.append(Row((done, st.title, st.role, "required" if st.required else "",
@@ -50,7 +50,7 @@ def clock_rows(state: IncidentState, now: datetime) -> list[Row]:
         rows.append(Row((v.clock.title + legal, v.clock.market or "all",
                          when(v.deadline) if v.deadline else "\u2014", remaining_text(v),
                          v.run.title or v.run.playbook),
-                        f"{v.run.run}\u241f{v.clock.id}", fg,
+                        f"{v.run.run}\n{v.clock.id}", fg,
                         v.state in (SlaState.AT_RISK, SlaState.BREACHED)))
     return rows
 

@@ -44,7 +44,7 @@ def roles_text(state: IncidentState) -> str:
         held = [s for s in state.roles if s.role == role and s.renounced_at is None]
         now_parts.append(f"{role.capitalize()}: " + (", ".join(
             f"{s.analyst} (since {when(s.assumed_at)})" for s in held) or "\u2014"))
-        past += [f"{s.analyst} {role} {when(s.assumed_at)} \u2013 {when(s.renounced_at)}"
+        past += [f"{s.analyst} {role} {when(s.assumed_at)} to {when(s.renounced_at)}"
                  for s in state.roles if s.role == role and s.renounced_at is not None]
     return " \u00b7 ".join(now_parts) + (("\nEarlier: " + "; ".join(past)) if past else "")
 

@@ -13,7 +13,7 @@ HEADERS = ("Escalation", "Title", "Category", "Market", "Reported", "Linked", "S
 
 
 def link_key(source: str, external_id: str) -> str:
-    return f"{source}\u241f{external_id}"
+    return f"{source}\n{external_id}"
 
 
 def link_rows(state: IncidentState, members: Mapping[str, int]) -> list[Row]:

@@ -27,7 +27,7 @@ def request_rows(state: IncidentState, now: datetime) -> list[Row]:
         fg = theme.SLA_FG[SlaState.BREACHED] if overdue else (
             theme.MUTED_FG if r.status != "open" else None)
         rows.append(Row((r.function, r.asked_of, r.question, f"{when(r.asked_at)} "
-                         f"{r.asked_by}", due, "\u26d4 BLOCKING" if r.blocking else "no",
+                         f"{r.asked_by}", due, "BLOCKING" if r.blocking else "no",
                          r.status, r.answer), r.uid, fg, overdue or
                         (r.blocking and r.status == "open"), r.question))
     return rows

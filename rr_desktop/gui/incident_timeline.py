@@ -9,7 +9,7 @@ from . import theme
 from .incident_section import Row, Section, when
 
 HEADERS = ("When", "Who", "What", "Pinned", "Text")
-PINNED_MARK = "\U0001f4cc pinned"
+PINNED_MARK = "\u2022 pinned"
 
 
 def timeline_rows(state: IncidentState) -> list[Row]:

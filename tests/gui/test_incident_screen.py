@@ -146,7 +146,7 @@ def test_incident_journey_from_triage_to_an_overdue_request(
     qtbot.waitUntil(view.checklist.table.hasFocus)
     press(qtbot, window, "j", target=view.checklist.table)
     key_then_answers(qtbot, window, Qt.Key.Key_Space)
-    assert view.checklist.texts()[1][0].startswith("\u2611")
+    assert view.checklist.texts()[1][0].startswith("\u2713")
     assert any(r[4] == "done: Notify the regulator" for r in view.timeline.texts())
     clocks = view.checklist.clocks.texts()
     assert clocks[0][3].endswith("left") and "Legal confirms" in clocks[0][0]
