@@ -31,6 +31,8 @@ class Mode(StrEnum):
     COMPOSER = "composer"
     OUTBOX = "outbox"
     LEAD = "lead board"
+    INCIDENTS = "incident list"
+    INCIDENT = "incident"
     SEARCH = "search"
     PROMPT = "prompt"
     PICKER = "picker"
@@ -46,6 +48,7 @@ L, D, G, C = (Mode.LIST,), (Mode.DETAIL,), (Mode.GLOBAL,), (Mode.COMPOSER,)
 OB = (Mode.OUTBOX,)
 LB = (Mode.LEAD,)
 LD = (Mode.LIST, Mode.DETAIL)
+IL, IN = (Mode.INCIDENTS,), (Mode.INCIDENT,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,62 @@ _MOVING: tuple[Command, ...] = (
          "Select the previous escalation too", "Edit", True),
     _cmd("select-all", "Select all in view", ("Ctrl+A",), L,
          "Select every escalation of the view", "Edit"),
+)
+
+_INCIDENT_COMMANDS: tuple[Command, ...] = (
+    # Incident list (g i) and the incident screen (docs/incident-screen.md)
+    _cmd("incidents-next", "Next incident", ("J", "Down"), IL, "Move to the next incident",
+         "Incident"),
+    _cmd("incidents-previous", "Previous incident", ("K", "Up"), IL,
+         "Move to the previous incident", "Incident"),
+    _cmd("incidents-open", "Open incident", ("Return", "Enter"), IL,
+         "Open the incident screen of the current incident", "Incident"),
+    _cmd("incidents-declare", "Declare incident…", ("C",), IL,
+         "Declare a new incident by title", "Incident"),
+    _cmd("incident-next-row", "Next row", ("J", "Down"), IN,
+         "Move down the section that has the focus", "Incident"),
+    _cmd("incident-previous-row", "Previous row", ("K", "Up"), IN,
+         "Move up the section that has the focus", "Incident"),
+    _cmd("incident-next-section", "Next section", ("Tab",), IN,
+         "Timeline, checklist, requests, containment, linked escalations", "Incident"),
+    _cmd("incident-previous-section", "Previous section", ("Shift+Tab", "Backtab"), IN,
+         "The previous section", "Incident"),
+    _cmd("incident-back", "Back to the incident list", ("U", "Esc"), IN,
+         "Leave the incident screen for the list", "Incident"),
+    _cmd("incident-fact", "Log a fact…", ("M",), IN,
+         "Add a fact to the timeline", "Incident"),
+    _cmd("incident-pin", "Pin or unpin fact", ("P",), IN,
+         "Pin the selected timeline fact (pinned facts are listed first), or unpin it",
+         "Incident"),
+    _cmd("incident-status", "Set status…", ("S",), IN,
+         "Active, contained, stable, resolved, closed (each stage's time is kept)",
+         "Incident"),
+    _cmd("incident-severity", "Set severity…", ("V",), IN, "S0 to S3", "Incident"),
+    _cmd("incident-priority", "Set priority…", ("Y",), IN, "P0 to P4", "Incident"),
+    _cmd("incident-role", "Take or leave a role…", ("O",), IN,
+         "Commander, scribe or liaison: take it, or leave it if you hold it", "Incident"),
+    _cmd("incident-resolve-conflict", "Resolve conflict…", ("R",), IN,
+         "A field two people set without seeing each other: keep yours or take theirs",
+         "Incident"),
+    _cmd("incident-playbook", "Start playbook…", ("B",), IN,
+         "Start a playbook: its checklist and statutory clocks join the incident",
+         "Incident"),
+    _cmd("incident-tick", "Tick or untick step", ("Space",), IN,
+         "Mark the selected checklist step done (timestamped), or reopen it", "Incident"),
+    _cmd("incident-step-note", "Step evidence or note…", ("E",), IN,
+         "Record evidence or a note on the selected checklist step", "Incident"),
+    _cmd("incident-request", "New stakeholder request…", ("Q",), IN,
+         "Ask a function (Legal, Comms, ...) something, with a due time", "Incident"),
+    _cmd("incident-answer", "Answer request…", ("A",), IN,
+         "Record the answer to the selected stakeholder request", "Incident"),
+    _cmd("incident-containment", "New containment action…", ("N",), IN,
+         "Add a containment action (planned)", "Incident"),
+    _cmd("incident-containment-done", "Containment action done", ("D",), IN,
+         "Mark the selected containment action done", "Incident"),
+    _cmd("incident-open-link", "Open linked escalation", ("Return", "Enter"), IN,
+         "Show the selected linked escalation in triage (f there moves it)", "Incident"),
+    _cmd("incident-unlink", "Unlink escalation", ("X",), IN,
+         "Take the selected linked escalation out of this incident", "Incident"),
 )
 
 _OTHERS: tuple[Command, ...] = (
@@ -162,6 +221,7 @@ _OTHERS: tuple[Command, ...] = (
          "What the next shift needs: open P0/P1, SLA at risk before their shift ends, "
          "incidents, changes and your notes since the last handover; export or record it",
          "Lead"),
+    *_INCIDENT_COMMANDS,
     # Global
     _cmd("palette", "Command palette\u2026", ("Ctrl+K",), G,
          "Find any command by name; shows its key", "Help"),
@@ -181,6 +241,9 @@ _OTHERS: tuple[Command, ...] = (
          "Channel freshness, queued changes, conflicts and quarantined records", "View"),
     _cmd("go-lead", "Lead board", ("G, L",), G,
          "Every analyst's open items by priority, SLA at risk and breached, shift and load",
+         "View"),
+    _cmd("go-incidents", "Incidents", ("G, I",), G,
+         "Major incidents: status, severity, priority, markets, linked escalations",
          "View"),
     *(_cmd(f"view-{n}", f"Saved view {n}", (f"Ctrl+{n}",), G, f"Show saved view {n}",
            "View") for n in range(1, 10)),
@@ -223,7 +286,7 @@ def all_commands(actions: Sequence[type[TriageAction]] = ACTION_TYPES) -> tuple[
 
 COMMANDS: tuple[Command, ...] = all_commands()
 
-MENU_ORDER = ("File", "Edit", "View", "Go", "Triage", "Sync", "Lead", "Help")
+MENU_ORDER = ("File", "Edit", "View", "Go", "Triage", "Sync", "Lead", "Incident", "Help")
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from .channel_actions import ChannelActions
 from .commands import CommandRegistry, CommandTarget
 from .context import AppContext
 from .identity import IdentityChooser
+from .incident_screens import IncidentScreens
 from .jobs import JobRunner
 from .lead_board import LeadBoard
 from .lookups import Lookups
@@ -114,6 +115,8 @@ class MainWindow(QMainWindow):
         self.lead_board = LeadBoard(self.ctx, self.open_dialog)
         self.pages = Pages(page, self.sync_view, self.lead_board)
         self.setCentralWidget(self.pages)
+        self.incidents = IncidentScreens(self.ctx, self.pages, self.open_dialog,
+                                         self.back_to_list, self.open_escalation, self)
 
         self.status = StatusArea(self.statusBar(), self.store.path, self)
         self.channels = self.status.channels
@@ -144,6 +147,7 @@ class MainWindow(QMainWindow):
         self.commands.refused.connect(self.notifier.info)
         self.commands.chord_pending.connect(self.chord_label.setText)
         self.commands.register_all(self._handlers(), self._keymap(actions))
+        self.incidents.attach(self.commands)
         self.commands.watch_chords([self.table, self.detail.text, *self.sync_view.tables(),
                                     self.lead_board.table, self.lead_board.metrics.table])
         self.commands.build_menus(
@@ -248,6 +252,7 @@ class MainWindow(QMainWindow):
             **self.triage.handlers(),
             **self.outbox.handlers(),
             **self.channel_actions.handlers(),
+            **self.incidents.handlers(),
         }
         for n in range(1, 10):
             handlers[f"view-{n}"] = partial(views.show_index, n - 1)

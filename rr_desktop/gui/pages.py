@@ -1,14 +1,20 @@
 """The window's pages, one at a time: the triage page, Outbox & sync (`g o`) and the lead
-board (`g l`). Which page shows, and the keys that move between a page's tabs."""
+board (`g l`), the incident list (`g i`) and an incident's screen. Which page shows,
+and the keys that move between a page's tabs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from .lead_board import LeadBoard
 from .sync_view import SyncView
+
+if TYPE_CHECKING:
+    from .incident_list import IncidentList
+    from .incident_view import IncidentView
 
 TRIAGE_PAGE, SYNC_PAGE, LEAD_PAGE = 0, 1, 2
 
@@ -21,6 +27,27 @@ class Pages(QStackedWidget):
         self.sync_view, self.lead_board = sync_view, lead_board
         for page in (triage, sync_view, lead_board):
             self.addWidget(page)
+        self.incident_list: IncidentList | None = None
+        self.incident_view: IncidentView | None = None
+
+    def add_incidents(self, incident_list: IncidentList, view: IncidentView) -> None:
+        """The incident pages (gui/incident_screens.py), after the first three."""
+        self.incident_list, self.incident_view = incident_list, view
+        self.addWidget(incident_list)
+        self.addWidget(view)
+
+    def show_incidents(self) -> None:
+        """g i (and u on an incident): the incident list, re-read, its table focused."""
+        if self.incident_list is not None:
+            self.setCurrentWidget(self.incident_list)
+            self.incident_list.refresh()
+            self.incident_list.table.setFocus()
+
+    def show_incident(self, uid: str) -> None:
+        """Enter on the list: that incident's screen."""
+        if self.incident_view is not None:
+            self.setCurrentWidget(self.incident_view)
+            self.incident_view.open(uid)
 
     def show_triage(self) -> None:
         self.setCurrentIndex(TRIAGE_PAGE)
