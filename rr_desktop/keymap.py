@@ -146,6 +146,9 @@ _INCIDENT_COMMANDS: tuple[Command, ...] = (
          "Show the selected linked escalation in triage (f there moves it)", "Incident"),
     _cmd("incident-unlink", "Unlink escalation", ("X",), IN,
          "Take the selected linked escalation out of this incident", "Incident"),
+    _cmd("incident-sitrep", "Situation report…", ("W",), IN,
+         "Draft a sitrep (team or executive) from the incident; copy it, record it as sent",
+         "Incident"),
 )
 
 _OTHERS: tuple[Command, ...] = (

@@ -343,7 +343,7 @@ class _Folder:
                     entry.pinned = found.pinned
         elif kind == "playbook_start":
             run = PlaybookRun(d["run"], d["playbook"], d["title"], list(d["markets"]), at,
-                              e["actor"], [StepState(**st) for st in d["steps"]],
+                              e["actor"], [_step(st) for st in d["steps"]],
                               [ClockSpec(**c) for c in d["clocks"]])
             self.runs[run.run] = run
             s.runs.append(run)
@@ -387,6 +387,12 @@ class _Folder:
             self.note(e, at, "sitrep", f"{d['audience']} sitrep sent")
         s.updated_at = at if s.updated_at is None else max(s.updated_at, at)
         return None
+
+
+def _step(data: Mapping[str, Any]) -> StepState:
+    evidence = data["evidence"]
+    return StepState(**{**data, "evidence": "; ".join(evidence) if isinstance(evidence, list)
+                        else evidence})
 
 
 def fold(events: Sequence[Mapping[str, Any]], uid: str | None = None) -> IncidentState:

@@ -63,6 +63,14 @@ def _list(v: Any) -> str | None:
     return None if isinstance(v, list) and len(v) <= 500 else "must be a list"
 
 
+def _evidence(v: Any) -> str | None:
+    """What to attach: a text, or a list of texts (as playbooks write it)."""
+    if isinstance(v, list):
+        return None if len(v) <= 50 and all(isinstance(x, str) and len(x) <= 500 for x in v) \
+            else "must be a list of short texts"
+    return _text(2000)(v)
+
+
 def _int(v: Any) -> str | None:
     return None if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else \
         "must be a whole number"
@@ -105,7 +113,7 @@ FIELD_KINDS = ("set", "status")  # edits that carry `base` and can conflict
 
 _STEP: dict[str, Check] = {"id": _text(200, empty=False), "title": _text(MAX_TITLE, False),
                            "role": _text(100), "minutes": _int, "required": _bool,
-                           "evidence": _text(2000), "origin": _text(8)}
+                           "evidence": _evidence, "origin": _text(8)}
 _CLOCK: dict[str, Check] = {"id": _text(200, empty=False), "title": _text(MAX_TITLE, False),
                             "hours": lambda v: None if isinstance(v, int | float)
                             and not isinstance(v, bool) and 0 < v <= 24 * 365

@@ -6,7 +6,7 @@ prompt writes nothing; a malformed value is refused with the core's sentence."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
@@ -24,14 +24,15 @@ from ..domain.incident_events import (
 )
 from ..store import incident_log, incidents
 from ..store.changes import Changes
-from . import incident_playbooks
 from .context import AppContext
 from .fuzzy import Choice
 from .incident_checklist import split_key
 from .incident_links import link_key
+from .incident_playbooks import PlaybookSource
 from .incident_requests import FUNCTIONS
 from .incident_timeline import fact_uid
 from .incident_view import IncidentView
+from .sitrep_dialog import SitrepDialog
 from .triage.prompts import PickPrompt, ReasonPrompt
 
 DUE_PRESETS = ("1", "4", "24", "72", "none")
@@ -63,6 +64,7 @@ class IncidentActions(QObject):
         self.ctx, self.view, self._open = ctx, view, open_dialog
         self._parent, self._open_escalation = parent, open_escalation
         self.prompt: QDialog | None = None
+        self.playbooks = PlaybookSource(ctx.data_dir)
 
     # -- plumbing --------------------------------------------------------------------
 
@@ -119,6 +121,22 @@ class IncidentActions(QObject):
 
     # -- commands --------------------------------------------------------------------
 
+    def sitrep(self) -> None:
+        """Draft a situation report from the incident; recording it (after copying or
+        sending it) puts a `sitrep` event on the timeline."""
+        state = self._state()
+        if state is None:
+            return
+        now = self.ctx.clock()
+        dialog = SitrepDialog(state, now, now.astimezone().tzinfo or UTC, self.ctx.data_dir,
+                              parent=self._parent)
+        dialog.recorded.connect(lambda audience, text: self._write(
+            "sitrep", {"audience": audience, "text": text},
+            done=f"{audience.capitalize()} sitrep recorded on the timeline"))
+        self.prompt = dialog
+        dialog.finished.connect(lambda _c, d=dialog: self._closed(d))
+        self._open(dialog)
+
     def handlers(self) -> dict[str, Callable[[], object]]:
         return {"incident-fact": self.log_fact, "incident-pin": self.pin,
                 "incident-status": self.set_status,
@@ -129,7 +147,8 @@ class IncidentActions(QObject):
                 "incident-step-note": self.step_note, "incident-request": self.request,
                 "incident-answer": self.answer, "incident-containment": self.containment,
                 "incident-containment-done": self.containment_done,
-                "incident-open-link": self.open_link, "incident-unlink": self.unlink}
+                "incident-open-link": self.open_link, "incident-unlink": self.unlink,
+                "incident-sitrep": self.sitrep}
 
     def log_fact(self) -> None:
         if self._state() is not None:
@@ -210,14 +229,16 @@ class IncidentActions(QObject):
         state = self._state()
         if state is None:
             return
-        books = incident_playbooks.available_playbooks()
+        books = self.playbooks.available()
+        for problem in self.playbooks.problems():
+            self.ctx.notifier.warn(f"A playbook file was left out: {problem}")
         if not books:
             self.ctx.notifier.info("No playbooks are installed on this desktop")
             return
 
         def chosen(book: str) -> None:
             try:
-                data = incident_playbooks.resolve(book, state.markets)
+                data = self.playbooks.resolve(book, state.markets)
             except ValueError as exc:
                 self.ctx.notifier.warn(f"The playbook could not be started: {exc}")
                 return

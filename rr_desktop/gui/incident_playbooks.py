@@ -1,50 +1,45 @@
-"""Where the incident screen gets playbooks from (`b`: start playbook): the ids and
-titles it can offer, and the resolved checklist (steps and statutory clocks for the
-incident's markets) that a `playbook_start` event carries (docs/incidents.md).
-
-A thin seam: the playbook package (YAML playbooks, market overlays, `resolve`) plugs in
-with `use(...)`; until one is plugged in, the screen says that no playbooks are installed.
-Tests plug in a checklist of their own the same way."""
+"""Where the incident screen gets playbooks from (`b`: start playbook): the bundled and
+the user's playbooks and overlays (rr_desktop/playbooks/, docs/playbooks.md), read once
+per window on first use, and the resolved checklist a `playbook_start` event carries
+(docs/incidents.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-Listing = Callable[[], list[tuple[str, str]]]
-Resolver = Callable[[str, Sequence[str]], dict[str, Any]]
+from ..playbooks import PlaybookLibrary, load_library, resolve_playbook
 
 
-@dataclass(slots=True)
-class _Source:
-    listing: Listing | None = None
-    resolver: Resolver | None = None
+class PlaybookSource:
+    """The playbook library of one data dir."""
 
+    def __init__(self, data_dir: Path | None) -> None:
+        self._data_dir = data_dir
+        self._library: PlaybookLibrary | None = None
 
-_SOURCE = _Source()
+    def library(self) -> PlaybookLibrary:
+        if self._library is None:
+            self._library = load_library(self._data_dir)
+        return self._library
 
+    def reload(self) -> None:
+        self._library = None
 
-def use(listing: Listing | None, resolver: Resolver | None) -> None:
-    """Plug in a playbook source (None, None: none installed)."""
-    _SOURCE.listing, _SOURCE.resolver = listing, resolver
+    def available(self) -> list[tuple[str, str]]:
+        """(id, title) of every playbook that can be started."""
+        return self.library().incident_types()
 
+    def problems(self) -> list[str]:
+        """One sentence per playbook or overlay file that could not be read."""
+        return [str(p) for p in self.library().problems]
 
-def available_playbooks() -> list[tuple[str, str]]:
-    """(id, title) of every playbook that can be started."""
-    return [] if _SOURCE.listing is None else list(_SOURCE.listing())
-
-
-def resolve(playbook_id: str, markets: Sequence[str]) -> dict[str, Any]:
-    """The `playbook_start` data for this playbook and these markets, less `run` (the
-    caller makes one): `playbook`, `title`, `markets`, `steps`, `clocks`. ValueError
-    (a sentence) when it cannot be resolved."""
-    if _SOURCE.resolver is None:
-        raise ValueError("No playbooks are installed on this desktop.")
-    data = dict(_SOURCE.resolver(playbook_id, list(markets)))
-    data.setdefault("playbook", playbook_id)
-    data.setdefault("markets", list(markets))
-    data.setdefault("title", playbook_id)
-    data.setdefault("steps", [])
-    data.setdefault("clocks", [])
-    return data
+    def resolve(self, playbook_id: str, markets: Sequence[str]) -> dict[str, Any]:
+        """The `playbook_start` data for this playbook and these markets, less `run`.
+        ValueError (a sentence) when it cannot be resolved."""
+        try:
+            resolved = resolve_playbook(self.library(), playbook_id, markets)
+        except LookupError as exc:
+            raise ValueError(f"There is no playbook {playbook_id!r}.") from exc
+        return dict(resolved.to_event_data())

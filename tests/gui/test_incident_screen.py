@@ -6,7 +6,6 @@ machines resolved by keeping mine, and hostile text shown as plain text."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,38 +15,51 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from rr_desktop.domain.sla import SlaState
-from rr_desktop.gui import incident_playbooks, theme
+from rr_desktop.gui import theme
 from rr_desktop.gui.incident_timeline import fact_uid
 from rr_desktop.gui.main_window import MainWindow
 from rr_desktop.keymap import Mode
 from rr_desktop.store import incident_log
 
 from .conftest import FakeWorkspace
-from .driving import active, press, prompt
+from .driving import CTRL, active, press, prompt
 from .seed import ME, write_elsewhere
 
 TITLE = "Jakarta flood misinformation wave"
-CHECKLIST = {"playbook": "misinfo-wave", "title": "Misinformation wave",
-             "markets": ["ID"],
-             "steps": [{"id": "scope", "title": "Scope the narrative", "role": "commander",
-                        "minutes": 15, "required": True, "evidence": "", "origin": "base"},
-                       {"id": "notify", "title": "Notify the regulator", "role": "liaison",
-                        "minutes": 30, "required": True, "evidence": "receipt",
-                        "origin": "ID"}],
-             "clocks": [{"id": "reg", "title": "Regulator notice", "hours": 1,
-                         "market": "ID", "starts": "declared", "legal_confirm": True},
-                        {"id": "after", "title": "Follow-up report", "hours": 72,
-                         "market": "ID", "starts": "step:notify", "legal_confirm": False}]}
+# The team's own playbook, in the data dir as a user would keep it (docs/playbooks.md):
+# the real library reads it beside the bundled ones.
+PLAYBOOK = """\
+id: misinfo-wave
+title: Misinformation wave
+steps:
+  - id: scope
+    title: Scope the narrative
+    role: commander
+    minutes: 15
+  - id: notify
+    title: Notify the regulator
+    role: liaison
+    minutes: 30
+    evidence: [receipt]
+clocks:
+  - id: reg
+    title: Regulator notice
+    hours: 1
+    starts: declared
+  - id: after
+    title: Follow-up report
+    hours: 72
+    starts: step:notify
+    legal_confirm: false
+"""
 
 
 @pytest.fixture(autouse=True)
-def playbooks() -> Iterator[None]:
-    """A checklist of the test's own as the playbook source (the real package plugs in
-    the same way: gui/incident_playbooks.py)."""
-    incident_playbooks.use(lambda: [("misinfo-wave", "Misinformation wave")],
-                           lambda pid, markets: dict(CHECKLIST))
-    yield
-    incident_playbooks.use(None, None)
+def playbooks(workspace: FakeWorkspace) -> None:
+    assert workspace.data_dir is not None
+    folder = workspace.data_dir / "playbooks"
+    folder.mkdir(exist_ok=True)
+    (folder / "misinfo-wave.yaml").write_text(PLAYBOOK, encoding="utf-8")
 
 
 def ask(qtbot: QtBot, window: MainWindow, previous: Any = None) -> Any:
@@ -336,3 +348,34 @@ def test_severity_priority_evidence_answer_and_containment_keys(
     qtbot.waitUntil(lambda: window.pages.currentWidget() is view)
     press(qtbot, window, Qt.Key.Key_Escape, target=view.timeline.table)
     qtbot.waitUntil(lambda: window.pages.currentWidget() is screens.list)
+
+
+def test_w_drafts_a_sitrep_and_recording_it_puts_it_on_the_timeline(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    now = datetime.now(UTC)
+
+    def seeded(db: Any) -> str:
+        _, uid = incident_log.declare(db, "Typhoon evacuation hoax", ME, now, markets=["PH"])
+        incident_log.append(db, uid, "fact", ME, now, {"text": "Hoax video at 2M views"})
+        return uid
+
+    uid = write_elsewhere(workspace.store, seeded)
+    press(qtbot, window, "gi")
+    assert open_incident(qtbot, window, "Typhoon evacuation hoax") == uid
+    actions = window.incidents.actions
+    press(qtbot, window, "w", target=window.incidents.view.timeline.table)
+    dialog = ask(qtbot, window)
+    assert "Typhoon evacuation hoax" in dialog.windowTitle()
+    assert "Hoax video at 2M views" in dialog.text()
+    dialog.editor.setPlainText("Conditions: hoax contained in PH.\nActions: geo-block.\n"
+                               "Needs: Comms statement.")
+    dialog.editor.setFocus()
+    qtbot.waitUntil(dialog.editor.hasFocus)
+    qtbot.keyClick(dialog.editor, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: bool(stored(workspace, uid).sitreps))
+    [sitrep] = stored(workspace, uid).sitreps
+    assert (sitrep.audience, sitrep.actor) == ("team", ME)
+    assert sitrep.text.startswith("Conditions: hoax contained in PH.")
+    qtbot.waitUntil(lambda: actions.prompt is None)
+    qtbot.waitUntil(lambda: any("team sitrep sent" in " ".join(r)
+                                for r in window.incidents.view.timeline.texts()))
