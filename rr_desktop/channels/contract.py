@@ -8,7 +8,8 @@ The sync engine calls `pull(cursor)` page by page and `push(mutation)` per outbo
   `Quarantined`, are domain records (rr_desktop/domain/incoming.py): the store takes
   them without importing any channel.
 - Optional abilities are small protocols a client has or has not (`Closable`,
-  `ConnectionTest`, `MailboxWatch`, `OrderedCursors`), tested with `isinstance`.
+  `ConnectionTest`, `MailboxWatch`, `OrderedCursors`, `IncidentLog`), tested with
+  `isinstance`.
 - Errors are raised as the `ChannelError` kinds below so the engine can decide what to
   do; an error that carries a bad payload (`MalformedPage`, a refused feed) sets
   `quarantined` and the engine keeps it in quarantine.
@@ -16,6 +17,7 @@ The sync engine calls `pull(cursor)` page by page and `push(mutation)` per outbo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -208,6 +210,39 @@ class OrderedCursors(Protocol):
     notices a cursor that goes backwards."""
 
     def cursor_position(self, cursor: str) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentPage:
+    """One page of a service's incident event log (docs/incidents.md).
+
+    `events`: well-formed events in `seq` order, each with its `seq`; `malformed`: events
+    of the page that are not (each with its reason and raw text), kept aside rather than
+    dropping the page; `next`: the `seq` to ask after next time (the one asked for when
+    the page is empty); `has_more`: more events follow."""
+
+    events: list[dict[str, Any]]
+    next: int
+    has_more: bool
+    malformed: list[Quarantined] = field(default_factory=list)
+
+
+@runtime_checkable
+class IncidentLog(Protocol):
+    """A client whose source keeps the shared incident event log (docs/incidents.md).
+
+    `push_incident_event(event)` appends one event (without `seq`) and returns it as
+    stored, with its `seq`; the event's `uid` is the idempotency key, so a retry after an
+    ambiguous failure is safe and a repeat answers the stored event. Refusals (a malformed
+    event, an unknown kind, an incident never declared, a uid reused with another body)
+    raise `Rejected` with the service's sentence; the rest are the usual ChannelError
+    kinds. `pull_incident_events(after, limit)` reads the log after a `seq`; a page that
+    is unusable as a whole raises `MalformedPage`, a position past the log's end (the
+    service lost its memory) `CursorExpired`."""
+
+    def push_incident_event(self, event: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def pull_incident_events(self, after: int, limit: int) -> IncidentPage: ...
 
 
 def wire_value(record: Escalation, field: str) -> Any:
