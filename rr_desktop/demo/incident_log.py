@@ -16,14 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain.incident import fold
+from ..domain.incident_events import validate_event
 from .wire import decode, encode
 
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 500
-# Interim checks until rr_desktop/domain/incident.py lands (validate_event replaces them).
-_KINDS = frozenset({"declare", "set", "status", "role", "link", "unlink", "fact", "pin",
-                    "playbook_start", "step", "request", "request_update", "containment",
-                    "containment_update", "sitrep"})
 
 
 class InvalidEvent(ValueError):
@@ -46,36 +44,6 @@ class EventPage:
     events: list[bytes]
     next: int
     has_more: bool
-
-
-def _interim_check(event: Mapping[str, Any]) -> str | None:
-    for key in ("uid", "incident", "actor", "at"):
-        value = event.get(key)
-        if not isinstance(value, str) or not value.strip():
-            return f"The event's {key} must be non-empty text."
-    if event.get("kind") not in _KINDS:
-        return f"Unknown event kind {str(event.get('kind'))[:40]!r}."
-    if not isinstance(event.get("data"), dict):
-        return "The event's data must be an object."
-    return None
-
-
-def _interim_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
-    state: dict[str, Any] = {"uid": events[0]["incident"], "status": "active", "links": 0,
-                             "conflicts": [], "declared_at": events[0]["at"],
-                             "updated_at": max(e["at"] for e in events)}
-    for e in events:
-        data = e["data"]
-        if e["kind"] == "declare":
-            state.update({k: data.get(k) for k in ("title", "severity", "priority",
-                                                   "markets")})
-        elif e["kind"] == "set":
-            state[data.get("field")] = data.get("value")
-        elif e["kind"] == "status":
-            state["status"] = data.get("status")
-        elif e["kind"] in ("link", "unlink"):
-            state["links"] += 1 if e["kind"] == "link" else -1
-    return state
 
 
 def canonical(event: Mapping[str, Any]) -> str:
@@ -123,7 +91,7 @@ class IncidentLog:
             if "seq" in event:
                 raise InvalidEvent("The seq is given by the service: send the event "
                                    "without it.")
-            why = _interim_check(event)
+            why = validate_event(event)
             if why is not None:
                 raise InvalidEvent(why)
             incident = str(event["incident"])
@@ -186,8 +154,8 @@ class IncidentLog:
             if cached is not None and cached[0] == count:
                 return cached[1], cached[2]
             events = [decode(self._events[s - 1]) for s in self._by_incident[incident]]
-        summary = _interim_summary(events)
-        whole = {**summary, "events": len(events)}
+        state = fold(events, incident)
+        summary, whole = state.summary_json(), state.to_json()
         with self._lock:
             self._folded[incident] = (count, summary, whole)
         return summary, whole

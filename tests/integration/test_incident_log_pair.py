@@ -88,7 +88,7 @@ def test_a_declared_incident_and_its_facts_reach_the_service(
     assert stored["uid"] == first["uid"] and stored["seq"] >= 1
     assert {k: v for k, v in stored.items() if k != "seq"} == first
     fact = event(incident, "fact", {"text": "Origin: a network of 40 new accounts"})
-    status = event(incident, "status", {"status": "contained"})
+    status = event(incident, "status", {"status": "contained"}, base=first["uid"])
     seqs = [client.push_incident_event(e)["seq"] for e in (fact, status)]
     assert seqs == [stored["seq"] + 1, stored["seq"] + 2]
     held = service.get(f"/v1/incidents/{incident}")
@@ -96,9 +96,36 @@ def test_a_declared_incident_and_its_facts_reach_the_service(
     assert held["title"] == first["data"]["title"] and held["severity"] == "S1"
     assert [e["uid"] for e in server_events(service, incident)] == \
         [first["uid"], fact["uid"], status["uid"]]
+    assert [f["text"] for f in held["facts"]] == [fact["data"]["text"]]
+    assert held["stage_times"]["contained"] == status["at"] and held["problems"] == []
     listed = {i["uid"]: i for i in service.get("/v1/incidents")["items"]}
-    assert listed[incident]["status"] == "contained"
+    assert listed[incident]["status"] == "contained" and listed[incident]["conflicts"] == []
     assert answers(service)["201"] >= 3
+
+
+def test_two_analysts_editing_from_the_same_base_see_the_same_conflict(
+        service: ReferenceService) -> None:
+    one = RrApiChannel("one", service.url, service.token)
+    two = RrApiChannel("two", service.url, service.token)
+    try:
+        first = declare()
+        incident = first["incident"]
+        one.push_incident_event(first)
+        edits = [event(incident, "set", {"field": "severity", "value": value}, base=first["uid"],
+                       actor=actor) for value, actor in (("S0", "a.tan"), ("S2", "b.lee"))]
+        one.push_incident_event(edits[0])
+        two.push_incident_event(edits[1])
+        seen = [c.pull_incident_events(0, 500) for c in (one, two)]
+    finally:
+        one.close()
+        two.close()
+    held = service.get(f"/v1/incidents/{incident}")
+    assert held["severity"] == "S0"  # the earlier value holds until someone resolves it
+    assert [c["field"] for c in held["conflicts"]] == ["severity"]
+    assert {v[1] for v in held["conflicts"][0]["values"]} == {"S0", "S2"}
+    listed = {i["uid"]: i for i in service.get("/v1/incidents")["items"]}
+    assert listed[incident]["conflicts"] == ["severity"]
+    assert seen[0].events[:len(seen[1].events)] == seen[1].events[:len(seen[0].events)]
 
 
 def test_the_same_event_twice_is_stored_once(service: ReferenceService,

@@ -134,7 +134,8 @@ def test_incidents_are_listed_newest_declared_first_and_refolded_after_a_change(
     assert [i["uid"] for i in log.incidents()] == [newer["incident"], older["incident"]]
     assert log.incident(str(uuid.uuid4())) is None and log.events_of("nope") is None
     assert log.incident(older["incident"])["status"] == "active"  # type: ignore[index]
-    log.append(event(older["incident"], "status", {"status": "contained"}))
+    log.append(event(older["incident"], "status", {"status": "contained"},
+                     base=older["uid"]))
     assert log.incident(older["incident"])["status"] == "contained"  # type: ignore[index]
     assert log.incidents()[1]["status"] == "contained"
 

@@ -22,6 +22,7 @@ import msgspec
 import requests
 
 from ...domain import Quarantined
+from ...domain.incident_events import validate_event
 from ..contract import IncidentPage, MalformedPage, Rejected, ServerError
 from ..transport import Transport
 from .records import as_text
@@ -31,22 +32,6 @@ MAX_LIMIT = 500  # the service's documented maximum page size
 _REFUSALS = (400, 404, 409, 422)
 _decoder = msgspec.json.Decoder()
 _ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
-# Interim checks until rr_desktop/domain/incident.py lands (validate_event replaces them).
-_KINDS = frozenset({"declare", "set", "status", "role", "link", "unlink", "fact", "pin",
-                    "playbook_start", "step", "request", "request_update", "containment",
-                    "containment_update", "sitrep"})
-
-
-def _interim_check(event: Mapping[str, Any]) -> str | None:
-    for key in ("uid", "incident", "actor", "at"):
-        value = event.get(key)
-        if not isinstance(value, str) or not value.strip():
-            return f"The event's {key} must be non-empty text."
-    if event.get("kind") not in _KINDS:
-        return f"Unknown event kind {str(event.get('kind'))[:40]!r}."
-    if not isinstance(event.get("data"), dict):
-        return "The event's data must be an object."
-    return None
 
 
 def _message(resp: requests.Response) -> str:
@@ -125,7 +110,7 @@ def pull_events(http: Transport, after: int, limit: int) -> IncidentPage:
         if seq <= last:
             raise malformed(f"event {i} has seq {seq}, not after {last}")
         last = seq
-        why = _interim_check(raw)
+        why = validate_event(raw)
         if why is None:
             events.append(raw)
         else:
