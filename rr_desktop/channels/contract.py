@@ -214,31 +214,27 @@ class OrderedCursors(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class IncidentPage:
-    """One page of a service's incident event log (docs/incidents.md).
-
-    `events`: well-formed events in `seq` order, each with its `seq`; `malformed`: events
-    of the page that are not (each with its reason and raw text), kept aside rather than
-    dropping the page; `next`: the `seq` to ask after next time (the one asked for when
-    the page is empty); `has_more`: more events follow."""
+    """Incident events after a cursor (docs/incidents.md): `events` in the service's
+    order, each with its `seq`; `next` the cursor to ask from next (the one asked for when
+    the page is empty); `has_more`: more events follow; `malformed` one sentence per event
+    that could not be read, naming its uid (kept out, the page goes on)."""
 
     events: list[dict[str, Any]]
     next: int
     has_more: bool
-    malformed: list[Quarantined] = field(default_factory=list)
+    malformed: list[str] = field(default_factory=list)
 
 
 @runtime_checkable
 class IncidentLog(Protocol):
-    """A client whose source keeps the shared incident event log (docs/incidents.md).
-
-    `push_incident_event(event)` appends one event (without `seq`) and returns it as
-    stored, with its `seq`; the event's `uid` is the idempotency key, so a retry after an
-    ambiguous failure is safe and a repeat answers the stored event. Refusals (a malformed
-    event, an unknown kind, an incident never declared, a uid reused with another body)
-    raise `Rejected` with the service's sentence; the rest are the usual ChannelError
-    kinds. `pull_incident_events(after, limit)` reads the log after a `seq`; a page that
-    is unusable as a whole raises `MalformedPage`, a position past the log's end (the
-    service lost its memory) `CursorExpired`."""
+    """A client that carries the team's incident logs (the rr_api service):
+    `push_incident_event` stores one event (without `seq`) and returns it with its `seq`;
+    the event's `uid` is the idempotency key, so a repeated uid returns the stored one and
+    a retry after an ambiguous failure is safe. Refusals (a malformed event, an unknown
+    kind, an incident never declared, a uid reused with another body) raise Rejected with
+    the service's sentence; network trouble, 5xx and 429 the usual ChannelError kinds.
+    `pull_incident_events` reads the events after a `seq`: a page unusable as a whole
+    raises MalformedPage, a cursor the service no longer knows raises CursorExpired."""
 
     def push_incident_event(self, event: Mapping[str, Any]) -> dict[str, Any]: ...
 

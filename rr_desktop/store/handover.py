@@ -121,7 +121,7 @@ def _hm(at: int) -> str:
 def _incidents(db: sqlite3.Connection) -> tuple[IncidentEntry, ...]:
     out = []
     for inc_id, title in db.execute(
-            "SELECT id, title FROM incident WHERE status = 'open' ORDER BY id").fetchall():
+            "SELECT id, title FROM incident WHERE status != 'closed' ORDER BY id").fetchall():
         facts = []
         for esc_id, ref, esc_title, stored in db.execute(
                 "SELECT id, external_id, title, facts FROM escalation WHERE incident_id = ? "

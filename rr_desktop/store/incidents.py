@@ -1,5 +1,6 @@
-"""Incidents as local records: a major event grouping escalations (docs/domain.md). Created from
-triage (`f`: add to / create incident); the incident workspace builds on these rows."""
+"""Incidents as lists see them: one row per incident, refolded from its shared event log
+after every change (store/incident_log.py, docs/incidents.md). Created from triage (`f`:
+add to / create incident) or the incident list."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from .timecodec import to_epoch
+from . import incident_log
 
 MAX_TITLE = 300
 
@@ -35,13 +36,10 @@ def clean_title(title: str) -> str:
 
 
 def create_incident(db: sqlite3.Connection, title: str, actor: str, now: datetime,
-                    incident_id: int | None = None) -> int:
-    """Insert an open incident (with `incident_id` when re-creating one on redo)."""
-    cur = db.execute(
-        "INSERT INTO incident (id, title, status, created_at, created_by) "
-        "VALUES (?, ?, 'open', ?, ?)", (incident_id, clean_title(title), to_epoch(now), actor))
-    assert cur.lastrowid is not None
-    return cur.lastrowid
+                    incident_id: int | None = None, uid: str | None = None) -> int:
+    """Declare an active incident; its local id. Redo passes the id and uid it had."""
+    return incident_log.declare(db, clean_title(title), actor, now, incident_id=incident_id,
+                                uid=uid)[0]
 
 
 _SELECT = (
@@ -58,7 +56,7 @@ def get_incident(db: sqlite3.Connection, incident_id: int) -> Incident | None:
 def list_incidents(db: sqlite3.Connection, open_only: bool = True, text: str = "",
                    limit: int = 200) -> list[Incident]:
     """Incidents for the picker, newest first; `text` filters titles (case-insensitive)."""
-    where = ["i.status = 'open'"] if open_only else []
+    where = ["i.status != 'closed'"] if open_only else []
     args: list[object] = []
     if text.strip():
         where.append("i.title LIKE ? ESCAPE '\\'")
@@ -70,7 +68,6 @@ def list_incidents(db: sqlite3.Connection, open_only: bool = True, text: str = "
 
 
 def delete_if_unused(db: sqlite3.Connection, incident_id: int) -> bool:
-    """Remove an incident no escalation refers to (undo of the batch that created it)."""
-    return bool(db.execute(
-        "DELETE FROM incident WHERE id = ? AND NOT EXISTS (SELECT 1 FROM escalation "
-        "WHERE incident_id = ?)", (incident_id, incident_id)).rowcount)
+    """Remove an incident no escalation is in and nobody else has seen (the undo of the
+    batch that declared it)."""
+    return incident_log.forget_unpushed(db, incident_id)

@@ -10,7 +10,8 @@ Two kinds of fields:
 - LOCAL_FIELDS are the analyst's own triage state, not queued themselves:
   `snoozed_until` (a personal reminder), `duplicate_of` (a source that takes it gets the
   canonical's own id with the status "duplicate", docs/push-matrix.md), `queue` (a local
-  team column) and `incident_id` (incidents are local records). `apply_local_fields`
+  team column) and `incident_id` (an incident's own log, store/incident_log.py, hears
+  of every change of it as a link or unlink event). `apply_local_fields`
   writes them with a timeline event.
 """
 
@@ -23,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain import PriorityFacts, ReporterType, Severity, Urgency, assess_priority
-from . import sla_sql
+from . import incident_log, sla_sql
 from .timecodec import from_epoch, to_epoch
 
 EDITABLE_FIELDS = ("status", "assignee", "severity", "urgency", "tags")
@@ -114,6 +115,8 @@ def apply_local_fields(db: sqlite3.Connection, esc_id: int, fields: dict[str, An
         return {}
     db.execute(f"UPDATE escalation SET {', '.join(f'{c} = ?' for c in changes)} WHERE id = ?",
                [new for _, new in changes.values()] + [esc_id])
+    if "incident_id" in changes:  # the incidents' shared logs hear of it (docs/incidents.md)
+        incident_log.membership_changed(db, esc_id, *changes["incident_id"], actor, now)
     now_s = to_epoch(now)
     db.executemany(
         "INSERT INTO escalation_event (escalation_id, at, kind, field, old, new, reason, "

@@ -260,10 +260,44 @@ incident = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("title", Text, nullable=False),
-    Column("status", String, nullable=False, server_default="open"),  # open | closed
+    # 0007: active | contained | stable | resolved | closed (docs/incidents.md)
+    Column("status", String, nullable=False, server_default="open"),
     Column("created_at", Integer, nullable=False),
     Column("created_by", String, nullable=False),
+    # 0007: what lists show, refolded from incident_event after every change
+    Column("uid", String),
+    Column("type", String, nullable=False, server_default=""),
+    Column("severity", String, nullable=False, server_default=""),
+    Column("priority", String, nullable=False, server_default=""),
+    Column("markets", Text, nullable=False, server_default=""),
+    Column("updated_at", Integer),
+    Column("conflicts", Integer, nullable=False, server_default="0"),
 )
+Index("ux_incident_uid", incident.c.uid, unique=True)
+
+# 0007: every event of every incident; `seq` from the service (NULL: not pushed yet, in
+# the order made: `n`); `body` is the event as on the wire (docs/incidents.md).
+incident_event = Table(
+    "incident_event",
+    metadata,
+    Column("n", Integer, primary_key=True),
+    Column("uid", String, nullable=False, unique=True),
+    Column("incident_uid", String, nullable=False),
+    Column("seq", Integer),
+    Column("kind", String, nullable=False),
+    Column("at", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String, nullable=False),  # pending | sent | rejected
+    Column("channel_id", Integer),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+)
+Index("ix_incident_event_incident", incident_event.c.incident_uid, incident_event.c.seq,
+      incident_event.c.n)
+Index("ux_incident_event_seq", incident_event.c.seq, unique=True,
+      sqlite_where=text("seq IS NOT NULL"))
+Index("ix_incident_event_state", incident_event.c.state, incident_event.c.n,
+      sqlite_where=text("state != 'sent'"))
 
 # The active SLA policy, one row per severity, read by the SQL that keeps deadlines.
 sla_policy = Table(

@@ -33,7 +33,9 @@ EXPECTED: dict[str, str] = {
         "acknowledged_at contained_at resolved_at sla_paused_at sla_paused_s "
         "sla_due_at sla_risk_at body_html"),
     "escalation_event": "id escalation_id at kind field old new reason author source op_id",
-    "incident": "id title status created_at created_by",
+    "incident": ("id title status created_at created_by uid type severity priority "
+                 "markets updated_at conflicts"),
+    "incident_event": "n uid incident_uid seq kind at body state channel_id attempts last_error",
     "local_override": "escalation_id field value at",
     "outbox": (
         "seq op_id channel_id escalation_id op_type payload base base_version "

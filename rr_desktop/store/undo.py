@@ -119,7 +119,8 @@ def _replay(db: sqlite3.Connection, actor: str, now: datetime,
     if redo and detail.get("created_incident"):
         made = detail["created_incident"]
         if incidents.get_incident(db, made["id"]) is None:
-            incidents.create_incident(db, made["title"], actor, now, made["id"])
+            incidents.create_incident(db, made["title"], actor, now, made["id"],
+                                      made.get("uid"))
     outcomes: list[ActionOutcome] = []
     changed: set[int] = set()
     items = db.execute("SELECT id, escalation_id, before, after, message FROM undo_item "

@@ -23,6 +23,7 @@ from ..channels.contract import (
     ChannelClient,
     ChannelError,
     CursorExpired,
+    IncidentLog,
     NetworkError,
     OrderedCursors,
     Page,
@@ -39,6 +40,7 @@ from ..store.roster import save_roster
 from ..store.store import Store
 from ..store.timecodec import to_epoch, utcnow
 from .backoff import full_jitter
+from .incident_sync import IncidentSync, IncidentSyncReport
 from .limits import CursorWatch, RateLimitedUntil, RunClock, SyncLimits, clock_time, duration
 from .outbox_push import OutboxPusher
 
@@ -108,6 +110,7 @@ class SyncReport:
     # their fields may be as they were, but what their timeline says of delivery changed.
     delivered_ids: set[int] = field(default_factory=set)
     roster_changed: int = 0
+    incidents: IncidentSyncReport | None = None  # the incident logs' part, if carried
 
     @property
     def reason(self) -> str:
@@ -201,6 +204,9 @@ class SyncEngine:
                 self._pull_all(client, cid, report, progress, cancel, run)
                 pusher.drain()
                 self._refresh_roster(client, cid, report)
+                if isinstance(client, IncidentLog):
+                    report.incidents = IncidentSync(self, client, cid, report, cancel,
+                                                    progress).run()
             with self.store.write() as db:
                 cs.record_success(db, cid, self.clock(), None)
                 if report.problems:  # shown as the channel's state until a clean run

@@ -10,7 +10,7 @@ it again.
 Pull: `GET /v1/incident-events?after=<seq>&limit=<n>` -> `{"events", "next", "has_more"}`.
 A page that is not that shape, or holds an event without a uid or a seq (it could not
 be kept or skipped safely), is a `MalformedPage`; an event that has both but is otherwise
-malformed is set aside in `IncidentPage.malformed` with its reason.
+malformed is left out, named with its reason in `IncidentPage.malformed`.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def pull_events(http: Transport, after: int, limit: int) -> IncidentPage:
     if has_more and not raws:
         raise malformed("has_more with no events would never end")
     events: list[dict[str, Any]] = []
-    bad: list[Quarantined] = []
+    bad: list[str] = []
     last = after
     for i, raw in enumerate(raws):
         uid = raw.get("uid") if isinstance(raw, dict) else None
@@ -114,8 +114,7 @@ def pull_events(http: Transport, after: int, limit: int) -> IncidentPage:
         if why is None:
             events.append(raw)
         else:
-            bad.append(Quarantined.of(uid[:200], why,
-                                      as_text(msgspec.json.encode(raw))))
+            bad.append(f"incident event {uid[:80]} (seq {seq}): {why}")
     if after_next < last:
         raise malformed(f"next is {after_next}, before the last event's seq {last}")
     return IncidentPage(events, after_next, has_more, bad)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ...domain import Severity, Urgency
-from .. import incidents
+from .. import incident_log, incidents
 from ..outbox import audit
 from ..triage_result import count_phrase
 from .base import (
@@ -226,7 +226,7 @@ class EscalateToIncident(TriageAction):
             incidents.clean_title(title)
         elif (found := incidents.get_incident(db, int(iid or 0))) is None:
             raise ValueError(f"Incident #{iid} does not exist.")
-        elif found.status != "open":
+        elif found.status == "closed":
             raise ValueError(f"Incident #{iid} is closed; choose an open one.")
         return self
 
@@ -236,7 +236,8 @@ class EscalateToIncident(TriageAction):
             return self.incident_id
         assert self.new_title is not None
         made = incidents.create_incident(db, self.new_title, actor, now)
-        detail["created_incident"] = {"id": made, "title": incidents.clean_title(self.new_title)}
+        detail["created_incident"] = {"id": made, "title": incidents.clean_title(self.new_title),
+                                      "uid": incident_log.uid_of(db, made)}
         audit(db, actor, "incident_created", now, None, None, incident_id=made,
               title=detail["created_incident"]["title"])
         return made
