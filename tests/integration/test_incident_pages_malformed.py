@@ -12,7 +12,7 @@ import pytest
 
 from rr_desktop.channels.contract import MalformedPage
 from rr_desktop.channels.rr_api import RrApiChannel
-from tests.peers.page_server import PageServer
+from tests.peers.page_server import INCIDENT_EVENTS, PageServer
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def page(events: list[Any], next_seq: int, has_more: bool = False) -> bytes:
         "not-after", "next-behind"])
 def test_an_unusable_page_is_malformed_and_kept(page_server: PageServer,
                                                 client: RrApiChannel, body: bytes) -> None:
-    page_server.body = body
+    page_server.paths[INCIDENT_EVENTS] = body
     with pytest.raises(MalformedPage) as caught:
         client.pull_incident_events(4, 10)
     assert caught.value.quarantined is not None
@@ -71,7 +71,7 @@ def test_a_malformed_event_is_set_aside_and_the_rest_kept(page_server: PageServe
                                                           client: RrApiChannel) -> None:
     odd = [{**good(6), "kind": "explode"}, {**good(7), "data": "text"},
            {**good(8), "actor": ""}]
-    page_server.body = page([good(5), *odd, good(9)], 9, has_more=True)
+    page_server.paths[INCIDENT_EVENTS] = page([good(5), *odd, good(9)], 9, has_more=True)
     result = client.pull_incident_events(4, 10)
     assert [e["seq"] for e in result.events] == [5, 9]
     assert result.events[0] == good(5)
@@ -86,7 +86,7 @@ def test_a_malformed_event_is_set_aside_and_the_rest_kept(page_server: PageServe
 
 def test_an_empty_page_keeps_the_position(page_server: PageServer,
                                           client: RrApiChannel) -> None:
-    page_server.body = page([], 4)
+    page_server.paths[INCIDENT_EVENTS] = page([], 4)
     result = client.pull_incident_events(4, 10)
     assert (result.events, result.malformed, result.next, result.has_more) == \
         ([], [], 4, False)
