@@ -230,6 +230,20 @@ def test_wrong_credentials_are_an_auth_error(service: ReferenceService) -> None:
     assert answers(service, "GET").get("401", 0) >= 1
 
 
+def test_a_service_without_incident_routes_is_named_as_such(
+        service: ReferenceService) -> None:
+    channel = RrApiChannel("ref", service.url + "/elsewhere", service.token)
+    try:
+        for attempt in (lambda: channel.push_incident_event(declare()),
+                        lambda: channel.pull_incident_events(0, 10)):
+            with pytest.raises(Rejected, match="does not keep incidents"):
+                attempt()
+    finally:
+        channel.close()
+    assert answers(service, "POST", "/elsewhere" + EVENTS) == {"404": 1}
+    assert answers(service, "GET", "/elsewhere" + EVENTS) == {"404": 1}
+
+
 def test_server_faults_are_the_right_errors_and_a_lost_answer_is_safe_to_retry() -> None:
     faults = [f"{kind}:method=POST,path={EVENTS},count=1{extra}" for kind, extra in (
         ("drop", ""), ("5xx", ",status=503"), ("429", ",retry_after=7"))]

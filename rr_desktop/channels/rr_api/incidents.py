@@ -54,8 +54,7 @@ def push_event(http: Transport, event: Mapping[str, Any]) -> dict[str, Any]:
     resp = http.call("POST", EVENTS_PATH, write=True, ok=_REFUSALS, json=body,
                      headers={"Idempotency-Key": uid})
     if resp.status_code == 404:
-        raise Rejected(f"{http.name}: the service does not keep incidents (404 for "
-                       f"{EVENTS_PATH}): it may be older than this app")
+        raise _no_incidents(http)
     if resp.status_code in _REFUSALS:
         raise Rejected(f"{http.name}: the service refused the incident event: "
                        f"{_message(resp)}")
@@ -76,7 +75,9 @@ def pull_events(http: Transport, after: int, limit: int) -> IncidentPage:
     if after < 0:
         raise ValueError("after must not be negative")
     limit = max(1, min(limit, MAX_LIMIT))
-    resp = http.call("GET", EVENTS_PATH, params={"after": after, "limit": limit})
+    resp = http.call("GET", EVENTS_PATH, ok=(404,), params={"after": after, "limit": limit})
+    if resp.status_code == 404:
+        raise _no_incidents(http)
 
     def malformed(why: str) -> MalformedPage:
         return MalformedPage(f"{http.name}: the service sent a malformed incident event "
@@ -118,6 +119,11 @@ def pull_events(http: Transport, after: int, limit: int) -> IncidentPage:
     if after_next < last:
         raise malformed(f"next is {after_next}, before the last event's seq {last}")
     return IncidentPage(events, after_next, has_more, bad)
+
+
+def _no_incidents(http: Transport) -> Rejected:
+    return Rejected(f"{http.name}: the service does not keep incidents (404 for "
+                    f"{EVENTS_PATH}): it may be older than this app, or the URL is wrong")
 
 
 def _is_seq(value: object) -> bool:
