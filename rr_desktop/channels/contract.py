@@ -8,7 +8,8 @@ The sync engine calls `pull(cursor)` page by page and `push(mutation)` per outbo
   `Quarantined`, are domain records (rr_desktop/domain/incoming.py): the store takes
   them without importing any channel.
 - Optional abilities are small protocols a client has or has not (`Closable`,
-  `ConnectionTest`, `MailboxWatch`, `OrderedCursors`), tested with `isinstance`.
+  `ConnectionTest`, `MailboxWatch`, `OrderedCursors`, `IncidentLog`), tested with
+  `isinstance`.
 - Errors are raised as the `ChannelError` kinds below so the engine can decide what to
   do; an error that carries a bad payload (`MalformedPage`, a refused feed) sets
   `quarantined` and the engine keeps it in quarantine.
@@ -214,8 +215,9 @@ class OrderedCursors(Protocol):
 @dataclass(frozen=True, slots=True)
 class IncidentPage:
     """Incident events after a cursor (docs/incidents.md): `events` in the service's
-    order, each with its `seq`; `next` the cursor to ask from next; `malformed` one
-    sentence per event that could not be read (kept out, the page goes on)."""
+    order, each with its `seq`; `next` the cursor to ask from next (the one asked for when
+    the page is empty); `has_more`: more events follow; `malformed` one sentence per event
+    that could not be read, naming its uid (kept out, the page goes on)."""
 
     events: list[dict[str, Any]]
     next: int
@@ -226,9 +228,13 @@ class IncidentPage:
 @runtime_checkable
 class IncidentLog(Protocol):
     """A client that carries the team's incident logs (the rr_api service):
-    `push_incident_event` stores one event and returns it with its `seq` (a repeated uid
-    returns the stored one); `pull_incident_events` reads the events after a `seq`.
-    Refusals raise Rejected; a cursor the service no longer knows raises CursorExpired."""
+    `push_incident_event` stores one event (without `seq`) and returns it with its `seq`;
+    the event's `uid` is the idempotency key, so a repeated uid returns the stored one and
+    a retry after an ambiguous failure is safe. Refusals (a malformed event, an unknown
+    kind, an incident never declared, a uid reused with another body) raise Rejected with
+    the service's sentence; network trouble, 5xx and 429 the usual ChannelError kinds.
+    `pull_incident_events` reads the events after a `seq`: a page unusable as a whole
+    raises MalformedPage, a cursor the service no longer knows raises CursorExpired."""
 
     def push_incident_event(self, event: Mapping[str, Any]) -> dict[str, Any]: ...
 

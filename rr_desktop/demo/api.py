@@ -9,7 +9,6 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote
@@ -17,6 +16,9 @@ from urllib.parse import parse_qs, unquote
 import msgspec
 
 from .faults import FaultInjector
+from .incident_api import IncidentRoutes, is_incident_path
+from .incident_log import IncidentLog
+from .response import Response, error, not_allowed
 from .state import (
     CursorExpired,
     CursorMalformed,
@@ -27,7 +29,6 @@ from .state import (
 from .vocab import ANALYSTS
 from .wire import InvalidRequest, decode, encode, iso, validate_note, validate_patch
 
-JSON = "application/json; charset=utf-8"
 YAML = "application/yaml; charset=utf-8"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -49,21 +50,6 @@ class Headers(Protocol):
     def get(self, name: str, /) -> str | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
-    """Status, JSON (or YAML) bytes and extra headers of one answer."""
-
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str = JSON
-
-
-def error(status: int, code: str, message: str, **extra: Any) -> Response:
-    """The API's error shape: ``{"error": code, "message": ...}`` plus extra fields."""
-    return Response(status, encode({"error": code, "message": message, **extra}))
-
-
 def _json(status: int, value: Any, **headers: str) -> Response:
     return Response(status, encode(value), dict(headers))
 
@@ -80,12 +66,14 @@ def openapi_document() -> bytes:
 class EscalationApi:
     """Routes and answers requests against one store; checks the bearer token."""
 
-    def __init__(self, token: str, state: EscalationStore, faults: FaultInjector) -> None:
+    def __init__(self, token: str, state: EscalationStore, faults: FaultInjector,
+                 incidents: IncidentLog | None = None) -> None:
         if not token:
             raise ValueError("a token is required")
         self._token = f"Bearer {token}".encode()
         self.state = state
         self.faults = faults
+        self.incidents = IncidentRoutes(incidents if incidents is not None else IncidentLog())
         self._analysts = encode({"items": [a.wire() for a in ANALYSTS]})
         self._openapi: bytes | None = None
 
@@ -105,6 +93,9 @@ class EscalationApi:
             return Response(401, encode({"error": "unauthorized",
                                          "message": "a valid bearer token is required"}),
                             {"WWW-Authenticate": 'Bearer realm="rr-demo"'})
+        if is_incident_path(path):
+            return self.incidents.handle(method, path, query,
+                                         headers.get("Idempotency-Key"), body)
         if path == "/v1/escalations":
             return self._feed(query) if method == "GET" else self._not_allowed("GET")
         if path == "/v1/analysts":
@@ -151,8 +142,7 @@ class EscalationApi:
 
     @staticmethod
     def _not_allowed(allow: str) -> Response:
-        return Response(405, encode({"error": "method_not_allowed",
-                                     "message": f"allowed: {allow}"}), {"Allow": allow})
+        return not_allowed(allow)
 
     def _feed(self, query: str) -> Response:
         params = parse_qs(query, keep_blank_values=True)

@@ -20,9 +20,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from .api import JSON, MAX_BODY, EscalationApi, Response, error
+from .api import MAX_BODY, EscalationApi
 from .faults import CURSOR_KINDS, Fault
 from .hostile import bend_cursor, first_page
+from .response import JSON, Response, error
 from .wire import encode
 
 STATS_PATH = "/_demo/stats"

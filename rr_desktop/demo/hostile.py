@@ -20,7 +20,7 @@ from collections.abc import Collection
 from typing import Any
 from urllib.parse import parse_qs
 
-from .api import Response
+from .response import Response
 from .state import CursorExpired, CursorMalformed, EscalationStore
 from .wire import decode, encode
 

@@ -22,6 +22,7 @@ from .faults import FaultInjector
 from .generator import generate, history_s
 from .handler import DemoHttpServer
 from .hostile import add_hostile_ids
+from .incident_log import IncidentLog
 from .live import LiveFeed
 from .state import EscalationStore
 
@@ -32,7 +33,8 @@ class DemoServer:
     """The reference escalation service on a background thread (random port by default).
 
     ``state`` is the :class:`EscalationStore` (inspect or change records from tests),
-    ``faults`` the :class:`FaultInjector`; ``hostile`` kinds of hostile.py are served too.
+    ``faults`` the :class:`FaultInjector`, ``incidents`` the :class:`IncidentLog`;
+    ``hostile`` kinds of hostile.py are served too.
     A server is started once and stopped once.
     """
 
@@ -50,7 +52,8 @@ class DemoServer:
         if "ids" in self.hostile:
             add_hostile_ids(self.state)
         self.faults = FaultInjector()
-        self.api = EscalationApi(token, self.state, self.faults)
+        self.incidents = IncidentLog()
+        self.api = EscalationApi(token, self.state, self.faults, self.incidents)
         self._address = (host, port)
         self._httpd: DemoHttpServer | None = None
         self._thread: threading.Thread | None = None

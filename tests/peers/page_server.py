@@ -1,25 +1,35 @@
 """A loopback HTTP server that answers every GET with the body a test sets: a changes
-feed page exactly as a misbehaving server would send it (bytes, not a Python object)."""
+feed page exactly as a misbehaving server would send it (bytes, not a Python object).
+
+`paths` answers some paths with their own body instead: the incident event log
+(`/v1/incident-events`, which the rr_api client reads after the feed) is an empty log
+unless a test sets it, so a feed page is never read as an incident page."""
 
 from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
+
+INCIDENT_EVENTS = "/v1/incident-events"
+EMPTY_INCIDENT_LOG = b'{"events": [], "next": 0, "has_more": false}'
 
 
 class PageServer:
-    """Serves `body` (bytes) as application/json on 127.0.0.1; `stop()` when done."""
+    """Serves `body` (bytes) as application/json on 127.0.0.1, or `paths[path]` for
+    those paths; `stop()` when done."""
 
     def __init__(self) -> None:
         self.body = b"{}"
+        self.paths: dict[str, bytes] = {INCIDENT_EVENTS: EMPTY_INCIDENT_LOG}
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                body = outer.body
+                body = outer.paths.get(urlsplit(self.path).path, outer.body)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

@@ -4,6 +4,7 @@ Pull: the changes feed `GET /v1/escalations?cursor=&limit=` (server-sequence cur
 `has_more`). Push: `PATCH` with `If-Match` for field edits, with a decline's reason and a
 duplicate's canonical (412 = conflict with the current record); `POST .../notes|replies|
 facts` with `Idempotency-Key` = the op id (a fact returns the record, a new version).
+Incidents: the shared event log `POST/GET /v1/incident-events` (incidents.py).
 """
 
 from .client import RrApiChannel

@@ -3,6 +3,7 @@ contract it relies on)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -13,6 +14,7 @@ from ...domain.push import EVERYTHING
 from ...http import redact
 from ..contract import (
     ChannelError,
+    IncidentPage,
     MalformedPage,
     Mutation,
     Page,
@@ -22,6 +24,7 @@ from ..contract import (
     VersionConflict,
 )
 from ..transport import Transport, path_segment
+from .incidents import pull_events, push_event
 from .records import as_text, decode_page, object_decoder, validate
 
 PAGE_SIZE = 500
@@ -146,3 +149,11 @@ class RrApiChannel:
             raise ServerError(f"{self.name}: malformed analyst list ({exc})") from exc
         return [Analyst(a.id, a.name, a.email, tuple(a.languages), tuple(a.markets))
                 for a in data.items]
+
+    def push_incident_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Append one event to the service's incident log (contract.IncidentLog)."""
+        return push_event(self._http, event)
+
+    def pull_incident_events(self, after: int, limit: int) -> IncidentPage:
+        """The incident log's events after `after` (contract.IncidentLog)."""
+        return pull_events(self._http, after, limit)
