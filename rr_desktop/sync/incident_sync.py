@@ -71,14 +71,29 @@ class IncidentSync:
         with self.engine.store.write() as db:
             if not home_channel(db, self.cid):
                 return self.done
-        self._push()
         try:
-            self._pull()
-        except CursorExpired:
-            self._service_lost_its_log()
             self._push()
-            self._pull()
+            try:
+                self._pull()
+            except CursorExpired:
+                self._service_lost_its_log()
+                self._push()
+                self._pull()
+        except Rejected as exc:  # e.g. a service that keeps no incidents (404)
+            self.report.problems.append(f"incidents are not shared: {exc}")
         return self.done
+
+    def _cursor(self) -> int:
+        """The position read up to; a cursor that is not a position (damaged, or written
+        by something else) reads the log again from the start (pulls are idempotent)."""
+        with self.engine.store.read() as db:
+            raw = cs.get_cursor(db, self.cid, SCOPE)
+        try:
+            return max(int(raw or 0), 0)
+        except ValueError:
+            log.warning("%s: the incident cursor %r is not a position; reading the log "
+                        "from the start", self.report.channel, str(raw)[:40])
+            return 0
 
     def _push(self) -> None:
         while True:
@@ -115,8 +130,7 @@ class IncidentSync:
 
     def _pull(self) -> None:
         for _ in range(MAX_PAGES):
-            with self.engine.store.read() as db:
-                after = int(cs.get_cursor(db, self.cid, SCOPE) or 0)
+            after = self._cursor()
             page = self.engine.call(
                 partial(self.client.pull_incident_events, after, PULL_LIMIT),
                 self.cid, self.report, self.cancel, self.progress)

@@ -84,7 +84,8 @@ class PostmortemSync:
     def _pull(self) -> None:
         for _ in range(MAX_PAGES):
             with self.engine.store.read() as db:
-                after = int(cs.get_cursor(db, self.cid, SCOPE) or 0)
+                raw = cs.get_cursor(db, self.cid, SCOPE) or "0"
+            after = int(raw) if raw.isdigit() else 0  # a damaged cursor: from the start
             page = self.engine.call(partial(self.client.pull_postmortems, after, PULL_LIMIT),
                                     self.cid, self.report, self.cancel, self.progress)
             bad = list(page.malformed)
