@@ -66,4 +66,17 @@ class ChecklistSection(Section):
 
     def show_state(self, state: IncidentState, now: datetime) -> None:
         self.set_rows(step_rows(state))
-        self.clocks.set_rows(clock_rows(state, now))
+        rows = clock_rows(state, now)
+        self.clocks.set_rows(rows)
+        self._fit_clocks(len(rows))
+
+    def _fit_clocks(self, count: int) -> None:
+        """The clocks take the height of their rows (at most five), the checklist the
+        rest: the steps are what the analyst works through."""
+        table = self.clock_table
+        shown = max(1, min(count, 5))
+        rows = sum(table.rowHeight(r) for r in range(min(shown, table.rowCount()))) \
+            or shown * table.verticalHeader().defaultSectionSize()
+        bar = table.horizontalScrollBar().sizeHint().height()
+        table.setFixedHeight(table.horizontalHeader().height() + rows + bar
+                             + 2 * table.frameWidth())

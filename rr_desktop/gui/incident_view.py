@@ -76,8 +76,8 @@ class IncidentView(QWidget):
         hint = QLabel("m fact \u00b7 p pin \u00b7 s status \u00b7 v severity \u00b7 y priority "
                       "\u00b7 o role \u00b7 r resolve conflict \u00b7 b playbook \u00b7 space "
                       "tick \u00b7 e evidence \u00b7 q request \u00b7 a answer \u00b7 n / d "
-                      "containment \u00b7 Enter / x linked escalation \u00b7 Tab section "
-                      "\u00b7 u back \u00b7 ? all keys")
+                      "containment \u00b7 w sitrep \u00b7 Enter / x linked escalation \u00b7 "
+                      "Tab section \u00b7 u back \u00b7 ? all keys")
         hint.setObjectName("viewHint")
         hint.setTextFormat(Qt.TextFormat.PlainText)
         hint.setWordWrap(True)
@@ -87,7 +87,7 @@ class IncidentView(QWidget):
         grid.addWidget(self.requests, 1, 1)
         grid.addWidget(self.containment, 2, 0)
         grid.addWidget(self.links, 2, 1)
-        grid.setRowStretch(0, 3)
+        grid.setRowStretch(0, 5)  # the checklist and its clocks: the work itself
         grid.setRowStretch(1, 2)
         grid.setRowStretch(2, 2)
         layout = QVBoxLayout(self)
