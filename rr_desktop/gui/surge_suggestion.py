@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
 from ..domain.surge import SurgeSuggestion
@@ -56,7 +56,11 @@ def ids_query(ids: tuple[int, ...]) -> str:
 
 
 class SurgeSuggestions(QObject):
-    """Watches for surges and offers the banner; `handlers()` are its commands."""
+    """Watches for surges and offers the banner; `handlers()` are its commands.
+
+    Signals: checked(object): a look for surges ended; the suggestion shown (or None)."""
+
+    checked = Signal(object)
 
     def __init__(self, ctx: AppContext, views: ViewSwitcher, banner: ProblemBanner,
                  triage: TriageController, commands: CommandRegistry,
@@ -119,6 +123,7 @@ class SurgeSuggestions(QObject):
         if old is not None and (top is None or old.key != top.key):
             self.ctx.notifier.resolve(KEY_PREFIX + old.key)
         if top is None or top == old:
+            self.checked.emit(top)
             return
         keys = self.commands.keys_text
         if top.incident_id is None:
@@ -131,6 +136,7 @@ class SurgeSuggestions(QObject):
             KEY_PREFIX + top.key, f"Surge: {one_line(top.reason)} \u2014 {question}",
             "surge-declare", f"{act} ({keys('surge-declare')})", "surge-show",
             f"Show them ({keys('surge-show')})"))
+        self.checked.emit(top)
 
     # -- commands --------------------------------------------------------------------
 
