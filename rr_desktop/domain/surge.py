@@ -7,9 +7,10 @@ Two kinds of relation make a cluster:
 - **category and market**: N or more arrivals of one category from one market within
   SURGE_WINDOW_S, and that many is well above what the pair's usual rate predicts for
   such a window (BURST_FACTOR times, never fewer than MIN_BURST);
-- **a shared URL or account**: escalations naming the same normalized URL (or content id)
-  or the same account handle, from two or more channels (the same thing reported
-  through several doors), or MIN_SHARED_ONE_CHANNEL of them in one channel.
+- **a shared URL or account**: two or more escalations naming the same normalized URL
+  (or content id) or the same account handle, from two or more channels (the same thing
+  reported through several doors). Within one channel, repeats of an account are
+  ordinary (a popular creator is reported all day); a burst there is rule (a)'s.
 
 A cluster mostly linked to one incident already becomes "add the rest to incident #N?"
 (or nothing, when nothing is left). Each suggestion has a stable `key` (its kind and what
@@ -45,10 +46,6 @@ BURST_P = 1e-5
 """... and so many that the usual rate would bring them by chance less often than this
 (Poisson tail): with ~150 category+market pairs checked every few minutes, a looser
 bound raises a false surge a day on ordinary traffic (measured on the demo's data)."""
-MIN_SHARED_ONE_CHANNEL = 5
-"""Rule (b): escalations sharing a URL or account in a single channel count as a surge
-from this many within SURGE_WINDOW_S (two channels need only two in the recent window:
-the same thing coming through several doors)."""
 COMMON_SIGNAL_SHARE = 0.25
 COMMON_SIGNAL_FLOOR = 40
 """Rule (b) skips a URL or account carried by more than COMMON_SIGNAL_SHARE of the recent
@@ -241,17 +238,11 @@ def _shared(arrivals: Sequence[Arrival]
             continue
         ids = {a.id for a in items}
         canonical = [a for a in items if a.duplicate_of not in ids]
-        channels = sorted({a.channel for a in items})
-        if len(canonical) < 2:
+        channels = {a.channel for a in items}
+        if len(canonical) < 2 or len(channels) < 2:
             continue
-        if len(channels) < 2:
-            start = _burst_start([a.at for a in canonical], MIN_SHARED_ONE_CHANNEL)
-            if start is None:
-                continue
-            items = [a for a in items if a.at >= canonical[start].at]
         span = describe_span(items[-1].at - items[0].at)
-        across = (f"across {len(channels)} channels" if len(channels) > 1
-                  else f"in {channels[0]}")
+        across = f"across {len(channels)} channels"
         named = value if kind is SurgeKind.URL else f"@{value}"
         verb = "share" if kind is SurgeKind.URL else "name"
         reason = f"{len(items):,} reports {verb} {named} {across} within {span}"

@@ -75,6 +75,7 @@ class SurgeSuggestions(QObject):
         self._again = False
         self._listing: tuple[str, str, SurgeSuggestion] | None = None  # (query, then, s)
         self._prompt_for: SurgeSuggestion | None = None
+        self._memo = store_surge.SignalMemo()  # used by one check at a time
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(CHECK_DELAY_MS)
@@ -103,9 +104,10 @@ class SurgeSuggestions(QObject):
             self._again = True
             return
         self._running = True
-        clock = self.ctx.clock
-        job = self.ctx.run_read("surge-check", lambda db: store_surge.find_surges(db, clock()),
-                                failure="Looking for surges failed", on_done=self._found)
+        clock, memo = self.ctx.clock, self._memo
+        job = self.ctx.run_read(
+            "surge-check", lambda db: store_surge.find_surges(db, clock(), memo=memo),
+            failure="Looking for surges failed", on_done=self._found)
         if job is None:
             self._running = False
             return

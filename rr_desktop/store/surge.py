@@ -22,6 +22,7 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..domain import Priority
@@ -39,6 +40,7 @@ from .duplicates import SIGNAL_TEXT_CAP, extract_signals
 MAX_RECENT = 20_000
 """At most this many of the newest arrivals are read (an import of a whole backlog dated
 'now' must not make detection slow)."""
+MEMO_CAP = 50_000
 DISMISSED_KEY = "surge.dismissed"
 DISMISSAL_TTL_S = 86400
 
@@ -88,23 +90,63 @@ def signals_of(*texts: str | None) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(urls | {f"content id {c}" for c in found.content_ids}), frozenset(accounts)
 
 
-def recent_arrivals(db: sqlite3.Connection, now: int) -> list[Arrival]:
+class SignalMemo:
+    """URLs and accounts per escalation version (id, updated_at), kept between checks:
+    after a sync only the window's new and changed escalations have their text read and
+    scanned again. Holds at most MEMO_CAP versions (the oldest go first). Not
+    thread-safe: one check at a time uses it."""
+
+    def __init__(self, cap: int = MEMO_CAP) -> None:
+        self.cap = cap
+        self._known: dict[tuple[int, int], tuple[frozenset[str], frozenset[str]]] = {}
+
+    def get(self, key: tuple[int, int]) -> tuple[frozenset[str], frozenset[str]] | None:
+        return self._known.get(key)
+
+    def put(self, key: tuple[int, int], value: tuple[frozenset[str], frozenset[str]]) -> None:
+        self._known[key] = value
+        while len(self._known) > self.cap:
+            del self._known[next(iter(self._known))]
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[start:start + 500] for start in range(0, len(ids), 500)]
+
+
+def recent_arrivals(db: sqlite3.Connection, now: int, memo: SignalMemo | None = None,
+                    extract: bool | None = None) -> list[Arrival]:
     """The escalations created in the RECENT_WINDOW_S before `now` (the newest
-    MAX_RECENT), with the URLs and accounts they name."""
-    ids = [r[0] for r in db.execute(f"SELECT e.id {_WINDOW} ORDER BY e.created_at DESC "
-                                    "LIMIT ?", (now - RECENT_WINDOW_S, now, MAX_RECENT))]
+    MAX_RECENT), with the URLs and accounts they name. Those are read only when the
+    window holds two or more channels (rule (b) needs two), or when `extract` says so;
+    `memo` spares reading them again for escalations unchanged since the last check."""
+    window = db.execute(f"SELECT e.id, e.channel_id {_WINDOW} ORDER BY e.created_at DESC "
+                        "LIMIT ?", (now - RECENT_WINDOW_S, now, MAX_RECENT)).fetchall()
+    if extract is None:
+        extract = len({channel for _id, channel in window}) >= 2
+    memo = memo if memo is not None else SignalMemo()
+    rows: list[tuple[Any, ...]] = []
+    for chunk in _chunks([esc_id for esc_id, _channel in window]):
+        rows.extend(db.execute(
+            "SELECT e.id, e.created_at, e.category, e.market, c.name, e.incident_id, "
+            "e.status, e.duplicate_of, e.updated_at FROM escalation e JOIN channel c ON "
+            f"c.id = e.channel_id WHERE e.id IN ({', '.join('?' * len(chunk))})", chunk))
+    if extract:
+        missing = [r[0] for r in rows if memo.get((r[0], r[8])) is None]
+        for chunk in _chunks(missing):
+            for esc_id, updated, title, body, tags, content_url in db.execute(
+                    "SELECT e.id, e.updated_at, e.title, substr(e.body, 1, ?), e.tags, "
+                    f"e.content_url FROM escalation e WHERE e.id IN "
+                    f"({', '.join('?' * len(chunk))})", (SIGNAL_TEXT_CAP, *chunk)):
+                memo.put((esc_id, updated), signals_of(title, body, tags, content_url))
+    none: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
     out: list[Arrival] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for (esc_id, at, category, market, channel, incident, status, dup, title, body, tags,
-             content_url) in db.execute(
-                "SELECT e.id, e.created_at, e.category, e.market, c.name, e.incident_id, "
-                "e.status, e.duplicate_of, e.title, substr(e.body, 1, ?), e.tags, "
-                "e.content_url FROM escalation e JOIN channel c ON c.id = e.channel_id "
-                f"WHERE e.id IN ({', '.join('?' * len(chunk))})", (SIGNAL_TEXT_CAP, *chunk)):
-            urls, accounts = signals_of(title, body, tags, content_url)
-            out.append(Arrival(esc_id, at, category, market, channel, urls, accounts,
-                               incident, status, dup))
+    for esc_id, at, category, market, channel, incident, status, dup, updated in rows:
+        urls, accounts = (memo.get((esc_id, updated)) or none) if extract else none
+        out.append(Arrival(esc_id, at, category, market, channel, urls, accounts, incident,
+                           status, dup))
     return out
 
 
@@ -130,12 +172,14 @@ def baseline(db: sqlite3.Connection, now: int) -> Baseline:
 
 
 def find_surges(db: sqlite3.Connection, now: datetime | int,
-                dismissals: Mapping[str, Dismissal] | None = None) -> list[SurgeSuggestion]:
+                dismissals: Mapping[str, Dismissal] | None = None,
+                memo: SignalMemo | None = None) -> list[SurgeSuggestion]:
     """Surge suggestions at `now` (domain/surge.py: detect), dismissed ones left out
-    (`dismissals`, or those kept in the cache when None)."""
+    (`dismissals`, or those kept in the cache when None). Pass the same `memo` to every
+    check of a session."""
     now_s = now if isinstance(now, int) else int(now.timestamp())
     kept = load_dismissals(db) if dismissals is None else dismissals
-    return detect(recent_arrivals(db, now_s), baseline(db, now_s), now_s, kept)
+    return detect(recent_arrivals(db, now_s, memo), baseline(db, now_s), now_s, kept)
 
 
 def load_dismissals(db: sqlite3.Connection) -> dict[str, Dismissal]:

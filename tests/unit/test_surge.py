@@ -91,16 +91,13 @@ def test_a_shared_url_across_two_channels_is_suggested_whatever_its_spelling() -
     assert "across 2 channels" in urls[0].reason
 
 
-def test_a_shared_url_in_one_channel_needs_more_reports() -> None:
-    text = "See https://video.example.com/clip/7301234567890123456"
-    cats = ("privacy", "hate_speech", "other", "child_safety", "privacy")
-    four = [arrival(10 * n + 1, cats[n], text=text) for n in range(4)]
-    assert detect(four, NORMAL, NOW) == []
-    spread = [*four, arrival(100, cats[4], text=text)]  # five, but not within the hour
-    assert detect(spread, NORMAL, NOW) == []
-    five = [*four, arrival(50, cats[4], text=text)]
-    [found] = detect(five, NORMAL, NOW)
-    assert found.kind is SurgeKind.URL and found.size == 5 and "in platform" in found.reason
+def test_a_shared_url_or_account_within_one_channel_is_not() -> None:
+    text = "See https://video.example.com/@dancer/v/7301234567890123456"
+    cats = ("privacy", "hate_speech", "other", "child_safety", "misinformation_civic")
+    same = [arrival(3 * n + 1, cats[n], text=text) for n in range(5)]
+    assert detect(same, NORMAL, NOW) == []
+    [found] = detect([*same, arrival(2, "privacy", channel="zendesk", text=text)], NORMAL, NOW)
+    assert found.kind is SurgeKind.URL and found.size == 6
 
 
 def test_a_shared_account_by_handle_or_profile_url_across_channels() -> None:

@@ -133,6 +133,30 @@ def test_the_window_is_read_from_the_triage_index_never_the_table(store: Store) 
                "created_at<?)" in plan, plan
 
 
+def test_signals_are_read_once_per_version_and_only_with_two_channels(store: Store) -> None:
+    url = "https://video.example.com/@dancer/v/7301234567890123456"
+    [one] = put(store, "platform", [at(20, body=f"See {url}")])
+    memo = surge.SignalMemo()
+    with store.read() as db:
+        alone = surge.recent_arrivals(db, NOW_S, memo)
+    assert all(not a.urls for a in alone) and len(memo) == 0  # one channel: not read
+    [two] = put(store, "zendesk", [at(10, body=f"Partner: {url}")])
+    with store.read() as db:
+        both = {a.id: a for a in surge.recent_arrivals(db, NOW_S, memo)}
+    assert url in both[one].urls and url in both[two].urls
+    read = len(memo)
+    assert read == len(both)
+    with store.read() as db:
+        surge.recent_arrivals(db, NOW_S, memo)
+    assert len(memo) == read  # unchanged escalations are not read again
+    with store.write() as db:
+        db.execute("UPDATE escalation SET body = 'edited', updated_at = updated_at + 1 "
+                   "WHERE id = ?", (one,))
+    with store.read() as db:
+        again = {a.id: a for a in surge.recent_arrivals(db, NOW_S, memo)}
+    assert len(memo) == read + 1 and not again[one].urls
+
+
 @pytest.mark.parametrize(("url", "account"), [
     ("https://x.com/Fake_Bank_PH", "fake_bank_ph"),
     ("https://twitter.com/fake_bank_ph/status/1234567", "fake_bank_ph"),
