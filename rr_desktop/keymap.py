@@ -195,6 +195,15 @@ _OTHERS: tuple[Command, ...] = (
          "View"),
     _cmd("manage-views", "Manage saved views\u2026", (), G,
          "Reorder your saved views (Ctrl+1..9 follow the order) or delete them", "View"),
+    # A surge suggestion in the banner (docs/surges.md)
+    _cmd("surge-declare", "Surge: declare an incident\u2026", ("Ctrl+Shift+D",), G,
+         "List the surge's escalations, select them and escalate them to a new incident "
+         "(f, its title suggested), or add them to the incident most of them are in",
+         "Triage"),
+    _cmd("surge-show", "Surge: show its escalations", ("Ctrl+Shift+L",), G,
+         "List exactly the escalations of the surge the banner names (id:...)", "Triage"),
+    _cmd("surge-dismiss", "Surge: dismiss the suggestion", ("Ctrl+Shift+X",), G,
+         "Hide the surge suggestion until the surge grows materially", "Triage"),
     # Outbox & sync view
     _cmd("next-tab", "Next tab", ("Ctrl+Tab",), (*OB, *LB), "Show the next tab", "Sync"),
     _cmd("previous-tab", "Previous tab", ("Ctrl+Shift+Tab", "Ctrl+Backtab"), (*OB, *LB),

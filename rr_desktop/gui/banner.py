@@ -29,16 +29,20 @@ class ProblemBanner(QFrame):
         self.message.setWordWrap(True)
         self.act = QPushButton("Show in Outbox && sync (g o)")
         self.act.setObjectName("problemAction")
+        self.other = QPushButton()
+        self.other.setObjectName("problemOtherAction")
         self.close_button = QPushButton("Dismiss")
         self.close_button.setObjectName("problemDismiss")
-        for button in (self.act, self.close_button):
+        for button in (self.act, self.other, self.close_button):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay on the list
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         layout.addWidget(self.message, 1)
         layout.addWidget(self.act)
+        layout.addWidget(self.other)
         layout.addWidget(self.close_button)
         self.act.clicked.connect(self._act)
+        self.other.clicked.connect(self._other)
         self.close_button.clicked.connect(self._dismiss)
         self._problems: list[Problem] = []
         self.hide()
@@ -64,11 +68,17 @@ class ProblemBanner(QFrame):
         self.message.setText(one_line(latest.text) + (f"  (+{more} more)" if more else ""))
         self.act.setText(latest.action_text.replace("&", "&&"))
         self.act.setVisible(bool(latest.action))
+        self.other.setText(latest.other_text.replace("&", "&&"))
+        self.other.setVisible(bool(latest.other_action))
         self.show()
 
     def _act(self) -> None:
         if self._problems:
             self.action_requested.emit(self._problems[-1].action)
+
+    def _other(self) -> None:
+        if self._problems:
+            self.action_requested.emit(self._problems[-1].other_action)
 
     def _dismiss(self) -> None:
         if self._problems:

@@ -42,6 +42,7 @@ from .outbox_actions import OutboxActions
 from .pages import Pages
 from .sla_settings import apply_sla_settings
 from .status_area import StatusArea
+from .surge_suggestion import SurgeSuggestions
 from .sync_outcomes import SyncOutcomes
 from .sync_view import SyncView
 from .text import one_line, set_display_zone
@@ -143,6 +144,8 @@ class MainWindow(QMainWindow):
             has_selection=lambda: self.table.current_id() is not None)
         self.dialogs = WindowDialogs(self.ctx, self.commands, self.views, self.channels, self,
                                      self.open_dialog, self.sync_now, self.data_dir)
+        self.surge = SurgeSuggestions(self.ctx, self.views, self.banner, self.triage,
+                                      self.commands, self)
         self._wire()
         self.commands.refused.connect(self.notifier.info)
         self.commands.chord_pending.connect(self.chord_label.setText)
@@ -253,6 +256,7 @@ class MainWindow(QMainWindow):
             **self.outbox.handlers(),
             **self.channel_actions.handlers(),
             **self.incidents.handlers(),
+            **self.surge.handlers(),
         }
         for n in range(1, 10):
             handlers[f"view-{n}"] = partial(views.show_index, n - 1)

@@ -42,6 +42,8 @@ class Problem:
     text: str
     action: str = ""  # the command that helps ("go-outbox"), if any
     action_text: str = "Show in Outbox & sync (g o)"  # its button
+    other_action: str = ""  # a second command, if any ("surge-show")
+    other_text: str = ""  # its button
 
 
 class Notifier(QObject):

@@ -64,6 +64,7 @@ _ID_VALUE = re.compile(r"[A-Za-z0-9_-]{6,64}")
 _DIGIT = re.compile(r"\d")
 _TRACKING = frozenset({"fbclid", "gclid", "igshid", "mc_cid", "mc_eid", "si", "ref_src"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_SITE_PREFIXES = ("www.", "m.", "mobile.")
 _WORD = re.compile(r"\w+")
 
 
@@ -94,7 +95,8 @@ class Signals:
 
 
 def normalize_url(raw: str) -> str | None:
-    """One spelling per address: https, lowercase host without `www.`, default port,
+    """One spelling per address: https, lowercase host without `www.`, `m.` or `mobile.`
+    (the mobile site is the same page), default port,
     tracking parameters (utm_*, fbclid, ...), fragment and trailing slash dropped, the
     remaining query sorted. None if it is not an http(s) URL with a host."""
     raw = raw.rstrip(_URL_TRAIL)
@@ -108,7 +110,10 @@ def normalize_url(raw: str) -> str | None:
     if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
         return None
     host = parts.hostname.lower().rstrip(".")
-    host = host.removeprefix("www.")
+    for prefix in _SITE_PREFIXES:
+        if host.startswith(prefix) and "." in host[len(prefix):]:
+            host = host[len(prefix):]
+            break
     if port is not None and port != _DEFAULT_PORTS[parts.scheme.lower()]:
         host = f"{host}:{port}"
     path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")

@@ -9,7 +9,8 @@
   `sev:0,1` (or S0), `pri:0-4` (or P0), `status:new,triaged` (also `open`, `closed`, and a
   prefix such as `waiting`), `channel:` (name or kind), `market:ID`, `region:APAC`,
   `cat:` (category or its prefix, e.g. `misinformation`), `assignee:me|none|<id>`,
-  `queue:<name>|none`, `incident:<id>|none`,
+  `queue:<name>|none`, `incident:<id>|none`, `id:12,15` (cache ids: a list handed over
+  by another screen, such as a surge's escalations),
   `is:snoozed|mine|breached|at_risk|conflict|open|closed|unassigned|paused`,
   `before:` / `after:` (YYYY-MM-DD, UTC, or relative: 30m, 2h, 3d, 1w ago).
 - Malformed input never raises: `parse_query` returns what it understood plus `errors`,
@@ -31,7 +32,7 @@ from ..domain.markets import REGION_OF_MARKET
 MAX_QUERY = 1_000
 MAX_TERMS = 32
 OPERATORS = ("sev", "pri", "status", "channel", "market", "region", "cat", "assignee",
-             "queue", "incident", "is", "before", "after", "sort")
+             "queue", "incident", "is", "before", "after", "sort", "id")
 # `sort:` keys (a leading - reverses): the table's sortable columns. Triage order breaks
 # ties, and is the order without `sort:`.
 SORT_KEYS = ("sev", "pri", "status", "market", "channel", "title", "age", "sla", "assignee")
@@ -157,7 +158,7 @@ _EXAMPLES = {
     "market": "market:ID", "region": "region:APAC", "cat": "cat:child_safety",
     "assignee": "assignee:me", "queue": "queue:legal-review", "incident": "incident:12",
     "is": "is:snoozed", "before": "before:2026-11-01", "after": "after:3d",
-    "sort": "sort:-sla",
+    "sort": "sort:-sla", "id": "id:12,15",
 }
 
 
@@ -198,6 +199,10 @@ def _normalize(op: str, value: str) -> list[str]:
         return [name]
     if op in ("before", "after"):
         return [_instant_text(op, low)]
+    if op == "id":
+        if not value.isascii() or not value.isdigit() or len(value) > 18:
+            raise ValueError(f"id: takes escalation numbers (id:12,15); got {_show(value)}.")
+        return [str(int(value))]
     if op == "incident":
         if low != "none" and not low.isdigit():
             raise ValueError(f"incident: takes an incident number or none; got {_show(value)}.")

@@ -10,6 +10,7 @@ about a millisecond) and the smallest one drives, forced with INDEXED BY or a CR
 
 - an index ending in the triage order, with one value, streams rows already in order, so
   with a LIMIT it stops early even when its range is large;
+- `id:` (a list handed over by another screen) drives from the primary key;
 - a common FTS term becomes a set (`id IN (SELECT rowid ...)`, built once) probed while
   an index walks; a rare one drives from its rowids and the few hits are sorted;
 - with nothing selective, the triage index is walked (it carries the columns filters use
@@ -64,7 +65,7 @@ COVERS: dict[str, frozenset[str]] = {
 _OP_COLS = {"sev": "severity", "pri": "priority", "status": "status", "cat": "category",
             "market": "market", "region": "market", "channel": "channel_id",
             "assignee": "assignee", "queue": "queue", "incident": "incident_id",
-            "before": "created_at", "after": "created_at"}
+            "before": "created_at", "after": "created_at", "id": "id"}
 _IS_COLS = {"snoozed": "snoozed_until", "mine": "assignee", "unassigned": "assignee",
             "breached": "sla_due_at", "at_risk": "sla_risk_at", "paused": "sla_paused_at",
             "open": "status", "closed": "status", "conflict": "id"}
@@ -124,6 +125,8 @@ def filter_sql(f: Filter, a: str, me: str, now: datetime) -> tuple[str, list[Any
     if f.op == "incident":
         return _nullable_in(f"{a}.incident_id",
                             [v if v == "none" else int(v) for v in values], "none")
+    if f.op == "id":
+        return f"{a}.id IN ({_marks(len(values))})", [int(v) for v in values]
     if f.op in ("before", "after"):
         return f"{a}.created_at {'<' if f.op == 'before' else '>='} ?", [instant(values[0], now)]
     parts, args = [], []
@@ -216,6 +219,9 @@ def plan(db: sqlite3.Connection | None, query: SearchQuery, me: str, now: dateti
     for f, (sql, args) in zip(filters, conds, strict=True):
         if f.op == "is" and f.values == ("conflict",) and not f.negated:
             drivers.append(_Driver("conflict", False, _CONFLICTS, []))
+        elif f.op == "id" and not f.negated:  # a handful of rows by primary key
+            drivers.append(_Driver("ids", False, f"SELECT e.id FROM escalation e WHERE {sql}",
+                                   args))
         elif (found := _driver_index(f)) is not None:
             drivers.append(_Driver(found[0], found[1], f"SELECT 1 FROM escalation e INDEXED "
                                    f"BY {found[0]} WHERE {sql}", args))
@@ -230,7 +236,7 @@ def plan(db: sqlite3.Connection | None, query: SearchQuery, me: str, now: dateti
     best = _choose(db, drivers, limit, needs)
     where_parts = [c for c, _ in conds]
     args = [a for _, more in conds for a in more]
-    if best is not None and best.name in ("fts", "conflict"):
+    if best is not None and best.name in ("fts", "conflict", "ids"):
         source = f"({best.count_sql}) d CROSS JOIN escalation e ON e.id = d.id"
         args = best.count_args + args
         if best.name == "conflict":  # the driver is that condition: do not check it twice
@@ -311,7 +317,8 @@ def _choose(db: sqlite3.Connection | None, drivers: list[_Driver], limit: int | 
 
     def cost(d: _Driver) -> float:
         rows = total if d.estimate >= cap else d.estimate
-        return rows * per_row(None if d.name in ("fts", "conflict") else d.name, d.ordered)
+        return rows * per_row(None if d.name in ("fts", "conflict", "ids") else d.name,
+                              d.ordered)
 
     best = min(drivers, key=cost)
     return best if cost(best) < total * per_row(TRIAGE_INDEX, True) else None
