@@ -117,11 +117,27 @@ class FuzzyList(QWidget):
                 scored.append((-score, n, choice))
         scored.sort()
         self.list.clear()
-        for _, _, choice in scored[:200]:
+        typed = text.strip()
+        # With `allow_new`, typed text that no choice contains is offered first as itself:
+        # a new incident title or a name typed in must not turn into a loose match.
+        close = sum(1 for _, _, c in scored if typed.lower() in f"{c.text} {c.aside}".lower())
+        new_at = close if self._allow_new and typed and not any(
+            c.key == typed or c.text.strip().lower() == typed.lower()
+            for _, _, c in scored) else None
+        for i, (_, _, choice) in enumerate(scored[:200]):
+            if i == new_at:
+                self._add_new(typed)
             label = one_line(choice.text) + (f"    {one_line(choice.aside)}"
                                              if choice.aside else "")
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, choice.key)
             self.list.addItem(item)
+        if new_at is not None and new_at >= min(len(scored), 200):
+            self._add_new(typed)
         if self.list.count():
             self.list.setCurrentRow(0)
+
+    def _add_new(self, typed: str) -> None:
+        item = QListWidgetItem(f"\u2795 {one_line(typed)}    (as typed)")
+        item.setData(Qt.ItemDataRole.UserRole, typed)
+        self.list.addItem(item)

@@ -28,7 +28,7 @@ from .context import AppContext
 from .fuzzy import Choice
 from .incident_checklist import split_key
 from .incident_links import link_key
-from .incident_playbooks import PlaybookSource
+from .incident_playbooks import PlaybookSource, reach
 from .incident_requests import FUNCTIONS
 from .incident_timeline import fact_uid
 from .incident_view import IncidentView
@@ -312,8 +312,18 @@ class IncidentActions(QObject):
 
         def function(text: str) -> None:
             asked["function"] = text
-            self._text("Asked of", f"Who in {text} is asked?", of_whom,
-                       "A name or team (required)")
+            state = self.view.state
+            found = self.playbooks.contacts(text, state.markets if state else [])
+            if not found:
+                self._text("Asked of", f"Who in {text} is asked?", of_whom,
+                           "A name or team (required)")
+                return
+            names = {s.id: s.name for s in found}
+            choices = [Choice(s.id, s.name, " \u00b7 ".join(
+                x for x in (", ".join(s.markets or s.regions) or "global", s.hours,
+                            reach(s.channels)) if x)) for s in found]
+            self._pick("Asked of", choices, lambda key: of_whom(names.get(key, key)),
+                       f"Who in {text} is asked (from the directory, or type a name)", True)
 
         self._pick("New stakeholder request", [Choice(f, f, "") for f in FUNCTIONS],
                    function, "Function (or type a market team, e.g. Market team JP)", True)

@@ -9,7 +9,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..playbooks import PlaybookLibrary, load_library, resolve_playbook
+from ..playbooks import (
+    ROLE_LABELS,
+    PlaybookLibrary,
+    Stakeholder,
+    StakeholderDirectory,
+    load_directory,
+    load_library,
+    resolve_playbook,
+)
+from ..playbooks.schema import Channels
+
+# The ledger's function names (as the analyst reads them) -> the directory's function ids.
+_FUNCTION_IDS = {label.casefold(): fid for fid, label in ROLE_LABELS.items()}
 
 
 class PlaybookSource:
@@ -18,6 +30,7 @@ class PlaybookSource:
     def __init__(self, data_dir: Path | None) -> None:
         self._data_dir = data_dir
         self._library: PlaybookLibrary | None = None
+        self._directory: StakeholderDirectory | None = None
 
     def library(self) -> PlaybookLibrary:
         if self._library is None:
@@ -25,7 +38,29 @@ class PlaybookSource:
         return self._library
 
     def reload(self) -> None:
-        self._library = None
+        self._library = self._directory = None
+
+    def directory(self) -> StakeholderDirectory:
+        """The stakeholder directory: bundled, the user's, and the overlays' contacts."""
+        if self._directory is None:
+            self._directory = load_directory(self._data_dir, self.library())
+        return self._directory
+
+    def contacts(self, function: str, markets: Sequence[str]) -> list[Stakeholder]:
+        """Directory entries for a ledger function ("Legal", "Market team") covering the
+        incident's markets (theirs first, then their regions, then global teams);
+        without markets, everyone of that function."""
+        fid = _FUNCTION_IDS.get(function.casefold(), function.casefold().replace(" ", "_"))
+        found: dict[str, Stakeholder] = {}
+        wanted: list[str | None] = [*markets] or [None]
+        for market in wanted:
+            try:
+                entries = self.directory().find(function=fid, market=market)
+            except (KeyError, ValueError):  # a market the directory has no region for
+                entries = self.directory().find(function=fid)
+            for entry in entries:
+                found.setdefault(entry.id, entry)
+        return list(found.values())
 
     def available(self) -> list[tuple[str, str]]:
         """(id, title) of every playbook that can be started."""
@@ -43,3 +78,11 @@ class PlaybookSource:
         except LookupError as exc:
             raise ValueError(f"There is no playbook {playbook_id!r}.") from exc
         return dict(resolved.to_event_data())
+
+
+def reach(channels: Channels) -> str:
+    """How to reach a stakeholder, in one line."""
+    parts = [f"{name} {value}" for name, value in (
+        ("email", channels.email), ("chat", channels.chat), ("phone", channels.phone),
+        ("rota", channels.rota), ("web", channels.web)) if value]
+    return " \u00b7 ".join(parts)

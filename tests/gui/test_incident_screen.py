@@ -172,6 +172,19 @@ def test_incident_journey_from_triage_to_an_overdue_request(
     assert view.requests.table.item(0, 4).foreground().color() == \
         theme.SLA_FG[SlaState.BREACHED]
     assert "1 overdue" in view.requests.heading.text()
+    # the directory offers who to ask: APAC Legal covers ID (its region), with contacts
+    press(qtbot, window, "q", target=focused(window))
+    function = answer(qtbot, window, "Legal")
+    picker = ask(qtbot, window, function)
+    offered = [picker.finder.list.item(i).text() for i in range(picker.finder.list.count())]
+    assert offered[0].startswith("APAC Legal - Trust & Safety")
+    assert "legal-apac-ts@trust.example.com" in offered[0]
+    previous = answer(qtbot, window, "APAC Legal", function)
+    with qtbot.waitSignal(view.refreshed, timeout=5000):
+        for text in ("Is the Kominfo order binding?", "4", "Not blocking"):
+            previous = answer(qtbot, window, text, previous)
+    qtbot.waitUntil(lambda: len(stored(workspace, uid).requests) == 2)
+    assert stored(workspace, uid).requests[1].asked_of == "APAC Legal - Trust & Safety"
 
     s = stored(workspace, uid)
     assert s.title == TITLE and s.status == "contained" and "contained" in s.stage_times
