@@ -201,21 +201,35 @@ def _write_xlsx(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell
     sheets = 1
     ws = new_sheet(sheets)
     on_sheet = count = 0
-    for row in rows:
-        if on_sheet == XLSX_MAX_ROWS - 1:
-            sheets += 1
-            ws, on_sheet = new_sheet(sheets), 0
-        ws.append(cells(ws, row))
-        on_sheet += 1
-        count += 1
-        if progress is not None and count % 10_000 == 0:
-            progress(count)
+    try:
+        for row in rows:
+            if on_sheet == XLSX_MAX_ROWS - 1:
+                sheets += 1
+                ws, on_sheet = new_sheet(sheets), 0
+            ws.append(cells(ws, row))
+            on_sheet += 1
+            count += 1
+            if progress is not None and count % 10_000 == 0:
+                progress(count)
+    except BaseException:
+        _discard(book)
+        raise
     if notes:
         ws.append([])
         for line in notes:
             ws.append(cells(ws, [line]))
     book.save(path)
     return count
+
+
+def _discard(book: Any) -> None:
+    """Close and remove the sheets openpyxl streamed to its own temporary files."""
+    for ws in book.worksheets:
+        try:
+            ws.close()
+            ws._writer.cleanup()
+        except (OSError, ValueError, AttributeError):  # best effort: atexit removes them
+            pass
 
 
 def _sheet_title(name: str) -> str:

@@ -74,7 +74,7 @@ def check_statement(sql: str) -> None:
     """Wall 1: refuse a write verb before SQLite sees it (Refused)."""
     verb = leading_keyword(sql)
     if verb in WRITE_VERBS:
-        raise Refused(read_only_sentence(_verb_phrase(sql, verb)))
+        raise Refused(read_only_sentence(verb_phrase(sql, verb)))
     if verb == "PRAGMA":
         m = re.match(r"\s*PRAGMA\s+(?:\w+\s*\.\s*)?(\w+)\s*(=|\()?", sql[_skip(sql):],
                      re.IGNORECASE)
@@ -91,7 +91,7 @@ def _skip(sql: str) -> int:
     return m.end() if m else 0
 
 
-def _verb_phrase(sql: str, verb: str) -> str:
+def verb_phrase(sql: str, verb: str) -> str:
     """"CREATE TABLE", "DROP VIEW", "CREATE TEMP VIEW"; the verb alone otherwise."""
     if verb not in ("CREATE", "DROP"):
         return verb
@@ -113,10 +113,22 @@ class Authorizer:
     is not a read and remembers the first denial, so the caller can say what it was."""
 
     def __init__(self) -> None:
-        self.denied: str | None = None
+        self._denied: str | None = None
+        self._schema_write: str | None = None
+
+    @property
+    def denied(self) -> str | None:
+        """What was refused ("INSERT", "setting PRAGMA user_version"), or None."""
+        return self._denied or self._schema_write
+
+    @property
+    def schema_only(self) -> bool:
+        """Only a write to the schema table was refused: SQLite asks about it before
+        the statement's own action (CREATE TEMP TABLE), so `denied` says INSERT."""
+        return self._denied is None and self._schema_write is not None
 
     def reset(self) -> None:
-        self.denied = None
+        self._denied = self._schema_write = None
 
     def __call__(self, action: int, arg1: str | None, arg2: str | None, _db: str | None,
                  _trigger: str | None) -> int:
@@ -137,9 +149,14 @@ class Authorizer:
             return sqlite3.SQLITE_OK
         if action == sqlite3.SQLITE_TRANSACTION:
             return self._deny((arg1 or "BEGIN").upper())
-        return self._deny(_VERBS.get(action, "changing the cache"))
+        what = _VERBS.get(action, "changing the cache")
+        if arg1 in ("sqlite_master", "sqlite_temp_master"):
+            if self._schema_write is None:
+                self._schema_write = what
+            return sqlite3.SQLITE_DENY
+        return self._deny(what)
 
     def _deny(self, what: str) -> int:
-        if self.denied is None:
-            self.denied = what
+        if self._denied is None:
+            self._denied = what
         return sqlite3.SQLITE_DENY

@@ -26,6 +26,7 @@ from .guard import (
     check_statement,
     leading_keyword,
     read_only_sentence,
+    verb_phrase,
 )
 from .views import VIEWS, install_views
 
@@ -231,9 +232,9 @@ class QuerySession:
                               "stopped: narrow it (a WHERE, a LIMIT) or allow it more time.",
                               "timeout")
         if self._authorizer.denied is not None:
-            what = self._authorizer.denied
-            if leading_keyword(sql) == "REPLACE" and what == "INSERT":
-                what = "REPLACE"
+            what, verb = self._authorizer.denied, leading_keyword(sql)
+            if verb in WRITE_VERBS and (self._authorizer.schema_only or verb == "REPLACE"):
+                what = verb_phrase(sql, verb)
             return QueryError(read_only_sentence(what), "refused")
         if "readonly database" in message or "may not be modified" in message:
             verb = leading_keyword(sql)

@@ -3,6 +3,7 @@ SQL console's tests (the real ingest and triage-action paths write it)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,8 +19,10 @@ HOSTILE_TITLE = '=HYPERLINK("http://evil.example","click")'
 
 
 def filled_cache(directory: Path, count: int = 12) -> Path:
-    """`directory/cache.sqlite3` with `count` escalations in channel "demo" (the first has
-    a hostile title and is in an incident; the second is resolved), returned closed."""
+    """`directory/cache.sqlite3` with `count` escalations in channel "demo", ESC-000001..,
+    created T0 + 1, 2, .. minutes (the first has a hostile title, is S0 and in an
+    incident; the second is resolved; then markets SG, JP, KE in turn; the third and
+    fourth were accepted at NOW), returned closed."""
     path = directory / "cache.sqlite3"
     store = Store.open(path)
     try:
@@ -27,8 +30,10 @@ def filled_cache(directory: Path, count: int = 12) -> Path:
             cid = cs.ensure_channel(db, Channel("demo", "rr_api", {}))
             recs = [escalation(title=HOSTILE_TITLE, market="ID", severity=Severity.S0),
                     escalation(status=Status.RESOLVED, market="PH"),
-                    *(escalation(market=("SG", "JP", "XX")[n % 3] if n % 3 != 2 else "US")
-                      for n in range(count - 2))]
+                    *(escalation(market=("SG", "JP", "KE")[n % 3]) for n in range(count - 2))]
+            recs = [replace(r, external_id=f"ESC-{n:06d}", created_at=T0 + timedelta(minutes=n),
+                            updated_at=T0 + timedelta(minutes=n))
+                    for n, r in enumerate(recs, 1)]
             merge_page(db, cid, [incoming(r) for r in recs], [], T0 + timedelta(hours=1))
             ids = [r[0] for r in db.execute("SELECT id FROM escalation ORDER BY id")]
             ta.apply_action(db, ta.EscalateToIncident(None, "Livestreamed attack, Jakarta"),
