@@ -26,7 +26,9 @@ import math
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -39,6 +41,18 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
                        r"(Z|[+-]\d{2}:\d{2})?")
 _MAX_EXACT_INT = 10 ** 15
+
+
+@dataclass(frozen=True, slots=True)
+class TableSnapshot:
+    """A table as shown, ready to be written on a worker: its name (for the file and the
+    sheet), headers, and `rows(cancel)`, which yields plain values (read then, in chunks,
+    where the table is big: the triage view's ids, a query re-run) and stops when
+    `cancel` is set."""
+
+    name: str
+    headers: tuple[str, ...]
+    rows: Callable[[threading.Event], Iterable[Sequence[Cell]]]
 
 
 class ExportError(ValueError):
