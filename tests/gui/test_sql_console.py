@@ -180,3 +180,42 @@ def test_the_lead_board_exports_what_it_shows(qtbot: QtBot, window: MainWindow,
     assert rows[0] == [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert rows[1:] == [[table.item(r, c).text() for c in range(table.columnCount())]
                         for r in range(table.rowCount())]
+
+
+def test_the_editor_highlights_sql(qtbot: QtBot, window: MainWindow) -> None:
+    console = open_console(qtbot, window)
+    console.editor.setPlainText("SELECT title, 'a -- b' FROM v_sla -- why\n/* one\ntwo */ 42")
+    doc = console.editor.document()
+    formats = console.highlighter.formats
+
+    def kind(line: int, column: int) -> str | None:
+        block = doc.findBlockByNumber(line)
+        for r in block.layout().formats():
+            if r.start <= column < r.start + r.length:
+                return next((k for k, f in formats.items() if f == r.format), None)
+        return None
+
+    assert kind(0, 0) == "keyword"  # SELECT
+    assert kind(0, 7) is None  # title: a plain name
+    assert kind(0, 15) == "string"  # the -- inside the string is not a comment
+    assert kind(0, 29) == "view"  # v_sla
+    assert kind(0, 36) == "comment"
+    assert kind(2, 1) == "comment"  # a block comment's second line
+    assert kind(2, 7) == "number"
+
+
+def test_the_outbox_exports_its_current_tab(qtbot: QtBot, window: MainWindow,
+                                            tmp_path: Path) -> None:
+    press(qtbot, window, Qt.Key.Key_G, Qt.Key.Key_O)
+    view = window.sync_view
+    qtbot.waitUntil(lambda: window.pages.sync_shown())
+    view.tabs.setCurrentWidget(view.channels)
+    view.channels.setFocus()
+    out = tmp_path / "channels.csv"
+    export_to(qtbot, window, out, view.channels)
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    table = view.channels
+    assert rows[0][:2] == ["Channel", "State"]
+    assert [r[0] for r in rows[1:]] == [table.item(r, 0).text()
+                                        for r in range(table.rowCount())] == ["demo"]

@@ -25,15 +25,14 @@ _FUNCTION_TEXT = (
 )
 FUNCTIONS = _FUNCTION_TEXT.split()
 
-_RULES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b(?:" + "|".join(KEYWORDS) + r")\b", re.IGNORECASE), "keyword"),
-    (re.compile(r"\b(?:" + "|".join(FUNCTIONS) + r")(?=\s*\()", re.IGNORECASE), "function"),
-    (re.compile(r"\b(?:" + "|".join(VIEW_NAMES) + r")\b", re.IGNORECASE), "view"),
-    (re.compile(r"\b\d+(?:\.\d+)?\b"), "number"),
-    (re.compile(r"'(?:[^']|'')*'?"), "string"),
-    (re.compile(r"\"(?:[^\"]|\"\")*\"?"), "identifier"),
-    (re.compile(r"--[^\n]*"), "comment"),
-]
+# One left-to-right scan, so a string's "--" is not a comment and a comment's quote is
+# not a string.
+_TOKEN = re.compile(r"(?P<comment>--[^\n]*)|(?P<block>/\*)|(?P<string>'(?:[^']|'')*'?)"
+                    r"|(?P<identifier>\"(?:[^\"]|\"\")*\"?)|(?P<number>\b\d+(?:\.\d+)?\b)"
+                    r"|(?P<word>\b[A-Za-z_]\w*\b)(?P<call>\s*\()?")
+_KEYWORD_SET = frozenset(KEYWORDS)
+_FUNCTION_SET = frozenset(FUNCTIONS)
+_VIEW_SET = frozenset(VIEW_NAMES)
 _IN_COMMENT = 1
 
 
@@ -60,26 +59,37 @@ class SqlHighlighter(QSyntaxHighlighter):
 
     def highlightBlock(self, text: str) -> None:
         """Qt override: format one line; a /* comment */ may run on to the next."""
-        for pattern, kind in _RULES:
-            for m in pattern.finditer(text):
-                self.setFormat(m.start(), m.end() - m.start(), self.formats[kind])
         self.setCurrentBlockState(0)
-        start = 0 if self.previousBlockState() == _IN_COMMENT else text.find("/*")
-        while start >= 0:
-            end = text.find("*/", start + (0 if start == 0 and self.previousBlockState()
-                                           == _IN_COMMENT else 2))
-            if end < 0:
-                self.setCurrentBlockState(_IN_COMMENT)
-                self.setFormat(start, len(text) - start, self.formats["comment"])
+        pos = 0
+        if self.previousBlockState() == _IN_COMMENT:
+            pos = self._block_comment(text, 0)
+        while 0 <= pos < len(text):
+            m = _TOKEN.search(text, pos)
+            if m is None:
                 break
-            self.setFormat(start, end + 2 - start, self.formats["comment"])
-            start = text.find("/*", end + 2)
+            kind = m.lastgroup if m.lastgroup != "call" else "word"
+            if m.group("block"):
+                pos = self._block_comment(text, m.start(), m.end())
+                continue
+            if m.group("word"):
+                word = m.group("word").lower()
+                kind = ("keyword" if word in _KEYWORD_SET else "view" if word in _VIEW_SET
+                        else "function" if m.group("call") and word in _FUNCTION_SET
+                        else None)
+                end = m.end("word")
+            else:
+                end = m.end()
+            if kind is not None:
+                self.setFormat(m.start(), end - m.start(), self.formats[kind])
+            pos = max(m.end(), pos + 1)
 
-    def kind_at(self, block_text: str, column: int) -> str | None:
-        """What the rules make of the text at `column` of a line (for tests)."""
-        found = None
-        for pattern, kind in _RULES:
-            for m in pattern.finditer(block_text):
-                if m.start() <= column < m.end():
-                    found = kind
-        return found
+    def _block_comment(self, text: str, start: int, after: int | None = None) -> int:
+        """Format a /* comment */ from `start`; where scanning goes on (-1: the comment
+        runs on into the next line)."""
+        end = text.find("*/", start if after is None else after)
+        if end < 0:
+            self.setCurrentBlockState(_IN_COMMENT)
+            self.setFormat(start, len(text) - start, self.formats["comment"])
+            return -1
+        self.setFormat(start, end + 2 - start, self.formats["comment"])
+        return end + 2
