@@ -8,7 +8,8 @@ Three walls, each enough on its own for what it covers:
 2. the SQLite authorizer (`set_authorizer`): while a statement is prepared, every action
    that is not a read (SELECT, reading a column, calling a function, a recursive CTE, a
    read-only PRAGMA) is denied, whatever the SQL looks like (`WITH x AS (...) INSERT ...`);
-3. `PRAGMA query_only` on the connection: SQLite itself refuses to change the file.
+3. the connection itself: opened `mode=ro` (store/connections.py read_only_connection)
+   with `PRAGMA query_only` on, so SQLite refuses to change the file.
 
 Every refusal becomes one sentence ("The console is read-only: INSERT is not allowed."),
 never a traceback.

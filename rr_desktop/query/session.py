@@ -122,7 +122,7 @@ class QuerySession:
             conn = read_only_connection(path)
             conn.execute("PRAGMA query_only=OFF")  # mode=ro still keeps the file as it is
             install_views(conn)
-            conn.execute("PRAGMA query_only=ON")  # the third wall (guard.py)
+            conn.execute("PRAGMA query_only=ON")  # the third wall with mode=ro (guard.py)
         except sqlite3.Error as exc:
             raise QueryError(f"The cache at {path} could not be opened for reading: {exc}.",
                              "unavailable") from None

@@ -84,7 +84,8 @@ def test_the_authorizer_refuses_alone(session: QuerySession, sql: str, what: str
 
 def test_query_only_refuses_alone(session: QuerySession, cache: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """Wall 3 without walls 1 and 2: SQLite itself refuses to write the file."""
+    """Wall 3 without walls 1 and 2: SQLite itself refuses to write the file (the
+    connection is opened mode=ro, and query_only)."""
     monkeypatch.setattr(session_module, "check_statement", lambda _sql: None)
     session._conn.set_authorizer(None)
     for sql, verb in (("INSERT INTO channel (name, kind) VALUES ('x', 'y')", "INSERT"),
