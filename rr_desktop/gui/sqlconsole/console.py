@@ -73,6 +73,7 @@ class SqlConsole(QWidget):
 
         heading = QLabel("SQL console")
         heading.setObjectName("viewTitle")
+        heading.setTextFormat(Qt.TextFormat.PlainText)
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("sqlEditor")
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
