@@ -4,6 +4,7 @@
     rr-desktop sync [--once] [--channel N] [--demo] sync headless, a summary per channel
     rr-desktop channels list|add|remove             configure channels (secrets -> keyring)
     rr-desktop demo-server [--port P] [--live S]    the reference escalation service
+    rr-desktop query "SELECT ..." [--format csv|xlsx] [-o FILE]   read-only SQL on the cache
 
 Errors are one clear line on stderr and a non-zero exit, never a traceback: 1 for a
 failed sync or a problem to fix (configuration, a damaged cache), 2 for a usage error,
@@ -24,7 +25,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from . import __version__, secrets
+from . import __version__, query_cli, secrets
 from .channels.contract import ChannelError
 from .paths import ENV_DATA_DIR, data_dir
 from .store.migrate import SchemaTooNew
@@ -121,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--hostile", default="", metavar="KIND,...",
                    help="hostile data: bigint, surrogate, deep, bom (on the feed's first "
                    "page), ids (records whose ids hold / ? # %% ..)")
+    query_cli.add_parser(sub)
     return p
 
 
@@ -135,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_channels(args)
         if args.command == "demo-server":
             return _cmd_demo_server(args)
+        if args.command == "query":
+            return query_cli.run(args)
         return _cmd_gui(args)
     except (UserError, SchemaTooNew, CorruptDatabase, secrets.SecretStoreError,
             ChannelError) as exc:

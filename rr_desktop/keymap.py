@@ -37,6 +37,7 @@ class Mode(StrEnum):
     PROMPT = "prompt"
     PICKER = "picker"
     SAVED_VIEWS = "saved views"
+    SQL = "sql console"
 
 
 # Keys of these modes are handled by the focused widget of the mode itself (its
@@ -227,6 +228,15 @@ _OTHERS: tuple[Command, ...] = (
     _cmd("lead-rebalance", "Rebalance\u2026", ("B",), LB,
          "Propose moving unassigned items and the excess over capacity to analysts on "
          "shift with room, with why; Apply assigns them in one step (z undoes it)", "Lead"),
+    # SQL console (docs/sql-console.md)
+    _cmd("sql-run", "Run query", ("Ctrl+Return", "Ctrl+Enter"), (Mode.SQL,),
+         "Run the query (the selected text if any) on the cache, read-only", None),
+    _cmd("sql-cancel", "Cancel query", ("Esc",), (Mode.SQL,),
+         "Stop the running query; otherwise back to the editor", None),
+    _cmd("sql-history-previous", "Previous query", ("Alt+Up",), (Mode.SQL,),
+         "Show the query run before (the history is kept in the data dir)", None),
+    _cmd("sql-history-next", "Next query", ("Alt+Down",), (Mode.SQL,),
+         "Show the query run after, then what you were typing", None),
     _cmd("export-team-metrics", "Export team metrics\u2026", (), G,
          "Save the lead board's team metrics (the period shown) as XLSX or CSV", "Lead"),
     _cmd("handover", "Shift handover pack\u2026", ("Ctrl+Shift+H",), G,
@@ -257,6 +267,12 @@ _OTHERS: tuple[Command, ...] = (
     _cmd("go-incidents", "Incidents", ("G, I",), G,
          "Major incidents: status, severity, priority, markets, linked escalations",
          "View"),
+    _cmd("go-sql", "SQL console", ("G, Q",), G,
+         "Read-only SQL on the cache, with views v_escalations, v_incidents, v_sla, "
+         "v_timeline", "View"),
+    _cmd("export-table", "Export table\u2026", ("Ctrl+Shift+E",), G,
+         "Save the table shown (triage list, search results, lead board, Outbox & sync, "
+         "a query's result) as XLSX or CSV, its rows and columns as shown", "File"),
     *(_cmd(f"view-{n}", f"Saved view {n}", (f"Ctrl+{n}",), G, f"Show saved view {n}",
            "View") for n in range(1, 10)),
     _cmd("toggle-split", "Toggle split pane", ("Ctrl+\\",), G,

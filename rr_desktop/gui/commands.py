@@ -39,7 +39,7 @@ Handler = Callable[[], object]
 # Where focus is looked for when asking "which mode am I in?", most specific first.
 _MODE_ORDER = (Mode.COMPOSER, Mode.PROMPT, Mode.PICKER, Mode.SAVED_VIEWS, Mode.SEARCH,
                Mode.DETAIL, Mode.LIST, Mode.OUTBOX, Mode.LEAD, Mode.INCIDENTS,
-               Mode.INCIDENT)
+               Mode.INCIDENT, Mode.SQL)
 
 
 @runtime_checkable

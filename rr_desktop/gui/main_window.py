@@ -41,10 +41,12 @@ from .notifier import Notifier
 from .outbox_actions import OutboxActions
 from .pages import Pages
 from .sla_settings import apply_sla_settings
+from .sqlconsole.console import SqlConsole
 from .status_area import StatusArea
 from .surge_suggestion import SurgeSuggestions
 from .sync_outcomes import SyncOutcomes
 from .sync_view import SyncView
+from .table_export import TableExporter
 from .text import one_line, set_display_zone
 from .triage.actions import TriageController
 from .triage.model import TriageModel
@@ -115,6 +117,7 @@ class MainWindow(QMainWindow):
         self.sync_view = SyncView(self.store.path)
         self.lead_board = LeadBoard(self.ctx, self.open_dialog)
         self.pages = Pages(page, self.sync_view, self.lead_board)
+        self.pages.add_console(SqlConsole(self.ctx))
         self.setCentralWidget(self.pages)
         self.incidents = IncidentScreens(self.ctx, self.pages, self.open_dialog,
                                          self.back_to_list, self.open_escalation, self)
@@ -140,8 +143,9 @@ class MainWindow(QMainWindow):
         self.commands = CommandRegistry(
             self, {Mode.LIST: [self.table], Mode.DETAIL: [self.detail],
                    Mode.OUTBOX: [self.sync_view], Mode.SEARCH: [self.views.bar],
-                   Mode.LEAD: [self.lead_board]},
+                   Mode.LEAD: [self.lead_board], Mode.SQL: [self.pages.sql_console]},
             has_selection=lambda: self.table.current_id() is not None)
+        self.exporter = TableExporter(self.ctx, self.pages.currentWidget, self.open_dialog, self)
         self.dialogs = WindowDialogs(self.ctx, self.commands, self.views, self.channels, self,
                                      self.open_dialog, self.sync_now, self.data_dir)
         self.surge = SurgeSuggestions(self.ctx, self.views, self.banner, self.triage,
@@ -240,7 +244,8 @@ class MainWindow(QMainWindow):
             "go-sla": go("SLA at risk"), "go-all": go("All"),
             "go-outbox": self.pages.show_sync,
             "go-lead": self.pages.show_lead,
-            **self.pages.lead_handlers(),
+            **self.pages.lead_handlers(), **self.pages.sql_console.handlers(),
+            "go-sql": self.pages.show_console, "export-table": self.exporter.ask,
             "next-tab": lambda: self.pages.step_tab(1),
             "previous-tab": lambda: self.pages.step_tab(-1),
             "toggle-split": self.toggle_split,
@@ -397,6 +402,7 @@ class MainWindow(QMainWindow):
         self.channels.close_db()
         self.detail.close_db()
         self.sync_view.close_db()
+        self.pages.sql_console.shutdown()
         self.lookups.close()
         self.model.close()
 

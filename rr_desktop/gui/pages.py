@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from .lead_board import LeadBoard
+from .sqlconsole.console import SqlConsole
 from .sync_view import SyncView
 
 if TYPE_CHECKING:
@@ -81,6 +82,15 @@ class Pages(QStackedWidget):
         self.show_lead()
         self.lead_board.show_metrics()
         self.lead_board.metrics.ask_export()
+
+    def add_console(self, console: SqlConsole) -> None:
+        """The SQL console page (`g q`, docs/sql-console.md)."""
+        self.sql_console = console
+        self.addWidget(console)
+
+    def show_console(self) -> None:
+        self.setCurrentWidget(self.sql_console)
+        self.sql_console.focus_editor()
 
     def step_tab(self, delta: int) -> None:
         """Ctrl+Tab / Ctrl+Shift+Tab: the next or previous tab of the page shown."""

@@ -86,5 +86,7 @@ def test_export_to_csv_and_xlsx_reads_back(tmp_path: Path) -> None:
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert values[0] == list(HEADERS)
     assert values[1] == ["budi", "Budi Santoso", 2, 1.2, 2, 4, 1, 2, 1, 50]
-    assert values[2][1] == "'=HYPERLINK(\"x\")" and values[2][9] is None
+    # A text cell (never a formula), kept as the source wrote it (tabular_export.py).
+    assert values[2][1] == "=HYPERLINK(\"x\")" and values[2][9] is None
+    assert sheet.cell(3, 2).data_type == "s"
     assert "2026-12-01 00:00 to 2026-12-02 00:00 UTC" in str(values[-1][0])

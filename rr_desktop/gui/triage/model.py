@@ -223,6 +223,10 @@ class TriageModel(QAbstractTableModel):
         cells = self._cells_at(row)
         return None if cells is None else cells[0]
 
+    def ids(self) -> array[int]:
+        """A copy of the view's ids in order (an export reads their rows on a worker)."""
+        return array("q", self._ids)
+
     def cached_ids(self) -> list[int]:
         """Ids of the rows held in memory."""
         return list(self._cache)

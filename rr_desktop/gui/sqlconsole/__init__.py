@@ -1,0 +1,1 @@
+"""The SQL console page (`g q`, docs/sql-console.md): editor, schema browser, results."""
