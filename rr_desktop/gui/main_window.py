@@ -39,6 +39,7 @@ from .mailbox_watch import MailboxWatcher
 from .notifier import Notifier
 from .outbox_actions import OutboxActions
 from .pages import Pages
+from .postmortem_screens import PostmortemScreens
 from .sla_settings import apply_sla_settings
 from .status_area import StatusArea
 from .sync_outcomes import SyncOutcomes
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         self.sync_view = SyncView(self.store.path)
         self.lead_board = LeadBoard(self.ctx, self.open_dialog)
         self.pages = Pages(page, self.sync_view, self.lead_board)
+        self.postmortems = PostmortemScreens(self.ctx, self.pages, self.open_dialog, self)
         self.setCentralWidget(self.pages)
 
         self.status = StatusArea(self.statusBar(), self.store.path, self)
@@ -136,7 +138,8 @@ class MainWindow(QMainWindow):
         self.commands = CommandRegistry(
             self, {Mode.LIST: [self.table], Mode.DETAIL: [self.detail],
                    Mode.OUTBOX: [self.sync_view], Mode.SEARCH: [self.views.bar],
-                   Mode.LEAD: [self.lead_board]},
+                   Mode.LEAD: [self.lead_board], Mode.POSTMORTEM: [self.postmortems.editor],
+                   Mode.DRAFTS: [self.postmortems.drafts.table]},
             has_selection=lambda: self.table.current_id() is not None)
         self.dialogs = WindowDialogs(self.ctx, self.commands, self.views, self.channels, self,
                                      self.open_dialog, self.sync_now, self.data_dir)
@@ -248,6 +251,7 @@ class MainWindow(QMainWindow):
             **self.triage.handlers(),
             **self.outbox.handlers(),
             **self.channel_actions.handlers(),
+            **self.postmortems.handlers(),
         }
         for n in range(1, 10):
             handlers[f"view-{n}"] = partial(views.show_index, n - 1)
@@ -385,6 +389,7 @@ class MainWindow(QMainWindow):
             log.warning("sync did not stop within %.1f s; leaving it to finish", timeout)
         self.jobs.shutdown(max(timeout - (time.monotonic() - started), 0.5))
         self.store.forbid_writes_from(None)
+        self.postmortems.close()  # the last typing of an open post-mortem is saved
         self.channels.close_db()
         self.detail.close_db()
         self.sync_view.close_db()
