@@ -427,6 +427,12 @@ class PostmortemScreens(QObject):
         dialog.setDefaultSuffix(fmt)
         dialog.fileSelected.connect(lambda path: self.export_to(Path(path), fmt))
         self._open_dialog(dialog)
+        # opened from the format picker, which had the focus: back to the text after
+        dialog.finished.connect(lambda _code: self._back_to_text())
+
+    def _back_to_text(self) -> None:
+        if self.pages.currentWidget() is self.editor:
+            self.editor.text.setFocus()
 
     def export_to(self, path: Path, fmt: str) -> bool:
         """Write the editor's text to `path`; the previous file survives a failure."""
