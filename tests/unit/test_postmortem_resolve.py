@@ -59,7 +59,7 @@ def test_each_merged_section_leaves_the_conflicts_and_the_last_lets_theirs_go(
                           "WHERE id = ?", (pm,)).fetchone()
         kinds = [r.kind for r in postmortems.revisions(db, pm)]
     assert last is not None and last.conflicts == []
-    assert "## Impact\nMerged impact.\n## Detection" in last.text
+    assert "## Impact\nMerged impact.\n## Timeline" in last.text
     assert gone == (None, None, 1)
     assert kinds == ["merge", "merge", "created"]
 
