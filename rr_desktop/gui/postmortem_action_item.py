@@ -59,9 +59,10 @@ class ActionItemDialog(QDialog):
         self.error.setObjectName("actionError")
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         form = QFormLayout()
-        form.addRow("What", self.what)
-        form.addRow("Owner", self.owner)
-        form.addRow("Due", self.due)
+        for name, field in (("What", self.what), ("Owner", self.owner), ("Due", self.due)):
+            label = QLabel(name)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            form.addRow(label, field)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.confirm)

@@ -37,8 +37,9 @@ class DraftsPage(QWidget):
         self.setObjectName("postmortemDrafts")
         self.heading = QLabel("Post-mortems")
         self.heading.setObjectName("draftsHeading")
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)
         self.empty = QLabel("No post-mortem yet: open an incident and choose "
-                            "\u201cPost-mortem\u2026\u201d, or File \u25b8 New post-mortem\u2026")
+                            "\u201cPost-mortem\u2026\u201d, or File, New post-mortem\u2026")
         self.empty.setTextFormat(Qt.TextFormat.PlainText)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("draftsTable")

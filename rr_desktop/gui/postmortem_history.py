@@ -69,6 +69,7 @@ class HistoryDialog(QDialog):
         hint = QLabel("What restoring the selected revision changes in the draft "
                       "(- the draft now, + the revision). Ctrl+Return restores it.")
         hint.setWordWrap(True)
+        hint.setTextFormat(Qt.TextFormat.PlainText)
         buttons = QDialogButtonBox()
         restore = buttons.addButton("Restore", QDialogButtonBox.ButtonRole.AcceptRole)
         restore.setDefault(True)

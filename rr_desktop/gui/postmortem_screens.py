@@ -158,7 +158,7 @@ class PostmortemScreens(QObject):
             self.open_draft(existing)
             return
         if not self.ctx.me:
-            self.ctx.notifier.warn("Choose who you are first (File \u25b8 Who am I\u2026): a "
+            self.ctx.notifier.warn("Choose who you are first (File, Who am I\u2026): a "
                                    "post-mortem names its author")
             return
         if incident_uid in self._creating:
