@@ -14,6 +14,8 @@ PKGS=(
   dovecot-imapd nginx-light gnome-keyring dbus-daemon dbus-x11
   python3-venv binutils
   xdotool at-spi2-core
+  # pdftoppm: the post-mortem PDF export test renders the first page (docs/postmortem-editor.md)
+  poppler-utils
 )
 missing=()
 for p in "${PKGS[@]}"; do

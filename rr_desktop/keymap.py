@@ -38,6 +38,8 @@ class Mode(StrEnum):
     PICKER = "picker"
     SAVED_VIEWS = "saved views"
     SQL = "sql console"
+    POSTMORTEM = "post-mortem editor"
+    DRAFTS = "post-mortem drafts"
 
 
 # Keys of these modes are handled by the focused widget of the mode itself (its
@@ -50,6 +52,7 @@ OB = (Mode.OUTBOX,)
 LB = (Mode.LEAD,)
 LD = (Mode.LIST, Mode.DETAIL)
 IL, IN = (Mode.INCIDENTS,), (Mode.INCIDENT,)
+PM = (Mode.POSTMORTEM,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +240,45 @@ _OTHERS: tuple[Command, ...] = (
          "Show the query run before (the history is kept in the data dir)", None),
     _cmd("sql-history-next", "Next query", ("Alt+Down",), (Mode.SQL,),
          "Show the query run after, then what you were typing", None),
+    # Post-mortems (docs/postmortems.md). The editor is a text field: its keys are chords
+    # with Ctrl or Alt (Ctrl+1..9 are the saved views everywhere, so headings take Alt).
+    _cmd("go-drafts", "Post-mortem drafts", ("G, D",), G,
+         "Every post-mortem in this cache: state, last change, unsynced, open merges",
+         "View"),
+    _cmd("new-postmortem", "New post-mortem\u2026", (), G,
+         "Write the post-mortem of a cached incident (works offline); opens it if it "
+         "exists", "File"),
+    _cmd("pm-open", "Open post-mortem", ("Return", "Enter"), (Mode.DRAFTS,),
+         "Open the selected post-mortem in the editor", None),
+    *(_cmd(f"pm-heading-{n}", f"Heading {n}", (f"Ctrl+Alt+{n}",), PM,
+           f"Make the line a level-{n} heading (again: plain text)", None)
+      for n in (1, 2, 3)),
+    _cmd("pm-list", "Bulleted list", ("Ctrl+Shift+8",), PM,
+         "Make the selected lines list items (again: plain lines)", None),
+    _cmd("pm-link", "Link", ("Ctrl+L",), PM,
+         "Make the selection a link; type its address where it is selected", None),
+    _cmd("pm-outline", "Outline", ("Ctrl+Shift+O",), PM,
+         "Go to a heading: pick it in the outline (Enter goes there)", None),
+    _cmd("pm-action-item", "Add action item\u2026", ("Ctrl+Shift+A",), PM,
+         "Add an action item with an owner from the roster and a due date (in 7 days)",
+         None),
+    _cmd("pm-refresh", "Refresh from incident", ("Ctrl+Shift+R",), PM,
+         "Regenerate the parts drawn from the incident; parts you edited stay as written",
+         None),
+    _cmd("pm-save", "Save now", ("Ctrl+S",), PM,
+         "Save the draft now (it also saves itself after a pause and when you leave)",
+         None),
+    _cmd("pm-history", "Revision history\u2026", ("Ctrl+Alt+H",), PM,
+         "Every saved revision with what differs from the draft; restore one", None),
+    _cmd("pm-state", "Review state\u2026", ("Ctrl+Alt+S",), PM,
+         "Draft, in review or final (final locks the text)", None),
+    _cmd("pm-export", "Export\u2026", ("Ctrl+Alt+E",), PM,
+         "Save the post-mortem as Markdown, HTML or PDF", None),
+    _cmd("pm-merge", "Merge sections\u2026", ("Ctrl+Alt+M",), PM,
+         "Sections changed here and on the service: see both, write the merged text",
+         None),
+    _cmd("pm-close", "Close post-mortem", ("Esc",), PM,
+         "Save and go back to the drafts", None),
     _cmd("export-team-metrics", "Export team metrics\u2026", (), G,
          "Save the lead board's team metrics (the period shown) as XLSX or CSV", "Lead"),
     _cmd("handover", "Shift handover pack\u2026", ("Ctrl+Shift+H",), G,

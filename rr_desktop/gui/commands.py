@@ -38,6 +38,7 @@ from ..keymap import (
 Handler = Callable[[], object]
 # Where focus is looked for when asking "which mode am I in?", most specific first.
 _MODE_ORDER = (Mode.COMPOSER, Mode.PROMPT, Mode.PICKER, Mode.SAVED_VIEWS, Mode.SEARCH,
+               Mode.POSTMORTEM, Mode.DRAFTS,
                Mode.DETAIL, Mode.LIST, Mode.OUTBOX, Mode.LEAD, Mode.INCIDENTS,
                Mode.INCIDENT, Mode.SQL)
 

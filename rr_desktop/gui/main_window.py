@@ -40,6 +40,7 @@ from .mailbox_watch import MailboxWatcher
 from .notifier import Notifier
 from .outbox_actions import OutboxActions
 from .pages import Pages
+from .postmortem_screens import PostmortemScreens
 from .sla_settings import apply_sla_settings
 from .sqlconsole.console import SqlConsole
 from .status_area import StatusArea
@@ -118,6 +119,7 @@ class MainWindow(QMainWindow):
         self.lead_board = LeadBoard(self.ctx, self.open_dialog)
         self.pages = Pages(page, self.sync_view, self.lead_board)
         self.pages.add_console(SqlConsole(self.ctx))
+        self.postmortems = PostmortemScreens(self.ctx, self.pages, self.open_dialog, self)
         self.setCentralWidget(self.pages)
         self.incidents = IncidentScreens(self.ctx, self.pages, self.open_dialog,
                                          self.back_to_list, self.open_escalation, self)
@@ -143,7 +145,9 @@ class MainWindow(QMainWindow):
         self.commands = CommandRegistry(
             self, {Mode.LIST: [self.table], Mode.DETAIL: [self.detail],
                    Mode.OUTBOX: [self.sync_view], Mode.SEARCH: [self.views.bar],
-                   Mode.LEAD: [self.lead_board], Mode.SQL: [self.pages.sql_console]},
+                   Mode.LEAD: [self.lead_board], Mode.SQL: [self.pages.sql_console],
+                   Mode.POSTMORTEM: [self.postmortems.editor],
+                   Mode.DRAFTS: [self.postmortems.drafts.table]},
             has_selection=lambda: self.table.current_id() is not None)
         self.exporter = TableExporter(self.ctx, self.pages.currentWidget, self.open_dialog, self)
         self.dialogs = WindowDialogs(self.ctx, self.commands, self.views, self.channels, self,
@@ -262,6 +266,7 @@ class MainWindow(QMainWindow):
             **self.channel_actions.handlers(),
             **self.incidents.handlers(),
             **self.surge.handlers(),
+            **self.postmortems.handlers(),
         }
         for n in range(1, 10):
             handlers[f"view-{n}"] = partial(views.show_index, n - 1)
@@ -399,6 +404,7 @@ class MainWindow(QMainWindow):
             log.warning("sync did not stop within %.1f s; leaving it to finish", timeout)
         self.jobs.shutdown(max(timeout - (time.monotonic() - started), 0.5))
         self.store.forbid_writes_from(None)
+        self.postmortems.close()  # the last typing of an open post-mortem is saved
         self.channels.close_db()
         self.detail.close_db()
         self.sync_view.close_db()

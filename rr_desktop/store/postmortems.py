@@ -15,7 +15,12 @@ from zoneinfo import ZoneInfo
 from ..domain.incident_events import new_uid
 from ..domain.markdown_text import escape_md
 from ..domain.postmortem_actions import default_due, parse_actions
-from ..domain.postmortem_doc import SectionConflict, fill_template, refresh_auto
+from ..domain.postmortem_doc import (
+    SectionConflict,
+    fill_template,
+    refresh_auto,
+    resolve_section,
+)
 from ..domain.postmortem_prefill import generate
 from . import incident_log
 from .timecodec import from_epoch, to_epoch
@@ -137,6 +142,30 @@ def save(db: sqlite3.Connection, pm_id: int, text: str, author: str, now: dateti
     db.execute("UPDATE postmortem SET updated_at = ?, dirty = 1 WHERE id = ?",
                (to_epoch(now), pm_id))
     sync_actions(db, pm_id, text, now)
+    return rev
+
+
+def resolve_conflict(db: sqlite3.Connection, pm_id: int, heading: str, merged_body: str,
+                     author: str, now: datetime) -> int | None:
+    """The lead's merge of one section changed on both sides: the section becomes
+    `merged_body` (a "merge" revision) and leaves the open conflicts; with none left the
+    service's kept copy is let go. The post-mortem stays dirty, so the sync pushes it."""
+    current = get(db, pm_id)
+    if current is None:
+        raise LookupError("That post-mortem is not in this cache.")
+    key = " ".join(heading.lower().split())
+    left = [c for c in current.conflicts if " ".join(c.heading.lower().split()) != key]
+    if len(left) == len(current.conflicts):
+        raise LookupError(f"The section {heading!r} has no open merge.")
+    rev = save(db, pm_id, resolve_section(current.text, heading, merged_body), author, now,
+               kind="merge")
+    db.execute("UPDATE postmortem SET conflicts = ?, dirty = 1, updated_at = ? WHERE id = ?",
+               (json.dumps([{"heading": c.heading, "base": c.base, "mine": c.mine,
+                             "theirs": c.theirs} for c in left], ensure_ascii=False),
+                to_epoch(now), pm_id))
+    if not left:
+        db.execute("UPDATE postmortem SET theirs_text = NULL, theirs_version = NULL "
+                   "WHERE id = ?", (pm_id,))
     return rev
 
 
