@@ -150,6 +150,9 @@ _INCIDENT_COMMANDS: tuple[Command, ...] = (
          "Show the selected linked escalation in triage (f there moves it)", "Incident"),
     _cmd("incident-unlink", "Unlink escalation", ("X",), IN,
          "Take the selected linked escalation out of this incident", "Incident"),
+    _cmd("incident-postmortem", "Post-mortem\u2026", ("Shift+P",), IN,
+         "Write this incident's post-mortem (made from the cached incident; works "
+         "offline), or open it", "Incident"),
     _cmd("incident-sitrep", "Situation report…", ("W",), IN,
          "Draft a sitrep (team or executive) from the incident; copy it, record it as sent",
          "Incident"),

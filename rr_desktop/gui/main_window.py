@@ -14,12 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
-from PySide6.QtWidgets import (
-    QApplication,
-    QDialog,
-    QMainWindow,
-    QWidget,
-)
+from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QWidget
 
 from ..keymap import Command, KeymapError, Mode, all_commands, with_overrides
 from ..settings import Settings, load_settings
@@ -32,7 +27,6 @@ from .channel_actions import ChannelActions
 from .commands import CommandRegistry, CommandTarget
 from .context import AppContext
 from .identity import IdentityChooser
-from .incident_screens import IncidentScreens
 from .jobs import JobRunner
 from .lead_board import LeadBoard
 from .lookups import Lookups
@@ -40,9 +34,7 @@ from .mailbox_watch import MailboxWatcher
 from .notifier import Notifier
 from .outbox_actions import OutboxActions
 from .pages import Pages
-from .postmortem_screens import PostmortemScreens
 from .sla_settings import apply_sla_settings
-from .sqlconsole.console import SqlConsole
 from .status_area import StatusArea
 from .surge_suggestion import SurgeSuggestions
 from .sync_outcomes import SyncOutcomes
@@ -57,6 +49,7 @@ from .triage.view import TriageView
 from .view_switcher import ViewSwitcher
 from .window_dialogs import WindowDialogs
 from .window_state import restore_window_state, save_window_state
+from .work_screens import WorkScreens
 
 log = logging.getLogger("rr_desktop.gui")
 
@@ -118,17 +111,14 @@ class MainWindow(QMainWindow):
         self.sync_view = SyncView(self.store.path)
         self.lead_board = LeadBoard(self.ctx, self.open_dialog)
         self.pages = Pages(page, self.sync_view, self.lead_board)
-        self.pages.add_console(SqlConsole(self.ctx))
-        self.postmortems = PostmortemScreens(self.ctx, self.pages, self.open_dialog, self)
         self.setCentralWidget(self.pages)
-        self.incidents = IncidentScreens(self.ctx, self.pages, self.open_dialog,
-                                         self.back_to_list, self.open_escalation, self)
+        self.work = WorkScreens(self.ctx, self.pages, self.open_dialog, self.back_to_list,
+                                self.open_escalation, self)
+        self.incidents, self.postmortems = self.work.incidents, self.work.postmortems
 
         self.status = StatusArea(self.statusBar(), self.store.path, self)
-        self.channels = self.status.channels
-        self.count_label = self.status.count
-        self.identity_label = self.status.identity
-        self.chord_label = self.status.chord
+        self.channels, self.count_label = self.status.channels, self.status.count
+        self.identity_label, self.chord_label = self.status.identity, self.status.chord
         self.selection_label = self.status.selection
 
         self.sync = SyncBridge(workspace.engine, self.jobs, sync_interval_s, self)
@@ -145,9 +135,7 @@ class MainWindow(QMainWindow):
         self.commands = CommandRegistry(
             self, {Mode.LIST: [self.table], Mode.DETAIL: [self.detail],
                    Mode.OUTBOX: [self.sync_view], Mode.SEARCH: [self.views.bar],
-                   Mode.LEAD: [self.lead_board], Mode.SQL: [self.pages.sql_console],
-                   Mode.POSTMORTEM: [self.postmortems.editor],
-                   Mode.DRAFTS: [self.postmortems.drafts.table]},
+                   Mode.LEAD: [self.lead_board], **self.work.modes()},
             has_selection=lambda: self.table.current_id() is not None)
         self.exporter = TableExporter(self.ctx, self.pages.currentWidget, self.open_dialog, self)
         self.dialogs = WindowDialogs(self.ctx, self.commands, self.views, self.channels, self,
@@ -158,7 +146,7 @@ class MainWindow(QMainWindow):
         self.commands.refused.connect(self.notifier.info)
         self.commands.chord_pending.connect(self.chord_label.setText)
         self.commands.register_all(self._handlers(), self._keymap(actions))
-        self.incidents.attach(self.commands)
+        self.work.attach(self.commands)
         self.commands.watch_chords([self.table, self.detail.text, *self.sync_view.tables(),
                                     self.lead_board.table, self.lead_board.metrics.table])
         self.commands.build_menus(
@@ -248,8 +236,7 @@ class MainWindow(QMainWindow):
             "go-sla": go("SLA at risk"), "go-all": go("All"),
             "go-outbox": self.pages.show_sync,
             "go-lead": self.pages.show_lead,
-            **self.pages.lead_handlers(), **self.pages.sql_console.handlers(),
-            "go-sql": self.pages.show_console, "export-table": self.exporter.ask,
+            **self.pages.lead_handlers(), "export-table": self.exporter.ask,
             "next-tab": lambda: self.pages.step_tab(1),
             "previous-tab": lambda: self.pages.step_tab(-1),
             "toggle-split": self.toggle_split,
@@ -264,9 +251,8 @@ class MainWindow(QMainWindow):
             **self.triage.handlers(),
             **self.outbox.handlers(),
             **self.channel_actions.handlers(),
-            **self.incidents.handlers(),
+            **self.work.handlers(),
             **self.surge.handlers(),
-            **self.postmortems.handlers(),
         }
         for n in range(1, 10):
             handlers[f"view-{n}"] = partial(views.show_index, n - 1)
@@ -404,11 +390,10 @@ class MainWindow(QMainWindow):
             log.warning("sync did not stop within %.1f s; leaving it to finish", timeout)
         self.jobs.shutdown(max(timeout - (time.monotonic() - started), 0.5))
         self.store.forbid_writes_from(None)
-        self.postmortems.close()  # the last typing of an open post-mortem is saved
+        self.work.shutdown()  # the last typing of an open post-mortem is saved
         self.channels.close_db()
         self.detail.close_db()
         self.sync_view.close_db()
-        self.pages.sql_console.shutdown()
         self.lookups.close()
         self.model.close()
 

@@ -392,3 +392,19 @@ def test_w_drafts_a_sitrep_and_recording_it_puts_it_on_the_timeline(
     qtbot.waitUntil(lambda: actions.prompt is None)
     qtbot.waitUntil(lambda: any("team sitrep sent" in " ".join(r)
                                 for r in window.incidents.view.timeline.texts()))
+
+
+def test_shift_p_writes_the_incidents_post_mortem_offline(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    now = datetime.now(UTC)
+    uid = write_elsewhere(workspace.store, lambda db: incident_log.declare(
+        db, "Doxxing of a streamer", ME, now, markets=["KR"])[1])
+    press(qtbot, window, "gi")
+    assert open_incident(qtbot, window, "Doxxing of a streamer") == uid
+    press(qtbot, window, Qt.Key.Key_P, target=focused(window),
+          modifier=Qt.KeyboardModifier.ShiftModifier)
+    editor = window.postmortems.editor
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is editor, timeout=5000)
+    with workspace.store.read() as db:
+        assert db.execute("SELECT incident_uid FROM postmortem").fetchall() == [(uid,)]
+    qtbot.waitUntil(lambda: "Doxxing of a streamer" in editor.text.toPlainText())
