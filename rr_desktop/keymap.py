@@ -21,7 +21,8 @@ from .store.actions import ACTION_TYPES, TriageAction
 
 class Mode(StrEnum):
     """Where a key is live: the whole window, the triage list, the detail pane, the
-    Outbox & sync view, the lead board, the search box, or a dialog (a composer or form,
+    Outbox & sync view, the lead board, the trends page, the search box, or a dialog (a
+    composer or form,
     a prompt with presets, a picker, the saved views manager). Bare-letter keys are never
     live in a text field."""
 
@@ -31,6 +32,7 @@ class Mode(StrEnum):
     COMPOSER = "composer"
     OUTBOX = "outbox"
     LEAD = "lead board"
+    TRENDS = "trends"
     SEARCH = "search"
     PROMPT = "prompt"
     PICKER = "picker"
@@ -45,6 +47,7 @@ DELEGATED_MODES = frozenset({Mode.COMPOSER, Mode.SEARCH, Mode.PROMPT, Mode.PICKE
 L, D, G, C = (Mode.LIST,), (Mode.DETAIL,), (Mode.GLOBAL,), (Mode.COMPOSER,)
 OB = (Mode.OUTBOX,)
 LB = (Mode.LEAD,)
+TR = (Mode.TRENDS,)
 LD = (Mode.LIST, Mode.DETAIL)
 
 
@@ -159,6 +162,15 @@ _OTHERS: tuple[Command, ...] = (
          "What the next shift needs: open P0/P1, SLA at risk before their shift ends, "
          "incidents, changes and your notes since the last handover; export or record it",
          "Lead"),
+    # Trends
+    _cmd("trends-recommend", "Make a recommendation\u2026", ("R",), TR,
+         "Turn the finding at the cursor into a recommendation (text, owner function; its "
+         "window, counts and escalations go with it)", "Lead"),
+    _cmd("trends-export", "Export trends report\u2026", ("E",), TR,
+         "Save the figures, findings, recommendations and charts as Markdown, HTML or PDF",
+         "Lead"),
+    _cmd("trends-export-chart", "Save chart as PNG\u2026", ("P",), TR,
+         "Save the volume chart as a PNG image", "Lead"),
     # Global
     _cmd("palette", "Command palette\u2026", ("Ctrl+K",), G,
          "Find any command by name; shows its key", "Help"),
@@ -179,6 +191,9 @@ _OTHERS: tuple[Command, ...] = (
     _cmd("go-lead", "Lead board", ("G, L",), G,
          "Every analyst's open items by priority, SLA at risk and breached, shift and load",
          "View"),
+    _cmd("go-trends", "Trends", ("G, R",), G,
+         "Volumes, clocks, SLA breach rates and surges over a period, with the change from "
+         "the one before; findings become recommendations in an exportable report", "View"),
     *(_cmd(f"view-{n}", f"Saved view {n}", (f"Ctrl+{n}",), G, f"Show saved view {n}",
            "View") for n in range(1, 10)),
     _cmd("toggle-split", "Toggle split pane", ("Ctrl+\\",), G,

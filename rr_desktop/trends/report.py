@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -127,8 +127,10 @@ def markdown(s: Snapshot, recs: Sequence[Recommendation], charts: Sequence[Chart
 
 
 def to_html(s: Snapshot, recs: Sequence[Recommendation], charts: Sequence[Chart] = (),
-            title: str = "Trends and recommendations") -> str:
-    """The report as one self-contained HTML page (charts embedded as data URIs)."""
+            title: str = "Trends and recommendations",
+            src: Callable[[int, Chart], str] | None = None) -> str:
+    """The report as one self-contained HTML page (charts embedded as data URIs, or
+    named by `src(index, chart)` for a renderer that is handed the images itself)."""
     e = html.escape
     out = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\">",
            f"<title>{e(title)}</title>",
@@ -172,7 +174,8 @@ def to_html(s: Snapshot, recs: Sequence[Recommendation], charts: Sequence[Chart]
         out.append("</ol>")
     if charts:
         out.append("<h2>Charts</h2>")
-        out += [f"<h3>{e(c.title)}</h3><p><img alt=\"{e(c.title)}\" src=\"{c.data_uri()}\">"
-                "</p>" for c in charts]
+        out += [f"<h3>{e(c.title)}</h3><p><img alt=\"{e(c.title)}\" "
+                f"src=\"{e(src(i, c) if src else c.data_uri())}\" width=\"640\"></p>"
+                for i, c in enumerate(charts)]
     out.append("</body></html>")
     return "\n".join(out) + "\n"

@@ -31,15 +31,15 @@ def add(db, created: int, *, category: str = "hate_speech", market: str = "AU",
         contained: int | None = None, resolved: int | None = None, paused_at: int | None = None,
         paused_s: int = 0, reporter_type: str = "user", status: str = "triaged") -> int:
     n = next(_n)
-    db.execute(
-        "INSERT INTO escalation (id, channel_id, external_id, remote_version, payload_hash, "
+    cur = db.execute(
+        "INSERT INTO escalation (channel_id, external_id, remote_version, payload_hash, "
         "title, body, reporter, reporter_type, category, market, region, language, severity, "
         "urgency, priority, status, created_at, updated_at, synced_at, acknowledged_at, "
-        "contained_at, resolved_at, sla_paused_at, sla_paused_s) VALUES (?, ?, ?, 1, '', "
+        "contained_at, resolved_at, sla_paused_at, sla_paused_s) VALUES (?, ?, 1, '', "
         "'t', 'b', 'r', ?, ?, ?, 'APAC', 'en', ?, 1, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (n, channel, f"X-{n}", reporter_type, category, market, severity, status, created,
+        (channel, f"TREND-{n}", reporter_type, category, market, severity, status, created,
          created, created, ack, contained, resolved, paused_at, paused_s))
-    return n
+    return int(cur.lastrowid or 0)
 
 
 @pytest.fixture
@@ -127,8 +127,8 @@ def test_snapshot_figures_match_a_hand_count(store) -> None:
         add(db, ts("2026-11-05T08:00Z"), ack=ts("2026-11-05T08:00Z") + 900)  # previous
         add(db, ts("2026-11-06T08:00Z"), market="ID")  # previous
         add(db, ts("2026-11-25T08:00Z"))  # after the period: not counted
-        rows = db.execute("SELECT * FROM escalation WHERE id IN (%s)" % ",".join(
-            map(str, ids))).fetchall()
+        rows = db.execute("SELECT * FROM escalation WHERE id IN (SELECT value FROM "
+                          "json_each(?))", (json.dumps(ids),)).fetchall()
         names = [c[0] for c in db.execute("SELECT * FROM escalation").description]
         # incidents: A declared, contained after 1 h, resolved after 3 h; B still open
         for uid, kind, at, status in (("A", "declare", t, None), ("A", "status", t + 3600,
