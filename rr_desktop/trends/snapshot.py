@@ -121,17 +121,18 @@ def find_surges(db: sqlite3.Connection, f: q.TrendFilter, surge: SurgeSettings,
     baseline weeks before the period included); each with the escalations of its
     window."""
     history = surge.baseline_weeks * 7 * 86400
-    earliest = db.execute("SELECT min(created_at) FROM escalation").fetchone()[0]
-    if earliest is None:
+    if not cube:
         return []
     zone = "UTC" if f.zone == MARKET_LOCAL else f.zone
     # in market-local mode each series is in its own zone; the bucket numbers of the
     # period are near enough the same (a day either side) to bound the search
     first = bucket_of(f.start, zone, surge.bucket) - (1 if f.zone == MARKET_LOCAL else 0)
     last = bucket_of(f.end - 1, zone, surge.bucket) + (1 if f.zone == MARKET_LOCAL else 0)
-    # the first whole bucket of what was read: a partial one would look like a quiet week
-    history_start = bucket_of(max(int(earliest), f.start - history) - 1, zone,
-                              surge.bucket) + 1
+    # the first whole bucket of what was read: a partial one would look like a quiet
+    # week; where the cache's history starts later, its first bucket is partial too
+    read_from = bucket_of(f.start - history - 1, zone, surge.bucket) + 1
+    data_from = min(r.bucket for r in cube)
+    history_start = data_from + 1 if data_from > read_from else read_from
     if f.zone == MARKET_LOCAL:
         history_start += 1  # a market ahead of UTC starts its day before the UTC one
     found = detect(series_counts(cube), first, last, surge, f.zone, channels, history_start)
