@@ -43,6 +43,7 @@ from .trends_export import REPORT_FILTERS, RecommendationDialog, write_report
 PERIODS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90),
            ("Last 365 days", 365))
 RELOAD_DELAY_MS = 250  # filters typed in quick succession read once
+MAX_HOURLY_DAYS = 7  # a longer period shows days even when hours are chosen
 
 
 def own_zone(ctx: AppContext) -> str:
@@ -180,9 +181,11 @@ class TrendsView(QWidget):
                                             if self.snapshot else ())}
         channel_ids = tuple(names.get(n.lower(), -1) for n in _split(self.channels.text()))
         categories = tuple(c.lower().replace(" ", "_") for c in _split(self.categories.text()))
-        return TrendFilter(int(start.timestamp()), int(end.timestamp()), zone_name,
-                           Bucket(self.bucket.currentData()), markets, regions, categories,
-                           channel_ids)
+        bucket = Bucket(self.bucket.currentData())
+        if bucket is Bucket.HOUR and end - start > timedelta(days=MAX_HOURLY_DAYS):
+            bucket = Bucket.DAY  # hundreds of hourly bars read as noise (and read slowly)
+        return TrendFilter(int(start.timestamp()), int(end.timestamp()), zone_name, bucket,
+                           markets, regions, categories, channel_ids)
 
     def load(self) -> None:
         """Read the figures for the filter on a worker; the newest request wins."""
@@ -233,7 +236,10 @@ class TrendsView(QWidget):
         if not snap.findings:
             self.findings.addItem(QListWidgetItem("No surge in this period."))
         self.findings.setCurrentRow(0)
-        self.state.setText(f"{snap.total.current:.0f} escalations, "
+        hours_refused = (snap.filter.bucket is not Bucket(self.bucket.currentData()))
+        self.state.setText(("Hours show for 7 days or less: showing days. "
+                            if hours_refused else "")
+                           + f"{snap.total.current:.0f} escalations, "
                            f"{snap.total.text()} on the previous period; "
                            f"{len(snap.findings)} surges; read in {snap.seconds:.1f} s")
         self.loaded.emit(snap)

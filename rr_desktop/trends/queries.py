@@ -98,13 +98,17 @@ class CubeRow:
 
 
 def cube(db: sqlite3.Connection, f: TrendFilter, bucket: Bucket, start: int, now: int,
-         ) -> list[CubeRow]:
+         detail_from: int | None = None) -> list[CubeRow]:
     """Every escalation created from `start` to the end of the period, counted per
     (category, market, channel, bucket, in the period or before it) with SLA outcomes at
     `now`. One pass over `ix_escalation_trends`, whose order (category, market, channel,
-    created_at) lets SQLite sort only within each series."""
+    created_at) lets SQLite sort only within each series. Rows created before
+    `detail_from` (when given) all fall in bucket 0: their totals are wanted, not their
+    series."""
     w = where(f, start, f.end)
     b = bucket_sql("created_at", offset_expr(f, start, f.end), bucket)
+    if detail_from is not None:
+        b = f"CASE WHEN created_at >= {int(detail_from)} THEN {b} ELSE 0 END"
     sla, sla_params = sla_outcomes_sql(load_policy(db), now)
     side = f"CASE WHEN created_at >= ? THEN {CURRENT} WHEN created_at >= ? THEN {PREVIOUS} " \
         f"ELSE {OLDER} END"

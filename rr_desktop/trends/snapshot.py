@@ -87,8 +87,8 @@ def read_snapshot(db: sqlite3.Connection, f: q.TrendFilter, now: int,
     channels = q.channel_names(db)
     say("volumes and SLA clocks")
     same = surge.bucket is f.bucket
-    cube = q.cube(db, f, f.bucket, min(prev.start, f.start - history) if same else prev.start,
-                  now)
+    cube = (q.cube(db, f, f.bucket, min(prev.start, f.start - history), now) if same
+            else q.cube(db, f, f.bucket, prev.start, now, detail_from=f.start))
     say("time to acknowledge, contain and resolve")
     clocks: dict[SlaKind, Distribution] = {}
     clocks_before: dict[SlaKind, Distribution] = {}
