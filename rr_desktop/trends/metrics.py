@@ -213,7 +213,7 @@ class Change:
         return None if self.previous == 0 else 100.0 * self.delta / self.previous
 
     def text(self, unit: str = "") -> str:
-        sign = "+" if self.delta >= 0 else "\u2212"
+        sign = "+" if self.delta >= 0 else "-"
         pct = "" if self.percent is None else f" ({sign}{abs(self.percent):.0f}%)"
         return f"{sign}{_num(abs(self.delta))}{unit}{pct}"
 
@@ -231,7 +231,7 @@ def changes(current: Mapping[str, float], previous: Mapping[str, float]) -> dict
 def human_duration(seconds: float | None) -> str:
     """"45 min", "3.5 h", "2.1 d"; "-" for none."""
     if seconds is None:
-        return "\u2013"
+        return "-"
     if seconds < 3600:
         return f"{seconds / 60:.0f} min"
     if seconds < 86400:

@@ -36,7 +36,7 @@ def _day(at: int) -> str:
 
 
 def _pct(rate: float | None) -> str:
-    return "\u2013" if rate is None else f"{100 * rate:.1f}%"
+    return "-" if rate is None else f"{100 * rate:.1f}%"
 
 
 def _filter_lines(s: Snapshot) -> list[str]:
@@ -58,7 +58,7 @@ def headline(s: Snapshot) -> list[tuple[str, str, str]]:
     for kind, name in names.items():
         now, before = s.clocks[kind], s.clocks_before[kind]
         p50, p50b = now.p(50), before.p(50)
-        change = ("\u2013" if p50 is None or p50b is None
+        change = ("-" if p50 is None or p50b is None
                   else Change(p50 / 60, p50b / 60).text(" min"))
         rows.append((f"Time to {name}, median (p90)",
                      f"{human_duration(p50)} ({human_duration(now.p(90))})", change))
@@ -66,7 +66,7 @@ def headline(s: Snapshot) -> list[tuple[str, str, str]]:
         r, rb = (rate.rate if rate else None), (rate_b.rate if rate_b else None)
         rows.append((f"SLA breached: {name}",
                      f"{_pct(r)} of {rate.decided if rate else 0}",
-                     "\u2013" if r is None or rb is None
+                     "-" if r is None or rb is None
                      else Change(100 * r, 100 * rb).text(" pts").split(" (")[0]))
     i, ib = s.incidents, s.incidents_before
     rows.append(("Incidents declared", str(i.declared),
