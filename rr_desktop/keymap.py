@@ -21,7 +21,8 @@ from .store.actions import ACTION_TYPES, TriageAction
 
 class Mode(StrEnum):
     """Where a key is live: the whole window, the triage list, the detail pane, the
-    Outbox & sync view, the lead board, the search box, or a dialog (a composer or form,
+    Outbox & sync view, the lead board, the trends page, the search box, or a dialog (a
+    composer or form,
     a prompt with presets, a picker, the saved views manager). Bare-letter keys are never
     live in a text field."""
 
@@ -33,6 +34,7 @@ class Mode(StrEnum):
     LEAD = "lead board"
     INCIDENTS = "incident list"
     INCIDENT = "incident"
+    TRENDS = "trends"
     SEARCH = "search"
     PROMPT = "prompt"
     PICKER = "picker"
@@ -50,6 +52,7 @@ DELEGATED_MODES = frozenset({Mode.COMPOSER, Mode.SEARCH, Mode.PROMPT, Mode.PICKE
 L, D, G, C = (Mode.LIST,), (Mode.DETAIL,), (Mode.GLOBAL,), (Mode.COMPOSER,)
 OB = (Mode.OUTBOX,)
 LB = (Mode.LEAD,)
+TR = (Mode.TRENDS,)
 LD = (Mode.LIST, Mode.DETAIL)
 IL, IN = (Mode.INCIDENTS,), (Mode.INCIDENT,)
 PM = (Mode.POSTMORTEM,)
@@ -289,6 +292,15 @@ _OTHERS: tuple[Command, ...] = (
          "incidents, changes and your notes since the last handover; export or record it",
          "Lead"),
     *_INCIDENT_COMMANDS,
+    # Trends
+    _cmd("trends-recommend", "Make a recommendation\u2026", ("R",), TR,
+         "Turn the finding at the cursor into a recommendation (text, owner function; its "
+         "window, counts and escalations go with it)", "Lead"),
+    _cmd("trends-export", "Export trends report\u2026", ("E",), TR,
+         "Save the figures, findings, recommendations and charts as Markdown, HTML or PDF",
+         "Lead"),
+    _cmd("trends-export-chart", "Save chart as PNG\u2026", ("P",), TR,
+         "Save the volume chart as a PNG image", "Lead"),
     # Global
     _cmd("palette", "Command palette\u2026", ("Ctrl+K",), G,
          "Find any command by name; shows its key", "Help"),
@@ -318,6 +330,9 @@ _OTHERS: tuple[Command, ...] = (
     _cmd("export-table", "Export table\u2026", ("Ctrl+Shift+E",), G,
          "Save the table shown (triage list, search results, lead board, Outbox & sync, "
          "a query's result) as XLSX or CSV, its rows and columns as shown", "File"),
+    _cmd("go-trends", "Trends", ("G, R",), G,
+         "Volumes, clocks, SLA breach rates and surges over a period, with the change from "
+         "the one before; findings become recommendations in an exportable report", "View"),
     *(_cmd(f"view-{n}", f"Saved view {n}", (f"Ctrl+{n}",), G, f"Show saved view {n}",
            "View") for n in range(1, 10)),
     _cmd("toggle-split", "Toggle split pane", ("Ctrl+\\",), G,

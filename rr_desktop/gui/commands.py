@@ -40,7 +40,7 @@ Handler = Callable[[], object]
 _MODE_ORDER = (Mode.COMPOSER, Mode.PROMPT, Mode.PICKER, Mode.SAVED_VIEWS, Mode.SEARCH,
                Mode.POSTMORTEM, Mode.DRAFTS,
                Mode.DETAIL, Mode.LIST, Mode.OUTBOX, Mode.LEAD, Mode.INCIDENTS,
-               Mode.INCIDENT, Mode.SQL)
+               Mode.INCIDENT, Mode.SQL, Mode.TRENDS)
 
 
 @runtime_checkable
@@ -176,6 +176,13 @@ class CommandRegistry(QObject):
             if self._focused_widget(mode, focus) is not None:
                 return mode
         return Mode.GLOBAL
+
+    def add_page(self, mode: Mode, page: QWidget) -> None:
+        """A page built after the window (trends): its mode's keys live in it, and chords
+        typed in any of its focusable widgets are watched."""
+        self.add_mode_widget(mode, page)
+        self.watch_chords([w for w in page.findChildren(QWidget)
+                           if w.focusPolicy() != Qt.FocusPolicy.NoFocus])
 
     def watch_chords(self, widgets: Iterable[QWidget]) -> None:
         """Say which chord is waiting when its first key is pressed in one of `widgets`

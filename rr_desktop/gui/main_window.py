@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self.fold, self.toast, self.banner = page.fold, page.toast, page.banner
         self.sync_view = SyncView(self.store.path)
         self.lead_board = LeadBoard(self.ctx, self.open_dialog)
-        self.pages = Pages(page, self.sync_view, self.lead_board)
+        self.pages = Pages(page, self.sync_view, self.lead_board, self.ctx)
         self.setCentralWidget(self.pages)
         self.work = WorkScreens(self.ctx, self.pages, self.open_dialog, self.back_to_list,
                                 self.open_escalation, self)
@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
         self.views.page_wanted.connect(self.pages.show_triage)
         self.views.list_focus_wanted.connect(self.back_to_list)
         self.views.count_changed.connect(self.count_label.setText)
+        self.pages.trends_built.connect(lambda view: self.commands.add_page(Mode.TRENDS, view))
         self.lead_board.queue_requested.connect(
             lambda who: self.views.show_search("All", f"assignee:{who} is:open"))
         self.table.sort_requested.connect(self.views.sort_by)
@@ -236,7 +237,8 @@ class MainWindow(QMainWindow):
             "go-sla": go("SLA at risk"), "go-all": go("All"),
             "go-outbox": self.pages.show_sync,
             "go-lead": self.pages.show_lead,
-            **self.pages.lead_handlers(), "export-table": self.exporter.ask,
+            **self.pages.lead_handlers(), **self.pages.trends_handlers(),
+            "export-table": self.exporter.ask,
             "next-tab": lambda: self.pages.step_tab(1),
             "previous-tab": lambda: self.pages.step_tab(-1),
             "toggle-split": self.toggle_split,

@@ -1,14 +1,17 @@
-"""The window's pages, one at a time: the triage page, Outbox & sync (`g o`) and the lead
-board (`g l`), the incident list (`g i`) and an incident's screen. Which page shows,
-and the keys that move between a page's tabs."""
+"""The window's pages, one at a time: the triage page, Outbox & sync (`g o`), the lead
+board (`g l`), the incident list (`g i`) and an incident's screen, Trends (`g r`, built on
+first use: Qt Charts loads only then). Which page shows, and the keys that move between a
+page's tabs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
+from .context import AppContext
 from .lead_board import LeadBoard
 from .sqlconsole.console import SqlConsole
 from .sync_view import SyncView
@@ -21,11 +24,17 @@ TRIAGE_PAGE, SYNC_PAGE, LEAD_PAGE = 0, 1, 2
 
 
 class Pages(QStackedWidget):
-    """The central widget: `triage`, `sync_view` and `lead_board`, one shown."""
+    """The central widget: `triage`, `sync_view`, `lead_board` and `trends` (None until
+    first shown), one shown. Signals: trends_built(QWidget): the trends page exists."""
 
-    def __init__(self, triage: QWidget, sync_view: SyncView, lead_board: LeadBoard) -> None:
+    trends_built = Signal(QWidget)
+
+    def __init__(self, triage: QWidget, sync_view: SyncView, lead_board: LeadBoard,
+                 ctx: AppContext | None = None) -> None:
         super().__init__()
         self.sync_view, self.lead_board = sync_view, lead_board
+        self._ctx = ctx
+        self.trends: Any = None  # gui/trends_view.TrendsView once built
         for page in (triage, sync_view, lead_board):
             self.addWidget(page)
         self.incident_list: IncidentList | None = None
@@ -76,6 +85,30 @@ class Pages(QStackedWidget):
                 # built on first use (lead_board.py): not looked up before the key
                 "handover": lambda: board.handover.build(),
                 "lead-rebalance": lambda: board.rebalance.propose()}
+
+    def show_trends(self) -> None:
+        """g r: the trends page (built the first time), read again as it shows."""
+        if self.trends is None and self._ctx is not None:
+            from .trends_view import TrendsView  # Qt Charts loads on the first `g r` only
+            self.trends = TrendsView(self._ctx)
+            self.addWidget(self.trends)
+            self.trends_built.emit(self.trends)
+        if self.trends is not None:
+            self.setCurrentWidget(self.trends)
+            self.trends.show_page()
+
+    def trends_handlers(self) -> dict[str, Callable[[], object]]:
+        """The trends page's commands (docs/trends.md); they show the page first."""
+        def on_trends(name: str) -> Callable[[], object]:
+            def run() -> object:
+                if self.trends is None or self.currentWidget() is not self.trends:
+                    self.show_trends()
+                return getattr(self.trends, name)() if self.trends is not None else None
+            return run
+        return {"go-trends": self.show_trends,
+                "trends-recommend": on_trends("recommend"),
+                "trends-export": on_trends("ask_export"),
+                "trends-export-chart": on_trends("ask_export_chart")}
 
     def export_team_metrics(self) -> None:
         """The lead board's Team metrics tab, then where to save them."""

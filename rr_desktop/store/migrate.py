@@ -17,7 +17,7 @@ log = logging.getLogger("rr_desktop.store")
 # newer than this is refused.
 SCHEMA_MAJOR = 1
 # The revisions this build knows, oldest first; a test checks it against Alembic's scripts.
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

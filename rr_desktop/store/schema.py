@@ -150,6 +150,13 @@ Index("ix_escalation_incident_triage", escalation.c.incident_id, escalation.c.pr
       escalation.c.created_at, escalation.c.id, sqlite_where=text("incident_id IS NOT NULL"))
 Index("ix_escalation_duplicate_of", escalation.c.duplicate_of,
       sqlite_where=text("duplicate_of IS NOT NULL"))
+# 0009: the trends screen's aggregates read a period from this index alone, sorted by
+# series so a GROUP BY sorts only within one (trends/queries.py, docs/trends.md).
+Index("ix_escalation_trends", escalation.c.category, escalation.c.market,
+      escalation.c.channel_id, escalation.c.created_at, escalation.c.region,
+      escalation.c.reporter_type, escalation.c.severity, escalation.c.acknowledged_at,
+      escalation.c.contained_at, escalation.c.resolved_at, escalation.c.sla_paused_at,
+      escalation.c.sla_paused_s)
 
 escalation_event = Table(
     "escalation_event",
