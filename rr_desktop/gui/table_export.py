@@ -33,7 +33,8 @@ CHUNK = 500
 WIDGET_ROWS_CAP = 200_000  # a table widget holding more is not "a small table"
 _NAMES = {"leadTable": "lead-board", "metricsTable": "team-metrics",
           "syncChannels": "channels", "syncConflicts": "conflicts", "syncOps": "outbox",
-          "syncQuarantine": "quarantined", "syncIncidentEvents": "incident-changes"}
+          "syncQuarantine": "quarantined", "syncIncidentEvents": "incident-changes",
+          "incidentListSectionTable": "incidents"}
 
 
 @runtime_checkable

@@ -4,11 +4,12 @@ wait is a readiness check (a signal, a condition), never a fixed sleep."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from rr_desktop.gui.main_window import MainWindow
@@ -93,3 +94,15 @@ def answer(qtbot: QtBot, window: MainWindow, edit: QWidget, text: str,
     with qtbot.waitSignal(window.triage.applied, timeout=5000) as blocker:
         qtbot.keyClick(edit, key, modifier)
     return blocker.args[0]
+
+
+def export_to(qtbot: QtBot, window: MainWindow, path: Path, target: object) -> None:
+    """Ctrl+Shift+E where `target` has the keyboard, then the file typed in the dialog."""
+    press(qtbot, window, Qt.Key.Key_E, target=target, modifier=CTRL | SHIFT)  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: active(window.findChild(QFileDialog, "exportTable")))
+    dialog = window.findChild(QFileDialog, "exportTable")
+    name = dialog.findChild(QLineEdit, "fileNameEdit")
+    name.setText(str(path))
+    with qtbot.waitSignal(window.exporter.exported, timeout=10_000):
+        qtbot.keyClick(name, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.findChild(QFileDialog, "exportTable") is None)

@@ -7,9 +7,11 @@ machines resolved by keeping mine, and hostile text shown as plain text."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
@@ -22,7 +24,7 @@ from rr_desktop.keymap import Mode
 from rr_desktop.store import incident_log
 
 from .conftest import FakeWorkspace
-from .driving import CTRL, active, press, prompt
+from .driving import CTRL, active, export_to, press, prompt
 from .seed import ME, write_elsewhere
 
 TITLE = "Jakarta flood misinformation wave"
@@ -408,3 +410,24 @@ def test_shift_p_writes_the_incidents_post_mortem_offline(
     with workspace.store.read() as db:
         assert db.execute("SELECT incident_uid FROM postmortem").fetchall() == [(uid,)]
     qtbot.waitUntil(lambda: "Doxxing of a streamer" in editor.text.toPlainText())
+
+
+def test_the_incident_list_exports_what_it_shows(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    write_elsewhere(workspace.store, lambda db: [
+        incident_log.declare(db, title, ME, now, severity=sev, markets=["JP"])
+        for title, sev in (("Stalking ring =HYPERLINK(\"x\")", "S1"), ("Spam wave", "S3"))])
+    screens = window.incidents
+    press(qtbot, window, "gi")
+    qtbot.waitUntil(lambda: len(screens.list.section.texts()) == 2)
+    qtbot.waitUntil(screens.list.table.hasFocus)
+    out = tmp_path / "incidents.xlsx"
+    export_to(qtbot, window, out, screens.list.table)
+    sheet = load_workbook(out).active
+    assert sheet is not None
+    rows = [["" if v is None else str(v) for v in r] for r in sheet.iter_rows(values_only=True)]
+    table = screens.list.table
+    assert rows[0] == [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert rows[1:] == screens.list.section.texts()
+    assert sheet.title == "incidents"

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from rr_desktop.gui.main_window import MainWindow
@@ -20,7 +19,7 @@ from rr_desktop.query import PAGE_ROWS
 from tests.query_cache import HOSTILE_TITLE
 
 from .conftest import FakeWorkspace
-from .driving import active, press
+from .driving import export_to, press
 from .seed import add, escalation
 
 CTRL, SHIFT, ALT = (Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier,
@@ -42,18 +41,6 @@ def run(qtbot: QtBot, window: MainWindow, console: SqlConsole, sql: str) -> None
     press(qtbot, window, sql, target=console.editor)
     with qtbot.waitSignal(console.ran, timeout=10_000):
         press(qtbot, window, Qt.Key.Key_Return, target=console.editor, modifier=CTRL)
-
-
-def export_to(qtbot: QtBot, window: MainWindow, path: Path, target: object) -> None:
-    """Ctrl+Shift+E where `target` has the keyboard, then the file typed in the dialog."""
-    press(qtbot, window, Qt.Key.Key_E, target=target, modifier=CTRL | SHIFT)  # type: ignore[arg-type]
-    qtbot.waitUntil(lambda: active(window.findChild(QFileDialog, "exportTable")))
-    dialog = window.findChild(QFileDialog, "exportTable")
-    name = dialog.findChild(QLineEdit, "fileNameEdit")
-    name.setText(str(path))
-    with qtbot.waitSignal(window.exporter.exported, timeout=10_000):
-        qtbot.keyClick(name, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.findChild(QFileDialog, "exportTable") is None)
 
 
 def test_a_query_from_the_keyboard_fills_the_grid_and_exports_as_shown(
