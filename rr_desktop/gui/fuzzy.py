@@ -138,6 +138,6 @@ class FuzzyList(QWidget):
             self.list.setCurrentRow(0)
 
     def _add_new(self, typed: str) -> None:
-        item = QListWidgetItem(f"\u2795 {one_line(typed)}    (as typed)")
+        item = QListWidgetItem(f"+ {one_line(typed)}    (as typed)")
         item.setData(Qt.ItemDataRole.UserRole, typed)
         self.list.addItem(item)
