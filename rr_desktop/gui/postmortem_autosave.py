@@ -41,6 +41,7 @@ class Autosaver(QObject):
 
     status = Signal(str)
     saved = Signal(object)
+    replaced = Signal(str)  # the draft merged with a change made meanwhile: show this
 
     def __init__(self, ctx: AppContext, edit: QPlainTextEdit, parent: QObject | None = None
                  ) -> None:
@@ -98,14 +99,14 @@ class Autosaver(QObject):
             return
         self._running = True
         self.status.emit("Saving\u2026")
-        me, now = self.ctx.me, self.ctx.clock()
+        me, now, started_from = self.ctx.me, self.ctx.clock(), self.saved_text
 
-        def write(db: sqlite3.Connection) -> int | None:
-            return postmortems.save(db, pm_id, text, me, now, kind)
+        def write(db: sqlite3.Connection) -> postmortems.Saved:
+            return postmortems.save_typing(db, pm_id, text, started_from, me, now, kind)
 
         job = self.ctx.run_write("Save post-mortem", write,
                                  failure="The post-mortem was not saved",
-                                 on_done=lambda rev: self._landed(pm_id, text, now, rev),
+                                 on_done=lambda saved: self._landed(pm_id, text, now, saved),
                                  on_failure=lambda _exc: self._failed())
         if job is None:  # the window is closing: the final save does it
             self._running = False
@@ -156,13 +157,29 @@ class Autosaver(QObject):
 
         self.save_now(then=start)
 
-    def _landed(self, pm_id: int, text: str, now: datetime, rev: int | None) -> None:
+    def _landed(self, pm_id: int, text: str, now: datetime, saved: postmortems.Saved) -> None:
         self._running = False
         if pm_id == self.pm_id:
-            self.saved_text = text
+            if saved.text != text:  # another change landed meanwhile: merged by section
+                self._took_merge(text, saved)
+            else:
+                self.saved_text = text
             self.status.emit(f"Saved {format_time(int(now.timestamp()))}")
-        self.saved.emit(rev)
+        self.saved.emit(saved.revision_id)
         self._next()
+
+    def _took_merge(self, sent: str, saved: postmortems.Saved) -> None:
+        """The store holds `sent` merged with a change made meanwhile. With no typing
+        since, the editor shows the merge; otherwise the next save merges again from
+        what was sent, so the other change is never typed over."""
+        if editor_text(self.edit) == sent:
+            self.replaced.emit(saved.text)
+            self.saved_text = saved.text
+        else:
+            self.saved_text = sent
+        note = "; sections changed on both sides wait for you (Ctrl+Alt+M)" \
+            if saved.conflicts else ""
+        self.status.emit(f"Merged with a change made meanwhile{note}")
 
     def _failed(self) -> None:
         """Not saved (the message says why): the text stays in the editor and the next

@@ -65,6 +65,7 @@ class PostmortemScreens(QObject):
         self.autosave = Autosaver(ctx, self.editor.text, self)
         self.autosave.status.connect(self.editor.status.setText)
         self.autosave.saved.connect(lambda _rev: self._show_state())
+        self.autosave.replaced.connect(self.editor.replace_text)
         self.editor.text.focus_lost.connect(self._focus_lost)
         self.drafts.open_requested.connect(self.open_draft)
         ctx.changes_applied.connect(self._on_changes)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from ..domain.postmortem_actions import default_due, parse_actions
 from ..domain.postmortem_doc import (
     SectionConflict,
     fill_template,
+    merge_by_section,
     refresh_auto,
     resolve_section,
 )
@@ -167,6 +168,38 @@ def resolve_conflict(db: sqlite3.Connection, pm_id: int, heading: str, merged_bo
         db.execute("UPDATE postmortem SET theirs_text = NULL, theirs_version = NULL "
                    "WHERE id = ?", (pm_id,))
     return rev
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """What `save_typing` kept: the revision (None: nothing changed) and the draft's text
+    now, which differs from what was typed when another change landed meanwhile."""
+
+    revision_id: int | None
+    text: str
+    conflicts: list[SectionConflict]
+
+
+def save_typing(db: sqlite3.Connection, pm_id: int, text: str, started_from: str,
+                author: str, now: datetime, kind: str = "autosave") -> Saved:
+    """Save the editor's `text`, typed over `started_from`. If the draft changed
+    meanwhile (a sync took the service's copy, another window saved), the typing is
+    merged into it by section (docs/postmortems.md): sections only one side changed
+    merge; a section both changed keeps the typing and joins the open merges with the
+    other version, so nothing is written over unseen."""
+    current = get(db, pm_id)
+    if current is None:
+        raise LookupError("That post-mortem is not in this cache.")
+    if current.text == started_from or current.text == text:
+        return Saved(save(db, pm_id, text, author, now, kind), text, current.conflicts)
+    merged = merge_by_section(started_from, text, current.text)
+    rev = save(db, pm_id, merged.text, author, now, kind="merge")
+    conflicts = [*current.conflicts, *(c for c in merged.conflicts if c.heading.lower()
+                                       not in {k.heading.lower() for k in current.conflicts})]
+    if merged.conflicts:
+        db.execute("UPDATE postmortem SET conflicts = ? WHERE id = ?",
+                   (json.dumps([asdict(c) for c in conflicts], ensure_ascii=False), pm_id))
+    return Saved(rev, merged.text, conflicts)
 
 
 def revisions(db: sqlite3.Connection, pm_id: int) -> list[Revision]:

@@ -32,7 +32,7 @@ from .postmortem_driving import (
     source,
     text,
 )
-from .seed import NOW
+from .seed import NOW, write_elsewhere
 
 
 def _dialog(qtbot: QtBot, window: MainWindow, kind: type[QDialog]) -> QDialog:
@@ -242,3 +242,27 @@ def test_the_analysts_own_template_and_a_broken_one(qtbot: QtBot, workspace: Fak
     assert second != pm_id
     assert draft(window, second).text.startswith("# Post-mortem: Second incident")
     assert any("was not used: it is not UTF-8 text" in m for m in messages)
+
+
+def test_a_sync_landing_while_the_lead_types_is_merged_not_typed_over(
+        qtbot: QtBot, window: MainWindow) -> None:
+    declare_incident(window)
+    pm_id = create_postmortem(qtbot, window)
+    opened = draft(window, pm_id)
+    # The lead types in Summary; before the pause ends, a sync takes a colleague's edit
+    # of Impact from the service.
+    _go_to_section(qtbot, window, "Summary")
+    qtbot.keyClick(source(window), Qt.Key.Key_Down)
+    qtbot.keyClick(source(window), Qt.Key.Key_End)
+    qtbot.keyClicks(source(window), " Typed on the plane.")
+    theirs = opened.text.replace("## Impact\n", "## Impact\nColleague: 2M views in ID.\n")
+    assert theirs != opened.text
+    write_elsewhere(window.store, lambda db: postmortems.save(
+        db, pm_id, theirs, "sync", NOW + timedelta(seconds=1), kind="synced"))
+    chord(qtbot, window, Qt.Key.Key_S, CTRL)
+    merged = saved(qtbot, window, "Typed on the plane.")
+    assert "Colleague: 2M views in ID." in merged.text
+    qtbot.waitUntil(lambda: "Colleague: 2M views in ID." in text(window))
+    assert "Typed on the plane." in text(window)
+    with window.store.read() as db:
+        assert postmortems.revisions(db, pm_id)[0].kind == "merge"

@@ -132,3 +132,36 @@ def test_refresh_keeps_what_the_lead_wrote(store: Store) -> None:
 def test_an_incident_not_in_the_cache_is_refused(store: Store) -> None:
     with store.write() as db, pytest.raises(ValueError, match="not in this cache"):
         postmortems.create(db, "nope", TEMPLATE, "mei", NOW, JAKARTA)
+
+
+def test_typing_saved_over_a_change_made_meanwhile_merges_by_section(store: Store) -> None:
+    uid = _incident(store)
+    with store.write() as db:
+        pm = postmortems.create(db, uid, "# PM\n\n## Summary\nTBD\n\n## Impact\nTBD\n",
+                                "mei", NOW, JAKARTA)
+        opened = postmortems.get(db, pm)
+        assert opened is not None
+        # a sync takes the service's copy while the lead types in Summary
+        theirs = opened.text.replace("## Impact\nTBD", "## Impact\n2M views")
+        postmortems.save(db, pm, theirs, "sync", NOW + timedelta(seconds=5), kind="synced")
+        typed = opened.text.replace("## Summary\nTBD", "## Summary\nA hoax spread.")
+        saved = postmortems.save_typing(db, pm, typed, opened.text, "mei",
+                                        NOW + timedelta(seconds=6))
+        assert "A hoax spread." in saved.text and "2M views" in saved.text
+        assert saved.conflicts == []
+        assert postmortems.get(db, pm).text == saved.text  # type: ignore[union-attr]
+        # both in Impact: the typing stays, the other version waits for the lead
+        other = saved.text.replace("2M views", "2.4M views (Comms)")
+        postmortems.save(db, pm, other, "sync", NOW + timedelta(seconds=7), kind="synced")
+        mine = saved.text.replace("2M views", "2M views, 40 re-uploads")
+        clash = postmortems.save_typing(db, pm, mine, saved.text, "mei",
+                                        NOW + timedelta(seconds=8))
+        [conflict] = clash.conflicts
+        assert conflict.heading == "Impact"
+        assert "40 re-uploads" in (conflict.mine or "") and "Comms" in (conflict.theirs or "")
+        assert "40 re-uploads" in clash.text
+        assert postmortems.get(db, pm).conflicts == clash.conflicts  # type: ignore[union-attr]
+        # nothing changed meanwhile: a plain save
+        plain = postmortems.save_typing(db, pm, clash.text + "x", clash.text, "mei",
+                                        NOW + timedelta(seconds=9))
+        assert plain.text == clash.text + "x"
