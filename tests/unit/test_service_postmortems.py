@@ -104,7 +104,7 @@ def test_concurrent_writers_get_one_gapless_sequence_and_readers_miss_nothing() 
     def guarded(n: int) -> None:
         try:
             write(n)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             failures.append(exc)
 
     threads = [threading.Thread(target=guarded, args=(n,)) for n in range(writers)]
