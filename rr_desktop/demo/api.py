@@ -18,6 +18,8 @@ import msgspec
 from .faults import FaultInjector
 from .incident_api import IncidentRoutes, is_incident_path
 from .incident_log import IncidentLog
+from .postmortem_api import PostmortemRoutes, is_postmortem_path
+from .postmortems import ServicePostmortems
 from .response import Response, error, not_allowed
 from .state import (
     CursorExpired,
@@ -67,13 +69,16 @@ class EscalationApi:
     """Routes and answers requests against one store; checks the bearer token."""
 
     def __init__(self, token: str, state: EscalationStore, faults: FaultInjector,
-                 incidents: IncidentLog | None = None) -> None:
+                 incidents: IncidentLog | None = None,
+                 postmortems: ServicePostmortems | None = None) -> None:
         if not token:
             raise ValueError("a token is required")
         self._token = f"Bearer {token}".encode()
         self.state = state
         self.faults = faults
         self.incidents = IncidentRoutes(incidents if incidents is not None else IncidentLog())
+        self.postmortems = PostmortemRoutes(
+            postmortems if postmortems is not None else ServicePostmortems())
         self._analysts = encode({"items": [a.wire() for a in ANALYSTS]})
         self._openapi: bytes | None = None
 
@@ -96,6 +101,9 @@ class EscalationApi:
         if is_incident_path(path):
             return self.incidents.handle(method, path, query,
                                          headers.get("Idempotency-Key"), body)
+        if is_postmortem_path(path):
+            return self.postmortems.handle(method, path, query, headers.get("If-Match"),
+                                           headers.get("Idempotency-Key"), body)
         if path == "/v1/escalations":
             return self._feed(query) if method == "GET" else self._not_allowed("GET")
         if path == "/v1/analysts":

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from .api import MAX_BODY, EscalationApi
 from .faults import CURSOR_KINDS, Fault
 from .hostile import bend_cursor, first_page
+from .postmortem_api import body_limit
 from .response import JSON, Response, error
 from .wire import encode
 
@@ -259,8 +260,9 @@ class EscalationRequestHandler(BaseHTTPRequestHandler):
             self._send(error(400, "bad_request", "bad Content-Length"), close=True)
             return None
         length = int(raw)
-        if length > MAX_BODY:
-            self._send(error(413, "too_large", f"bodies are limited to {MAX_BODY} bytes"),
+        limit = body_limit(self.command, urlsplit(self.path).path) or MAX_BODY
+        if length > limit:
+            self._send(error(413, "too_large", f"bodies are limited to {limit} bytes"),
                        close=True)
             return None
         body = self.rfile.read(length) if length else b""

@@ -24,6 +24,7 @@ from .handler import DemoHttpServer
 from .hostile import add_hostile_ids
 from .incident_log import IncidentLog
 from .live import LiveFeed
+from .postmortems import ServicePostmortems
 from .state import EscalationStore
 
 __all__ = ["DemoServer", "LiveFeed", "serve"]
@@ -33,7 +34,8 @@ class DemoServer:
     """The reference escalation service on a background thread (random port by default).
 
     ``state`` is the :class:`EscalationStore` (inspect or change records from tests),
-    ``faults`` the :class:`FaultInjector`, ``incidents`` the :class:`IncidentLog`;
+    ``faults`` the :class:`FaultInjector`, ``incidents`` the :class:`IncidentLog`,
+    ``postmortems`` the :class:`ServicePostmortems`;
     ``hostile`` kinds of hostile.py are served too.
     A server is started once and stopped once.
     """
@@ -53,7 +55,9 @@ class DemoServer:
             add_hostile_ids(self.state)
         self.faults = FaultInjector()
         self.incidents = IncidentLog()
-        self.api = EscalationApi(token, self.state, self.faults, self.incidents)
+        self.postmortems = ServicePostmortems()
+        self.api = EscalationApi(token, self.state, self.faults, self.incidents,
+                                 self.postmortems)
         self._address = (host, port)
         self._httpd: DemoHttpServer | None = None
         self._thread: threading.Thread | None = None

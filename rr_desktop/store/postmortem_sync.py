@@ -64,6 +64,22 @@ def failed(db: sqlite3.Connection, pm_id: int, why: str) -> None:
     db.execute("UPDATE postmortem SET last_error = ? WHERE id = ?", (why[:2000], pm_id))
 
 
+def service_lost(db: sqlite3.Connection) -> int:
+    """The service lost its post-mortems (an in-memory one restarted): every post-mortem
+    here is offered to it again as new (no version), its base kept for a later merge;
+    returns how many."""
+    return db.execute("UPDATE postmortem SET dirty = 1, remote_version = NULL").rowcount
+
+
+def clear_conflicts(db: sqlite3.Connection, pm_id: int) -> None:
+    """The lead has merged every section changed on both sides (the merged text is the
+    draft): the service's kept copy is let go and the merge is pushed against the version
+    it came with."""
+    db.execute("UPDATE postmortem SET conflicts = '[]', theirs_text = NULL, "
+               "remote_version = coalesce(theirs_version, remote_version), "
+               "theirs_version = NULL, dirty = 1 WHERE id = ?", (pm_id,))
+
+
 def check_remote(theirs: Mapping[str, Any]) -> str | None:
     """None if the service's copy is usable, else why not (it is then kept out)."""
     for key, kind in (("uid", str), ("incident", str), ("title", str), ("text", str),

@@ -1,7 +1,12 @@
 """Post-mortems' part of a sync run (docs/postmortems.md, "Sync"), on the channel that
 carries the incident logs: push each post-mortem changed here against the version the
 service last had; on a 412 merge the service's copy by section and, if nothing waits for
-the lead, push the merge; then pull those changed on the service after the cursor."""
+the lead, push the merge; then pull those changed on the service after the cursor.
+
+A service that lost its post-mortems (CursorExpired: our cursor is past its newest change,
+an in-memory service restarted) gets every post-mortem of ours again, as new to it, and is
+read again from the start; a service that keeps none (Rejected on the read: 404) is a
+problem of the run, not a failed sync."""
 
 from __future__ import annotations
 
@@ -10,7 +15,13 @@ import threading
 from functools import partial
 from typing import TYPE_CHECKING
 
-from ..channels.contract import ChannelError, PostmortemChanged, PostmortemStore, Rejected
+from ..channels.contract import (
+    ChannelError,
+    CursorExpired,
+    PostmortemChanged,
+    PostmortemStore,
+    Rejected,
+)
 from ..store import channel_state as cs
 from ..store import postmortem_sync as ps
 from .incident_sync import home_channel
@@ -40,11 +51,29 @@ class PostmortemSync:
         with self.engine.store.write() as db:
             if not home_channel(db, self.cid):
                 return
+        try:
+            self._push_all()
+            try:
+                self._pull()
+            except CursorExpired:
+                self._service_lost_them()
+                self._push_all()
+                self._pull()
+        except Rejected as exc:  # e.g. a service that keeps no post-mortems (404)
+            self.report.problems.append(f"post-mortems are not shared: {exc}")
+
+    def _push_all(self) -> None:
         with self.engine.store.read() as db:
             todo = ps.outgoing(db)
         for item in todo:
             self._push(item)
-        self._pull()
+
+    def _service_lost_them(self) -> None:
+        log.warning("%s: the service lost its post-mortems; re-sending ours",
+                    self.report.channel)
+        with self.engine.store.write() as db:
+            ps.service_lost(db)
+            cs.set_cursor(db, self.cid, SCOPE, "0", self.engine.clock())
 
     def _push(self, item: ps.Outgoing) -> None:
         for _ in range(MAX_RETRIES):

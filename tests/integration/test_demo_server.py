@@ -21,7 +21,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ROUTES = ["/v1/escalations", "/v1/escalations/{id}", "/v1/escalations/{id}/notes",
           "/v1/escalations/{id}/replies", "/v1/escalations/{id}/facts",
           "/v1/escalations/{id}/history", "/v1/analysts", "/v1/openapi.yaml",
-          "/v1/incident-events", "/v1/incidents", "/v1/incidents/{uid}"]
+          "/v1/incident-events", "/v1/incidents", "/v1/incidents/{uid}",
+          "/v1/postmortems", "/v1/postmortems/{uid}", "/v1/tasks"]
 
 
 @pytest.fixture

@@ -9,24 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from rr_desktop.channels.rr_api import RrApiChannel
-from rr_desktop.domain import Channel
-from rr_desktop.store import channel_state as cs
 from rr_desktop.store import incident_log
 from rr_desktop.store.actions import EscalateToIncident
-from rr_desktop.store.store import Store
 from rr_desktop.store.timecodec import utcnow
 from rr_desktop.store.triage_actions import apply_action
-from rr_desktop.sync.engine import SyncEngine, SyncReport
-from tests.peers.nginx import free_port
+from tests.integration.desk import Desk
 from tests.peers.reference_service import ReferenceService
 
 pytestmark = pytest.mark.slow
-CHANNEL = "platform"
 
 CHECKLIST = {
     "run": "run-1", "playbook": "dangerous_challenge", "title": "Dangerous challenge",
@@ -39,44 +32,6 @@ CHECKLIST = {
          "required": True, "evidence": "notice PDF", "origin": "ID"}],
     "clocks": [{"id": "id-urgent", "title": "Urgent removal (4 h)", "hours": 4,
                 "market": "ID", "starts": "step:notice", "legal_confirm": True}]}
-
-
-class Desk:
-    """One analyst's machine without a window: its own data dir, cache and engine."""
-
-    def __init__(self, data_dir: Path, service: ReferenceService, me: str) -> None:
-        data_dir.mkdir(parents=True)
-        self.me, self.service = me, service
-        self.store = Store.open(data_dir / "cache.sqlite3")
-        with self.store.write() as db:
-            cs.ensure_channel(db, Channel(CHANNEL, "rr_api", {"base_url": service.url}))
-        self.online = RrApiChannel(CHANNEL, service.url, service.token)
-        self.engine = SyncEngine(self.store, {CHANNEL: self.online})
-
-    def sync(self) -> SyncReport:
-        [report] = self.engine.run_all()
-        return report
-
-    def go_offline(self) -> None:
-        """The network is gone: nothing listens where the service was for this desk."""
-        dead = f"http://127.0.0.1:{free_port()}"
-        self.engine.add_client(CHANNEL, RrApiChannel(CHANNEL, dead, self.service.token))
-
-    def go_online(self) -> None:
-        self.engine.add_client(CHANNEL, self.online)
-
-    def write(self, fn: Any) -> Any:
-        with self.store.write() as db:
-            return fn(db)
-
-    def state(self, uid: str) -> Any:
-        with self.store.read() as db:
-            return incident_log.state(db, uid)
-
-    def append(self, uid: str, kind: str, data: dict[str, Any], base: str | None = None,
-               ) -> dict[str, Any]:
-        return self.write(lambda db: incident_log.append(db, uid, kind, self.me, utcnow(),
-                                                         data, base))
 
 
 @pytest.fixture

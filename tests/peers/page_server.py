@@ -2,8 +2,9 @@
 feed page exactly as a misbehaving server would send it (bytes, not a Python object).
 
 `paths` answers some paths with their own body instead: the incident event log
-(`/v1/incident-events`, which the rr_api client reads after the feed) is an empty log
-unless a test sets it, so a feed page is never read as an incident page."""
+(`/v1/incident-events`) and the post-mortems (`/v1/postmortems`), which the rr_api client
+reads after the feed, are empty unless a test sets them, so a feed page is never read as
+one of those. `puts` answers PUTs to a path with a status and a body (404 otherwise)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from urllib.parse import urlsplit
 
 INCIDENT_EVENTS = "/v1/incident-events"
 EMPTY_INCIDENT_LOG = b'{"events": [], "next": 0, "has_more": false}'
+POSTMORTEMS = "/v1/postmortems"
+NO_POSTMORTEMS = b'{"postmortems": [], "next": 0, "has_more": false}'
 
 
 class PageServer:
@@ -22,7 +25,9 @@ class PageServer:
 
     def __init__(self) -> None:
         self.body = b"{}"
-        self.paths: dict[str, bytes] = {INCIDENT_EVENTS: EMPTY_INCIDENT_LOG}
+        self.paths: dict[str, bytes] = {INCIDENT_EVENTS: EMPTY_INCIDENT_LOG,
+                                        POSTMORTEMS: NO_POSTMORTEMS}
+        self.puts: dict[str, tuple[int, bytes]] = {}
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -31,6 +36,16 @@ class PageServer:
             def do_GET(self) -> None:
                 body = outer.paths.get(urlsplit(self.path).path, outer.body)
                 self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_PUT(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                status, body = outer.puts.get(urlsplit(self.path).path, (404, b"{}"))
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

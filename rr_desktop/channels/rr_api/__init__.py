@@ -5,6 +5,8 @@ Pull: the changes feed `GET /v1/escalations?cursor=&limit=` (server-sequence cur
 duplicate's canonical (412 = conflict with the current record); `POST .../notes|replies|
 facts` with `Idempotency-Key` = the op id (a fact returns the record, a new version).
 Incidents: the shared event log `POST/GET /v1/incident-events` (incidents.py).
+Post-mortems: `PUT /v1/postmortems/{uid}` with `If-Match`, `GET /v1/postmortems?after=`
+(postmortems.py).
 """
 
 from .client import RrApiChannel

@@ -18,6 +18,7 @@ from ..contract import (
     MalformedPage,
     Mutation,
     Page,
+    PostmortemPage,
     PushResult,
     Rejected,
     ServerError,
@@ -25,6 +26,7 @@ from ..contract import (
 )
 from ..transport import Transport, path_segment
 from .incidents import pull_events, push_event
+from .postmortems import pull_postmortems, put_postmortem
 from .records import as_text, decode_page, object_decoder, validate
 
 PAGE_SIZE = 500
@@ -157,3 +159,12 @@ class RrApiChannel:
     def pull_incident_events(self, after: int, limit: int) -> IncidentPage:
         """The incident log's events after `after` (contract.IncidentLog)."""
         return pull_events(self._http, after, limit)
+
+    def put_postmortem(self, uid: str, body: Mapping[str, Any],
+                       if_match: int | None) -> dict[str, Any]:
+        """Store one post-mortem on the service (contract.PostmortemStore)."""
+        return put_postmortem(self._http, uid, body, if_match)
+
+    def pull_postmortems(self, after: int, limit: int) -> PostmortemPage:
+        """The post-mortems changed on the service after `after` (contract.PostmortemStore)."""
+        return pull_postmortems(self._http, after, limit)

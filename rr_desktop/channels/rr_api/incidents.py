@@ -34,7 +34,7 @@ _decoder = msgspec.json.Decoder()
 _ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
 
 
-def _message(resp: requests.Response) -> str:
+def service_message(resp: requests.Response) -> str:
     """The service's sentence from its error answer (or the start of whatever came)."""
     try:
         data = _decoder.decode(resp.content)
@@ -57,7 +57,7 @@ def push_event(http: Transport, event: Mapping[str, Any]) -> dict[str, Any]:
         raise _no_incidents(http)
     if resp.status_code in _REFUSALS:
         raise Rejected(f"{http.name}: the service refused the incident event: "
-                       f"{_message(resp)}")
+                       f"{service_message(resp)}")
     try:
         stored = _decoder.decode(resp.content)
     except _ERRORS as exc:

@@ -1,0 +1,58 @@
+"""One analyst's machine without a window, for tests with two desks on one reference
+service (tests/peers/reference_service.py): its own data dir, cache and sync engine, an
+rr_api channel to the service, and a way to lose the network and get it back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rr_desktop.channels.rr_api import RrApiChannel
+from rr_desktop.domain import Channel
+from rr_desktop.store import channel_state as cs
+from rr_desktop.store import incident_log
+from rr_desktop.store.store import Store
+from rr_desktop.store.timecodec import utcnow
+from rr_desktop.sync.engine import SyncEngine, SyncReport
+from tests.peers.nginx import free_port
+from tests.peers.reference_service import ReferenceService
+
+CHANNEL = "platform"
+
+
+class Desk:
+    """One analyst's machine without a window: its own data dir, cache and engine."""
+
+    def __init__(self, data_dir: Path, service: ReferenceService, me: str) -> None:
+        data_dir.mkdir(parents=True)
+        self.me, self.service = me, service
+        self.store = Store.open(data_dir / "cache.sqlite3")
+        with self.store.write() as db:
+            cs.ensure_channel(db, Channel(CHANNEL, "rr_api", {"base_url": service.url}))
+        self.online = RrApiChannel(CHANNEL, service.url, service.token)
+        self.engine = SyncEngine(self.store, {CHANNEL: self.online})
+
+    def sync(self) -> SyncReport:
+        [report] = self.engine.run_all()
+        return report
+
+    def go_offline(self) -> None:
+        """The network is gone: nothing listens where the service was for this desk."""
+        dead = f"http://127.0.0.1:{free_port()}"
+        self.engine.add_client(CHANNEL, RrApiChannel(CHANNEL, dead, self.service.token))
+
+    def go_online(self) -> None:
+        self.engine.add_client(CHANNEL, self.online)
+
+    def write(self, fn: Any) -> Any:
+        with self.store.write() as db:
+            return fn(db)
+
+    def state(self, uid: str) -> Any:
+        with self.store.read() as db:
+            return incident_log.state(db, uid)
+
+    def append(self, uid: str, kind: str, data: dict[str, Any], base: str | None = None,
+               ) -> dict[str, Any]:
+        return self.write(lambda db: incident_log.append(db, uid, kind, self.me, utcnow(),
+                                                         data, base))
