@@ -64,7 +64,7 @@ def test_an_unusable_page_is_malformed_and_kept(page_server: PageServer,
         client.pull_incident_events(4, 10)
     assert caught.value.quarantined is not None
     assert caught.value.quarantined.raw == body.decode()
-    assert str(caught.value).startswith("ref: the service sent a malformed incident event")
+    assert str(caught.value).startswith("ref: the service sent a malformed page of incident events")
 
 
 def test_a_malformed_event_is_set_aside_and_the_rest_kept(page_server: PageServer,

@@ -23,21 +23,17 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import msgspec
 import requests
 
-from ...domain import Quarantined
-from ..contract import MalformedPage, PostmortemChanged, PostmortemPage, Rejected, ServerError
+from ..contract import PostmortemChanged, PostmortemPage, Rejected, ServerError
 from ..transport import Transport, path_segment
 from .incidents import service_message
-from .records import as_text
+from .seq_pages import DECODE_ERRORS, Feed, decode, is_seq, missing_feed, read_page
 
 POSTMORTEMS_PATH = "/v1/postmortems"
 MAX_LIMIT = 200  # the service's documented maximum page size
 STATES = ("draft", "in_review", "final")
 _REFUSALS = (400, 404, 409, 412, 413, 422)
-_decoder = msgspec.json.Decoder()
-_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
 
 
 def idempotency_key(uid: str, if_match: int | None, body: Mapping[str, Any]) -> str:
@@ -57,7 +53,7 @@ def problem(raw: object) -> str | None:
             return f"its {key} is missing or not text"
     if raw["state"] not in STATES:
         return f"its review state {raw['state'][:20]!r} is unknown"
-    if not _is_count(raw.get("version")) or raw["version"] < 1:
+    if not is_seq(raw.get("version")) or raw["version"] < 1:
         return "its version is missing"
     if not isinstance(raw.get("actions", []), list):
         return "its actions are not a list"
@@ -83,8 +79,8 @@ def put_postmortem(http: Transport, uid: str, body: Mapping[str, Any],
         raise Rejected(f"{http.name}: the service refused the post-mortem: "
                        f"{service_message(resp)}")
     try:
-        stored = _decoder.decode(resp.content)
-    except _ERRORS as exc:
+        stored = decode(resp.content)
+    except DECODE_ERRORS as exc:
         raise ServerError(f"{http.name}: the service's answer to a post-mortem is not JSON "
                           f"({exc}); it may have been stored, and is sent again") from exc
     why = problem(stored)
@@ -105,7 +101,7 @@ def _put(http: Transport, uid: str, body: Mapping[str, Any],
     resp = http.call("PUT", f"{POSTMORTEMS_PATH}/{path_segment(uid)}", write=True,
                      ok=_REFUSALS, json=dict(body), headers=headers)
     if resp.status_code == 404:
-        raise _no_postmortems(http)
+        raise missing_feed(http, FEED)
     return resp
 
 
@@ -113,8 +109,8 @@ def _current(http: Transport, resp: requests.Response, uid: str) -> dict[str, An
     """The service's copy from a 412: a dict, or None when the service says it holds
     none (`current: null`). Anything else is an unusable answer (ServerError)."""
     try:
-        data = _decoder.decode(resp.content)
-    except _ERRORS as exc:
+        data = decode(resp.content)
+    except DECODE_ERRORS as exc:
         raise ServerError(f"{http.name}: the service answered a post-mortem with 412 but "
                           f"without its current copy (not JSON: {exc})") from exc
     if isinstance(data, dict) and "current" in data and data["current"] is None:
@@ -132,60 +128,7 @@ def _current(http: Transport, resp: requests.Response, uid: str) -> dict[str, An
 def pull_postmortems(http: Transport, after: int, limit: int) -> PostmortemPage:
     """Post-mortems changed after `after` (at most `limit`, capped at the service's
     maximum), in the service's change order."""
-    if after < 0:
-        raise ValueError("after must not be negative")
-    limit = max(1, min(limit, MAX_LIMIT))
-    resp = http.call("GET", POSTMORTEMS_PATH, ok=(404,),
-                     params={"after": after, "limit": limit})
-    if resp.status_code == 404:
-        raise _no_postmortems(http)
-
-    def malformed(why: str) -> MalformedPage:
-        return MalformedPage(f"{http.name}: the service sent a malformed page of post-mortems "
-                             f"({why})",
-                             Quarantined.of(None, f"malformed post-mortem page: {why}",
-                                            as_text(resp.content)))
-
-    try:
-        data = _decoder.decode(resp.content)
-    except _ERRORS as exc:
-        raise malformed(f"not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise malformed("not a JSON object")
-    raws, after_next, has_more = data.get("postmortems"), data.get("next"), data.get("has_more")
-    if not isinstance(raws, list):
-        raise malformed("postmortems is not a list")
-    if not isinstance(after_next, int) or not _is_count(after_next) or \
-            not isinstance(has_more, bool):
-        raise malformed("next must be a seq and has_more true or false")
-    if has_more and not raws:
-        raise malformed("has_more with no post-mortems would never end")
-    out: list[dict[str, Any]] = []
-    bad: list[str] = []
-    last = after
-    for i, raw in enumerate(raws):
-        uid = raw.get("uid") if isinstance(raw, dict) else None
-        seq = raw.get("seq") if isinstance(raw, dict) else None
-        if not isinstance(uid, str) or not uid or not _is_count(seq):
-            raise malformed(f"post-mortem {i} has no uid or no seq")
-        assert isinstance(raw, dict) and isinstance(seq, int)
-        if seq <= last:
-            raise malformed(f"post-mortem {i} has seq {seq}, not after {last}")
-        last = seq
-        why = problem(raw)
-        if why is None:
-            out.append(raw)
-        else:
-            bad.append(f"post-mortem {uid[:80]} (seq {seq}): {why}")
-    if after_next < last:
-        raise malformed(f"next is {after_next}, before the last post-mortem's seq {last}")
-    return PostmortemPage(out, after_next, has_more, bad)
+    return PostmortemPage(*read_page(http, FEED, after, limit))
 
 
-def _no_postmortems(http: Transport) -> Rejected:
-    return Rejected(f"{http.name}: the service does not keep post-mortems (404 for "
-                    f"{POSTMORTEMS_PATH}): it may be older than this app, or the URL is wrong")
-
-
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+FEED = Feed(POSTMORTEMS_PATH, "postmortems", "post-mortem", "post-mortems", MAX_LIMIT, problem)
