@@ -14,7 +14,7 @@ after checking the bearer token.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 import msgspec
 
@@ -26,13 +26,12 @@ from .incident_log import (
     InvalidEvent,
     KeyReused,
 )
-from .response import Response, error, not_allowed
+from .response import Response, error, feed_params, not_allowed
 from .wire import decode, encode
 
 EVENTS_PATH = "/v1/incident-events"
 INCIDENTS_PATH = "/v1/incidents"
 _ONE = re.compile(r"/v1/incidents/([^/]+)\Z")
-_NUMBER = re.compile(r"\d{1,18}\Z")
 
 
 def is_incident_path(path: str) -> bool:
@@ -87,15 +86,11 @@ class IncidentRoutes:
         return Response(200, encode(stored), {"Idempotent-Replayed": "true"})
 
     def _page(self, query: str) -> Response:
-        params = parse_qs(query, keep_blank_values=True)
-        raw_after = params.get("after", ["0"])[-1]
-        raw_limit = params.get("limit", [str(DEFAULT_LIMIT)])[-1]
-        if not _NUMBER.match(raw_after):
-            return error(400, "bad_request", "after must be a seq: an integer of 0 or more")
-        if not _NUMBER.match(raw_limit) or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            return error(400, "bad_request", f"limit must be an integer 1..{MAX_LIMIT}")
+        wanted = feed_params(query, DEFAULT_LIMIT, MAX_LIMIT)
+        if isinstance(wanted, Response):
+            return wanted
         try:
-            page = self.log.page(int(raw_after), int(raw_limit))
+            page = self.log.page(*wanted)
         except AheadOfLog as exc:
             return error(410, "cursor_expired", str(exc))
         return Response(200, b"".join((

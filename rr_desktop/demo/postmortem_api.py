@@ -31,14 +31,13 @@ from .postmortems import (
     ServicePostmortems,
     VersionMismatch,
 )
-from .response import Response, error, not_allowed
+from .response import Response, error, feed_params, not_allowed
 from .wire import decode, encode
 
 POSTMORTEMS_PATH = "/v1/postmortems"
 TASKS_PATH = "/v1/tasks"
 MAX_PUT_BODY = 16 * 1024 * 1024  # 2,000,000 characters of text, JSON-escaped
 _ONE = re.compile(r"/v1/postmortems/([^/]+)\Z")
-_NUMBER = re.compile(r"\d{1,18}\Z")
 _ETAG = re.compile(r'(?:"(\d{1,18})"|(\d{1,18}))\Z')
 _KEY = re.compile(r"[\x21-\x7e]{1,255}\Z")
 _UID = re.compile(rf"[A-Za-z0-9._~-]{{1,{MAX_ID}}}\Z")
@@ -126,15 +125,11 @@ class PostmortemRoutes:
         return Response(201 if created else 200, encode(stored), headers)
 
     def _page(self, query: str) -> Response:
-        params = parse_qs(query, keep_blank_values=True)
-        raw_after = params.get("after", ["0"])[-1]
-        raw_limit = params.get("limit", [str(DEFAULT_LIMIT)])[-1]
-        if not _NUMBER.match(raw_after):
-            return error(400, "bad_request", "after must be a seq: an integer of 0 or more")
-        if not _NUMBER.match(raw_limit) or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            return error(400, "bad_request", f"limit must be an integer 1..{MAX_LIMIT}")
+        wanted = feed_params(query, DEFAULT_LIMIT, MAX_LIMIT)
+        if isinstance(wanted, Response):
+            return wanted
         try:
-            page = self.postmortems.page(int(raw_after), int(raw_limit))
+            page = self.postmortems.page(*wanted)
         except AheadOfLog as exc:
             return error(410, "cursor_expired", str(exc))
         return Response(200, b"".join((
