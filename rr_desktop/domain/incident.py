@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .incident_events import FIELD_KINDS, parse_time, validate_event
+from .statutory_clock import StatutoryClock
 
 
 @dataclass(slots=True)
@@ -61,16 +62,6 @@ class StepState:
 
 
 @dataclass(slots=True)
-class ClockSpec:
-    id: str
-    title: str
-    hours: float
-    market: str
-    starts: str
-    legal_confirm: bool
-
-
-@dataclass(slots=True)
 class PlaybookRun:
     run: str
     playbook: str
@@ -79,21 +70,15 @@ class PlaybookRun:
     started_at: datetime
     started_by: str
     steps: list[StepState]
-    clocks: list[ClockSpec]
+    clocks: list[StatutoryClock]
 
-    def clock_start(self, clock: ClockSpec, declared_at: datetime) -> datetime | None:
+    def steps_done_at(self) -> dict[str, datetime]:
+        return {s.id: s.done_at for s in self.steps if s.done and s.done_at is not None}
+
+    def clock_start(self, clock: StatutoryClock, declared_at: datetime) -> datetime | None:
         """When a clock starts counting: the incident's declaration, or the tick of the
         step it names (`step:<id>`); None while that step is not ticked."""
-        if clock.starts == "declared":
-            return declared_at
-        if clock.starts == "run":
-            return self.started_at
-        if clock.starts.startswith("step:"):
-            wanted = clock.starts[5:]
-            for step in self.steps:
-                if step.id == wanted:
-                    return step.done_at if step.done else None
-        return None
+        return clock.started_at(declared_at, self.steps_done_at())
 
 
 @dataclass(slots=True)
@@ -344,7 +329,7 @@ class _Folder:
         elif kind == "playbook_start":
             run = PlaybookRun(d["run"], d["playbook"], d["title"], list(d["markets"]), at,
                               e["actor"], [_step(st) for st in d["steps"]],
-                              [ClockSpec(**c) for c in d["clocks"]])
+                              [_clock(c) for c in d["clocks"]])
             self.runs[run.run] = run
             s.runs.append(run)
             self.note(e, at, "playbook", f"playbook started: {d['title'] or d['playbook']}")
@@ -389,10 +374,20 @@ class _Folder:
         return None
 
 
+_STEP_KEYS = ("id", "title", "role", "minutes", "required", "evidence", "origin")
+_CLOCK_KEYS = ("id", "title", "hours", "market", "starts", "legal_confirm")
+
+
 def _step(data: Mapping[str, Any]) -> StepState:
-    evidence = data["evidence"]
-    return StepState(**{**data, "evidence": "; ".join(evidence) if isinstance(evidence, list)
-                        else evidence})
+    """A step as the event carries it; keys a newer writer added are left aside."""
+    known = {k: data[k] for k in _STEP_KEYS}
+    evidence = known["evidence"]
+    known["evidence"] = "; ".join(evidence) if isinstance(evidence, list) else evidence
+    return StepState(**known)
+
+
+def _clock(data: Mapping[str, Any]) -> StatutoryClock:
+    return StatutoryClock(**{k: data[k] for k in _CLOCK_KEYS})
 
 
 def fold(events: Sequence[Mapping[str, Any]], uid: str | None = None) -> IncidentState:

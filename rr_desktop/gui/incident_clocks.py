@@ -1,43 +1,38 @@
 """Statutory clocks of a playbook run as the incident screen shows them: when each runs
-out, how long is left, and whether it is at risk (a quarter or less of its time left)
-or breached. Pure (no Qt): the screen colours the result with the theme's SLA colours."""
+out, how long is left, and whether it is at risk or breached, read by the domain's one
+rule (domain/statutory_clock.py, docs/playbooks.md). Pure (no Qt): the screen colours
+the result with the theme's SLA colours."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..domain.incident import ClockSpec, IncidentState, PlaybookRun
+from ..domain.incident import IncidentState, PlaybookRun
 from ..domain.sla import SlaState
+from ..domain.statutory_clock import ClockState, StatutoryClock, read_statutory_clock
 
-AT_RISK_SHARE = 0.25  # at risk once this share of the clock's time or less is left
+_SHOWN = {ClockState.RUNNING: SlaState.OK, ClockState.AT_RISK: SlaState.AT_RISK,
+          ClockState.BREACHED: SlaState.BREACHED, ClockState.MET: SlaState.OK}
 
 
 @dataclass(frozen=True, slots=True)
 class ClockView:
     run: PlaybookRun
-    clock: ClockSpec
+    clock: StatutoryClock
     started: datetime | None  # None: waits for the step that starts it
     deadline: datetime | None
     remaining: timedelta | None
     state: SlaState | None  # OK, AT_RISK or BREACHED; None while not started
 
 
-def clock_view(run: PlaybookRun, clock: ClockSpec, declared_at: datetime,
+def clock_view(run: PlaybookRun, clock: StatutoryClock, declared_at: datetime,
                now: datetime) -> ClockView:
-    started = run.clock_start(clock, declared_at)
-    if started is None:
+    reading = read_statutory_clock(clock, declared_at, run.steps_done_at(), now)
+    if reading.state is ClockState.NOT_STARTED:
         return ClockView(run, clock, None, None, None, None)
-    total = timedelta(hours=clock.hours)
-    deadline = started + total
-    remaining = deadline - now
-    if remaining <= timedelta(0):
-        state = SlaState.BREACHED
-    elif remaining <= total * AT_RISK_SHARE:
-        state = SlaState.AT_RISK
-    else:
-        state = SlaState.OK
-    return ClockView(run, clock, started, deadline, remaining, state)
+    return ClockView(run, clock, reading.started_at, reading.deadline, reading.remaining,
+                     _SHOWN[reading.state])
 
 
 def clocks(state: IncidentState, now: datetime) -> list[ClockView]:

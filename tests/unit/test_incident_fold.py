@@ -149,3 +149,16 @@ def test_malformed_events_get_one_sentence(mutate: Any, says: str) -> None:
 def test_new_event_refuses_a_malformed_one() -> None:
     with pytest.raises(ValueError, match=r"data\.text cannot be empty"):
         ev("fact", 1, {"text": "  "})
+
+
+def test_a_newer_writers_extra_keys_in_a_checklist_are_left_aside() -> None:
+    run = ev("playbook_start", 1, {
+        "run": "r", "playbook": "p", "title": "P", "markets": [],
+        "steps": [{"id": "a", "title": "A", "role": "analyst", "minutes": 5,
+                   "required": True, "evidence": ["log"], "origin": "base", "icon": "x"}],
+        "clocks": [{"id": "c", "title": "C", "hours": 4, "market": "ID",
+                    "starts": "step:a", "legal_confirm": True, "colour": "red"}]})
+    state = fold([declare(), run])
+    assert not state.problems
+    assert state.runs[0].steps[0].evidence == "log"
+    assert state.runs[0].clocks[0].hours == 4
