@@ -18,13 +18,12 @@ import os
 import random
 import statistics
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
+
+from tests.gui.postmortem_typing_child import OfflineWorkspace
 
 FRAME_MS = 1000 / 60
 PARAGRAPH = ("The challenge's audio was reused in thousands of short clips within hours; the "
@@ -43,18 +42,6 @@ def draft_text(pages: int) -> str:
                    + "\n- " + PARAGRAPH[80:160] + "\n\n| Market | Clips |\n|---|---|\n"
                    f"| ID | {n * 130} |\n| PH | {n * 70} |\n")
     return "".join(out)
-
-
-@dataclass
-class _Engine:
-    clients: dict[str, object] = field(default_factory=dict)
-
-    def add_client(self, name: str, client: object) -> object | None:
-        return self.clients.setdefault(name, client)
-
-    def run_all(self, progress: object = None, cancel: threading.Event | None = None
-                ) -> list[object]:
-        return []
 
 
 def pct(values: list[float], q: float) -> float:
@@ -91,13 +78,7 @@ def main() -> None:
         pm_id = postmortems.create(db, uid, template, "aditi", now, ZoneInfo("Asia/Jakarta"))
         postmortems.save(db, pm_id, text, "aditi", now, kind="restore")
 
-    @dataclass
-    class Ws:
-        store: Any
-        data_dir: Path
-        engine: _Engine = field(default_factory=_Engine)
-
-    win = MainWindow(Ws(store, data_dir), sync_interval_s=None)  # type: ignore[arg-type]
+    win = MainWindow(OfflineWorkspace(store, data_dir), sync_interval_s=None)  # type: ignore[arg-type]
     win.resize(1360, 820)
     win.show()
     win.activateWindow()

@@ -47,7 +47,9 @@ def bursts(seed: int) -> list[tuple[str, int]]:
 
 
 @dataclass
-class _Engine:
+class OfflineEngine:
+    """A sync engine with no network at all (on a plane): no channel is ever reached."""
+
     clients: dict[str, object] = field(default_factory=dict)
 
     def add_client(self, name: str, client: object) -> object | None:
@@ -59,10 +61,12 @@ class _Engine:
 
 
 @dataclass
-class _Workspace:
+class OfflineWorkspace:
+    """What the main window opens: a store and data dir, an engine that never syncs."""
+
     store: object
     data_dir: Path
-    engine: _Engine = field(default_factory=_Engine)
+    engine: OfflineEngine = field(default_factory=OfflineEngine)
 
 
 def main() -> int:
@@ -76,7 +80,7 @@ def main() -> int:
     data_dir, pm_id, seed = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     app = QApplication([])
     store = Store.open(data_dir / "cache.sqlite3")
-    window = MainWindow(_Workspace(store, data_dir), sync_interval_s=None)  # type: ignore[arg-type]
+    window = MainWindow(OfflineWorkspace(store, data_dir), sync_interval_s=None)  # type: ignore[arg-type]
     window.show()
     window.postmortems.open_draft(pm_id)
     edit = window.postmortems.editor.text

@@ -4,6 +4,8 @@ rr_api channel to the service, and a way to lose the network and get it back."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +58,16 @@ class Desk:
                ) -> dict[str, Any]:
         return self.write(lambda db: incident_log.append(db, uid, kind, self.me, utcnow(),
                                                          data, base))
+
+
+@contextmanager
+def two_desks(root: Path, service: ReferenceService) -> Iterator[tuple[Desk, Desk]]:
+    """Aiko's and Budi's desks on `service`, each synced once; closed on the way out."""
+    a, b = Desk(root / "aiko", service, "a.tan"), Desk(root / "budi", service, "b.s")
+    try:
+        for desk in (a, b):
+            assert desk.sync().error is None
+        yield a, b
+    finally:
+        for desk in (a, b):
+            desk.store.close()

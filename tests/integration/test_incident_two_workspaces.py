@@ -16,7 +16,7 @@ from rr_desktop.store import incident_log
 from rr_desktop.store.actions import EscalateToIncident
 from rr_desktop.store.timecodec import utcnow
 from rr_desktop.store.triage_actions import apply_action
-from tests.integration.desk import Desk
+from tests.integration.desk import Desk, two_desks
 from tests.peers.reference_service import ReferenceService
 
 pytestmark = pytest.mark.slow
@@ -43,12 +43,8 @@ def service() -> Iterator[ReferenceService]:
 
 @pytest.fixture
 def desks(tmp_path: Path, service: ReferenceService) -> Iterator[tuple[Desk, Desk]]:
-    a, b = Desk(tmp_path / "aiko", service, "a.tan"), Desk(tmp_path / "budi", service, "b.s")
-    for desk in (a, b):
-        assert desk.sync().error is None
-    yield a, b
-    for desk in (a, b):
-        desk.store.close()
+    with two_desks(tmp_path, service) as pair:
+        yield pair
 
 
 def test_declared_and_worked_offline_on_one_desk_the_other_sees_it_all(

@@ -20,7 +20,7 @@ from rr_desktop.store import incident_log, postmortems
 from rr_desktop.store import postmortem_sync as ps
 from rr_desktop.store.postmortems import Draft
 from rr_desktop.store.timecodec import utcnow
-from tests.integration.desk import Desk
+from tests.integration.desk import Desk, two_desks
 from tests.peers.reference_service import ReferenceService
 
 pytestmark = pytest.mark.slow
@@ -38,12 +38,8 @@ def service() -> Iterator[ReferenceService]:
 
 @pytest.fixture
 def desks(tmp_path: Path, service: ReferenceService) -> Iterator[tuple[Desk, Desk]]:
-    a, b = Desk(tmp_path / "aiko", service, "a.tan"), Desk(tmp_path / "budi", service, "b.s")
-    for desk in (a, b):
-        assert desk.sync().error is None
-    yield a, b
-    for desk in (a, b):
-        desk.store.close()
+    with two_desks(tmp_path, service) as pair:
+        yield pair
 
 
 def draft(desk: Desk, uid: str) -> Draft:
