@@ -18,6 +18,7 @@ from dataclasses import dataclass
 _HEADING = re.compile(r"^## +(.+?)\s*$")
 _AUTO_OPEN = re.compile(r"^<!-- rr:auto (?P<name>[a-z_]+) (?P<digest>[0-9a-f]{12}) -->$")
 AUTO_CLOSE = "<!-- rr:end -->"
+_LINES = re.compile(r"[^\n]*\n|[^\n]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,27 +27,32 @@ class Section:
 
     heading: str
     body: str
+    line: str = ""  # the heading line as written (its spacing and line end), if read
 
     @property
     def key(self) -> str:
         return " ".join(self.heading.lower().split())
 
     def text(self) -> str:
-        return self.body if not self.heading else f"## {self.heading}\n{self.body}"
+        if not self.heading:
+            return self.body
+        return (self.line or f"## {self.heading}\n") + self.body
 
 
 def split_sections(text: str) -> list[Section]:
     """The document's sections in order; joining them gives `text` back exactly."""
     sections: list[Section] = []
-    heading, lines = "", list[str]()
-    for line in text.splitlines(keepends=True):
+    heading, raw, lines = "", "", list[str]()
+    # Only "\n" ends a line: splitlines() also breaks at U+2028, VT and the like, and the
+    # join could not give those back.
+    for line in _LINES.findall(text):
         found = _HEADING.match(line.rstrip("\r\n"))
         if found is not None:
-            sections.append(Section(heading, "".join(lines)))
-            heading, lines = found.group(1), []
+            sections.append(Section(heading, "".join(lines), raw))
+            heading, raw, lines = found.group(1), line, []
         else:
             lines.append(line)
-    sections.append(Section(heading, "".join(lines)))
+    sections.append(Section(heading, "".join(lines), raw))
     if sections and sections[0].heading == "" and sections[0].body == "" and len(sections) > 1:
         sections = sections[1:]
     return sections
@@ -145,7 +151,8 @@ def resolve_section(text: str, heading: str, body: str) -> str:
     sections = split_sections(text)
     for i, s in enumerate(sections):
         if s.key == key:
-            sections[i] = Section(s.heading, body if body.endswith("\n") else body + "\n")
+            sections[i] = Section(s.heading, body if body.endswith("\n") else body + "\n",
+                                  s.line if s.line.endswith("\n") else "")
             return join_sections(sections)
     return join_sections([*sections, Section(heading, body)])
 

@@ -30,8 +30,8 @@ def test_sections_split_and_join_back_exactly() -> None:
     assert join_sections(sections) == BASE
 
 
-@given(st.lists(st.sampled_from(["## A\n", "## B\n", "x", "\n", "#", " ", "é", "\r\n"]),
-                max_size=40))
+@given(st.lists(st.sampled_from(["## A\n", "## B\n", "## A", "x", "\n", "#", " ", "é",
+                                 "\r\n", "\r", "\u2028", "\x0b"]), max_size=40))
 def test_any_text_splits_and_joins_back(parts: list[str]) -> None:
     text = "".join(parts)
     assert join_sections(split_sections(text)) == text
