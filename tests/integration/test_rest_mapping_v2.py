@@ -123,7 +123,10 @@ def test_linked_text_fetched_once_per_record_version_paced_and_cached(env: Env) 
     assert env.rows()["AB-4"]["body"] == "Full report of AB-4: clip re-uploaded 40 times"
     texts = [(p, t) for p, t in env.tool.stamps if p.startswith("/api/texts/")]
     assert len(texts) == 12  # 11 records + the one refused with 429, asked again once
-    assert all(b - a >= 0.045 for (_, a), (_, b) in itertools.pairwise(texts))
+    # Paced to 20/s: the client sends them 50 ms apart; the server sees them arrive with
+    # the machine's jitter, so the pace is checked over the run, with no two close together.
+    assert texts[-1][1] - texts[0][1] >= (len(texts) - 1) * 0.048
+    assert all(b - a >= 0.02 for (_, a), (_, b) in itertools.pairwise(texts))
     assert "/api/texts/..%2Fusers" in [p for m, p in env.tool.log]
     with env.store.read() as db:
         [(ext, reason)] = db.execute("SELECT external_id, reason FROM quarantine").fetchall()
