@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.config import Config
 from sqlalchemy import inspect, text
 
 from rr_desktop.hub import feed
@@ -78,6 +78,6 @@ def test_bad_urls_get_one_sentence(url: str, message: str) -> None:
 def test_an_unreachable_postgresql_gets_one_sentence() -> None:
     from tests.peers.nginx import free_port
 
-    with pytest.raises(HubStoreError, match="^Cannot open the hub's database: ") as info:
+    with pytest.raises(HubStoreError, match=r"^Cannot open the hub's database: ") as info:
         HubStore.open(f"postgresql://rr@127.0.0.1:{free_port()}/hub")
     assert "\n" not in str(info.value)
