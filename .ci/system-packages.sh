@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages for the app (Qt offscreen/X11, fonts) and for the real servers the
-# integration tests start (Dovecot, nginx, gnome-keyring on a private D-Bus).
+# integration tests start (Dovecot, nginx, gnome-keyring on a private D-Bus, PostgreSQL).
 # See docs/testing.md, "Real servers". Safe to run again.
 set -euo pipefail
 SUDO=""
@@ -16,6 +16,9 @@ PKGS=(
   xdotool at-spi2-core
   # pdftoppm: the post-mortem PDF export test renders the first page (docs/postmortem-editor.md)
   poppler-utils
+  # The team hub's store on a real PostgreSQL: tests/peers/postgres.py runs initdb and
+  # postgres from /usr/lib/postgresql/<major>/bin in a temp dir (docs/hub.md)
+  postgresql
 )
 missing=()
 for p in "${PKGS[@]}"; do

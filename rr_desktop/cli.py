@@ -123,6 +123,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="hostile data: bigint, surrogate, deep, bom (on the feed's first "
                    "page), ids (records whose ids hold / ? # %% ..)")
     query_cli.add_parser(sub)
+    # The team hub has its own parser (rr_desktop/hub/cli.py, imported only when used):
+    # everything after `hub` goes to it as is.
+    hub = sub.add_parser("hub", help="run the team hub, manage its analysts (docs/hub.md)",
+                         add_help=False, prefix_chars="\x00")
+    hub.add_argument("hub_args", nargs="*")
     return p
 
 
@@ -139,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_demo_server(args)
         if args.command == "query":
             return query_cli.run(args)
+        if args.command == "hub":
+            from .hub.cli import main as hub_main
+
+            return hub_main(args.hub_args, args.data_dir)
         return _cmd_gui(args)
     except (UserError, SchemaTooNew, CorruptDatabase, secrets.SecretStoreError,
             ChannelError) as exc:
