@@ -1,10 +1,13 @@
 """The post-mortem drafts (`g d`): every post-mortem in the cache, newest change first,
 with its review state, when it last changed, whether it still has to reach the service,
-and how many sections wait for a merge. Enter opens one in the editor."""
+and how many sections wait for a merge. Enter opens one in the editor. Below, the action
+items of every post-mortem, by due date: open ones past due are marked, so they are
+tracked until done (docs/postmortems.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -17,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..domain.sla import SlaState
+from . import theme
 from .postmortem_editor import STATES
 from .text import format_time, one_line
 
@@ -24,6 +29,8 @@ COLUMNS = ("Post-mortem", "State", "Updated", "Sync", "Merges")
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 DraftRow = tuple[int, str, str, int, bool, int]
+ACTION_COLUMNS = ("Due", "Action", "Owner", "Post-mortem", "Done")
+ActionRow = tuple[date, str, str, str, bool]  # due, text, owner, post-mortem title, done
 
 
 class DraftsPage(QWidget):
@@ -53,10 +60,45 @@ class DraftsPage(QWidget):
         for col in range(1, len(COLUMNS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.table.doubleClicked.connect(lambda _index: self.open_current())
+        self.action_items_heading = QLabel("Action items")
+        self.action_items_heading.setObjectName("draftsActionsHeading")
+        self.action_items_heading.setTextFormat(Qt.TextFormat.PlainText)
+        self.action_items = QTableWidget(0, len(ACTION_COLUMNS))
+        self.action_items.setObjectName("actionItemsTable")
+        self.action_items.setHorizontalHeaderLabels(list(ACTION_COLUMNS))
+        self.action_items.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.action_items.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.action_items.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.action_items.verticalHeader().hide()
+        self.action_items.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.Stretch)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.empty)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table, 3)
+        layout.addWidget(self.action_items_heading)
+        layout.addWidget(self.action_items, 2)
+
+    def show_actions(self, rows: list[ActionRow], today: date) -> None:
+        """Every action item still in its post-mortem, by due date; open ones past due
+        in the breached colour and said so."""
+        self.action_items.setRowCount(len(rows))
+        overdue = 0
+        for r, (due, text, owner, title, done) in enumerate(rows):
+            late = not done and due < today
+            overdue += late
+            cells = (("\u2716 overdue " if late else "") + due.isoformat(), one_line(text),
+                     owner or "no owner", one_line(title), "done" if done else "open")
+            for c, value in enumerate(cells):
+                item = QTableWidgetItem(value)
+                if late:
+                    item.setForeground(theme.SLA_FG[SlaState.BREACHED])
+                elif done:
+                    item.setForeground(theme.MUTED_FG)
+                self.action_items.setItem(r, c, item)
+        still_open = sum(1 for row in rows if not row[4])
+        self.action_items_heading.setText(f"Action items ({still_open} open"
+                                     + (f", {overdue} overdue)" if overdue else ")"))
 
     def show_rows(self, rows: list[DraftRow], recovered: Collection[int] = ()) -> None:
         """(id, title, state, updated_at, dirty, open merges) rows; the current row stays

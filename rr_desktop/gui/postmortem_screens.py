@@ -119,9 +119,18 @@ class PostmortemScreens(QObject):
 
     def show_drafts(self) -> None:
         """g d: every post-mortem of the cache, the list focused."""
-        self.drafts.show_rows(postmortems.drafts(self.db), set(self.recovered))
+        self._fill_drafts()
         self.pages.setCurrentWidget(self.drafts)
         self.drafts.table.setFocus()
+
+    def _fill_drafts(self) -> None:
+        rows = postmortems.drafts(self.db)
+        self.drafts.show_rows(rows, set(self.recovered))
+        titles = {pm_id: title for pm_id, title, *_ in rows}
+        self.drafts.show_actions(
+            [(due, text, owner, titles.get(pm_id, ""), done)
+             for pm_id, _key, text, owner, due, done in postmortems.action_items(self.db)],
+            self.ctx.clock().astimezone(self.zone()).date())
 
     def ask_incident(self) -> None:
         """New post-mortem…: pick a cached incident (works offline)."""
@@ -242,7 +251,7 @@ class PostmortemScreens(QObject):
         if not (changes.outbox or changes.channels or changes.all_rows):
             return
         if self.pages.currentWidget() is self.drafts:
-            self.drafts.show_rows(postmortems.drafts(self.db), set(self.recovered))
+            self._fill_drafts()
         pm_id = self.editor.pm_id
         if pm_id is None or self.autosave.busy() or self.autosave.unsaved():
             return

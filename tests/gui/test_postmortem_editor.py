@@ -34,6 +34,8 @@ from .postmortem_driving import (
 )
 from .seed import NOW, write_elsewhere
 
+NOMOD = Qt.KeyboardModifier.NoModifier
+
 
 def _dialog(qtbot: QtBot, window: MainWindow, kind: type[QDialog]) -> QDialog:
     qtbot.waitUntil(lambda: active(window.findChild(kind)))
@@ -121,6 +123,18 @@ def test_action_item_from_the_keyboard_is_tracked(qtbot: QtBot, window: MainWind
     assert items[0][4] >= today + timedelta(days=7) - timedelta(days=1)
     body = text(window).split("## Action items\n", 1)[1].split("\n## ", 1)[0]
     assert line in body  # in its section, not at the cursor
+    # g d tracks it with every other post-mortem's items; past its due date it is marked
+    chord(qtbot, window, Qt.Key.Key_Escape, NOMOD)  # save and back to the drafts
+    drafts = window.postmortems.drafts
+    qtbot.waitUntil(lambda: drafts.action_items.rowCount() == 1)
+    row = [drafts.action_items.item(0, c).text() for c in range(5)]
+    assert row[1:] == ["Add the challenge sounds to the audio hash list", "budi",
+                       draft(window, pm_id).title, "open"]
+    assert drafts.action_items_heading.text() == "Action items (1 open)"
+    window.ctx.clock = lambda: NOW + timedelta(days=30)
+    window.postmortems.show_drafts()
+    assert drafts.action_items.item(0, 0).text().startswith("\u2716 overdue")
+    assert drafts.action_items_heading.text() == "Action items (1 open, 1 overdue)"
 
 
 def test_history_restores_an_earlier_revision(qtbot: QtBot, window: MainWindow) -> None:
