@@ -42,7 +42,8 @@ _INSPECT = textwrap.dedent("""
     ids = [r[0] for r in c.execute('SELECT external_id FROM escalation')]
     print(json.dumps({'integrity': c.execute('PRAGMA integrity_check').fetchone()[0],
                       'count': len(ids), 'unique': len(set(ids)),
-                      'cursor': c.execute('SELECT count(*) FROM sync_cursor').fetchone()[0]}))
+                      'cursor': c.execute("SELECT count(*) FROM sync_cursor "
+                                          "WHERE scope = 'default'").fetchone()[0]}))
 """).replace('"', '\\"')
 
 
