@@ -7,21 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..playbooks import (
-    ROLE_LABELS,
-    PlaybookLibrary,
-    Stakeholder,
-    StakeholderDirectory,
-    load_directory,
-    load_library,
-    resolve_playbook,
-)
-from ..playbooks.schema import Channels
+if TYPE_CHECKING:  # the package (YAML, msgspec schemas) loads on first use, not with
+    # the window (docs/performance.md, first paint)
+    from ..playbooks import PlaybookLibrary, Stakeholder, StakeholderDirectory
+    from ..playbooks.schema import Channels
 
-# The ledger's function names (as the analyst reads them) -> the directory's function ids.
-_FUNCTION_IDS = {label.casefold(): fid for fid, label in ROLE_LABELS.items()}
+
+def _function_id(function: str) -> str:
+    """The directory's function id of a ledger function as the analyst reads it."""
+    from ..playbooks import ROLE_LABELS
+
+    ids = {label.casefold(): fid for fid, label in ROLE_LABELS.items()}
+    return ids.get(function.casefold(), function.casefold().replace(" ", "_"))
 
 
 class PlaybookSource:
@@ -34,6 +33,8 @@ class PlaybookSource:
 
     def library(self) -> PlaybookLibrary:
         if self._library is None:
+            from ..playbooks import load_library
+
             self._library = load_library(self._data_dir)
         return self._library
 
@@ -43,6 +44,8 @@ class PlaybookSource:
     def directory(self) -> StakeholderDirectory:
         """The stakeholder directory: bundled, the user's, and the overlays' contacts."""
         if self._directory is None:
+            from ..playbooks import load_directory
+
             self._directory = load_directory(self._data_dir, self.library())
         return self._directory
 
@@ -50,7 +53,7 @@ class PlaybookSource:
         """Directory entries for a ledger function ("Legal", "Market team") covering the
         incident's markets (theirs first, then their regions, then global teams);
         without markets, everyone of that function."""
-        fid = _FUNCTION_IDS.get(function.casefold(), function.casefold().replace(" ", "_"))
+        fid = _function_id(function)
         found: dict[str, Stakeholder] = {}
         wanted: list[str | None] = [*markets] or [None]
         for market in wanted:
@@ -73,6 +76,8 @@ class PlaybookSource:
     def resolve(self, playbook_id: str, markets: Sequence[str]) -> dict[str, Any]:
         """The `playbook_start` data for this playbook and these markets, less `run`.
         ValueError (a sentence) when it cannot be resolved."""
+        from ..playbooks import resolve_playbook
+
         try:
             resolved = resolve_playbook(self.library(), playbook_id, markets)
         except LookupError as exc:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-
-from markdown_it import MarkdownIt
+from typing import TYPE_CHECKING
 
 from ..domain.postmortem_doc import split_sections
 from ..locations import resource_path
@@ -21,10 +21,19 @@ from ..store.postmortems import MAX_TEXT
 from .safe_html import sanitize
 from .text import reveal_invisibles
 
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
 _COMMENT_LINE = re.compile(r"^\s*<!--.*-->\s*$")
 _HEADING = re.compile(r"^(#{1,6}) +")
 _BULLET = re.compile(r"^(\s*)[-*+] +")
-_md = MarkdownIt("commonmark", {"html": False}).enable("table")
+@cache
+def _markdown() -> MarkdownIt:
+    """The renderer, made on first use: markdown-it loads when a post-mortem is first
+    shown, not with the window (docs/performance.md, first paint)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
 
 USER_TEMPLATE = Path("templates") / "postmortem.md"
 
@@ -37,7 +46,7 @@ def source_only_removed(text: str) -> str:
 
 def safe_html(markdown: str) -> str:
     """The document as sanitized HTML (a body fragment)."""
-    return sanitize(_md.render(reveal_invisibles(source_only_removed(markdown))))
+    return sanitize(_markdown().render(reveal_invisibles(source_only_removed(markdown))))
 
 
 class SectionRenderer:
