@@ -146,11 +146,8 @@ def _check_fields(where: str, obj: Any, schema: Mapping[str, Check]) -> str | No
 
 
 def _check_value(field: str, value: Any) -> str | None:
-    checks: dict[str, Check] = {"title": _text(MAX_TITLE, empty=False), "type": _text(100),
-                                "severity": _one_of(SEVERITIES),
-                                "priority": _one_of(PRIORITIES), "markets": _markets,
-                                "summary": _text()}
-    why = checks[field](value)
+    """A `set` event's value, checked as `declare` checks that field."""
+    why = SCHEMA["declare"][field](value)
     return None if why is None else f"data.value {why}"
 
 

@@ -8,6 +8,7 @@ log: changing how a kind's key is made would orphan that kind's links.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,3 +28,13 @@ def source_key(kind: str, config: Mapping[str, Any], name: str = "") -> str:
         if isinstance(value, str) and value.strip():
             return f"{kind}:{value.strip().rstrip('/')}"
     return f"{kind}:{name}"
+
+
+def source_key_of(kind: str, config_json: str | None, name: str = "") -> str:
+    """`source_key` of a channel as the cache stores it (its config as JSON text; a
+    config that is not a JSON object counts as empty)."""
+    try:
+        config = json.loads(config_json or "{}")
+    except ValueError:
+        config = {}
+    return source_key(kind, config if isinstance(config, dict) else {}, name)

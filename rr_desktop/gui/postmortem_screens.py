@@ -153,17 +153,10 @@ class PostmortemScreens(QObject):
             return
         self.open_postmortem_for(uid)
 
-    def existing_for(self, incident_uid: str) -> int | None:
-        for row in postmortems.drafts(self.db):
-            draft = postmortems.get(self.db, row[0])
-            if draft is not None and draft.incident_uid == incident_uid:
-                return draft.id
-        return None
-
     def open_postmortem_for(self, incident_uid: str) -> None:
         """The incident's post-mortem in the editor; created (pre-filled from the cached
         incident, the analyst's template) if it has none yet."""
-        existing = self.existing_for(incident_uid)
+        existing = postmortems.for_incident(self.db, incident_uid)
         if existing is not None:
             self.open_draft(existing)
             return

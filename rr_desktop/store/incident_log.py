@@ -23,7 +23,7 @@ from ..domain.incident_events import (
     parse_time,
     validate_event,
 )
-from ..domain.sources import source_key
+from ..domain.sources import source_key_of
 from .timecodec import from_epoch, to_epoch
 
 _ORDERED = ("SELECT body FROM incident_event WHERE incident_uid = ? AND state != 'rejected' "
@@ -120,12 +120,7 @@ def refresh(db: sqlite3.Connection, uid: str) -> tuple[IncidentState, frozenset[
 def _channels_by_source(db: sqlite3.Connection) -> dict[str, list[int]]:
     found: dict[str, list[int]] = {}
     for cid, kind, config, name in db.execute("SELECT id, kind, config, name FROM channel"):
-        try:
-            conf = json.loads(config or "{}")
-        except ValueError:
-            conf = {}
-        found.setdefault(source_key(kind, conf if isinstance(conf, dict) else {}, name),
-                         []).append(int(cid))
+        found.setdefault(source_key_of(kind, config, name), []).append(int(cid))
     return found
 
 
@@ -160,11 +155,7 @@ def link_data(db: sqlite3.Connection, esc_id: int) -> dict[str, Any] | None:
     if row is None:
         return None
     ext, title, category, market, created, kind, config, name = row
-    try:
-        conf = json.loads(config or "{}")
-    except ValueError:
-        conf = {}
-    return {"source": source_key(kind, conf if isinstance(conf, dict) else {}, name),
+    return {"source": source_key_of(kind, config, name),
             "external_id": str(ext), "title": str(title or "")[:1200],
             "category": str(category or "")[:200], "market": str(market or "")[:8],
             "reported_at": format_time(from_epoch(int(created))) if created else ""}

@@ -108,6 +108,13 @@ def by_uid(db: sqlite3.Connection, uid: str) -> int | None:
     return None if row is None else int(row[0])
 
 
+def for_incident(db: sqlite3.Connection, incident_uid: str) -> int | None:
+    """The post-mortem of an incident (the oldest, if a sync brought in a second)."""
+    row = db.execute("SELECT id FROM postmortem WHERE incident_uid = ? ORDER BY id LIMIT 1",
+                     (incident_uid,)).fetchone()
+    return None if row is None else int(row[0])
+
+
 def drafts(db: sqlite3.Connection) -> list[tuple[int, str, str, int, bool, int]]:
     """(id, title, state, updated_at, dirty, open conflicts) of every post-mortem, newest
     change first: the `g d` list."""

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from rr_desktop.domain.sources import source_key
+from rr_desktop.domain.sources import source_key_of
 
 revision = "0007"
 down_revision = "0006"
@@ -75,7 +75,7 @@ def upgrade() -> None:
                         "c.id = e.channel_id WHERE e.incident_id = :i"), {"i": iid}):
             events.append({"uid": str(uuid.uuid4()), "incident": uid, "kind": "link",
                            "actor": created_by, "at": _iso(created_at), "base": None,
-                           "data": {"source": _source(source_kind, config, name),
+                           "data": {"source": source_key_of(source_kind, config, name),
                                     "external_id": ext, "title": (etitle or "")[:1200],
                                     "category": category or "", "market": market or "",
                                     "reported_at": _iso(reported)}})
@@ -94,14 +94,6 @@ def upgrade() -> None:
                 {"uid": e["uid"], "inc": uid, "kind": e["kind"], "at": created_at,
                  "body": json.dumps(e)})
     op.create_index("ux_incident_uid", "incident", ["uid"], unique=True)
-
-
-def _source(kind: str, config: str, name: str) -> str:
-    try:
-        conf = json.loads(config or "{}")
-    except ValueError:
-        conf = {}
-    return source_key(kind, conf if isinstance(conf, dict) else {}, name)
 
 
 def downgrade() -> None:
