@@ -45,3 +45,8 @@ def desktop_id(header: str | None) -> str | None:
         return None
     value = header.strip()
     return value if _DESKTOP.match(value) else None
+
+
+class Forbidden(Exception):
+    """The caller's role does not allow this write (HTTP 403); `str()` is one sentence
+    naming what the role may do instead."""
