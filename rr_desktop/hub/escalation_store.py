@@ -9,6 +9,12 @@ its history row, the audit row (who and from which desktop: hub/caller.py) and, 
 its place in the changes feed. An escalation's `seq` is the feed seq of its latest
 change, so the rr_api feed (`/v1/escalations?cursor=`) is a range scan on one index.
 
+A desktop's change of an escalation that comes from a source (not LOCAL_SOURCE) goes to
+that source first when the hub runs an intake (`forwarder`, hub/intake.py; docs/hub.md,
+"Channel sync on the hub"): the hub applies what the source took (200), answers a conflict
+with the source's record (412) and a refusal with its sentence (422), and applies a change
+the source did not answer in time as pending (202), its op still queued.
+
 Writes by analysts follow their role (docs/hub.md, "Roles"): an analyst may change an
 escalation nobody holds or that they hold, and may take it or release it; giving it to
 someone else, or changing one somebody else holds, is a lead's.
@@ -16,6 +22,7 @@ someone else, or changing one somebody else holds, is a lead's.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -30,8 +37,9 @@ from ..demo.state import (
     NotFound,
     VersionMismatch,
 )
-from ..demo.wire import iso
+from ..demo.wire import InvalidRequest, iso
 from . import audit, caller, feed
+from .intake_outcome import PENDING_KEY, Forwarded, Forwarder, source_pending
 from .schema import change, escalation, escalation_note, escalation_op, idempotency, meta
 from .store import HubStore, utc_stamp
 
@@ -48,8 +56,9 @@ def _dumps(value: Any) -> str:
 class HubEscalations:
     """The escalation routes' store on the hub's database."""
 
-    def __init__(self, store: HubStore) -> None:
+    def __init__(self, store: HubStore, forwarder: Forwarder | None = None) -> None:
         self.store = store
+        self.forwarder = forwarder
         with store.read() as conn:
             self.instance = str(conn.execute(
                 select(meta.c.value).where(meta.c.name == "instance")).scalar_one())
@@ -187,6 +196,8 @@ class HubEscalations:
         """A desktop's change if `base_version` is current (else VersionMismatch with the
         record now), within the caller's role (else caller.Forbidden)."""
         who = caller.current.get()
+        if self._forwarded(escalation_id):
+            return self._forward_patch(escalation_id, base_version, fields, who)
         with self.store.write() as conn:
             row = _row(conn, escalation_id, lock=True)
             if row is None:
@@ -210,6 +221,13 @@ class HubEscalations:
                  idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
         """Append an evolving fact (a change of the record); `(record, created)`."""
         who = caller.current.get()
+        if self._forwarded(escalation_id):
+            return self._forward_fact(escalation_id, text, author, idempotency_key, who)
+        return self._store_fact(escalation_id, text, author, idempotency_key, who)
+
+    def _store_fact(self, escalation_id: str, text: str, author: str,
+                    idempotency_key: str | None, who: caller.Caller,
+                    pending: bool = False) -> tuple[dict[str, Any], bool]:
         scope = f"{escalation_id}/facts"
         with self.store.write() as conn:
             row = _row(conn, escalation_id, lock=True)
@@ -222,7 +240,8 @@ class HubEscalations:
                      {"at": iso(int(time.time())), "text": text, "author": author}]
             audit.record(conn, who.analyst, "escalation.fact", escalation_id,
                          {"author": author, "chars": len(text)}, desktop=who.desktop)
-            record = _change(conn, row, current, {"facts": facts}, "fact", who)
+            change = {"facts": facts, PENDING_KEY: True} if pending else {"facts": facts}
+            record = _change(conn, row, current, change, "fact", who)
             if idempotency_key:  # after the feed append: one small insert, same commit
                 _remember(conn, scope, idempotency_key, {"version": record["version"]})
             return record, True
@@ -231,8 +250,15 @@ class HubEscalations:
                  idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
         """Post a note or reply; `(note, created)`. A repeated key answers the first note
         and stores nothing."""
-        prefix = NOTE_PREFIX[kind]
         who = caller.current.get()
+        if self._forwarded(escalation_id):
+            return self._forward_note(escalation_id, kind, text, author, idempotency_key, who)
+        return self._store_note(escalation_id, kind, text, author, idempotency_key, who)
+
+    def _store_note(self, escalation_id: str, kind: str, text: str, author: str,
+                    idempotency_key: str | None, who: caller.Caller
+                    ) -> tuple[dict[str, Any], bool]:
+        prefix = NOTE_PREFIX[kind]
         scope = f"{escalation_id}/{kind}"
         with self.store.write() as conn:
             if _row(conn, escalation_id, lock=True) is None:
@@ -257,6 +283,127 @@ class HubEscalations:
             feed.append_change(conn, prefix, f"{escalation_id}/{note['id']}", note,
                                actor=who.analyst, desktop=who.desktop, seq=seq)
             return note, True
+
+    # -- forwarding to the source (docs/hub.md, "Channel sync on the hub") -----------------
+
+    def _forwarded(self, escalation_id: str) -> bool:
+        """Whether a change of this escalation goes to its source first."""
+        if self.forwarder is None:
+            return False
+        with self.store.read() as conn:
+            row = _row(conn, escalation_id)
+        return row is not None and row.source != LOCAL_SOURCE
+
+    def _source_of(self, escalation_id: str) -> Any:
+        with self.store.read() as conn:
+            row = _row(conn, escalation_id)
+        if row is None:
+            raise NotFound(escalation_id)
+        return row
+
+    def _forward_patch(self, escalation_id: str, base_version: int,
+                       fields: Mapping[str, Any], who: caller.Caller) -> dict[str, Any]:
+        """The change goes to the source on the source's version; the hub's version is
+        checked first, so a desktop behind the hub gets the hub's record (412)."""
+        assert self.forwarder is not None
+        with self.forwarder.serial(escalation_id):
+            row = self._source_of(escalation_id)
+            current = json.loads(row.fields)
+            if int(row.version) != base_version:
+                raise VersionMismatch(current)
+            _check_role(who, escalation_id, current, fields)
+            duplicate_of = fields.get("duplicate_of")
+            if duplicate_of is not None and (duplicate_of == escalation_id
+                                             or str(duplicate_of) not in self):
+                raise NotFound(str(duplicate_of))
+            if "status" in fields:
+                fields = {**{k: None for k in _STATUS_CONTEXT}, **fields}
+            # The desktop's request: a retry carries the same If-Match and fields.
+            digest = hashlib.sha256(_dumps(sorted(fields.items())).encode()).hexdigest()[:32]
+            seen = current.get("source_version")
+            outcome = self.forwarder.forward(row.source, row.external_id, escalation_id,
+                                             "update", fields, f"{base_version}:{digest}",
+                                             who, seen if isinstance(seen, int) else None)
+            detail = {"fields": dict(fields), "base_version": base_version,
+                      "source": row.source, "outcome": outcome.outcome}
+            if outcome.outcome == "pending":
+                with self.store.write() as conn:
+                    row = _row(conn, escalation_id, lock=True)
+                    audit.record(conn, who.analyst, "escalation.patch", escalation_id,
+                                 detail, desktop=who.desktop)
+                    record = _change(conn, row, json.loads(row.fields),
+                                     {**fields, PENDING_KEY: True}, "patch", who)
+                source_pending.set(True)
+                return record
+            return self._settled(escalation_id, outcome, "escalation.patch", detail, who)
+
+    def _settled(self, escalation_id: str, outcome: Forwarded, action: str,
+                 detail: Mapping[str, Any], who: caller.Caller) -> dict[str, Any]:
+        """The hub's record after the source answered (the intake copied the source's
+        state in already); a conflict is a VersionMismatch with that record, a refusal
+        an InvalidRequest with the source's sentence (422)."""
+        with self.store.write() as conn:
+            audit.record(conn, who.analyst, action, escalation_id, detail,
+                         desktop=who.desktop)
+            row = _row(conn, escalation_id)
+        record = dict(outcome.record) if outcome.record else json.loads(row.fields)
+        if outcome.outcome == "conflict":
+            raise VersionMismatch(record)
+        if outcome.outcome == "refused":
+            raise InvalidRequest(f"The source refused the change: {outcome.message}")
+        return record
+
+    def _forward_fact(self, escalation_id: str, text: str, author: str,
+                      key: str | None, who: caller.Caller) -> tuple[dict[str, Any], bool]:
+        assert self.forwarder is not None
+        scope = f"{escalation_id}/facts"
+        with self.forwarder.serial(escalation_id):
+            row = self._source_of(escalation_id)
+            if key:
+                with self.store.read() as conn:
+                    if _replayed(conn, scope, key) is not None:
+                        return json.loads(row.fields), False
+            outcome = self.forwarder.forward(row.source, row.external_id, escalation_id,
+                                             "fact", {"text": text, "author": author}, key,
+                                             who)
+            if outcome.outcome in ("local", "pending"):  # the hub appends it itself
+                record, created = self._store_fact(escalation_id, text, author, key, who,
+                                                   pending=outcome.outcome == "pending")
+                source_pending.set(outcome.outcome == "pending")
+                return record, created
+            record = self._settled(escalation_id, outcome, "escalation.fact",
+                                   {"author": author, "chars": len(text),
+                                    "source": row.source, "outcome": outcome.outcome}, who)
+            if key:
+                with self.store.write() as conn:
+                    _remember(conn, scope, key, {"version": record["version"]})
+            return record, True
+
+    def _forward_note(self, escalation_id: str, kind: str, text: str, author: str,
+                      key: str | None, who: caller.Caller) -> tuple[dict[str, Any], bool]:
+        """The note goes to the source, and is kept on the hub too (desktops read notes
+        from the hub; a channel sync does not bring notes back)."""
+        assert self.forwarder is not None
+        with self.forwarder.serial(escalation_id):
+            row = self._source_of(escalation_id)
+            if key:
+                with self.store.read() as conn:
+                    first = _replayed(conn, f"{escalation_id}/{kind}", key)
+                if first is not None:
+                    return first, False
+            outcome = self.forwarder.forward(row.source, row.external_id, escalation_id,
+                                             NOTE_PREFIX[kind], {"text": text,
+                                                                 "author": author}, key, who)
+            if outcome.outcome in ("refused", "conflict"):
+                with self.store.write() as conn:
+                    audit.record(conn, who.analyst, f"escalation.{NOTE_PREFIX[kind]}",
+                                 escalation_id, {"author": author, "outcome": "refused",
+                                                 "message": outcome.message},
+                                 desktop=who.desktop)
+                raise InvalidRequest(f"The source refused the {NOTE_PREFIX[kind]}: "
+                                     f"{outcome.message}")
+            source_pending.set(outcome.outcome == "pending")
+            return self._store_note(escalation_id, kind, text, author, key, who)
 
     # -- internals -------------------------------------------------------------------------
 

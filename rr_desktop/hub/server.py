@@ -17,7 +17,8 @@ import socket
 import sys
 import threading
 import time
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,6 +31,9 @@ from starlette.routing import Route
 from . import caller, feed, tokens
 from .api import HubRoutes, answer, body_cap
 from .store import HubStore
+
+if TYPE_CHECKING:
+    from .intake import Intake
 
 UNAUTHORIZED = {"error": "unauthorized", "message": "a valid hub token is required"}
 VERIFIED_FOR_S = 60.0
@@ -160,14 +164,20 @@ def create_app(store: HubStore, routes: HubRoutes | None = None) -> Starlette:
     ])
 
 
-def serve(url: str, host: str, port: int) -> int:
-    """Open the store (migrating it), listen, print where, serve until SIGINT/SIGTERM."""
+def serve(url: str, host: str, port: int,
+          intake: tuple[Path, float] | None = None) -> int:
+    """Open the store (migrating it), listen, print where, serve until SIGINT/SIGTERM.
+    `intake`: (data dir, interval) of the channels the hub syncs (hub/intake.py)."""
     import uvicorn
 
     from .cli import shown_url
 
     store = HubStore.open(url)
+    syncing = None
     try:
+        routes = None
+        if intake is not None:
+            syncing, routes = _start_intake(store, *intake)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -177,10 +187,33 @@ def serve(url: str, host: str, port: int) -> int:
         shown_host = f"[{host}]" if family == socket.AF_INET6 else host
         print(f"rr-desktop hub: listening on http://{shown_host}:{bound} "
               f"(database {shown_url(url)})", flush=True)
-        config = uvicorn.Config(create_app(store), log_level="warning", access_log=False,
-                                lifespan="off")
+        config = uvicorn.Config(create_app(store, routes), log_level="warning",
+                                access_log=False, lifespan="off")
         uvicorn.Server(config).run(sockets=[sock])
     finally:
+        if syncing is not None:
+            syncing.stop()
         store.close()
     print("rr-desktop hub: stopped", file=sys.stderr)
     return 0
+
+
+def _start_intake(store: HubStore, directory: Path, interval: float
+                  ) -> tuple[Intake, HubRoutes]:
+    """Open the intake's cache and start syncing it (docs/hub.md, "Channel sync on the
+    hub"); a channel that cannot sync is one line on stderr, the others go on."""
+    from .intake import Intake, IntakeError
+    from .intake_routes import ForwardingRoutes
+    from .store import HubStoreError
+
+    syncing = Intake(store, directory, interval)
+    try:
+        problems = syncing.open()
+    except IntakeError as exc:
+        raise HubStoreError(str(exc)) from None
+    for problem in problems:
+        print(f"rr-desktop hub: intake channel not synced: {problem}", file=sys.stderr)
+    print(f"rr-desktop hub: syncing {len(syncing.channel_names)} channel(s) from {directory} "
+          f"every {interval:g} s", file=sys.stderr, flush=True)
+    syncing.start()
+    return syncing, ForwardingRoutes(store, syncing)

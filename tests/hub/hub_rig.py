@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -53,10 +53,12 @@ def hub_in_thread(store: HubStore, **app_kwargs: Any) -> Iterator[str]:
 class HubProcess:
     """`rr-desktop hub --db DB --port PORT` in its own process."""
 
-    def __init__(self, db: str, port: int = 0) -> None:
+    def __init__(self, db: str, port: int = 0, extra: Sequence[str] = ()) -> None:
+        """`extra`: more options of `rr-desktop hub` (e.g. --intake DIR --secrets FILE)."""
         self.db = db
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rr_desktop", "hub", "--db", db, "--port", str(port)],
+            [sys.executable, "-m", "rr_desktop", "hub", "--db", db, "--port", str(port),
+             *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         assert self.proc.stdout is not None
@@ -83,8 +85,8 @@ class HubProcess:
 
 
 @contextmanager
-def hub_process(db: str, port: int = 0) -> Iterator[HubProcess]:
-    hub = HubProcess(db, port)
+def hub_process(db: str, port: int = 0, extra: Sequence[str] = ()) -> Iterator[HubProcess]:
+    hub = HubProcess(db, port, extra)
     try:
         yield hub
     finally:
