@@ -22,7 +22,6 @@ someone else, or changing one somebody else holds, is a lead's.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -37,9 +36,9 @@ from ..demo.state import (
     NotFound,
     VersionMismatch,
 )
-from ..demo.wire import InvalidRequest, iso
+from ..demo.wire import iso
 from . import audit, caller, feed
-from .intake_outcome import PENDING_KEY, Forwarded, Forwarder, source_pending
+from .intake_outcome import PENDING_KEY, Forwarder
 from .schema import change, escalation, escalation_note, escalation_op, idempotency, meta
 from .store import HubStore, utc_stamp
 
@@ -197,7 +196,8 @@ class HubEscalations:
         record now), within the caller's role (else caller.Forbidden)."""
         who = caller.current.get()
         if self._forwarded(escalation_id):
-            return self._forward_patch(escalation_id, base_version, fields, who)
+            from .escalation_forward import forward_patch
+            return forward_patch(self, escalation_id, base_version, fields, who)
         with self.store.write() as conn:
             row = _row(conn, escalation_id, lock=True)
             if row is None:
@@ -222,7 +222,8 @@ class HubEscalations:
         """Append an evolving fact (a change of the record); `(record, created)`."""
         who = caller.current.get()
         if self._forwarded(escalation_id):
-            return self._forward_fact(escalation_id, text, author, idempotency_key, who)
+            from .escalation_forward import forward_fact
+            return forward_fact(self, escalation_id, text, author, idempotency_key, who)
         return self._store_fact(escalation_id, text, author, idempotency_key, who)
 
     def _store_fact(self, escalation_id: str, text: str, author: str,
@@ -252,7 +253,8 @@ class HubEscalations:
         and stores nothing."""
         who = caller.current.get()
         if self._forwarded(escalation_id):
-            return self._forward_note(escalation_id, kind, text, author, idempotency_key, who)
+            from .escalation_forward import forward_note
+            return forward_note(self, escalation_id, kind, text, author, idempotency_key, who)
         return self._store_note(escalation_id, kind, text, author, idempotency_key, who)
 
     def _store_note(self, escalation_id: str, kind: str, text: str, author: str,
@@ -293,117 +295,6 @@ class HubEscalations:
         with self.store.read() as conn:
             row = _row(conn, escalation_id)
         return row is not None and row.source != LOCAL_SOURCE
-
-    def _source_of(self, escalation_id: str) -> Any:
-        with self.store.read() as conn:
-            row = _row(conn, escalation_id)
-        if row is None:
-            raise NotFound(escalation_id)
-        return row
-
-    def _forward_patch(self, escalation_id: str, base_version: int,
-                       fields: Mapping[str, Any], who: caller.Caller) -> dict[str, Any]:
-        """The change goes to the source on the source's version; the hub's version is
-        checked first, so a desktop behind the hub gets the hub's record (412)."""
-        assert self.forwarder is not None
-        with self.forwarder.serial(escalation_id):
-            row = self._source_of(escalation_id)
-            current = json.loads(row.fields)
-            if int(row.version) != base_version:
-                raise VersionMismatch(current)
-            _check_role(who, escalation_id, current, fields)
-            duplicate_of = fields.get("duplicate_of")
-            if duplicate_of is not None and (duplicate_of == escalation_id
-                                             or str(duplicate_of) not in self):
-                raise NotFound(str(duplicate_of))
-            if "status" in fields:
-                fields = {**{k: None for k in _STATUS_CONTEXT}, **fields}
-            # The desktop's request: a retry carries the same If-Match and fields.
-            digest = hashlib.sha256(_dumps(sorted(fields.items())).encode()).hexdigest()[:32]
-            seen = current.get("source_version")
-            outcome = self.forwarder.forward(row.source, row.external_id, escalation_id,
-                                             "update", fields, f"{base_version}:{digest}",
-                                             who, seen if isinstance(seen, int) else None)
-            detail = {"fields": dict(fields), "base_version": base_version,
-                      "source": row.source, "outcome": outcome.outcome}
-            if outcome.outcome == "pending":
-                with self.store.write() as conn:
-                    row = _row(conn, escalation_id, lock=True)
-                    audit.record(conn, who.analyst, "escalation.patch", escalation_id,
-                                 detail, desktop=who.desktop)
-                    record = _change(conn, row, json.loads(row.fields),
-                                     {**fields, PENDING_KEY: True}, "patch", who)
-                source_pending.set(True)
-                return record
-            return self._settled(escalation_id, outcome, "escalation.patch", detail, who)
-
-    def _settled(self, escalation_id: str, outcome: Forwarded, action: str,
-                 detail: Mapping[str, Any], who: caller.Caller) -> dict[str, Any]:
-        """The hub's record after the source answered (the intake copied the source's
-        state in already); a conflict is a VersionMismatch with that record, a refusal
-        an InvalidRequest with the source's sentence (422)."""
-        with self.store.write() as conn:
-            audit.record(conn, who.analyst, action, escalation_id, detail,
-                         desktop=who.desktop)
-            row = _row(conn, escalation_id)
-        record = dict(outcome.record) if outcome.record else json.loads(row.fields)
-        if outcome.outcome == "conflict":
-            raise VersionMismatch(record)
-        if outcome.outcome == "refused":
-            raise InvalidRequest(f"The source refused the change: {outcome.message}")
-        return record
-
-    def _forward_fact(self, escalation_id: str, text: str, author: str,
-                      key: str | None, who: caller.Caller) -> tuple[dict[str, Any], bool]:
-        assert self.forwarder is not None
-        scope = f"{escalation_id}/facts"
-        with self.forwarder.serial(escalation_id):
-            row = self._source_of(escalation_id)
-            if key:
-                with self.store.read() as conn:
-                    if _replayed(conn, scope, key) is not None:
-                        return json.loads(row.fields), False
-            outcome = self.forwarder.forward(row.source, row.external_id, escalation_id,
-                                             "fact", {"text": text, "author": author}, key,
-                                             who)
-            if outcome.outcome in ("local", "pending"):  # the hub appends it itself
-                record, created = self._store_fact(escalation_id, text, author, key, who,
-                                                   pending=outcome.outcome == "pending")
-                source_pending.set(outcome.outcome == "pending")
-                return record, created
-            record = self._settled(escalation_id, outcome, "escalation.fact",
-                                   {"author": author, "chars": len(text),
-                                    "source": row.source, "outcome": outcome.outcome}, who)
-            if key:
-                with self.store.write() as conn:
-                    _remember(conn, scope, key, {"version": record["version"]})
-            return record, True
-
-    def _forward_note(self, escalation_id: str, kind: str, text: str, author: str,
-                      key: str | None, who: caller.Caller) -> tuple[dict[str, Any], bool]:
-        """The note goes to the source, and is kept on the hub too (desktops read notes
-        from the hub; a channel sync does not bring notes back)."""
-        assert self.forwarder is not None
-        with self.forwarder.serial(escalation_id):
-            row = self._source_of(escalation_id)
-            if key:
-                with self.store.read() as conn:
-                    first = _replayed(conn, f"{escalation_id}/{kind}", key)
-                if first is not None:
-                    return first, False
-            outcome = self.forwarder.forward(row.source, row.external_id, escalation_id,
-                                             NOTE_PREFIX[kind], {"text": text,
-                                                                 "author": author}, key, who)
-            if outcome.outcome in ("refused", "conflict"):
-                with self.store.write() as conn:
-                    audit.record(conn, who.analyst, f"escalation.{NOTE_PREFIX[kind]}",
-                                 escalation_id, {"author": author, "outcome": "refused",
-                                                 "message": outcome.message},
-                                 desktop=who.desktop)
-                raise InvalidRequest(f"The source refused the {NOTE_PREFIX[kind]}: "
-                                     f"{outcome.message}")
-            source_pending.set(outcome.outcome == "pending")
-            return self._store_note(escalation_id, kind, text, author, key, who)
 
     # -- internals -------------------------------------------------------------------------
 

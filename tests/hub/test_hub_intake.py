@@ -285,3 +285,36 @@ def test_escalations_synced_before_a_crash_arrive_once(tmp_path: Path, hub_url: 
         assert json.loads(json.dumps(stored))["id"] == f"{SOURCE}:{ids[0]}"
     finally:
         store.close()
+
+
+def test_a_change_the_source_refuses_is_422_and_applied_nowhere(tmp_path: Path,
+                                                                hub_url: str) -> None:
+    with ReferenceService(count=20, fresh=10,
+                          extra_args=["--fault", "gone:method=PATCH,count=1"]) as svc:
+        intake_dir = tmp_path / "intake"
+        secrets_path = secrets_file(tmp_path, svc.token)
+        add_source(intake_dir, svc.url, svc.token, secrets_path)
+        store = HubStore.open(hub_url)
+        try:
+            with running_intake(store, intake_dir, secrets_path) as intake:
+                lead = add_user(store, "lead.li", "lead")
+                with hub_in_thread(store, routes=ForwardingRoutes(store, intake)) as base:
+                    eid = _open_source_id(svc)
+                    hub_id = f"{SOURCE}:{eid}"
+                    before = HubEscalations(store).get(hub_id)
+                    assert before is not None
+                    resp = requests.patch(
+                        f"{base}/v1/escalations/{hub_id}", json={"status": "investigating"},
+                        headers={"Authorization": f"Bearer {lead}",
+                                 "If-Match": f'"{before["version"]}"'}, timeout=30)
+                    assert resp.status_code == 422, resp.text
+                    assert resp.json()["message"].startswith("The source refused the change")
+                    assert HubEscalations(store).get(hub_id) == before
+                    assert svc.record(eid)["status"] == "new"
+                    assert _patches(svc, eid) == []
+        finally:
+            store.close()
+        with sqlite3.connect(intake_dir / "cache.sqlite3") as db:
+            assert db.execute("SELECT status FROM escalation WHERE external_id = ?",
+                              (eid,)).fetchone()[0] == "new"  # the cache shows the source
+            assert [r[0] for r in db.execute("SELECT state FROM outbox")] == ["dead"]
