@@ -176,6 +176,7 @@ def test_notes_reach_the_source_once_per_idempotency_key(setup, service) -> None
     assert [n["text"] for n in got] == ["called the partner"]
 
 
+@pytest.mark.slow  # the source or the hub stopped and started again
 def test_source_down_gives_202_then_the_change_is_pushed_once(setup, service) -> None:
     token = setup["tokens"]["lead.li"]
     eid = _open_source_id(service)
@@ -204,6 +205,7 @@ def test_source_down_gives_202_then_the_change_is_pushed_once(setup, service) ->
     assert len(_patches(service, eid)) == 1
 
 
+@pytest.mark.slow  # the source or the hub stopped and started again
 def test_a_queued_change_refused_later_is_told_on_the_escalation(setup, service) -> None:
     token = setup["tokens"]["lead.li"]
     eid = _open_source_id(service)
@@ -253,6 +255,7 @@ def _changes_per_key(store: HubStore) -> dict[str, int]:
     return {str(k): int(n) for k, n in rows}
 
 
+@pytest.mark.slow  # the source or the hub stopped and started again
 def test_escalations_synced_before_a_crash_arrive_once(tmp_path: Path, hub_url: str,
                                                        service: ReferenceService) -> None:
     """The state a SIGKILL between the engine's commit and the bridge leaves (the intake
@@ -318,3 +321,16 @@ def test_a_change_the_source_refuses_is_422_and_applied_nowhere(tmp_path: Path,
             assert db.execute("SELECT status FROM escalation WHERE external_id = ?",
                               (eid,)).fetchone()[0] == "new"  # the cache shows the source
             assert [r[0] for r in db.execute("SELECT state FROM outbox")] == ["dead"]
+
+
+def test_a_fact_reaches_the_source_once_and_comes_back_in_the_record(setup, service) -> None:
+    mei = _client(setup["base"], setup["tokens"]["mei.tan"])
+    eid = _open_source_id(service)
+    fact = Mutation("fact-op-3", "fact", f"{SOURCE}:{eid}",
+                    {"text": "views passed 1M", "author": "Mei"}, 0)
+    first = mei.push(fact)
+    mei.push(fact)  # a retry with the same key
+    assert [f["text"] for f in service.record(eid)["facts"]].count("views passed 1M") == 1
+    stored = HubEscalations(setup["store"]).get(f"{SOURCE}:{eid}")
+    assert stored is not None and stored["version"] == first.remote_version
+    assert [f["text"] for f in stored["facts"]].count("Mei: views passed 1M") == 1
