@@ -87,10 +87,15 @@ def wire_record(row: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
 def rows_since(db: sqlite3.Connection, channel_id: int, synced_at: int,
                after_id: int, limit: int) -> list[tuple[Any, ...]]:
     """Rows of a channel written by sync at or after `synced_at`, in (synced_at, id)
-    order, starting after row `after_id` within that second (keyset paging)."""
+    order, starting after row `after_id` within that second (keyset paging). A row with
+    a change still queued for its source, or one answered but not settled by the hub
+    yet, shows that change optimistically: it is left out, and copied when the change
+    settles (intake.py)."""
     return db.execute(
         f"{SELECT} WHERE channel_id = ? AND (synced_at > ? OR (synced_at = ? AND id > ?)) "
-        "ORDER BY synced_at, id LIMIT ?",
+        "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.escalation_id = escalation.id "
+        "AND (o.state IN ('pending', 'conflict') OR EXISTS (SELECT 1 FROM store_meta m "
+        "WHERE m.key = 'hub.op:' || o.op_id))) ORDER BY synced_at, id LIMIT ?",
         (channel_id, synced_at, synced_at, after_id, limit)).fetchall()
 
 
