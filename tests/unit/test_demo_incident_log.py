@@ -1,7 +1,7 @@
 """The reference service's incident event log (rr_desktop/demo/incident_log.py): the
 shared order, idempotent appends, pages, and appends from many threads at once.
 
-These are the log's contract: tests/hub/test_incident_store_contract.py runs the same
+These are the log's contract: tests/hub/records/test_incident_store_contract.py runs the same
 tests against the hub's log (rr_desktop/hub/incident_store.py) by giving `new_log` and
 `appends_per_thread` its own values."""
 

@@ -2,7 +2,7 @@
 rules of the conditional write, the change sequence under concurrent writers, pages,
 idempotent replays, the body check's sentences and the tasks (docs/postmortems.md).
 
-These are the store's contract: tests/hub/test_postmortem_store_contract.py runs the same
+These are the store's contract: tests/hub/records/test_postmortem_store_contract.py runs the same
 tests against the hub's post-mortems (rr_desktop/hub/postmortem_store.py) by giving
 `new_store` and `rounds` its own values."""
 

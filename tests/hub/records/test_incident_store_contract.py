@@ -2,7 +2,7 @@
 the very same tests, run against the hub's log on SQLite and on the real PostgreSQL.
 
 In a new database only incident events move the feed, so their seqs are 1, 2, 3, ...
-there too; tests/hub/test_incident_store.py covers the gaps other records leave."""
+there too; tests/hub/records/test_incident_store.py covers the gaps other records leave."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from rr_desktop.hub.incident_store import HubIncidentLog
-from tests.hub.records_rig import NewHubStore, new_hub_store  # noqa: F401  (a fixture)
+from tests.hub.records.rig import NewHubStore
 from tests.unit.test_demo_incident_log import (  # noqa: F401  (collected here again)
     eager_switching,
     test_a_repeated_uid_answers_the_stored_event_and_appends_nothing,
@@ -26,7 +26,7 @@ from tests.unit.test_demo_incident_log import (  # noqa: F401  (collected here a
 
 
 @pytest.fixture
-def new_log(new_hub_store: NewHubStore) -> Callable[[], HubIncidentLog]:  # noqa: F811
+def new_log(new_hub_store: NewHubStore) -> Callable[[], HubIncidentLog]:
     return lambda: HubIncidentLog(new_hub_store())
 
 

@@ -1,7 +1,7 @@
 """The reference service's post-mortem contract (tests/unit/test_service_postmortems.py),
 the very same tests, run against the hub's post-mortems on SQLite and on the real
 PostgreSQL. In a new database only post-mortem writes move the feed, so their seqs are
-1, 2, 3, ... there too; tests/hub/test_postmortem_store.py covers the gaps, the role rule
+1, 2, 3, ... there too; tests/hub/records/test_postmortem_store.py covers the gaps, the role rule
 and durability."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from rr_desktop.hub.postmortem_store import HubPostmortems
-from tests.hub.records_rig import NewHubStore, new_hub_store  # noqa: F401  (a fixture)
+from tests.hub.records.rig import NewHubStore
 from tests.unit.test_service_postmortems import (  # noqa: F401  (collected here again)
     test_a_bad_body_is_refused_with_one_sentence_and_stores_nothing,
     test_a_replayed_key_answers_what_it_stored_and_another_request_under_it_is_refused,
@@ -24,7 +24,7 @@ from tests.unit.test_service_postmortems import (  # noqa: F401  (collected here
 
 
 @pytest.fixture
-def new_store(new_hub_store: NewHubStore) -> Callable[..., HubPostmortems]:  # noqa: F811
+def new_store(new_hub_store: NewHubStore) -> Callable[..., HubPostmortems]:
     def make(now: Callable[[], float] = time.time) -> HubPostmortems:
         return HubPostmortems(new_hub_store(), now)
     return make

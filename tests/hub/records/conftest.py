@@ -1,20 +1,17 @@
 """Fixtures of the hub's record stores' tests: `new_hub_store()` opens a new, empty hub
 database each call (on the SQLite file or the real PostgreSQL of `hub_url`), all closed
-and dropped at the end; `as_caller` sets who is calling, as the HTTP layer does."""
+and dropped at the end."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from rr_desktop.hub.caller import Caller, current
 from rr_desktop.hub.store import HubStore
+from tests.hub.records.rig import NewHubStore
 from tests.peers.postgres import PostgresServer
-
-NewHubStore = Callable[[], HubStore]
 
 
 @pytest.fixture
@@ -44,14 +41,3 @@ def new_hub_store(hub_url: str, request: pytest.FixtureRequest,
     assert postgres is not None or not databases
     for name in databases:
         postgres.drop_database(name)  # type: ignore[union-attr]
-
-
-@contextmanager
-def as_caller(analyst: str, role: str = "analyst",
-              desktop: str | None = "desk-1") -> Iterator[Caller]:
-    who = Caller(analyst, role, desktop)
-    token = current.set(who)
-    try:
-        yield who
-    finally:
-        current.reset(token)
