@@ -1,6 +1,6 @@
-"""The hub's incident event log (docs/hub.md, "Incident events and post-mortems"): the
-reference service's `IncidentLog` (rr_desktop/demo/incident_log.py) on the hub's
-database, with the same interface, exceptions and rules, so the same routes serve it.
+"""The hub's incident event log (docs/hub-records.md): the reference service's
+`IncidentLog` (rr_desktop/demo/incident_log.py) on the hub's database, with the same
+interface, exceptions and rules, so the same routes serve it.
 
 An event's `seq` is the feed seq of its append: increasing in commit order, with gaps
 where other records changed in between (the desktop's pull only needs each page's seqs

@@ -1,6 +1,6 @@
-"""The hub's post-mortems (docs/hub.md, "Incident events and post-mortems"): the
-reference service's `ServicePostmortems` (rr_desktop/demo/postmortems.py) on the hub's
-database, with the same interface, exceptions and rules, so the same routes serve it.
+"""The hub's post-mortems (docs/hub-records.md): the reference service's
+`ServicePostmortems` (rr_desktop/demo/postmortems.py) on the hub's database, with the
+same interface, exceptions and rules, so the same routes serve it.
 
 A post-mortem's `seq` is the feed seq of its last write (increasing, with gaps where
 other records changed in between); `version` counts its own writes from 1 and a write
