@@ -57,13 +57,23 @@ class _Stored(Exception):
         self.stored = stored
 
 
-def _too_long(event: Mapping[str, Any]) -> str | None:
+def _unfit(event: Mapping[str, Any]) -> str | None:
     """A sentence when a value does not fit the hub's columns (validate_event passed)."""
     for key, limit in (("uid", MAX_UID), ("incident", MAX_UID), ("base", MAX_UID),
                        ("actor", MAX_ACTOR)):
         value = event.get(key)
         if isinstance(value, str) and len(value) > limit:
             return f"The hub keeps an event's {key} of at most {limit} characters."
+    return None
+
+
+def _nul(event: Mapping[str, Any]) -> str | None:
+    """PostgreSQL text holds no NUL character: an id with one can be neither kept nor
+    looked up (inside `data` it is fine: the JSON text spells it as an escape)."""
+    for key in ("uid", "incident", "base", "actor", "kind", "at"):
+        value = event.get(key)
+        if isinstance(value, str) and "\x00" in value:
+            return f"An incident event's {key} cannot hold the NUL character."
     return None
 
 
@@ -102,6 +112,8 @@ class HubIncidentLog:
         if not isinstance(event, Mapping):
             raise InvalidEvent("An incident event must be a JSON object.")
         body = canonical(event)
+        if (nul := _nul(event)) is not None:
+            raise InvalidEvent(nul)
         uid = str(event.get("uid"))
         with self.store.read() as conn:  # a retry is answered without the feed lock
             known = _stored(conn, uid)
@@ -109,7 +121,7 @@ class HubIncidentLog:
             return _replay(known, body)
         if "seq" in event:
             raise InvalidEvent("The seq is given by the service: send the event without it.")
-        why = validate_event(event) or _too_long(event)
+        why = validate_event(event) or _unfit(event)
         if why is not None:
             raise InvalidEvent(why)
         try:

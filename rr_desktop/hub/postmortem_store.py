@@ -110,6 +110,8 @@ class HubPostmortems:
         why = check_body(body)
         if why is None and (len(uid) > MAX_UID or len(str(body["incident"])) > MAX_UID):
             why = f"The hub keeps post-mortem and incident ids of at most {MAX_UID} characters."
+        if why is None and "\x00" in uid + str(body["incident"]):
+            why = "A post-mortem's and its incident's ids cannot hold the NUL character."
         if why is not None:
             raise InvalidPostmortem(why)
         digest = request_digest(uid, None if if_match is None else str(if_match), body)
@@ -149,8 +151,11 @@ class HubPostmortems:
                       "state": body["state"], "text": body["text"], "actions": actions,
                       "version": version, "seq": seq, "updated_at": iso(int(now)),
                       "updated_by": body.get("updated_by", "")}
-            values = {"incident": body["incident"], "title": body["title"],
-                      "state": body["state"], "text": body["text"],
+            # The columns are for queries; the copy served keeps any NUL character
+            # (PostgreSQL text cannot hold one, the feed's JSON text spells it escaped).
+            values = {"incident": body["incident"],
+                      "title": str(body["title"]).replace("\x00", ""),
+                      "state": body["state"], "text": str(body["text"]).replace("\x00", ""),
                       "actions": encode(actions).decode(), "version": version,
                       "updated_at": utc_stamp(datetime.fromtimestamp(now, UTC)), "seq": seq}
             if current_copy is None:

@@ -227,3 +227,16 @@ def test_an_id_longer_than_the_hub_keeps_is_refused_with_one_sentence(
         log.append({**first, key: "x" * length})
     assert str(caught.value) == f"The hub keeps an event's {key} of at most {limit} characters."
     assert len(log) == (0 if key == "incident" else 1)
+
+
+def test_a_nul_character_is_kept_in_data_and_refused_in_an_id(
+        new_hub_store: NewHubStore) -> None:
+    log = HubIncidentLog(new_hub_store())
+    first = declare()
+    log.append(first)
+    noted = fact(first["incident"], "pasted from a binary: \x00 end")
+    assert log.page(0, 5).next == 1 and log.append(noted)[0]["data"] == noted["data"]
+    assert decode(log.page(1, 5).events[0])["data"]["text"] == "pasted from a binary: \x00 end"
+    with pytest.raises(InvalidEvent, match="actor cannot hold the NUL character"):
+        log.append({**fact(first["incident"]), "actor": "a.tan\x00"})
+    assert len(log) == 2

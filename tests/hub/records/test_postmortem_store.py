@@ -180,3 +180,13 @@ def test_concurrent_retries_under_one_key_write_once(new_hub_store: NewHubStore)
     assert sorted(replayed for _, _, replayed in answers) == [False] + [True] * (threads - 1)
     assert all(copy == stored and not created for copy, created, _ in answers)
     assert writes(store) == (2, 2)  # one audit entry and one change per write
+
+
+def test_a_nul_character_is_kept_in_the_text_and_refused_in_an_id(
+        new_hub_store: NewHubStore) -> None:
+    postmortems = HubPostmortems(new_hub_store())
+    stored = postmortems.put(PM, pm("pasted: \x00 end", title="T\x00"), None)[0]
+    assert postmortems.get(PM) == stored and stored["text"] == "pasted: \x00 end"
+    with pytest.raises(InvalidPostmortem, match="cannot hold the NUL character"):
+        postmortems.put("pm\x00", pm(), None)
+    assert len(postmortems) == 1
