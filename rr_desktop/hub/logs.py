@@ -2,7 +2,8 @@
 
 Every line has `at` (ISO-8601 UTC with milliseconds), `level` and `event`, plus the
 event's own fields: `start`, `listening`, `stop`, `request_error`, `slow_request`,
-`request` (debug only) and `uvicorn` (the server library's own warnings, with its
+`request_start` and `request` (debug only: every request as it comes and as it is
+answered) and `uvicorn` (the server library's own warnings, with its
 `message`). Log shippers (journald, Vector, Loki) read it as it is.
 
 Secrets never reach the log: the hub logs paths without their query strings, never a
@@ -106,7 +107,8 @@ Message = dict[str, Any]
 
 class RequestLog:
     """ASGI middleware: logs a request that failed (an exception, or a 5xx answer) and
-    one slower than `slow_ms`, and every request at debug level. Method, path (no query
+    one slower than `slow_ms`, and every request at debug level (as it starts and as it
+    is answered). Method, path (no query
     string), status, duration and client address; never a header or a body."""
 
     def __init__(self, app: Any, slow_ms: float) -> None:
@@ -128,6 +130,7 @@ class RequestLog:
         client = scope.get("client")
         fields: dict[str, Any] = {"method": scope.get("method"), "path": scope.get("path"),
                                   "client": client[0] if client else None}
+        event(logging.DEBUG, "request_start", **fields)
         try:
             await self.app(scope, receive, send_status)
         except Exception:
