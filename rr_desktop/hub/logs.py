@@ -66,15 +66,17 @@ class JsonFormatter(logging.Formatter):
         return scrub(json.dumps(line, ensure_ascii=False, default=str))
 
 
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever `sys.stderr` is at the time (so tests can capture it)."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
+class StderrHandler(logging.Handler):
+    """Writes each line to whatever `sys.stderr` is at the time (tests capture it),
+    flushed at once (journald and pipes see it as it happens)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.setStream(sys.stderr)
-        super().emit(record)
+        try:
+            line = self.format(record)
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+        except Exception:  # a log line must never break the request it describes
+            self.handleError(record)
 
 
 def configure(level: str = "info") -> None:
