@@ -50,12 +50,13 @@ class Change:
                 "desktop": self.desktop, "record": json.loads(self.payload)}
 
 
-def next_seq(conn: Connection) -> int:
-    """Take the feed's next number; the counter row stays locked until this transaction
-    ends. Call it last, right before commit."""
+def next_seq(conn: Connection, count: int = 1) -> int:
+    """Take the feed's next number (or the next `count`: the last of them is returned);
+    the counter row stays locked until this transaction ends. Call it last, right
+    before commit."""
     seq = conn.execute(
         update(counter).where(counter.c.name == "feed")
-        .values(value=counter.c.value + 1).returning(counter.c.value)
+        .values(value=counter.c.value + count).returning(counter.c.value)
     ).scalar_one()
     return int(seq)
 

@@ -61,11 +61,52 @@ escalation = Table(
            autoincrement=True),
     Column("source", Text, nullable=False),  # the channel's source key (docs/incidents.md)
     Column("external_id", Text, nullable=False),
+    # The id the hub serves it under (`id` in rr_api): unique across the team's sources.
+    Column("api_id", Text, nullable=False, unique=True),
     Column("version", BigInteger, nullable=False),
     Column("updated_at", String(24), nullable=False),
     Column("fields", Text, nullable=False),  # the escalation as rr_api serves it
-    Column("seq", BigInteger, nullable=False),  # its latest change in the feed
+    Column("seq", BigInteger, nullable=False, unique=True),  # its latest change in the feed
     UniqueConstraint("source", "external_id", name="uq_hub_escalation_source_external_id"),
+)
+
+# Notes and replies posted to an escalation (rr_api /notes and /replies).
+escalation_note = Table(
+    "hub_escalation_note", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("escalation", Text, nullable=False),  # hub_escalation.api_id
+    Column("kind", String(8), nullable=False),  # "notes" or "replies"
+    Column("body", Text, nullable=False),  # the note as served
+    CheckConstraint("kind IN ('notes', 'replies')", name="kind"),
+)
+Index("ix_hub_escalation_note_escalation", escalation_note.c.escalation)
+
+# Every write applied to an escalation (rr_api /history): what a client's writes did.
+escalation_op = Table(
+    "hub_escalation_op", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("escalation", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),  # the feed seq the write came with
+    Column("kind", String(16), nullable=False),  # add, patch, fact, note, reply, source
+    Column("detail", Text, nullable=False),
+)
+Index("ix_hub_escalation_op_escalation", escalation_op.c.escalation)
+
+# Idempotency keys of POSTs: the first answer, replayed for a retry with the same key.
+idempotency = Table(
+    "hub_idempotency", metadata,
+    Column("scope", Text, primary_key=True),  # e.g. "ESC-1/notes"
+    Column("key", String(255), primary_key=True),
+    Column("answer", Text, nullable=False),
+)
+
+# Named values of this hub: "instance" (the cursor prefix, new for every new database).
+meta = Table(
+    "hub_meta", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 incident_event = Table(
@@ -100,6 +141,9 @@ analyst = Table(
     "hub_analyst", metadata,
     Column("id", String(64), primary_key=True),  # the roster id, e.g. "mei.tan"
     Column("role", String(16), nullable=False),
+    # The roster entry served at /v1/analysts: a JSON object {name, email, languages,
+    # markets}; "{}" until set (the name is then the id).
+    Column("profile", Text, nullable=False, server_default="{}"),
     Column("created_at", String(24), nullable=False),
     Column("revoked_at", String(24)),  # set: no token of theirs is accepted
     CheckConstraint("role IN ('analyst', 'lead', 'admin')", name="role"),

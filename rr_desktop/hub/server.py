@@ -27,11 +27,13 @@ import uvicorn
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import feed, logs, tokens
+from . import caller, feed, logs, tokens
+from .api import HubRoutes, answer, body_cap
 from .store import HubStore
 
 UNAUTHORIZED = {"error": "unauthorized", "message": "a valid hub token is required"}
@@ -88,8 +90,46 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     return int(raw)
 
 
-def create_app(store: HubStore) -> Starlette:
+def _unauthorized() -> JSONResponse:
+    return JSONResponse(UNAUTHORIZED, status_code=401,
+                        headers={"WWW-Authenticate": 'Bearer realm="rr-hub"'})
+
+
+def create_app(store: HubStore, routes: HubRoutes | None = None) -> Starlette:
     gate = TokenGate(store)
+    api = routes if routes is not None else HubRoutes(store)
+
+    async def rr_api(request: Request) -> Response:
+        """Every rr_api route (hub/api.py): token, body within its cap, then the route in
+        a worker thread as the caller."""
+        method, path = request.method, request.url.path
+        if path != "/v1/openapi.yaml":
+            identity = await run_in_threadpool(gate.identify, request)
+            if identity is None:
+                return _unauthorized()
+            who = caller.Caller(identity.analyst, identity.role,
+                                caller.desktop_id(request.headers.get(caller.DESKTOP_HEADER)))
+        else:
+            who = caller.HUB_SELF
+        cap = body_cap(method, path)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            return JSONResponse({"error": "too_large",
+                                 "message": f"the body is over {cap} bytes"}, status_code=413)
+        body = b""
+        try:
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > cap:
+                    return JSONResponse({"error": "too_large",
+                                         "message": f"the body is over {cap} bytes"},
+                                        status_code=413)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        result = await run_in_threadpool(answer, api, who, method, path,
+                                         request.url.query, request.headers, body)
+        return Response(result.body, status_code=result.status, headers=result.headers,
+                        media_type=result.content_type)
 
     def healthz(request: Request) -> Response:
         try:
@@ -101,8 +141,7 @@ def create_app(store: HubStore) -> Starlette:
 
     def changes(request: Request) -> Response:
         if gate.identify(request) is None:
-            return JSONResponse(UNAUTHORIZED, status_code=401,
-                                headers={"WWW-Authenticate": 'Bearer realm="rr-hub"'})
+            return _unauthorized()
         after = _int_param(request, "after", 0, 0, 2**62)
         limit = _int_param(request, "limit", 200, 1, feed.MAX_PAGE)
         if isinstance(after, str):
@@ -121,6 +160,8 @@ def create_app(store: HubStore) -> Starlette:
     return Starlette(routes=[
         Route("/healthz", healthz, methods=["GET"]),
         Route("/v1/changes", changes, methods=["GET"]),
+        Route("/v1/{rest:path}", rr_api,
+              methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
     ])
 
 

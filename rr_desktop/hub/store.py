@@ -24,7 +24,7 @@ from . import schema
 BUSY_TIMEOUT_S = 30.0
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The hub's revisions, oldest first (a test checks it against the scripts).
-KNOWN_REVISIONS = ("h0001",)
+KNOWN_REVISIONS = ("h0001", "h0002")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 VERSION_TABLE = "hub_alembic_version"
 

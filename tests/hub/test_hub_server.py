@@ -32,9 +32,11 @@ def test_every_route_is_in_the_openapi_document_and_back(sqlite_url: str) -> Non
     finally:
         store.close()
     served = {(r.path, m.lower()) for r in app.routes if isinstance(r, Route)
-              for m in (r.methods or ()) if m != "HEAD"}
+              for m in (r.methods or ()) if m != "HEAD" and r.path != "/v1/{rest:path}"}
     documented = {(path, method) for path, ops in SPEC["paths"].items() for method in ops
                   if method in ("get", "post", "put", "patch", "delete")}
+    # The hub's own routes are its own document's; the rr_api routes (served through
+    # one route into hub/api.py) are checked route by route in test_hub_api.py.
     assert served == documented
 
 
@@ -91,7 +93,7 @@ def test_tokens_on_a_hub_in_its_own_process(hub: tuple[str, str]) -> None:
 
     ok = get(token, "?after=0&limit=10")
     assert ok.status_code == 200
-    jsonschema.validate(ok.json(), _schema("ChangesPage"))
+    jsonschema.validate(ok.json(), _schema("HubChangesPage"))
     assert ok.json()["next"] == 1 and ok.json()["has_more"] is False
     assert ok.json()["changes"][0]["record"] == {"title": "Hoax"}
     assert get(token, "?after=1").json() == {"changes": [], "next": 1, "has_more": False}

@@ -68,6 +68,15 @@ class RrApiChannel:
         return self._http.call(method, path, write, ok=(412,), **kwargs)
 
     def _wrong_url(self, resp: requests.Response) -> None:
+        if resp.status_code == 403 and b'"forbidden"' in resp.content[:200]:
+            # A team hub refusing a write outside the analyst's role (docs/hub.md, "Roles"):
+            # this change is refused, the token is fine.
+            try:
+                why = str(object_decoder.decode(resp.content).get("message", ""))[:300]
+            except (msgspec.DecodeError, AttributeError):
+                why = ""
+            raise Rejected(f"{self.name}: the hub refused this change: "
+                           f"{why or 'not allowed for your role'}")
         if resp.status_code == 404 and resp.request.method == "GET" and \
                 "/v1/escalations?" in (resp.request.path_url or ""):
             raise Rejected(f"{self.name}: {redact(self._base)} is not an escalation service "

@@ -1,0 +1,362 @@
+"""Escalations on the hub: the rr_api escalation routes' store, durable (docs/hub.md,
+"The API").
+
+`HubEscalations` offers what the reference service's in-memory store offers the routes
+(rr_desktop/demo/state.py: `page`, `cursor`, `parse_cursor`, `encoded`, `patch`,
+`add_fact`, `add_note`, `notes`, `replies`, `history`), with the same answers, so the
+one route layer (demo/api.py) serves both. Every write is one transaction: the change,
+its history row, the audit row (who and from which desktop: hub/caller.py) and, last,
+its place in the changes feed. An escalation's `seq` is the feed seq of its latest
+change, so the rr_api feed (`/v1/escalations?cursor=`) is a range scan on one index.
+
+Writes by analysts follow their role (docs/hub.md, "Roles"): an analyst may change an
+escalation nobody holds or that they hold, and may take it or release it; giving it to
+someone else, or changing one somebody else holds, is a lead's.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from ..demo.state import (
+    CursorExpired,
+    CursorMalformed,
+    FeedPage,
+    NotFound,
+    VersionMismatch,
+)
+from ..demo.wire import iso
+from . import audit, caller, feed
+from .schema import change, escalation, escalation_note, escalation_op, idempotency, meta
+from .store import HubStore, utc_stamp
+
+LOCAL_SOURCE = "hub"  # escalations made on the hub itself (a pilot's demo data)
+_STATUS_CONTEXT = ("status_reason", "duplicate_of")
+_FROZEN = frozenset({"id", "version"})
+NOTE_PREFIX = {"notes": "note", "replies": "reply"}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class HubEscalations:
+    """The escalation routes' store on the hub's database."""
+
+    def __init__(self, store: HubStore) -> None:
+        self.store = store
+        with store.read() as conn:
+            self.instance = str(conn.execute(
+                select(meta.c.value).where(meta.c.name == "instance")).scalar_one())
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return time.time()
+
+    def __contains__(self, escalation_id: object) -> bool:
+        if not isinstance(escalation_id, str):
+            return False
+        with self.store.read() as conn:
+            return _row(conn, escalation_id) is not None
+
+    def __len__(self) -> int:
+        with self.store.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(escalation)).scalar_one())
+
+    @property
+    def max_seq(self) -> int:
+        with self.store.read() as conn:
+            return feed.head(conn)
+
+    def get(self, escalation_id: str) -> dict[str, Any] | None:
+        found = self.encoded(escalation_id)
+        return None if found is None else json.loads(found[1])
+
+    def encoded(self, escalation_id: str) -> tuple[int, bytes] | None:
+        """`(version, JSON bytes)` as served, or None."""
+        with self.store.read() as conn:
+            row = _row(conn, escalation_id)
+        return None if row is None else (int(row.version), row.fields.encode())
+
+    def cursor(self, seq: int) -> str:
+        return f"{self.instance}.{seq}"
+
+    def parse_cursor(self, cursor: str | None) -> int:
+        """The seq a cursor stands for (0 for none). A cursor of another hub database, or
+        ahead of this one (restored from an older backup), is CursorExpired: the desktop
+        reads again from the start."""
+        if not cursor:
+            return 0
+        prefix, dot, number = cursor.rpartition(".")
+        if not dot or not number.isdigit() or len(number) > 18 or not prefix or \
+                len(prefix) > 64:
+            raise CursorMalformed("malformed cursor")
+        if prefix != self.instance:
+            raise CursorExpired("the cursor belongs to another hub database")
+        seq = int(number)
+        if seq > self.max_seq:
+            raise CursorExpired("the cursor is ahead of this hub")
+        return seq
+
+    def page(self, after_seq: int, limit: int) -> FeedPage:
+        """Up to `limit` escalations changed after `after_seq`, each once, at its latest
+        change, in feed order."""
+        with self.store.read() as conn:
+            rows = conn.execute(
+                select(escalation.c.seq, escalation.c.fields)
+                .where(escalation.c.seq > after_seq)
+                .order_by(escalation.c.seq).limit(limit + 1)).all()
+        shown = rows[:limit]
+        last = int(shown[-1].seq) if shown else after_seq
+        return FeedPage([r.fields.encode() for r in shown], last, len(rows) > limit)
+
+    def notes(self, escalation_id: str) -> list[dict[str, Any]]:
+        return self._list(escalation_id, "notes")
+
+    def replies(self, escalation_id: str) -> list[dict[str, Any]]:
+        return self._list(escalation_id, "replies")
+
+    def history(self, escalation_id: str) -> list[dict[str, Any]]:
+        with self.store.read() as conn:
+            if _row(conn, escalation_id) is None:
+                raise NotFound(escalation_id)
+            rows = conn.execute(select(escalation_op).where(
+                escalation_op.c.escalation == escalation_id).order_by(escalation_op.c.id))
+            return [{"seq": int(r.seq), "kind": r.kind, "detail": json.loads(r.detail)}
+                    for r in rows]
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def load(self, records: Iterable[Mapping[str, Any]], source: str = LOCAL_SOURCE,
+             batch: int = 5000) -> int:
+        """Add new escalations in bulk (a pilot's demo data, a benchmark's million), each
+        with its change in the feed; how many. Ids already stored are refused."""
+        count = 0
+        chunk: list[Mapping[str, Any]] = []
+        for record in records:
+            chunk.append(record)
+            if len(chunk) >= batch:
+                count += self._load_chunk(chunk, source)
+                chunk = []
+        if chunk:
+            count += self._load_chunk(chunk, source)
+        return count
+
+    def upsert_from_source(self, source: str, external_id: str, api_id: str,
+                           record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The source's state of one escalation, as the hub's channel sync read it: stored
+        under `api_id` with a new version when anything changed; the stored record, or
+        None when it was the same already (nothing in the feed then)."""
+        who = caller.current.get()
+        with self.store.write() as conn:
+            row = conn.execute(select(escalation).where(
+                escalation.c.source == source,
+                escalation.c.external_id == external_id)).first()
+            fields = {**dict(record), "id": api_id}
+            if row is not None:
+                old = json.loads(row.fields)
+                if {k: v for k, v in old.items() if k != "version"} == \
+                        {k: v for k, v in fields.items() if k != "version"}:
+                    return None
+                fields["version"] = _next_version(int(row.version))
+            else:
+                fields["version"] = _next_version(0)
+            text = _dumps(fields)
+            seq = feed.next_seq(conn)
+            values = {"version": fields["version"], "fields": text, "seq": seq,
+                      "updated_at": str(fields.get("updated_at") or iso(int(time.time())))}
+            if row is None:
+                conn.execute(insert(escalation).values(
+                    source=source, external_id=external_id, api_id=api_id, **values))
+            else:
+                conn.execute(update(escalation).where(escalation.c.id == row.id)
+                             .values(**values))
+            _op(conn, api_id, seq, "source", {"source": source})
+            feed.append_change(conn, "escalation", api_id, text, version=fields["version"],
+                               actor=who.analyst, desktop=who.desktop, seq=seq)
+            return fields
+
+    def patch(self, escalation_id: str, base_version: int,
+              fields: Mapping[str, Any]) -> dict[str, Any]:
+        """A desktop's change if `base_version` is current (else VersionMismatch with the
+        record now), within the caller's role (else caller.Forbidden)."""
+        who = caller.current.get()
+        with self.store.write() as conn:
+            row = _row(conn, escalation_id, lock=True)
+            if row is None:
+                raise NotFound(escalation_id)
+            current = json.loads(row.fields)
+            if int(row.version) != base_version:
+                raise VersionMismatch(current)
+            _check_role(who, escalation_id, current, fields)
+            duplicate_of = fields.get("duplicate_of")
+            if duplicate_of is not None and (duplicate_of == escalation_id
+                                             or _row(conn, str(duplicate_of)) is None):
+                raise NotFound(str(duplicate_of))
+            if "status" in fields:  # a status change carries its own reason, or none
+                fields = {**{k: None for k in _STATUS_CONTEXT}, **fields}
+            audit.record(conn, who.analyst, "escalation.patch", escalation_id,
+                         {"fields": dict(fields), "base_version": base_version},
+                         desktop=who.desktop)
+            return _change(conn, row, current, fields, "patch", who)
+
+    def add_fact(self, escalation_id: str, text: str, author: str,
+                 idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
+        """Append an evolving fact (a change of the record); `(record, created)`."""
+        who = caller.current.get()
+        scope = f"{escalation_id}/facts"
+        with self.store.write() as conn:
+            row = _row(conn, escalation_id, lock=True)
+            if row is None:
+                raise NotFound(escalation_id)
+            if idempotency_key and _replayed(conn, scope, idempotency_key) is not None:
+                return json.loads(row.fields), False
+            current = json.loads(row.fields)
+            facts = [*current.get("facts", []),
+                     {"at": iso(int(time.time())), "text": text, "author": author}]
+            audit.record(conn, who.analyst, "escalation.fact", escalation_id,
+                         {"author": author, "chars": len(text)}, desktop=who.desktop)
+            record = _change(conn, row, current, {"facts": facts}, "fact", who)
+            if idempotency_key:  # after the feed append: one small insert, same commit
+                _remember(conn, scope, idempotency_key, {"version": record["version"]})
+            return record, True
+
+    def add_note(self, escalation_id: str, kind: str, text: str, author: str,
+                 idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
+        """Post a note or reply; `(note, created)`. A repeated key answers the first note
+        and stores nothing."""
+        prefix = NOTE_PREFIX[kind]
+        who = caller.current.get()
+        scope = f"{escalation_id}/{kind}"
+        with self.store.write() as conn:
+            if _row(conn, escalation_id, lock=True) is None:
+                raise NotFound(escalation_id)
+            if idempotency_key:
+                first = _replayed(conn, scope, idempotency_key)
+                if first is not None:
+                    return first, False
+            number = conn.execute(insert(escalation_note).values(
+                escalation=escalation_id, kind=kind, body="{}")
+                .returning(escalation_note.c.id)).scalar_one()
+            note = {"id": f"{prefix}-{number}", "escalation_id": escalation_id,
+                    "text": text, "author": author, "created_at": iso(int(time.time()))}
+            conn.execute(update(escalation_note).where(escalation_note.c.id == number)
+                         .values(body=_dumps(note)))
+            if idempotency_key:
+                _remember(conn, scope, idempotency_key, note)
+            audit.record(conn, who.analyst, f"escalation.{prefix}", escalation_id,
+                         {"id": note["id"], "author": author}, desktop=who.desktop)
+            seq = feed.next_seq(conn)
+            _op(conn, escalation_id, seq, prefix, {"id": note["id"]})
+            feed.append_change(conn, prefix, f"{escalation_id}/{note['id']}", note,
+                               actor=who.analyst, desktop=who.desktop, seq=seq)
+            return note, True
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _list(self, escalation_id: str, kind: str) -> list[dict[str, Any]]:
+        with self.store.read() as conn:
+            rows = conn.execute(select(escalation_note.c.body).where(
+                escalation_note.c.escalation == escalation_id,
+                escalation_note.c.kind == kind).order_by(escalation_note.c.id))
+            return [json.loads(r.body) for r in rows]
+
+    def _load_chunk(self, records: list[Mapping[str, Any]], source: str) -> int:
+        who = caller.current.get()
+        now = time.time()
+        stamp = utc_stamp()
+        with self.store.write() as conn:
+            rows, changes = [], []
+            top = feed.next_seq(conn, len(records))
+            for seq, record in enumerate(records, start=top - len(records) + 1):
+                fields = dict(record)
+                fields["version"] = max(int(fields.get("version") or 1), int(now * 1000))
+                fields.setdefault("created_at", iso(int(now)))
+                fields.setdefault("updated_at", fields["created_at"])
+                text = _dumps(fields)
+                rows.append({"source": source, "external_id": str(fields["id"]),
+                             "api_id": str(fields["id"]), "version": fields["version"],
+                             "updated_at": str(fields["updated_at"]), "fields": text,
+                             "seq": seq})
+                changes.append({"seq": seq, "kind": "escalation", "key": str(fields["id"]),
+                                "version": fields["version"], "at": stamp,
+                                "actor": who.analyst, "desktop": who.desktop,
+                                "payload": text})
+            conn.execute(insert(escalation), rows)
+            conn.execute(insert(escalation_op), [
+                {"escalation": r["api_id"], "seq": r["seq"], "kind": "add", "detail": "{}"}
+                for r in rows])
+            conn.execute(insert(change), changes)
+        return len(rows)
+
+
+def _row(conn: Connection, escalation_id: str, lock: bool = False) -> Any:
+    """The escalation's row; `lock` holds it to the end of a PostgreSQL write transaction,
+    so two desktops' writes to one escalation run one after the other (SQLite's writers
+    are one at a time anyway)."""
+    query = select(escalation).where(escalation.c.api_id == escalation_id)
+    return conn.execute(query.with_for_update() if lock else query).first()
+
+
+def _change(conn: Connection, row: Any, current: Mapping[str, Any],
+            fields: Mapping[str, Any], kind: str, who: caller.Caller) -> dict[str, Any]:
+    """Apply `fields` to the escalation: a new version, its history row and, last, its
+    change in the feed; the record as now served."""
+    frozen = _FROZEN & set(fields)
+    if frozen:
+        raise ValueError(f"cannot change {sorted(frozen)}")
+    record = {**current, **json.loads(_dumps(dict(fields)))}
+    record["version"] = _next_version(int(row.version))
+    if "updated_at" not in fields:
+        record["updated_at"] = iso(int(time.time()))
+    text = _dumps(record)
+    seq = feed.next_seq(conn)
+    conn.execute(update(escalation).where(escalation.c.id == row.id).values(
+        version=record["version"], fields=text, seq=seq,
+        updated_at=str(record["updated_at"])))
+    _op(conn, row.api_id, seq, kind, fields)
+    feed.append_change(conn, "escalation", row.api_id, text, version=record["version"],
+                       actor=who.analyst, desktop=who.desktop, seq=seq)
+    return record
+
+
+def _next_version(previous: int) -> int:
+    """Versions only grow, and a change after a restore is newer than anything a desktop
+    cached before it (as on the reference service)."""
+    return max(previous + 1, int(time.time() * 1000))
+
+
+def _op(conn: Connection, escalation_id: str, seq: int, kind: str,
+        detail: Mapping[str, Any]) -> None:
+    conn.execute(insert(escalation_op).values(
+        escalation=escalation_id, seq=seq, kind=kind, detail=_dumps(dict(detail))))
+
+
+def _replayed(conn: Connection, scope: str, key: str) -> dict[str, Any] | None:
+    answer = conn.execute(select(idempotency.c.answer).where(
+        idempotency.c.scope == scope, idempotency.c.key == key)).scalar_one_or_none()
+    return None if answer is None else dict(json.loads(answer))
+
+
+def _remember(conn: Connection, scope: str, key: str, answer: Mapping[str, Any]) -> None:
+    conn.execute(insert(idempotency).values(scope=scope, key=key, answer=_dumps(dict(answer))))
+
+
+def _check_role(who: caller.Caller, escalation_id: str, current: Mapping[str, Any],
+                fields: Mapping[str, Any]) -> None:
+    """An analyst's own work: what nobody holds or they hold; taking or releasing it."""
+    if who.is_lead:
+        return
+    holder = current.get("assignee")
+    if holder not in (None, "", who.analyst):
+        raise caller.Forbidden(f"{escalation_id} is held by {holder}: only a lead can change "
+                               "an escalation somebody else holds.")
+    if "assignee" in fields and fields["assignee"] not in (None, who.analyst):
+        raise caller.Forbidden(f"Giving {escalation_id} to {fields['assignee']} is a lead's "
+                               "call: an analyst can take an escalation or release their own.")
