@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from rr_desktop.cli import main
 from rr_desktop.hub import feed, schema, tokens
 from rr_desktop.hub.backup import serving_lock
-from rr_desktop.hub.store import HubStore
+from rr_desktop.hub.store import HEAD_REVISION, HubStore
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -72,8 +72,8 @@ def test_a_backup_taken_while_writers_commit_is_one_consistent_snapshot(
             code, out, err = _run(capsys, "hub", "--db", sqlite_url, "backup", "--to",
                                   str(target))
             assert code == 0, err
-            assert out.startswith(f"Backed up the hub to {target} (revision h0001, "
-                                  "0 analysts, changes feed at ")
+            assert out.startswith(f"Backed up the hub to {target} (revision "
+                                  f"{HEAD_REVISION}, 0 analysts, changes feed at ")
     finally:
         stop.set()
         thread.join(30)
@@ -110,9 +110,9 @@ def test_restore_puts_a_backup_back_and_keeps_the_database_it_replaced(
         writer.close()
     kept = sorted(tmp_path.glob("hub.sqlite3.before-restore-*"))
     assert len(kept) == 1
-    assert out == (f"Restored {backup} into {sqlite_url} (revision h0001, changes feed at "
-                   f"0); the database it replaced is kept as {kept[0]}. Start the hub "
-                   "again.\n")
+    assert out == (f"Restored {backup} into {sqlite_url} (revision {HEAD_REVISION}, "
+                   f"changes feed at 0); the database it replaced is kept as {kept[0]}. "
+                   "Start the hub again.\n")
     assert _digest(backup) == backup_digest  # the backup itself is untouched
 
     store = HubStore.open(sqlite_url)
@@ -146,8 +146,8 @@ def test_restore_onto_a_new_machine_creates_the_database(
     fresh = tmp_path / "new-host" / "hub.sqlite3"
     code, out, _ = _run(capsys, "hub", "--db", f"sqlite:///{fresh}", "restore", "--from",
                         str(backup))
-    assert code == 0 and out.endswith("(revision h0001, changes feed at 0). Start the hub "
-                                      "again.\n")
+    assert code == 0 and out.endswith(f"(revision {HEAD_REVISION}, changes feed at 0). "
+                                      "Start the hub again.\n")
     store = HubStore.open(f"sqlite:///{fresh}")
     try:
         with store.read() as conn:
