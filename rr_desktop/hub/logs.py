@@ -30,7 +30,7 @@ _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.asgi")
 _SECRETS = (
     (re.compile(r"rrh_[A-Za-z0-9]+_[A-Za-z0-9_\-]+"), "rrh_[redacted]"),
     (re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), r"\1[redacted]"),
-    (re.compile(r"(://[^/\s:@\"]*:)[^@\s\"]*@"), r"\1[redacted]@"),
+    (re.compile(r"(://[^/\s:@\"]*:)(?!\*\*\*@)[^@\s\"]*@"), r"\1[redacted]@"),
     (re.compile(r"(?i)(password\s*=\s*)[^\s\"']+"), r"\1[redacted]"),
 )
 
@@ -81,12 +81,12 @@ class StderrHandler(logging.Handler):
 
 def configure(level: str = "info") -> None:
     """Send the hub's and uvicorn's records to stderr as JSON lines, at `level` and up
-    (uvicorn's own chatter from warning up: the hub logs its start and stop itself)."""
+    (uvicorn's own info lines only at debug: the hub logs its start and stop itself)."""
     handler = StderrHandler()
     handler.setFormatter(JsonFormatter())
     numeric = getattr(logging, level.upper())
-    for name, lowest in ((LOGGER_NAME, numeric), *((n, max(numeric, logging.WARNING))
-                                                     for n in _UVICORN_LOGGERS)):
+    library = numeric if numeric <= logging.DEBUG else max(numeric, logging.WARNING)
+    for name, lowest in ((LOGGER_NAME, numeric), *((n, library) for n in _UVICORN_LOGGERS)):
         logger = logging.getLogger(name)
         for old in list(logger.handlers):
             logger.removeHandler(old)

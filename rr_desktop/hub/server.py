@@ -199,6 +199,7 @@ def serve(url: str, host: str, port: int, *, log_level: str = "info",
                    host=host, port=port)
         store = HubStore.open(url)
         stack.callback(store.close)
+        app = logs.RequestLog(create_app(store), slow_ms)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         stack.callback(sock.close)
@@ -211,7 +212,7 @@ def serve(url: str, host: str, port: int, *, log_level: str = "info",
         print(f"rr-desktop hub: listening on {listening} (database {shown_db})", flush=True)
         logs.event(logging.INFO, "listening", url=listening, database=shown_db,
                    ready_ms=round((time.monotonic() - started) * 1000, 1))
-        config = uvicorn.Config(logs.RequestLog(create_app(store), slow_ms),
+        config = uvicorn.Config(app,
                                 log_config=None, access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=shutdown_timeout)
         # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again for
