@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rr_desktop.channels.rr_api import RrApiChannel
 from rr_desktop.domain import Channel
@@ -16,16 +16,25 @@ from rr_desktop.store import incident_log
 from rr_desktop.store.store import Store
 from rr_desktop.store.timecodec import utcnow
 from rr_desktop.sync.engine import SyncEngine, SyncReport
+from rr_desktop.workspace import record_pushes
 from tests.peers.nginx import free_port
 from tests.peers.reference_service import ReferenceService
 
 CHANNEL = "platform"
 
 
+class Endpoint(Protocol):
+    """Where a desk syncs: the reference service, or a team hub with a personal token."""
+
+    url: str
+    token: str
+
+
 class Desk:
     """One analyst's machine without a window: its own data dir, cache and engine."""
 
-    def __init__(self, data_dir: Path, service: ReferenceService, me: str) -> None:
+    def __init__(self, data_dir: Path, service: ReferenceService | Endpoint, me: str
+                 ) -> None:
         data_dir.mkdir(parents=True)
         self.me, self.service = me, service
         self.store = Store.open(data_dir / "cache.sqlite3")
@@ -33,6 +42,7 @@ class Desk:
             cs.ensure_channel(db, Channel(CHANNEL, "rr_api", {"base_url": service.url}))
         self.online = RrApiChannel(CHANNEL, service.url, service.token)
         self.engine = SyncEngine(self.store, {CHANNEL: self.online})
+        record_pushes(self.store, {CHANNEL: self.online})  # as Workspace.open does
 
     def sync(self) -> SyncReport:
         [report] = self.engine.run_all()
