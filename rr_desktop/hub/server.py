@@ -212,12 +212,12 @@ def serve(url: str, host: str, port: int, *, log_level: str = "info",
         print(f"rr-desktop hub: listening on {listening} (database {shown_db})", flush=True)
         logs.event(logging.INFO, "listening", url=listening, database=shown_db,
                    ready_ms=round((time.monotonic() - started) * 1000, 1))
-        config = uvicorn.Config(app,
-                                log_config=None, access_log=False, lifespan="off",
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=shutdown_timeout)
         # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again for
-        # the handler it found: let that one note it, so the store is closed, the stop
-        # logged and the exit code 0 (a default SIGTERM would end the process there).
+        # the handler it found: make that one a no-op, so the store is still closed, the
+        # stop logged and the exit code 0 (the default SIGTERM would end the process
+        # there, SIGINT raise KeyboardInterrupt).
         for sig in (signal.SIGTERM, signal.SIGINT):
             stack.callback(signal.signal, sig, signal.signal(sig, lambda _s, _f: None))
         _LoggedServer(config).run(sockets=[sock])
