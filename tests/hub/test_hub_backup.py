@@ -217,3 +217,30 @@ def test_postgresql_points_to_pg_dump(capsys: pytest.CaptureFixture[str], tmp_pa
     _refused(capsys, "pg_restore", "hub", "--db", url, "restore", "--from",
              str(tmp_path / "b"))
     assert not (tmp_path / "b").exists()
+
+
+def test_a_backup_from_an_older_revision_is_restored_and_migrated_on_open(
+        sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from rr_desktop.hub.store import KNOWN_REVISIONS, MIGRATIONS_DIR, create_hub_engine
+
+    older = tmp_path / "older.sqlite3"
+    engine = create_hub_engine(f"sqlite:///{older}")
+    try:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with engine.connect() as conn, conn.begin():
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, KNOWN_REVISIONS[0])
+    finally:
+        engine.dispose()
+    code, out, err = _run(capsys, "hub", "--db", sqlite_url, "restore", "--from",
+                          str(older))
+    assert code == 0, err
+    assert f"(revision {KNOWN_REVISIONS[0]}, changes feed at 0)" in out
+    HubStore.open(sqlite_url).close()  # the hub's start migrates it
+    with sqlite3.connect(_db(sqlite_url)) as conn:
+        assert conn.execute("SELECT version_num FROM hub_alembic_version").fetchone() == (
+            HEAD_REVISION,)
