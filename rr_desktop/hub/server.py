@@ -28,9 +28,11 @@ from starlette.routing import Route
 
 from . import feed, tokens
 from .store import HubStore
+from .waker import lifespan, wait_route
 
 UNAUTHORIZED = {"error": "unauthorized", "message": "a valid hub token is required"}
 VERIFIED_FOR_S = 60.0
+SHUTDOWN_GRACE_S = 3  # then requests still open (long polls) are cut
 
 
 class TokenGate:
@@ -116,7 +118,8 @@ def create_app(store: HubStore) -> Starlette:
     return Starlette(routes=[
         Route("/healthz", healthz, methods=["GET"]),
         Route("/v1/changes", changes, methods=["GET"]),
-    ])
+        wait_route(store, gate),
+    ], lifespan=lifespan)
 
 
 def serve(url: str, host: str, port: int) -> int:
@@ -136,8 +139,10 @@ def serve(url: str, host: str, port: int) -> int:
         shown_host = f"[{host}]" if family == socket.AF_INET6 else host
         print(f"rr-desktop hub: listening on http://{shown_host}:{bound} "
               f"(database {shown_url(url)})", flush=True)
+        # lifespan: the app closes the feed listener at shutdown (waker.py); desktops'
+        # long polls are cut after a few seconds instead of holding the shutdown.
         config = uvicorn.Config(create_app(store), log_level="warning", access_log=False,
-                                lifespan="off")
+                                lifespan="on", timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         store.close()
