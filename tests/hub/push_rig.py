@@ -4,6 +4,7 @@ wait, whether the PostgreSQL listener is up) as readiness checks."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -112,3 +113,26 @@ def append_in_another_process(url: str) -> int:
                           text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     return int(done.stdout.strip())
+
+
+@contextmanager
+def running_hub(db: str) -> Iterator[tuple[str, str]]:
+    """`rr-desktop hub --db DB --port 0` in its own process, with one analyst made by
+    `rr-desktop hub users add`: (base URL, their token)."""
+    made = subprocess.run([sys.executable, "-m", "rr_desktop", "hub", "--db", db, "users",
+                           "add", "mei.tan", "--role", "analyst"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert made.returncode == 0, made.stderr
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rr_desktop", "hub", "--db", db, "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # printed once it listens
+        assert line.startswith("rr-desktop hub: listening on http://"), (
+            line + (proc.stderr.read() if proc.stderr and proc.poll() is not None else ""))
+        yield line.split()[4], made.stdout.strip()
+    finally:
+        proc.terminate()
+        proc.wait(15)
