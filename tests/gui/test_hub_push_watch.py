@@ -4,15 +4,19 @@ syncs that channel, and only it, within the idle wait's 25 s (a timeout would no
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
 from rr_desktop.channels.rr_api import RrApiChannel
+from rr_desktop.gui.bridge import SyncBridge
+from rr_desktop.gui.jobs import JobRunner
 from rr_desktop.gui.main_window import MainWindow
+from rr_desktop.sync.engine import SyncReport
 from tests.hub.push_rig import append, running_hub
 
-from .conftest import FakeWorkspace
+from .conftest import FakeEngine, FakeWorkspace
 
 
 def test_a_change_on_the_hub_syncs_that_channel(qtbot: QtBot, window: MainWindow,
@@ -32,3 +36,41 @@ def test_a_change_on_the_hub_syncs_that_channel(qtbot: QtBot, window: MainWindow
             assert client.watched_head == 1
         finally:
             client.close()
+
+
+def test_news_during_a_run_syncs_the_channel_after_it_and_keeps_the_interval(
+        qtbot: QtBot) -> None:
+    """A full run may already have passed the channel: it is synced once more after the
+    run. A one-channel run does not push back the interval's next full run."""
+    engine = FakeEngine()
+    release = threading.Event()
+
+    def full_run(_progress: object, _cancel: threading.Event) -> list[SyncReport]:
+        release.wait(30)
+        return []
+
+    engine.step = full_run
+    engine.clients["hub"] = object()
+    jobs = JobRunner(max_workers=1)
+    bridge = SyncBridge(engine, jobs, interval_s=600)
+    try:
+        bridge.sync_now()
+        qtbot.waitUntil(lambda: engine.runs == 1, timeout=5000)  # the full run started
+        bridge.sync_channel("hub")
+        bridge.sync_channel("hub")  # twice while running: once after
+        assert engine.channel_runs == []
+        with qtbot.waitSignal(bridge.running_changed, timeout=5000,
+                              check_params_cb=lambda running: not running):
+            release.set()  # the full run ends, then the channel's run follows
+        qtbot.waitUntil(lambda: engine.channel_runs == ["hub"] and not bridge.is_running(),
+                        timeout=5000)
+        assert bridge._timer.isActive()  # the next full run is scheduled
+        bridge._timer.start(123_456)  # a mark: a restart would show the 600 s again
+        bridge.sync_channel("hub")
+        qtbot.waitUntil(lambda: engine.channel_runs == ["hub", "hub"]
+                        and not bridge.is_running(), timeout=5000)
+        assert engine.runs == 3  # one full run, two of the channel
+        assert bridge._timer.isActive() and bridge._timer.remainingTime() <= 123_456
+    finally:
+        bridge.stop()
+        jobs.shutdown(5)
