@@ -131,7 +131,10 @@ def serve(url: str, host: str, port: int) -> int:
     store = HubStore.open(url)
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets
+        # that say TCP, and with Nagle on, a kept-alive connection waits ~40 ms for the
+        # client's delayed ACK between an answer's headers and its body.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(128)  # connections queue from now on, while uvicorn starts

@@ -62,7 +62,7 @@ def served_hub(url: str) -> Iterator[ServedHub]:
         token = tokens.add_analyst(conn, "mei.tan", "analyst")
     app = create_app(store)
     waker = next(r.waker for r in app.routes if isinstance(r, WaitRoute))
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # as serve()
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on",
