@@ -167,6 +167,8 @@ def test_the_listener_comes_back_after_its_connection_is_killed(
             [waiter] = _waiting(pool, served, after=1)
             assert append(pg_url, "zendesk:acme/2") == 2
             assert waiter.result().json() == {"head": 2}
+    # The app's lifespan closed the waker when the server stopped: no listener is left.
+    assert served.waker._listener is not None and not served.waker._listener.is_alive()
 
 
 @pytest.mark.slow
