@@ -30,26 +30,40 @@ class MailboxWatcher(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._stop = threading.Event()
-        self._threads: dict[str, threading.Thread] = {}
+        # channel name -> (the client watched, set when it is replaced)
+        self._watched: dict[str, tuple[object, threading.Event]] = {}
 
     def watch(self, clients: Mapping[str, object]) -> None:
-        """Start watching every client that can wait for news and is not watched yet."""
+        """Start watching every client that can wait for news and is not watched yet; a
+        channel whose client was replaced (set up again) is watched through the new one,
+        the old one's thread ends after its current wait."""
         for name, client in dict(clients).items():
-            if not isinstance(client, MailboxWatch) or name in self._threads or \
-                    self._stop.is_set():
+            if self._stop.is_set():
+                return
+            known = self._watched.get(name)
+            if known is not None and known[0] is client:
                 continue
-            thread = threading.Thread(target=self._watch, args=(name, client.idle_wait),
-                                      daemon=True, name=f"watch-{name}")
-            self._threads[name] = thread
-            thread.start()
+            if known is not None:
+                known[1].set()
+                del self._watched[name]
+            if not isinstance(client, MailboxWatch):
+                continue
+            replaced = threading.Event()
+            self._watched[name] = (client, replaced)
+            threading.Thread(target=self._watch, args=(name, client.idle_wait, replaced),
+                             daemon=True, name=f"watch-{name}").start()
 
     def stop(self) -> None:
         self._stop.set()
 
-    def _watch(self, name: str, wait: Callable[[float], bool]) -> None:
-        while not self._stop.is_set():
+    def _watch(self, name: str, wait: Callable[[float], bool],
+               replaced: threading.Event) -> None:
+        def over() -> bool:
+            return self._stop.is_set() or replaced.is_set()
+
+        while not over():
             try:
-                if wait(IDLE_TIMEOUT_S) and not self._stop.is_set():
+                if wait(IDLE_TIMEOUT_S) and not over():
                     self.mail_arrived.emit(name)
             except Exception as exc:
                 log.info("%s: watching for news stopped (%s); retrying in %.0f s", name, exc,

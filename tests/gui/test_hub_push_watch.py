@@ -74,3 +74,38 @@ def test_news_during_a_run_syncs_the_channel_after_it_and_keeps_the_interval(
     finally:
         bridge.stop()
         jobs.shutdown(5)
+
+
+def test_a_channel_set_up_again_is_watched_through_its_new_client(
+        qtbot: QtBot, window: MainWindow, workspace: FakeWorkspace) -> None:
+    class Source:
+        """Reports news once `news` is set; otherwise a short wait."""
+
+        def __init__(self) -> None:
+            self.news = threading.Event()
+            self.calls = 0
+
+        def idle_wait(self, timeout_s: float) -> bool:
+            self.calls += 1
+            if self.news.wait(min(timeout_s, 0.05)):
+                self.news.clear()
+                return True
+            return False
+
+    def watchers() -> int:
+        return sum(t.name == "watch-hub" for t in threading.enumerate())
+
+    old, new = Source(), Source()
+    workspace.engine.clients["hub"] = old
+    window.mailboxes.watch(workspace.engine.clients)
+    qtbot.waitUntil(lambda: old.calls > 0, timeout=5000)
+    workspace.engine.clients["hub"] = new  # as start_channel's add_client does
+    window.mailboxes.watch(workspace.engine.clients)
+    qtbot.waitUntil(lambda: new.calls > 0 and watchers() == 1, timeout=5000)
+    new.news.set()
+    qtbot.waitUntil(lambda: workspace.engine.channel_runs == ["hub"], timeout=5000)
+    asked = old.calls
+    old.news.set()  # the old client is no longer asked: its news is not taken
+    new.news.set()
+    qtbot.waitUntil(lambda: workspace.engine.channel_runs == ["hub", "hub"], timeout=5000)
+    assert old.calls == asked and old.news.is_set()
