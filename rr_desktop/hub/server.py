@@ -35,6 +35,7 @@ from starlette.routing import Route
 from . import caller, feed, logs, tokens
 from .api import HubRoutes, answer, body_cap
 from .store import HubStore
+from .waker import WaitRoute, lifespan, wait_route
 
 UNAUTHORIZED = {"error": "unauthorized", "message": "a valid hub token is required"}
 VERIFIED_FOR_S = 60.0
@@ -160,18 +161,28 @@ def create_app(store: HubStore, routes: HubRoutes | None = None) -> Starlette:
     return Starlette(routes=[
         Route("/healthz", healthz, methods=["GET"]),
         Route("/v1/changes", changes, methods=["GET"]),
+        wait_route(store, gate),  # before the rr_api routes' catch-all
         Route("/v1/{rest:path}", rr_api,
               methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
-    ])
+    ], lifespan=lifespan)
 
 
 class _LoggedServer(uvicorn.Server):
-    """uvicorn's server, logging the signal that stops it and what is still in flight."""
+    """uvicorn's server, logging the signal that stops it and what is still in flight;
+    desktops' long polls are answered at once then (they hold no transaction), so the
+    grace period is for writes."""
+
+    def __init__(self, config: uvicorn.Config, app: Starlette) -> None:
+        super().__init__(config)
+        self.app = app
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if not self.should_exit:
             logs.event(logging.INFO, "stopping", signal=signal.Signals(sig).name,
                        in_flight=len(self.server_state.tasks))
+            for route in self.app.routes:
+                if isinstance(route, WaitRoute):
+                    route.waker.release()
         super().handle_exit(sig, frame)
 
 
@@ -199,9 +210,13 @@ def serve(url: str, host: str, port: int, *, log_level: str = "info",
                    host=host, port=port)
         store = HubStore.open(url)
         stack.callback(store.close)
-        app = logs.RequestLog(create_app(store), slow_ms)
+        starlette_app = create_app(store)
+        app = logs.RequestLog(starlette_app, slow_ms)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets
+        # that say TCP, and with Nagle on, a kept-alive connection waits ~40 ms for the
+        # client's delayed ACK between an answer's headers and its body.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         stack.callback(sock.close)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -212,7 +227,8 @@ def serve(url: str, host: str, port: int, *, log_level: str = "info",
         print(f"rr-desktop hub: listening on {listening} (database {shown_db})", flush=True)
         logs.event(logging.INFO, "listening", url=listening, database=shown_db,
                    ready_ms=round((time.monotonic() - started) * 1000, 1))
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
+        # lifespan: the app closes the feed listener at shutdown (waker.py).
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
                                 timeout_graceful_shutdown=shutdown_timeout)
         # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again for
         # the handler it found: make that one a no-op, so the store is still closed, the
@@ -220,7 +236,7 @@ def serve(url: str, host: str, port: int, *, log_level: str = "info",
         # there, SIGINT raise KeyboardInterrupt).
         for sig in (signal.SIGTERM, signal.SIGINT):
             stack.callback(signal.signal, sig, signal.signal(sig, lambda _s, _f: None))
-        _LoggedServer(config).run(sockets=[sock])
+        _LoggedServer(config, starlette_app).run(sockets=[sock])
     logs.event(logging.INFO, "stop", pid=os.getpid(),
                uptime_s=round(time.monotonic() - started, 1))
     return 0
