@@ -154,6 +154,33 @@ def test_past_the_shutdown_timeout_the_answer_is_lost_but_not_the_transaction(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("running", [("--shutdown-timeout", "5")], indirect=True)
+def test_sigterm_answers_open_long_polls_at_once(running: Any) -> None:
+    """A desktop's long poll holds no transaction: on a stop it is answered (with the head
+    as it is) instead of being cut when the grace period ends."""
+    hub, token, _, _ = running
+    answer: dict[str, Any] = {}
+
+    def wait() -> None:
+        try:
+            response = requests.get(f"{hub.base}/v1/changes/wait?after=999999&timeout=30",
+                                    headers={"Authorization": f"Bearer {token}"}, timeout=60)
+            answer["status"], answer["body"] = response.status_code, response.json()
+        except requests.RequestException as exc:
+            answer["error"] = exc
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    hub.event("request_start", path="/v1/changes/wait")
+    hub.terminate()
+    thread.join(60)
+    assert answer.get("status") == 200, answer  # not cut after the 5 s grace
+    assert answer["body"]["head"] == 5  # the five loaded escalations
+    code, _, err = hub.finish()
+    assert code == 0, err
+
+
+@pytest.mark.slow
 def test_one_hub_per_sqlite_file_and_no_restore_under_it(running: Any, tmp_path: Path
                                                          ) -> None:
     hub, _, _, db = running
