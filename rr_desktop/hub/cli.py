@@ -3,6 +3,8 @@
     rr-desktop hub [--db URL] [--host HOST] [--port PORT]       serve
                    [--log-level LEVEL] [--slow-request-ms MS] [--shutdown-timeout S]
     rr-desktop hub [--db URL] users add NAME --role ROLE         a new analyst; token shown once
+    rr-desktop hub [--db URL] users set NAME [--role R] [--full-name N] [--email E]
+                   [--languages en,ja] [--markets JP,KR]        the roster entry desktops see
     rr-desktop hub [--db URL] users token NAME                   another token (a second desktop)
     rr-desktop hub [--db URL] users revoke NAME                  every token of theirs stops working
     rr-desktop hub [--db URL] users list
@@ -61,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     add = usub.add_parser("add", help="add an analyst and print their token, once")
     add.add_argument("name", help="the analyst's roster id, e.g. mei.tan")
     add.add_argument("--role", choices=ROLES, required=True)
+    setp = usub.add_parser("set", help="change an analyst's role or roster entry")
+    setp.add_argument("name")
+    setp.add_argument("--role", choices=ROLES)
+    for parser in (add, setp):  # the roster entry served at /v1/analysts
+        parser.add_argument("--full-name", help="as the roster shows it, e.g. 'Mei Tan'")
+        parser.add_argument("--email")
+        parser.add_argument("--languages", help="comma-separated, e.g. en,zh")
+        parser.add_argument("--markets", help="comma-separated, e.g. SG,MY")
     tok = usub.add_parser("token", help="another token for an analyst (printed once)")
     tok.add_argument("name")
     rev = usub.add_parser("revoke", help="revoke an analyst and every token of theirs")
@@ -138,14 +148,39 @@ def _users(store: HubStore, args: argparse.Namespace) -> int:
         print(f"Revoked {args.name} ({count} token{'s' if count != 1 else ''}): "
               "their requests get 401 from now on.")
         return 0
+    profile = _profile(args)
+    if args.action == "set":
+        if not profile and args.role is None:
+            print("Nothing to change: give --role, --full-name, --email, --languages or "
+                  "--markets.", file=sys.stderr)
+            return 1
+        with store.write() as conn:
+            tokens.set_profile(conn, args.name, profile, args.role)
+        print(f"Updated {args.name}; desktops see it at their next roster refresh.")
+        return 0
     with store.write() as conn:
         token = tokens.add_analyst(conn, args.name, args.role) if args.action == "add" \
             else tokens.new_token(conn, args.name)
+        if profile:
+            tokens.set_profile(conn, args.name, profile)
     print(token)
     print(f"This is {args.name}'s token; it is shown only now (the hub keeps a hash). "
           "Add the hub on their desktop as an rr_api channel with it.", file=sys.stderr)
     return 0
 
+
+def _profile(args: argparse.Namespace) -> dict[str, object]:
+    """The roster fields given on the command line."""
+    out: dict[str, object] = {}
+    if getattr(args, "full_name", None):
+        out["name"] = args.full_name.strip()
+    if getattr(args, "email", None):
+        out["email"] = args.email.strip()
+    for field in ("languages", "markets"):
+        raw = getattr(args, field, None)
+        if raw:
+            out[field] = [part.strip() for part in raw.split(",") if part.strip()]
+    return out
 
 
 def _backup_or_restore(url: str, args: argparse.Namespace) -> int:
