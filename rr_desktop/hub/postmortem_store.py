@@ -11,8 +11,9 @@ and its change in the feed, the change last.
 The copy served is the JSON of the feed's change at the post-mortem's seq (the record as
 served, `updated_by` included, which h0001's row has no column for); the row's columns
 are what queries need (state for the role rule, actions for the tasks). An
-Idempotency-Key is remembered for KEY_TTL in the write's audit entry (h0001 has no table
-for keys), found by the audit's time index.
+Idempotency-Key is remembered in `hub_idempotency` (h0002) with the request's digest and
+the seq of the write it made: a retry answers that write, another request under the
+same key is refused.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, LargeBinary, cast, func, insert, select, update
@@ -41,13 +42,11 @@ from ..demo.wire import decode, encode, iso
 from . import audit
 from .caller import Caller, Forbidden, current
 from .feed import append_change, next_seq
-from .schema import audit as audit_table
-from .schema import change
+from .schema import change, idempotency
 from .schema import postmortem as _pm
 from .store import HubStore, utc_stamp
 
 KIND = "postmortem"
-KEY_TTL = timedelta(hours=24)  # a retry comes within minutes; the demo keeps 2,000 keys
 MAX_UID = 36  # h0001's columns (the contract allows 200; the desktop sends UUIDs)
 FINAL = "final"
 
@@ -166,10 +165,14 @@ class HubPostmortems:
             detail: dict[str, Any] = {"incident": body["incident"], "state": body["state"],
                                       "version": version, "seq": seq}
             if key is not None:
-                detail |= {"idempotency_key": key, "request": digest}
+                detail |= {"idempotency_key": key}
             audit.record(conn, who.analyst, KIND, uid, detail, desktop=who.desktop)
             append_change(conn, KIND, uid, encode(stored).decode(), version=version,
                           actor=who.analyst, desktop=who.desktop, seq=seq)
+            if key is not None:
+                conn.execute(insert(idempotency).values(
+                    scope=f"{KIND}/{uid}", key=key,
+                    answer=json.dumps({"request": digest, "seq": seq})))
         return stored, current_copy is None, False
 
     def page(self, after: int, limit: int = DEFAULT_LIMIT) -> PostmortemPage:
@@ -235,20 +238,16 @@ def _newest(conn: Connection) -> int:
 
 def _check_key(conn: Connection, uid: str, key: str, digest: str) -> None:
     """Raise _Replayed with what `key` stored for `uid` (the same request), KeyReused for
-    another request under it; nothing for a key not used in the last KEY_TTL."""
-    since = utc_stamp(datetime.now(UTC) - KEY_TTL)
-    rows = conn.execute(
-        select(audit_table.c.detail)
-        .where(audit_table.c.at >= since, audit_table.c.action == KIND,
-               audit_table.c.target == uid)
-        .order_by(audit_table.c.id.desc()))
-    for (raw,) in rows:
-        detail = json.loads(raw)
-        if detail.get("idempotency_key") != key:
-            continue
-        if detail.get("request") != digest:
-            raise KeyReused(f"The Idempotency-Key {key[:80]} was used already for another "
-                            "write of this post-mortem.")
-        payload = conn.execute(select(change.c.payload).where(
-            change.c.seq == int(detail["seq"]))).scalar_one()
-        raise _Replayed(dict(decode(payload)))
+    another request under it; nothing for a key not used yet."""
+    answer = conn.execute(select(idempotency.c.answer).where(
+        idempotency.c.scope == f"{KIND}/{uid}", idempotency.c.key == key)
+    ).scalar_one_or_none()
+    if answer is None:
+        return
+    first = json.loads(answer)
+    if first.get("request") != digest:
+        raise KeyReused(f"The Idempotency-Key {key[:80]} was used already for another "
+                        "write of this post-mortem.")
+    payload = conn.execute(select(change.c.payload).where(
+        change.c.seq == int(first["seq"]))).scalar_one()
+    raise _Replayed(dict(decode(payload)))

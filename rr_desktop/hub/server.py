@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import os
+import signal
 import socket
-import sys
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+import uvicorn
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -28,9 +33,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import caller, feed, tokens
+from . import caller, feed, logs, tokens
 from .api import HubRoutes, answer, body_cap
 from .store import HubStore
+from .waker import WaitRoute, lifespan, wait_route
 
 if TYPE_CHECKING:
     from .intake import Intake
@@ -159,49 +165,97 @@ def create_app(store: HubStore, routes: HubRoutes | None = None) -> Starlette:
     return Starlette(routes=[
         Route("/healthz", healthz, methods=["GET"]),
         Route("/v1/changes", changes, methods=["GET"]),
+        wait_route(store, gate),  # before the rr_api routes' catch-all
         Route("/v1/{rest:path}", rr_api,
               methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
-    ])
+    ], lifespan=lifespan)
 
 
-def serve(url: str, host: str, port: int,
+class _LoggedServer(uvicorn.Server):
+    """uvicorn's server, logging the signal that stops it and what is still in flight;
+    desktops' long polls are answered at once then (they hold no transaction), so the
+    grace period is for writes."""
+
+    def __init__(self, config: uvicorn.Config, app: Starlette) -> None:
+        super().__init__(config)
+        self.app = app
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if not self.should_exit:
+            logs.event(logging.INFO, "stopping", signal=signal.Signals(sig).name,
+                       in_flight=len(self.server_state.tasks))
+            for route in self.app.routes:
+                if isinstance(route, WaitRoute):
+                    route.waker.release()
+        super().handle_exit(sig, frame)
+
+
+def serve(url: str, host: str, port: int, *, log_level: str = "info",
+          slow_ms: float = 1000.0, shutdown_timeout: int = 35,
           intake: tuple[Path, float] | None = None) -> int:
     """Open the store (migrating it), listen, print where, serve until SIGINT/SIGTERM.
-    `intake`: (data dir, interval) of the channels the hub syncs (hub/intake.py)."""
-    import uvicorn
+    `intake`: (data dir, interval) of the channels the hub syncs (hub/intake.py).
 
+    On a signal uvicorn stops accepting, lets requests in flight answer for up to
+    `shutdown_timeout` seconds (a transaction still running then is never cut: its
+    worker thread commits or rolls back before the process ends, only its answer is
+    lost), and then the store is closed. A hub on an SQLite file holds that file's
+    serving lock (backup.py) while it runs, so a second hub or a restore is refused.
+    """
+    from .backup import serving_lock, sqlite_path
     from .cli import shown_url
 
-    store = HubStore.open(url)
-    syncing = None
-    try:
+    logs.configure(log_level)
+    shown_db = shown_url(url)
+    db_file = sqlite_path(url)
+    with ExitStack() as stack:
+        if db_file is not None:
+            stack.enter_context(serving_lock(db_file, "stop it first (one hub per file)."))
+        started = time.monotonic()
+        logs.event(logging.INFO, "start", pid=os.getpid(), database=shown_db,
+                   host=host, port=port)
+        store = HubStore.open(url)
+        stack.callback(store.close)
         routes = None
-        if intake is not None:
+        if intake is not None:  # stopped before the store is closed (LIFO)
             syncing, routes = _start_intake(store, *intake)
+            stack.callback(syncing.stop)
+        starlette_app = create_app(store, routes)
+        app = logs.RequestLog(starlette_app, slow_ms)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets
+        # that say TCP, and with Nagle on, a kept-alive connection waits ~40 ms for the
+        # client's delayed ACK between an answer's headers and its body.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        stack.callback(sock.close)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(128)  # connections queue from now on, while uvicorn starts
         bound = sock.getsockname()[1]
         shown_host = f"[{host}]" if family == socket.AF_INET6 else host
-        print(f"rr-desktop hub: listening on http://{shown_host}:{bound} "
-              f"(database {shown_url(url)})", flush=True)
-        config = uvicorn.Config(create_app(store, routes), log_level="warning",
-                                access_log=False, lifespan="off")
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        if syncing is not None:
-            syncing.stop()
-        store.close()
-    print("rr-desktop hub: stopped", file=sys.stderr)
+        listening = f"http://{shown_host}:{bound}"
+        print(f"rr-desktop hub: listening on {listening} (database {shown_db})", flush=True)
+        logs.event(logging.INFO, "listening", url=listening, database=shown_db,
+                   ready_ms=round((time.monotonic() - started) * 1000, 1))
+        # lifespan: the app closes the feed listener at shutdown (waker.py).
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
+                                timeout_graceful_shutdown=shutdown_timeout)
+        # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again for
+        # the handler it found: make that one a no-op, so the store is still closed, the
+        # stop logged and the exit code 0 (the default SIGTERM would end the process
+        # there, SIGINT raise KeyboardInterrupt).
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            stack.callback(signal.signal, sig, signal.signal(sig, lambda _s, _f: None))
+        _LoggedServer(config, starlette_app).run(sockets=[sock])
+    logs.event(logging.INFO, "stop", pid=os.getpid(),
+               uptime_s=round(time.monotonic() - started, 1))
     return 0
 
 
 def _start_intake(store: HubStore, directory: Path, interval: float
                   ) -> tuple[Intake, HubRoutes]:
     """Open the intake's cache and start syncing it (docs/hub.md, "Channel sync on the
-    hub"); a channel that cannot sync is one line on stderr, the others go on."""
+    hub"); a channel that cannot sync is logged with why, the others go on."""
     from .intake import Intake, IntakeError
     from .intake_routes import ForwardingRoutes
     from .store import HubStoreError
@@ -212,8 +266,8 @@ def _start_intake(store: HubStore, directory: Path, interval: float
     except IntakeError as exc:
         raise HubStoreError(str(exc)) from None
     for problem in problems:
-        print(f"rr-desktop hub: intake channel not synced: {problem}", file=sys.stderr)
-    print(f"rr-desktop hub: syncing {len(syncing.channel_names)} channel(s) from {directory} "
-          f"every {interval:g} s", file=sys.stderr, flush=True)
+        logs.event(logging.WARNING, "intake_channel_not_synced", problem=problem)
+    logs.event(logging.INFO, "intake", directory=str(directory),
+               channels=syncing.channel_names, interval_s=interval)
     syncing.start()
     return syncing, ForwardingRoutes(store, syncing)
