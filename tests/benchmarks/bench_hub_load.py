@@ -45,7 +45,7 @@ from rr_desktop.demo.generator import history_s
 from rr_desktop.demo.wire import epoch, gc_paused
 from rr_desktop.hub.escalation_store import HubEscalations
 from rr_desktop.hub.store import HubStore
-from tests.benchmarks.hub_desktops import Desktop, Tally, loopback
+from tests.benchmarks.hub_desktops import POLL_S, Desktop, Tally, loopback
 from tests.hub.hub_rig import hub_process
 from tests.peers.postgres import PostgresServer, postgres_server
 
@@ -172,11 +172,12 @@ class LoadResult:
     drained: bool
     per_second: list[int]  # the feed's growth in each second of the window
     pg_sessions: int  # connections opened to PostgreSQL during the window (the hub's)
+    poll_s: float = POLL_S
 
 
 async def _load(base: str, dsn: str, hub_pid: int, pg_pid: int, tokens: dict[str, str],
                 pool: list[tuple[str, int]], seconds: float, rate: float,
-                rng: random.Random) -> LoadResult:
+                rng: random.Random, poll_s: float) -> LoadResult:
     host, port = loopback(base)
     with psycopg.connect(dsn, autocommit=True) as conn:
         instance = conn.execute(
@@ -185,7 +186,8 @@ async def _load(base: str, dsn: str, hub_pid: int, pg_pid: int, tokens: dict[str
     tally = Tally(len(tokens))
     shared = [eid for eid, _ in pool]
     desks = [Desktop(n, name, token, host, port, tally, shared,
-                     cursor=f"{instance[0] if instance else ''}.{head0}", head=head0)
+                     cursor=f"{instance[0] if instance else ''}.{head0}", head=head0,
+                     poll_s=poll_s)
              for n, (name, token) in enumerate(sorted(tokens.items()))]
     for known in tally.known:  # every desktop has synced the queue already
         known.update(pool)
@@ -244,7 +246,7 @@ async def _load(base: str, dsn: str, hub_pid: int, pg_pid: int, tokens: dict[str
     mine = (self1.ru_utime + self1.ru_stime - self0.ru_utime - self0.ru_stime)
     return LoadResult(elapsed, head1 - head0, tally, pct(hub0, hub1), (rss[0], max(rss)),
                       pct(pg0, pg1), 100 * mine / elapsed, push, drained, per_second,
-                      opened)
+                      opened, poll_s)
 
 
 def pick_pool(dsn: str, size: int) -> list[tuple[str, int]]:
@@ -257,7 +259,7 @@ def pick_pool(dsn: str, size: int) -> list[tuple[str, int]]:
 
 
 def run_load(server: PostgresServer, database: str, desktops: int, seconds: float,
-             rate: float, seed_: int = 7) -> LoadResult:
+             rate: float, seed_: int = 7, poll_s: float = POLL_S) -> LoadResult:
     """Users, the hub in its own process, the desktops' load; the figures."""
     url = server.url(database, tcp=True)
     t0 = time.perf_counter()
@@ -268,7 +270,7 @@ def run_load(server: PostgresServer, database: str, desktops: int, seconds: floa
     with hub_process(url) as hub:
         return asyncio.run(_load(hub.base, server.dsn(database), hub.proc.pid,
                                  server.proc.pid, tokens, pool, seconds, rate,
-                                 random.Random(seed_)))
+                                 random.Random(seed_), poll_s))
 
 
 def _ms(samples: list[float], q: float) -> str:
@@ -281,7 +283,8 @@ def _ms(samples: list[float], q: float) -> str:
 def report(result: LoadResult, desktops: int, rate: float) -> None:
     t = result.tally
     print(f"  window {result.seconds:.1f} s, {desktops} desktops, target {rate:g} writes/s, "
-          f"feed moves by {'the wait route' if result.push else 'polling every 250 ms'}")
+          "feed moves by " + ("the wait route" if result.push else
+                              f"polling every {1000 * result.poll_s:.0f} ms"))
     print(f"  changes/s sustained: {result.head_growth / result.seconds:7.1f} "
           f"(feed +{result.head_growth}, writes acknowledged {t.changes}; per second "
           f"min {min(result.per_second, default=0)}, median "
@@ -316,6 +319,8 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=200.0, help="writes a second, all desktops")
     ap.add_argument("--runs", type=int, default=1, help="load runs on the one seeded hub")
     ap.add_argument("--profile", type=int, default=300, help="PATCHes in the breakdown")
+    ap.add_argument("--poll", type=float, default=POLL_S,
+                    help="seconds between feed reads when the hub has no wait route")
     args = ap.parse_args()
     if not (1 <= args.desktops <= 60 and args.rate > 0 and args.seconds > 0):
         ap.error("desktops 1..60 (PostgreSQL's max_connections), rate and seconds > 0")
@@ -332,7 +337,7 @@ def main() -> None:
         for run in range(args.runs):
             print(f"\n run {run + 1}", flush=True)
             report(run_load(server, database, args.desktops, args.seconds, args.rate,
-                            seed_=run), args.desktops, args.rate)
+                            seed_=run, poll_s=args.poll), args.desktops, args.rate)
         if args.profile:
             breakdown(server.url(database), args.profile)
 

@@ -174,13 +174,14 @@ class Desktop:
     held: list[str] = field(default_factory=list)
     cursor: str = ""
     head: int = 0  # the feed seq this desktop has read up to
+    poll_s: float = POLL_S  # between feed reads without the wait route
 
     def conn(self) -> Conn:
         return Conn(self.host, self.port, {"Authorization": f"Bearer {self.token}",
                                            "X-RR-Desktop": f"bench-desk-{self.number:02d}"})
 
     async def sync(self, use_wait: bool, stop: asyncio.Event) -> None:
-        """Page the feed from the cursor whenever the hub says it moved (or every POLL_S
+        """Page the feed from the cursor whenever the hub says it moved (or every `poll_s`
         without the wait route), like the desktop's sync."""
         feed, waiter = self.conn(), self.conn()
         try:
@@ -190,13 +191,13 @@ class Desktop:
                         "GET", f"/v1/changes/wait?after={self.head}&timeout={WAIT_S}")
                     if status != 200:
                         self.tally.statuses[f"wait {status}"] += 1
-                        await asyncio.sleep(POLL_S)
+                        await asyncio.sleep(self.poll_s)
                         continue
                     head = int(json.loads(body)["head"])
                     if head <= self.head:
                         continue
                 else:
-                    await asyncio.sleep(POLL_S)
+                    await asyncio.sleep(self.poll_s)
                     head = 0
                 await self.read_feed(feed)
                 self.head = max(self.head, head)
