@@ -33,7 +33,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,16 @@ def cpu_ticks(pids: list[int], reaped: bool = False) -> dict[int, int]:
     return out
 
 
+# The hub's PostgreSQL sessions by what they are doing: waiting for a lock (another
+# transaction's row: the feed's counter, or the same escalation), running a statement, or
+# inside a transaction with nothing to run (the hub's Python has the next step).
+SESSION_STATES = (
+    "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), "
+    "count(*) FILTER (WHERE state = 'active' AND wait_event_type IS DISTINCT FROM 'Lock'), "
+    "count(*) FILTER (WHERE state = 'idle in transaction') "
+    "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
 def sessions(dsn: str) -> int:
     """Connections PostgreSQL has opened to this database so far."""
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -173,6 +183,7 @@ class LoadResult:
     per_second: list[int]  # the feed's growth in each second of the window
     pg_sessions: int  # connections opened to PostgreSQL during the window (the hub's)
     poll_s: float = POLL_S
+    states: list[tuple[int, ...]] = field(default_factory=list)  # SESSION_STATES a second
 
 
 async def _load(base: str, dsn: str, hub_pid: int, pg_pid: int, tokens: dict[str, str],
@@ -207,6 +218,7 @@ async def _load(base: str, dsn: str, hub_pid: int, pg_pid: int, tokens: dict[str
         resource.getrusage(resource.RUSAGE_SELF)
     rss = [rss_mib(hub_pid)]
     per_second: list[int] = []
+    states: list[tuple[int, ...]] = []
     start = time.monotonic()
     until = start + seconds
 
@@ -220,6 +232,9 @@ async def _load(base: str, dsn: str, hub_pid: int, pg_pid: int, tokens: dict[str
                 head = int(row[0]) if row else last
                 per_second.append(head - last)
                 last = head
+                sessions_now = conn.execute(SESSION_STATES).fetchone()
+                if sessions_now:
+                    states.append(tuple(int(v) for v in sessions_now))
 
     sampler = asyncio.create_task(sample())
     await asyncio.gather(*(d.write(rate / len(desks), until, random.Random(rng.random()))
@@ -246,7 +261,7 @@ async def _load(base: str, dsn: str, hub_pid: int, pg_pid: int, tokens: dict[str
     mine = (self1.ru_utime + self1.ru_stime - self0.ru_utime - self0.ru_stime)
     return LoadResult(elapsed, head1 - head0, tally, pct(hub0, hub1), (rss[0], max(rss)),
                       pct(pg0, pg1), 100 * mine / elapsed, push, drained, per_second,
-                      opened, poll_s)
+                      opened, poll_s, states)
 
 
 def pick_pool(dsn: str, size: int) -> list[tuple[str, int]]:
@@ -306,7 +321,12 @@ def report(result: LoadResult, desktops: int, rate: float) -> None:
           f"{result.hub_rss_mib[0]:.0f} MiB at start, {result.hub_rss_mib[1]:.0f} MiB most")
     print(f"  PostgreSQL (all its processes): CPU {result.pg_cpu_pct:5.1f}% of a core;"
           f" this generator: {result.generator_cpu_pct:5.1f}%; connections the hub "
-          f"opened to it in the window: {result.pg_sessions}", flush=True)
+          f"opened to it in the window: {result.pg_sessions}")
+    if result.states:
+        mean = [statistics.fmean(s[i] for s in result.states) for i in range(3)]
+        print(f"  the hub's PostgreSQL sessions, sampled each second (mean): waiting for a "
+              f"lock {mean[0]:.1f}, running a statement {mean[1]:.1f}, in a transaction "
+              f"waiting for the hub {mean[2]:.1f}", flush=True)
 
 
 def main() -> None:
