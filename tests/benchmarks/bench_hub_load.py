@@ -245,10 +245,13 @@ async def _load(base: str, dsn: str, hub_pid: int, pg_pid: int, tokens: dict[str
     opened = sessions(dsn) - sessions0 - 1  # less this count's own connection
     await sampler
     head1 = feed_head(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:  # a note is not in this feed
+        row = conn.execute("SELECT coalesce(max(seq), 0) FROM hub_escalation").fetchone()
+    last_escalation = int(row[0]) if row else head1
     deadline = time.monotonic() + DRAIN_S
-    while any(d.head < head1 for d in desks) and time.monotonic() < deadline:
+    while any(d.head < last_escalation for d in desks) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    drained = all(d.head >= head1 for d in desks)
+    drained = all(d.head >= last_escalation for d in desks)
     stop.set()
     for task in syncs:
         task.cancel()
