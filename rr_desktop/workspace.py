@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 
 from . import secrets
 from .channels import registry
-from .channels.contract import ChannelClient, ChannelError, Closable
+from .channels.contract import ChannelClient, ChannelError, Closable, NamesDesktop
 from .channels.rr_api import KIND as RR_API
 from .channels.rr_api import RrApiChannel
 from .domain import Channel
 from .paths import db_path
 from .store import channel_state as cs
+from .store.desktop_identity import desktop_id
 from .store.store import Store
 from .store.timecodec import utcnow
 from .sync.engine import SyncEngine, hand_over_the_gil_sooner
@@ -58,8 +59,9 @@ class Workspace:
         clients: dict[str, ChannelClient] = {}
         server = None
         try:
+            desktop = desktop_id(store)
             if demo:
-                server, client = _start_demo(store, demo_count, demo_live)
+                server, client = _start_demo(store, demo_count, demo_live, desktop)
                 clients[DEMO_CHANNEL] = client
             errors: dict[str, str] = {}
             with store.read() as db:
@@ -68,7 +70,7 @@ class Workspace:
                 if channel.name == DEMO_CHANNEL:
                     continue
                 try:
-                    clients[channel.name] = build_client(channel)
+                    clients[channel.name] = build_client(channel, desktop)
                 except (ChannelSetupError, secrets.SecretStoreError) as exc:
                     errors[channel.name] = str(exc)
                     with store.write() as db:
@@ -100,8 +102,8 @@ def record_pushes(store: Store, clients: dict[str, ChannelClient]) -> None:
                 cs.set_pushes(db, int(row[0]), client.pushes)
 
 
-def _start_demo(store: Store, count: int,
-                live: float | None) -> tuple[DemoServer, ChannelClient]:
+def _start_demo(store: Store, count: int, live: float | None,
+                desktop: str | None) -> tuple[DemoServer, ChannelClient]:
     from .demo import DemoServer
 
     token = pysecrets.token_urlsafe(24)
@@ -112,11 +114,12 @@ def _start_demo(store: Store, count: int,
     with store.write() as db:
         cs.ensure_channel(db, Channel(DEMO_CHANNEL, RR_API, {"base_url": server.url,
                                                              "demo": "true"}))
-    return server, RrApiChannel(DEMO_CHANNEL, server.url, token)
+    return server, RrApiChannel(DEMO_CHANNEL, server.url, token, desktop_id=desktop)
 
 
-def build_client(channel: Channel) -> ChannelClient:
-    """A client for a configured channel, its secrets read from the keyring."""
+def build_client(channel: Channel, desktop: str | None = None) -> ChannelClient:
+    """A client for a configured channel, its secrets read from the keyring; one that
+    names its desktop to the server is given `desktop` (store.desktop_identity)."""
     try:
         kind = registry.spec(channel.kind)
     except KeyError as exc:
@@ -125,7 +128,10 @@ def build_client(channel: Channel) -> ChannelClient:
     if problems:
         raise ChannelSetupError(f"{channel.name}: " + "; ".join(problems))
     try:
-        return kind.build(channel.name, channel.config,
-                          lambda field: secrets.get_secret(channel.name, field))
+        client = kind.build(channel.name, channel.config,
+                            lambda field: secrets.get_secret(channel.name, field))
     except ChannelError as exc:
         raise ChannelSetupError(str(exc)) from exc
+    if desktop and isinstance(client, NamesDesktop):
+        client.name_desktop(desktop)
+    return client

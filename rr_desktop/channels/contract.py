@@ -197,10 +197,19 @@ class ConnectionTest(Protocol):
 
 @runtime_checkable
 class MailboxWatch(Protocol):
-    """A client that can wait for its source to report new items (IMAP IDLE):
+    """A client that can wait for its source to report new items (IMAP IDLE, the team
+    hub's changes feed):
     `idle_wait(timeout)` blocks up to `timeout` seconds and says whether something came."""
 
     def idle_wait(self, timeout_s: float) -> bool: ...
+
+
+@runtime_checkable
+class NamesDesktop(Protocol):
+    """A client that tells its server which desktop is calling (the team hub records it
+    with each write): `name_desktop(id)` is called once, before its first request."""
+
+    def name_desktop(self, desktop_id: str) -> None: ...
 
 
 @runtime_checkable

@@ -30,6 +30,9 @@ class SyncRunner(Protocol):
     def run_all(self, progress: Callable[[SyncProgress], None] | None = None,
                 cancel: threading.Event | None = None) -> list[SyncReport]: ...
 
+    def run(self, name: str, progress: Callable[[SyncProgress], None] | None = None,
+            cancel: threading.Event | None = None) -> SyncReport: ...
+
 
 class WorkspaceLike(Protocol):
     """What the window needs of `rr_desktop.workspace.Workspace` (tests pass stand-ins)."""
@@ -43,7 +46,9 @@ class WorkspaceLike(Protocol):
 
 class SyncBridge(QObject):
     """Runs `engine.run_all(progress, cancel)` through the job helper, one run at a time:
-    at start, every `interval_s` seconds after the previous run ended, and on `sync_now()`.
+    at start, every `interval_s` seconds after the previous run ended, and on `sync_now()`;
+    `sync_channel(name)` runs only that channel (its source said it has news) and leaves
+    the interval's schedule as it was.
 
     Signals, all on the GUI thread:
       running_changed(bool): a run started or ended;
@@ -65,6 +70,7 @@ class SyncBridge(QObject):
         self._jobs = jobs
         self._job: Job | None = None
         self._again = False
+        self._wanted: set[str] = set()  # channels to sync once the running job ends
         self._stopped = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -87,11 +93,32 @@ class SyncBridge(QObject):
             self._again = True
             return
         self._timer.stop()
+        self._wanted.clear()  # every channel is in this run
         engine = self._engine
 
         def run(progress: Callable[[Any], None], cancel: threading.Event) -> list[SyncReport]:
             return engine.run_all(progress, cancel)
 
+        self._start(run)
+
+    def sync_channel(self, name: str) -> None:
+        """Sync one channel now; if a run is going, once it ends (it may have passed that
+        channel already)."""
+        if self._stopped:
+            return
+        self._wanted.add(name)
+        if self._job is not None:
+            return
+        names, self._wanted = sorted(self._wanted), set()
+        engine = self._engine
+
+        def run(progress: Callable[[Any], None], cancel: threading.Event) -> list[SyncReport]:
+            return [engine.run(n, progress, cancel) for n in names if n in engine.clients]
+
+        self._start(run)
+
+    def _start(self, run: Callable[[Callable[[Any], None], threading.Event],
+                                   list[SyncReport]]) -> None:
         self._job = self._jobs.run("sync", run, on_success=self._on_done,
                                    on_failure=self._on_failed, on_progress=self.progress.emit)
         self._job.finished.connect(self._on_finished)
@@ -124,5 +151,7 @@ class SyncBridge(QObject):
         if self._again:
             self._again = False
             self.sync_now()
-        elif self._interval_ms:
+        elif self._wanted:
+            self.sync_channel(next(iter(self._wanted)))
+        elif self._interval_ms and not self._timer.isActive():  # a channel's run keeps it
             self._timer.start(self._interval_ms)

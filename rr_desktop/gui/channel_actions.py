@@ -52,12 +52,13 @@ class ChannelActions(QObject):
     def start_channel(self, name: str) -> None:
         """A channel was saved: build its client off the GUI thread (the keyring may be
         slow), hand it to the sync engine; `channel_started` follows."""
+        from ..store.desktop_identity import desktop_id
         from ..workspace import build_client, record_pushes
 
         def build(_p: object, _c: object) -> object:
             with self.ctx.store.read() as db:
                 channel = next(c for c in list_channels(db) if c.name == name)
-            client = build_client(channel)
+            client = build_client(channel, desktop_id(self.ctx.store))
             record_pushes(self.ctx.store, {name: client})
             return client
 

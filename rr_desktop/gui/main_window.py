@@ -210,7 +210,7 @@ class MainWindow(QMainWindow):
         self.channel_actions.channel_started.connect(self._on_channel_started)
         self.identity_label.clicked.connect(lambda: self.identity.ask())
         self.ctx.identity_changed.connect(self._on_identity_changed)
-        self.mailboxes.mail_arrived.connect(lambda _name: self.sync_now(),
+        self.mailboxes.mail_arrived.connect(self.sync.sync_channel,
                                             Qt.ConnectionType.QueuedConnection)
 
     def _handlers(self) -> dict[str, Callable[[], object]]:

@@ -1,13 +1,17 @@
 """`rr-desktop hub`: run the team hub, and manage who may use it (docs/hub.md).
 
     rr-desktop hub [--db URL] [--host HOST] [--port PORT]       serve
+                   [--log-level LEVEL] [--slow-request-ms MS] [--shutdown-timeout S]
     rr-desktop hub [--db URL] users add NAME --role ROLE         a new analyst; token shown once
     rr-desktop hub [--db URL] users token NAME                   another token (a second desktop)
     rr-desktop hub [--db URL] users revoke NAME                  every token of theirs stops working
     rr-desktop hub [--db URL] users list
+    rr-desktop hub [--db URL] backup --to FILE                   a consistent copy (SQLite)
+    rr-desktop hub [--db URL] restore --from FILE                put a backup back (SQLite)
 
 Without --db (or RR_HUB_DB) the hub keeps an embedded SQLite file in the data dir, for
-a pilot. Exit codes: 0 done; 1 refused (one sentence on stderr); 2 a usage error.
+a pilot. Serving logs one JSON object per line on stderr (docs/hub-operations.md).
+Exit codes: 0 done; 1 refused (one sentence on stderr); 2 a usage error.
 """
 
 from __future__ import annotations
@@ -16,19 +20,25 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from ..paths import data_dir
+from .logs import LEVELS
 from .schema import ROLES
+from .store import BUSY_TIMEOUT_S
 
 if TYPE_CHECKING:
     from .store import HubStore
 
 ENV_DB = "RR_HUB_DB"
 HUB_DB_NAME = "hub.sqlite3"
+# A write queued on SQLite's lock gives up after BUSY_TIMEOUT_S: in-flight requests get
+# a little longer than that to answer before a stop cuts them (docs/hub-operations.md).
+SHUTDOWN_TIMEOUT_S = int(BUSY_TIMEOUT_S) + 5
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
                    f"default: {HUB_DB_NAME} in the data dir)")
     p.add_argument("--host", default="127.0.0.1", help="listen on this address")
     p.add_argument("--port", type=int, default=8770, help="listen on this port (0: any free)")
+    p.add_argument("--log-level", choices=LEVELS, default="info",
+                   help="log this level and up (JSON lines on stderr; debug: every request)")
+    p.add_argument("--slow-request-ms", type=float, default=1000.0, metavar="MS",
+                   help="log a request that takes longer (default 1000)")
+    p.add_argument("--shutdown-timeout", type=int, default=SHUTDOWN_TIMEOUT_S, metavar="S",
+                   help="on SIGTERM/SIGINT, let requests in flight answer for this long "
+                   f"(default {SHUTDOWN_TIMEOUT_S})")
     sub = p.add_subparsers(dest="command")
     users = sub.add_parser("users", help="analysts and their tokens")
     usub = users.add_subparsers(dest="action", required=True)
@@ -49,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     rev = usub.add_parser("revoke", help="revoke an analyst and every token of theirs")
     rev.add_argument("name")
     usub.add_parser("list", help="analysts, roles and active tokens")
+    back = sub.add_parser("backup", help="copy the SQLite database, consistently, "
+                          "while the hub runs (PostgreSQL: pg_dump)")
+    back.add_argument("--to", required=True, type=Path, metavar="FILE",
+                      help="the new backup file (never overwritten)")
+    rest = sub.add_parser("restore", help="replace the SQLite database with a backup "
+                          "(the hub stopped; the replaced one is kept)")
+    rest.add_argument("--from", dest="source", required=True, type=Path, metavar="FILE")
     return p
 
 
@@ -77,12 +101,15 @@ def main(argv: Sequence[str], data_dir_override: str | None = None) -> int:
                 return _users(store, args)
             finally:
                 store.close()
+        if args.command in ("backup", "restore"):
+            return _backup_or_restore(url, args)
         try:
             from .server import serve
         except ImportError as exc:
             raise HubStoreError("Serving needs the hub's extra: pip install "
                                 f"'rr-desktop[hub]' ({exc.name} is missing).") from exc
-        return serve(url, args.host, args.port)
+        return serve(url, args.host, args.port, log_level=args.log_level,
+                     slow_ms=args.slow_request_ms, shutdown_timeout=args.shutdown_timeout)
     except (HubStoreError, TokenError) as exc:
         print(f"rr-desktop hub: error: {exc}", file=sys.stderr)
         return 1
@@ -119,3 +146,21 @@ def _users(store: HubStore, args: argparse.Namespace) -> int:
           "Add the hub on their desktop as an rr_api channel with it.", file=sys.stderr)
     return 0
 
+
+
+def _backup_or_restore(url: str, args: argparse.Namespace) -> int:
+    from . import backup
+
+    if args.command == "backup":
+        got = backup.backup(url, args.to)
+        print(f"Backed up the hub to {args.to.absolute()} (revision {got.revision}, "
+              f"{got.analysts} analyst{'s' if got.analysts != 1 else ''}, "
+              f"changes feed at {got.feed_seq}).")
+        return 0
+    restored, kept = backup.restore(url, args.source)
+    where = shown_url(url)
+    print(f"Restored {args.source.absolute()} into {where} (revision {restored.revision}, "
+          f"changes feed at {restored.feed_seq})"
+          + (f"; the database it replaced is kept as {kept}." if kept else ".")
+          + " Start the hub again.")
+    return 0

@@ -14,6 +14,11 @@ there is one writer at a time anyway). Numbers therefore become visible in order
 reader that sees `seq` N sees every change below N, and a rolled-back writer gives its
 number back (no gaps). The cost is that writers are serialised from their feed append
 to their commit, which is why `append_change` must be the transaction's last statement.
+
+On PostgreSQL each append also sends `NOTIFY rr_hub_feed, '<seq>'` in the same
+transaction: PostgreSQL delivers it only when (and if) the transaction commits, so the
+hub's waiting desktops (waker.py) are woken after the change is visible, never for a
+rolled-back one.
 """
 
 from __future__ import annotations
@@ -23,12 +28,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, text, update
 
 from .schema import change, counter
 from .store import utc_stamp
 
 MAX_PAGE = 1000
+NOTIFY_CHANNEL = "rr_hub_feed"  # PostgreSQL's channel for "the feed has a new change"
+APPENDED = "rr_feed_appended"  # conn.info flag: this transaction appended (waker.py)
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,9 @@ def append_change(conn: Connection, kind: str, key: str, record: Mapping[str, An
     conn.execute(insert(change).values(
         seq=seq, kind=kind, key=key, version=version, at=utc_stamp(), actor=actor,
         desktop=desktop, payload=payload))
+    if conn.dialect.name == "postgresql":  # delivered at commit, dropped on rollback
+        conn.execute(text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :seq)"), {"seq": str(seq)})
+    conn.info[APPENDED] = True
     return seq
 
 

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import os
+import signal
 import socket
-import sys
 import threading
 import time
+from contextlib import ExitStack
+from types import FrameType
 from typing import Any
 
+import uvicorn
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -27,9 +32,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import caller, feed, tokens
+from . import caller, feed, logs, tokens
 from .api import HubRoutes, answer, body_cap
 from .store import HubStore
+from .waker import WaitRoute, lifespan, wait_route
 
 UNAUTHORIZED = {"error": "unauthorized", "message": "a valid hub token is required"}
 VERIFIED_FOR_S = 60.0
@@ -155,32 +161,82 @@ def create_app(store: HubStore, routes: HubRoutes | None = None) -> Starlette:
     return Starlette(routes=[
         Route("/healthz", healthz, methods=["GET"]),
         Route("/v1/changes", changes, methods=["GET"]),
+        wait_route(store, gate),  # before the rr_api routes' catch-all
         Route("/v1/{rest:path}", rr_api,
               methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
-    ])
+    ], lifespan=lifespan)
 
 
-def serve(url: str, host: str, port: int) -> int:
-    """Open the store (migrating it), listen, print where, serve until SIGINT/SIGTERM."""
-    import uvicorn
+class _LoggedServer(uvicorn.Server):
+    """uvicorn's server, logging the signal that stops it and what is still in flight;
+    desktops' long polls are answered at once then (they hold no transaction), so the
+    grace period is for writes."""
 
+    def __init__(self, config: uvicorn.Config, app: Starlette) -> None:
+        super().__init__(config)
+        self.app = app
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if not self.should_exit:
+            logs.event(logging.INFO, "stopping", signal=signal.Signals(sig).name,
+                       in_flight=len(self.server_state.tasks))
+            for route in self.app.routes:
+                if isinstance(route, WaitRoute):
+                    route.waker.release()
+        super().handle_exit(sig, frame)
+
+
+def serve(url: str, host: str, port: int, *, log_level: str = "info",
+          slow_ms: float = 1000.0, shutdown_timeout: int = 35) -> int:
+    """Open the store (migrating it), listen, print where, serve until SIGINT/SIGTERM.
+
+    On a signal uvicorn stops accepting, lets requests in flight answer for up to
+    `shutdown_timeout` seconds (a transaction still running then is never cut: its
+    worker thread commits or rolls back before the process ends, only its answer is
+    lost), and then the store is closed. A hub on an SQLite file holds that file's
+    serving lock (backup.py) while it runs, so a second hub or a restore is refused.
+    """
+    from .backup import serving_lock, sqlite_path
     from .cli import shown_url
 
-    store = HubStore.open(url)
-    try:
+    logs.configure(log_level)
+    shown_db = shown_url(url)
+    db_file = sqlite_path(url)
+    with ExitStack() as stack:
+        if db_file is not None:
+            stack.enter_context(serving_lock(db_file, "stop it first (one hub per file)."))
+        started = time.monotonic()
+        logs.event(logging.INFO, "start", pid=os.getpid(), database=shown_db,
+                   host=host, port=port)
+        store = HubStore.open(url)
+        stack.callback(store.close)
+        starlette_app = create_app(store)
+        app = logs.RequestLog(starlette_app, slow_ms)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets
+        # that say TCP, and with Nagle on, a kept-alive connection waits ~40 ms for the
+        # client's delayed ACK between an answer's headers and its body.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        stack.callback(sock.close)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(128)  # connections queue from now on, while uvicorn starts
         bound = sock.getsockname()[1]
         shown_host = f"[{host}]" if family == socket.AF_INET6 else host
-        print(f"rr-desktop hub: listening on http://{shown_host}:{bound} "
-              f"(database {shown_url(url)})", flush=True)
-        config = uvicorn.Config(create_app(store), log_level="warning", access_log=False,
-                                lifespan="off")
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        store.close()
-    print("rr-desktop hub: stopped", file=sys.stderr)
+        listening = f"http://{shown_host}:{bound}"
+        print(f"rr-desktop hub: listening on {listening} (database {shown_db})", flush=True)
+        logs.event(logging.INFO, "listening", url=listening, database=shown_db,
+                   ready_ms=round((time.monotonic() - started) * 1000, 1))
+        # lifespan: the app closes the feed listener at shutdown (waker.py).
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
+                                timeout_graceful_shutdown=shutdown_timeout)
+        # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again for
+        # the handler it found: make that one a no-op, so the store is still closed, the
+        # stop logged and the exit code 0 (the default SIGTERM would end the process
+        # there, SIGINT raise KeyboardInterrupt).
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            stack.callback(signal.signal, sig, signal.signal(sig, lambda _s, _f: None))
+        _LoggedServer(config, starlette_app).run(sockets=[sock])
+    logs.event(logging.INFO, "stop", pid=os.getpid(),
+               uptime_s=round(time.monotonic() - started, 1))
     return 0

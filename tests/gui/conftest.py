@@ -50,6 +50,7 @@ class FakeEngine:
         self.step: Callable[[Callable[[SyncProgress], None], threading.Event],
                             list[SyncReport]] | None = None
         self.runs = 0
+        self.channel_runs: list[str] = []  # run(name): one channel's sync
         self.threads: list[str] = []
         self.clients: dict[str, object] = {}
 
@@ -65,6 +66,13 @@ class FakeEngine:
         if self.step is None:
             return []
         return self.step(progress or (lambda _p: None), cancel or threading.Event())
+
+    def run(self, name: str, progress: Callable[[SyncProgress], None] | None = None,
+            cancel: threading.Event | None = None) -> SyncReport:
+        self.runs += 1
+        self.channel_runs.append(name)
+        self.threads.append(threading.current_thread().name)
+        return SyncReport(name)
 
 
 @dataclass

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -55,16 +56,19 @@ class HubProcess:
 
     def __init__(self, db: str, port: int = 0) -> None:
         self.db = db
+        # The JSON log goes to a file: a pipe nobody reads would fill and stall the hub.
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in stop and kill)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "rr_desktop", "hub", "--db", db, "--port", str(port)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=self.log, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         assert self.proc.stdout is not None
         self.line = self.proc.stdout.readline()  # printed once it listens (after migrating)
         if not self.line.startswith("rr-desktop hub: listening on http://127.0.0.1:"):
             self.proc.kill()
-            raise AssertionError(self.line + (self.proc.stderr.read()
-                                              if self.proc.stderr else ""))
+            self.proc.wait(15)
+            self.log.seek(0)
+            raise AssertionError(self.line + self.log.read()[-4000:])
         self.base = self.line.split()[4]
         self.port = int(self.base.rsplit(":", 1)[1])
 
@@ -72,6 +76,9 @@ class HubProcess:
         """SIGKILL: no shutdown, no flush, whatever was in flight."""
         self.proc.kill()
         self.proc.wait(15)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.log.close()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -80,6 +87,9 @@ class HubProcess:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.log.close()
 
 
 @contextmanager

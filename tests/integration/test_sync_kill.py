@@ -39,6 +39,41 @@ def _child(db: Path, url: str) -> subprocess.Popen[str]:
         env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
+class Zygote:
+    """`sync_child --zygote`: imports once, forks one sync child per `start`."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.sync_child", "--zygote"],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+    def start(self, db: Path, url: str) -> int:
+        """A new sync child's pid, once it has opened the cache and starts its run."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{db}\t{url}\t100\t{CHECKPOINT_PAGES}\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline().split()
+        if line[:1] != ["START"]:
+            self.proc.kill()
+            pytest.fail(f"the sync child did not start: {line} "
+                        f"{self.proc.stderr.read()[-2000:] if self.proc.stderr else ''}")
+        return int(line[1])
+
+    def ended(self) -> str:
+        """How the running child ended: "killed" or its exit code."""
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("EXIT "):
+                return line.split()[2]
+        pytest.fail("the zygote stopped")
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1800)  # ~2 s a kill (a child process each): 7-8 min here, more under load
 def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -> None:
@@ -62,6 +97,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
             server.state.mutate(ext, status="investigating")
 
         kills = round_ = 0
+        zygote = Zygote()
         while kills < KILLS and round_ < 3 * KILLS:
             round_ += 1
             # The server keeps changing, and every other round re-reads the whole feed
@@ -73,17 +109,15 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
                 raw.execute("DELETE FROM sync_cursor")
                 raw.commit()
                 raw.close()
-            proc = _child(db, server.url)
-            assert proc.stdout is not None
-            started = proc.stdout.readline().strip()
-            if started != "START":
-                proc.wait(timeout=60)
-                pytest.fail(f"the sync child did not start: {proc.stderr.read()[-2000:]}")
+            pid = zygote.start(db, server.url)
             time.sleep(rng.uniform(0.0, 1.5))
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                kills += 1
-            proc.wait(timeout=60)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            # Counted only when the kill found the sync still running (not ended).
+            kills += zygote.ended() == "killed"
+        zygote.close()
         assert kills == KILLS
         final = _child(db, server.url)
         out, err = final.communicate(timeout=180)

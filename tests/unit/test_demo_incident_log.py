@@ -1,12 +1,16 @@
 """The reference service's incident event log (rr_desktop/demo/incident_log.py): the
-shared order, idempotent appends, pages, and appends from many threads at once."""
+shared order, idempotent appends, pages, and appends from many threads at once.
+
+These are the log's contract: tests/hub/records/test_incident_store_contract.py runs the same
+tests against the hub's log (rr_desktop/hub/incident_store.py) by giving `new_log` and
+`appends_per_thread` its own values."""
 
 from __future__ import annotations
 
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -36,6 +40,20 @@ def fact(incident: str, text: str = "a fact") -> dict[str, Any]:
     return event(incident, "fact", {"text": text})
 
 
+NewLog = Callable[[], IncidentLog]
+
+
+@pytest.fixture
+def new_log() -> NewLog:
+    """A new, empty log each call."""
+    return IncidentLog
+
+
+@pytest.fixture
+def appends_per_thread() -> int:
+    return 150
+
+
 def seqs(log: IncidentLog, after: int = 0, limit: int = MAX_LIMIT) -> list[int]:
     return [decode(e)["seq"] for e in log.page(after, limit).events]
 
@@ -50,8 +68,8 @@ def everything(log: IncidentLog) -> list[dict[str, Any]]:
     return out
 
 
-def test_events_are_numbered_in_arrival_order_from_one() -> None:
-    log = IncidentLog()
+def test_events_are_numbered_in_arrival_order_from_one(new_log: NewLog) -> None:
+    log = new_log()
     first = declare()
     stored = [log.append(first)[0]]
     stored += [log.append(fact(first["incident"], f"f{i}"))[0] for i in range(4)]
@@ -61,8 +79,8 @@ def test_events_are_numbered_in_arrival_order_from_one() -> None:
     assert {k: v for k, v in stored[0].items() if k != "seq"} == first
 
 
-def test_a_repeated_uid_answers_the_stored_event_and_appends_nothing() -> None:
-    log = IncidentLog()
+def test_a_repeated_uid_answers_the_stored_event_and_appends_nothing(new_log: NewLog) -> None:
+    log = new_log()
     first = declare()
     stored, created = log.append(first)
     reordered = dict(reversed(list(first.items())))  # the same JSON, keys in another order
@@ -73,8 +91,9 @@ def test_a_repeated_uid_answers_the_stored_event_and_appends_nothing() -> None:
 @pytest.mark.parametrize("change", [
     {"actor": "b.lee"}, {"data": {"title": "Hoax wave"}}, {"base": "x"},
 ])
-def test_a_uid_reused_with_another_body_is_refused(change: dict[str, Any]) -> None:
-    log = IncidentLog()
+def test_a_uid_reused_with_another_body_is_refused(new_log: NewLog,
+                                                    change: dict[str, Any]) -> None:
+    log = new_log()
     first = declare()
     log.append(first)
     with pytest.raises(KeyReused):
@@ -82,8 +101,8 @@ def test_a_uid_reused_with_another_body_is_refused(change: dict[str, Any]) -> No
     assert len(log) == 1
 
 
-def test_true_and_one_are_different_bodies() -> None:
-    log = IncidentLog()
+def test_true_and_one_are_different_bodies(new_log: NewLog) -> None:
+    log = new_log()
     first = declare()
     log.append(first)
     pin = event(first["incident"], "pin", {"fact": "f", "pinned": True})
@@ -92,8 +111,8 @@ def test_true_and_one_are_different_bodies() -> None:
         log.append({**pin, "data": {"fact": "f", "pinned": 1}})
 
 
-def test_the_log_refuses_what_would_break_the_shared_order() -> None:
-    log = IncidentLog()
+def test_the_log_refuses_what_would_break_the_shared_order(new_log: NewLog) -> None:
+    log = new_log()
     first = declare()
     with pytest.raises(InvalidEvent, match="declare event comes first"):
         log.append(fact(first["incident"]))
@@ -107,8 +126,8 @@ def test_the_log_refuses_what_would_break_the_shared_order() -> None:
     assert len(log) == 1
 
 
-def test_pages_cover_the_log_once_and_their_bounds_hold() -> None:
-    log = IncidentLog()
+def test_pages_cover_the_log_once_and_their_bounds_hold(new_log: NewLog) -> None:
+    log = new_log()
     first = declare()
     log.append(first)
     for i in range(9):
@@ -125,11 +144,12 @@ def test_pages_cover_the_log_once_and_their_bounds_hold() -> None:
     for after, limit in ((-1, 4), (0, 0), (0, MAX_LIMIT + 1)):
         with pytest.raises(ValueError):
             log.page(after, limit)
-    assert IncidentLog().page(0, 10).next == 0
+    assert new_log().page(0, 10).next == 0
 
 
-def test_incidents_are_listed_newest_declared_first_and_refolded_after_a_change() -> None:
-    log = IncidentLog()
+def test_incidents_are_listed_newest_declared_first_and_refolded_after_a_change(
+        new_log: NewLog) -> None:
+    log = new_log()
     older, newer = declare("older"), declare("newer")
     log.append(older)
     log.append(newer)
@@ -152,11 +172,12 @@ def eager_switching() -> Iterator[None]:
     sys.setswitchinterval(before)
 
 
-def test_appends_from_many_threads_get_one_gapless_order(eager_switching: None) -> None:
-    log = IncidentLog()
+def test_appends_from_many_threads_get_one_gapless_order(
+        eager_switching: None, new_log: NewLog, appends_per_thread: int) -> None:
+    log = new_log()
     first = declare()
     log.append(first)
-    threads, per_thread = 8, 150
+    threads, per_thread = 8, appends_per_thread
     made = [[fact(first["incident"], f"{t}-{i}") for i in range(per_thread)]
             for t in range(threads)]
     # The same events sent by every thread at once (retries from several workers).

@@ -1,10 +1,15 @@
 """The reference service's post-mortem store (rr_desktop/demo/postmortems.py): version
 rules of the conditional write, the change sequence under concurrent writers, pages,
-idempotent replays, the body check's sentences and the tasks (docs/postmortems.md)."""
+idempotent replays, the body check's sentences and the tasks (docs/postmortems.md).
+
+These are the store's contract: tests/hub/records/test_postmortem_store_contract.py runs the same
+tests against the hub's post-mortems (rr_desktop/hub/postmortem_store.py) by giving
+`new_store` and `rounds` its own values."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,6 +24,19 @@ from rr_desktop.demo.postmortems import (
     VersionMismatch,
 )
 from rr_desktop.demo.wire import decode
+
+NewStore = Callable[..., ServicePostmortems]  # (now=...) -> a new, empty store
+
+
+@pytest.fixture
+def new_store() -> NewStore:
+    return ServicePostmortems
+
+
+@pytest.fixture
+def rounds() -> int:
+    """Writes per writer in the concurrency test."""
+    return 40
 
 
 def body(text: str = "# PM\n\n## Summary\nTBD\n", **changes: Any) -> dict[str, Any]:
@@ -41,8 +59,9 @@ def everything(store: ServicePostmortems, limit: int = 7) -> list[dict[str, Any]
             return out
 
 
-def test_versions_count_from_one_and_each_write_names_the_current_one() -> None:
-    store = ServicePostmortems(now=lambda: 1_796_000_000)
+def test_versions_count_from_one_and_each_write_names_the_current_one(
+        new_store: NewStore) -> None:
+    store = new_store(now=lambda: 1_796_000_000)
     first, created, replayed = store.put("pm-1", body(), None)
     assert (first["version"], first["seq"], created, replayed) == (1, 1, True, False)
     assert first["updated_at"] == "2026-11-30T00:53:20Z" and first["updated_by"] == ""
@@ -63,8 +82,8 @@ def test_versions_count_from_one_and_each_write_names_the_current_one() -> None:
 
 
 def test_a_replayed_key_answers_what_it_stored_and_another_request_under_it_is_refused(
-        ) -> None:
-    store = ServicePostmortems()
+        new_store: NewStore) -> None:
+    store = new_store()
     store.put("pm-1", body(), None)
     mine, _, replayed = store.put("pm-1", body("mine"), 1, key="k-1")
     assert not replayed and mine["version"] == 2
@@ -79,12 +98,13 @@ def test_a_replayed_key_answers_what_it_stored_and_another_request_under_it_is_r
     assert store.max_seq == 3
 
 
-def test_concurrent_writers_get_one_gapless_sequence_and_readers_miss_nothing() -> None:
-    store = ServicePostmortems()
+def test_concurrent_writers_get_one_gapless_sequence_and_readers_miss_nothing(
+        new_store: NewStore, rounds: int) -> None:
+    store = new_store()
     uids = [f"pm-{i}" for i in range(6)]
     for uid in uids:
         store.put(uid, body(), None)
-    writers, rounds = 6, 40
+    writers = 6
     start = threading.Barrier(writers + 1)
     failures: list[BaseException] = []
 
@@ -139,8 +159,9 @@ def test_concurrent_writers_get_one_gapless_sequence_and_readers_miss_nothing() 
     assert seen == {pm["uid"]: pm["version"] for pm in final}
 
 
-def test_pages_follow_the_sequence_stop_at_the_budget_and_know_their_end() -> None:
-    store = ServicePostmortems()
+def test_pages_follow_the_sequence_stop_at_the_budget_and_know_their_end(
+        new_store: NewStore) -> None:
+    store = new_store()
     for i in range(7):
         store.put(f"pm-{i}", body(), None)
     store.put("pm-0", body("again"), 1)  # pm-0 moves to the end, at seq 8
@@ -156,7 +177,7 @@ def test_pages_follow_the_sequence_stop_at_the_budget_and_know_their_end() -> No
     assert after == 8
     empty = store.page(8, 3)
     assert (empty.postmortems, empty.next, empty.has_more) == ([], 8, False)
-    with pytest.raises(AheadOfLog, match="restarted"):
+    with pytest.raises(AheadOfLog, match="read again from 0"):
         store.page(9, 3)
     big = "x" * MAX_TEXT
     fit = -(-PAGE_BUDGET // MAX_TEXT)  # this many reach the budget
@@ -186,8 +207,8 @@ def test_pages_follow_the_sequence_stop_at_the_budget_and_know_their_end() -> No
     (body(actions=[action("a", owner=None)]), "owner must be an analyst id"),  # type: ignore[arg-type]
 ])
 def test_a_bad_body_is_refused_with_one_sentence_and_stores_nothing(
-        bad: Any, words: str) -> None:
-    store = ServicePostmortems()
+        new_store: NewStore, bad: Any, words: str) -> None:
+    store = new_store()
     with pytest.raises(InvalidPostmortem) as caught:
         store.put("pm-1", bad, None)
     sentence = str(caught.value)
@@ -197,8 +218,8 @@ def test_a_bad_body_is_refused_with_one_sentence_and_stores_nothing(
     assert store.put("pm-1", body(text="x" * MAX_TEXT), None)[0]["version"] == 1
 
 
-def test_action_items_are_the_teams_tasks() -> None:
-    store = ServicePostmortems()
+def test_action_items_are_the_teams_tasks(new_store: NewStore) -> None:
+    store = new_store()
     store.put("pm-1", body(actions=[action("b", due="2026-12-20"), action("a", "s.lim")]),
               None)
     store.put("pm-2", body(actions=[action("c", owner="", done=True)]), None)

@@ -1,8 +1,13 @@
 """The client of the platform's escalation service (see the package docstring for the
-contract it relies on)."""
+contract it relies on), or of the team hub serving the same API (docs/hub.md).
+
+Every request names this desktop (`X-RR-Desktop`, the id kept in the cache): the hub
+records it with each write. `idle_wait` long-polls the hub's changes feed on a session of
+its own (head_watch.py) so the GUI syncs the channel within a second of a change."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,11 +30,13 @@ from ..contract import (
     VersionConflict,
 )
 from ..transport import Transport, path_segment
+from .head_watch import HeadWatch
 from .incidents import pull_events, push_event
 from .postmortems import pull_postmortems, put_postmortem
 from .records import as_text, decode_page, object_decoder, validate
 
 PAGE_SIZE = 500
+DESKTOP_HEADER = "X-RR-Desktop"  # the hub's name for it (rr_desktop/hub/caller.py)
 # Outbox message kinds and the collection each is posted to (openapi.yaml).
 _MESSAGE_PATHS = {"note": "notes", "reply": "replies"}
 
@@ -53,15 +60,49 @@ class RrApiChannel:
     pushes = EVERYTHING
 
     def __init__(self, name: str, base_url: str, token: str, page_size: int = PAGE_SIZE,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None,
+                 desktop_id: str | None = None) -> None:
         self.name = name
         self._base = base_url.rstrip("/")
         self._page_size = page_size
         self._http = Transport(name, base_url, session, hook=self._wrong_url)
         self._http.session.headers["Authorization"] = f"Bearer {token}"
+        self._watch: HeadWatch | None = None
+        self._watch_lock = threading.Lock()
+        self._closed = False
+        if desktop_id:
+            self.name_desktop(desktop_id)
+
+    def name_desktop(self, desktop_id: str) -> None:
+        """Send `X-RR-Desktop: desktop_id` with every request (contract.NamesDesktop)."""
+        self._http.session.headers[DESKTOP_HEADER] = desktop_id
 
     def close(self) -> None:
+        with self._watch_lock:
+            self._closed = True
+            watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.close()
         self._http.close()
+
+    def idle_wait(self, timeout_s: float) -> bool:
+        """Block up to `timeout_s` for the hub's changes feed to move; True when it did
+        (contract.MailboxWatch). A service without the route sleeps the time out."""
+        with self._watch_lock:
+            if self._closed:
+                return False
+            if self._watch is None:
+                headers = {k: v if isinstance(v, str) else v.decode("latin-1")
+                           for k, v in self._http.session.headers.items()}
+                self._watch = HeadWatch(self.name, self._base, headers)
+            watch = self._watch
+        return watch.wait(timeout_s)
+
+    @property
+    def watched_head(self) -> int | None:
+        """The hub's feed head `idle_wait` last saw (None before it asked)."""
+        watch = self._watch
+        return None if watch is None else watch.head
 
     def _call(self, method: str, path: str, write: bool = False,
               **kwargs: Any) -> requests.Response:
