@@ -29,11 +29,12 @@ from rr_desktop.hub.server import TokenGate
 from rr_desktop.hub.store import HubStore
 
 _TABLE = re.compile(r"\b(hub_\w+)")
+_FUNCTION = re.compile(r"^SELECT\s+(\w+)\(", re.IGNORECASE)  # pg_notify(...)
 
 
 def _label(statement: str) -> str:
     verb = statement.split(None, 1)[0].upper()
-    table = _TABLE.search(statement)
+    table = _TABLE.search(statement) or _FUNCTION.search(statement)
     lock = " FOR UPDATE" if "FOR UPDATE" in statement else ""
     return f"{verb} {table.group(1) if table else '?'}{lock}"
 
