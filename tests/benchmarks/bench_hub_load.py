@@ -252,6 +252,16 @@ async def _load(base: str, dsn: str, hub_pid: int, pg_pid: int, tokens: dict[str
     while any(d.head < last_escalation for d in desks) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     drained = all(d.head >= last_escalation for d in desks)
+    if not drained:
+        behind = sorted(last_escalation - d.head for d in desks if d.head < last_escalation)
+        print(f"  after {DRAIN_S:.0f} s, {len(behind)} desktops still behind the last "
+              f"escalation change by {behind} seqs", flush=True)
+        now = time.monotonic()
+        for d, task in zip(desks, syncs, strict=True):
+            if d.head < last_escalation:
+                state = f"ended: {task.exception()!r}" if task.done() else "running"
+                print(f"    desk {d.number}: {d.doing[0]} for {now - d.doing[1]:.1f} s; "
+                      f"sync task {state}")
     stop.set()
     for task in syncs:
         task.cancel()

@@ -75,6 +75,21 @@ class Conn:
 
     async def request(self, method: str, path: str, body: bytes = b"",
                       headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """(status, body). A request on a kept-alive connection the server has closed
+        in the meantime (uvicorn closes one idle for 5 s) goes again on a new one, as
+        HTTP clients do: every request here is safe to send twice (GETs, PATCH with
+        If-Match, POST with an Idempotency-Key). Anything else that fails raises."""
+        reused = self.writer is not None
+        try:
+            return await self._exchange(method, path, body, headers)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            self.close()
+            if not reused:
+                raise
+        return await self._exchange(method, path, body, headers)
+
+    async def _exchange(self, method: str, path: str, body: bytes,
+                        headers: dict[str, str] | None) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
@@ -175,6 +190,7 @@ class Desktop:
     cursor: str = ""
     head: int = 0  # the feed seq this desktop has read up to
     poll_s: float = POLL_S  # between feed reads without the wait route
+    doing: tuple[str, float] = ("", 0.0)  # the sync's current request, since when
 
     def conn(self) -> Conn:
         return Conn(self.host, self.port, {"Authorization": f"Bearer {self.token}",
@@ -186,24 +202,36 @@ class Desktop:
         feed, waiter = self.conn(), self.conn()
         try:
             while not stop.is_set():
-                if use_wait:
-                    status, body = await waiter.request(
-                        "GET", f"/v1/changes/wait?after={self.head}&timeout={WAIT_S}")
-                    if status != 200:
-                        self.tally.statuses[f"wait {status}"] += 1
-                        await asyncio.sleep(self.poll_s)
-                        continue
-                    head = int(json.loads(body)["head"])
-                    if head <= self.head:
-                        continue
-                else:
+                try:
+                    await self._sync_once(use_wait, feed, waiter)
+                except (ConnectionError, asyncio.IncompleteReadError, ValueError) as exc:
+                    self.tally.statuses[f"sync {type(exc).__name__}"] += 1
+                    feed.close()
+                    waiter.close()
                     await asyncio.sleep(self.poll_s)
-                    head = 0
-                await self.read_feed(feed)
-                self.head = max(self.head, head)
         finally:
             feed.close()
             waiter.close()
+
+    async def _sync_once(self, use_wait: bool, feed: Conn, waiter: Conn) -> None:
+        """Wait for the feed to move (or the poll interval), then read it."""
+        if use_wait:
+            self.doing = ("wait", time.monotonic())
+            status, body = await waiter.request(
+                "GET", f"/v1/changes/wait?after={self.head}&timeout={WAIT_S}")
+            if status != 200:
+                self.tally.statuses[f"wait {status}"] += 1
+                await asyncio.sleep(self.poll_s)
+                return
+            head = int(json.loads(body)["head"])
+            if head <= self.head:
+                return
+        else:
+            await asyncio.sleep(self.poll_s)
+            head = 0
+        self.doing = ("feed", time.monotonic())
+        await self.read_feed(feed)
+        self.head = max(self.head, head)
 
     async def read_feed(self, feed: Conn) -> None:
         while True:
@@ -234,7 +262,11 @@ class Desktop:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 at += 1 / rate
-                await self.action(conn, rng)
+                try:
+                    await self.action(conn, rng)
+                except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                    self.tally.statuses[f"write {type(exc).__name__}"] += 1
+                    conn.close()
         finally:
             conn.close()
 
