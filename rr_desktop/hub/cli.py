@@ -2,7 +2,10 @@
 
     rr-desktop hub [--db URL] [--host HOST] [--port PORT]       serve
                    [--log-level LEVEL] [--slow-request-ms MS] [--shutdown-timeout S]
+                   [--intake DIR] [--sync-interval S] [--secrets FILE]  (channel sync)
     rr-desktop hub [--db URL] users add NAME --role ROLE         a new analyst; token shown once
+    rr-desktop hub [--db URL] users set NAME [--role R] [--full-name N] [--email E]
+                   [--languages en,ja] [--markets JP,KR]        the roster entry desktops see
     rr-desktop hub [--db URL] users token NAME                   another token (a second desktop)
     rr-desktop hub [--db URL] users revoke NAME                  every token of theirs stops working
     rr-desktop hub [--db URL] users list
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
 
 ENV_DB = "RR_HUB_DB"
 HUB_DB_NAME = "hub.sqlite3"
+INTAKE_DIR_NAME = "intake"
 # A write queued on SQLite's lock gives up after BUSY_TIMEOUT_S: in-flight requests get
 # a little longer than that to answer before a stop cuts them (docs/hub-operations.md).
 SHUTDOWN_TIMEOUT_S = int(BUSY_TIMEOUT_S) + 5
@@ -55,12 +59,31 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--shutdown-timeout", type=int, default=SHUTDOWN_TIMEOUT_S, metavar="S",
                    help="on SIGTERM/SIGINT, let requests in flight answer for this long "
                    f"(default {SHUTDOWN_TIMEOUT_S})")
+    # The intake (docs/hub.md, "Channel sync on the hub"): a desktop data dir whose
+    # channels the hub syncs for the team.
+    p.add_argument("--intake", metavar="DIR",
+                   help=f"the channels' data dir, set up with `rr-desktop --data-dir DIR "
+                   f"channels add ...` (default: {INTAKE_DIR_NAME} in the data dir, when it "
+                   "holds a cache)")
+    p.add_argument("--sync-interval", type=float, default=60.0, metavar="SECONDS",
+                   help="seconds between the intake's syncs (default 60)")
+    p.add_argument("--secrets", metavar="FILE",
+                   help="read the channels' credentials from this file (TOML or JSON, "
+                   "channel -> name -> value, mode 0600) instead of the keyring")
     sub = p.add_subparsers(dest="command")
     users = sub.add_parser("users", help="analysts and their tokens")
     usub = users.add_subparsers(dest="action", required=True)
     add = usub.add_parser("add", help="add an analyst and print their token, once")
     add.add_argument("name", help="the analyst's roster id, e.g. mei.tan")
     add.add_argument("--role", choices=ROLES, required=True)
+    setp = usub.add_parser("set", help="change an analyst's role or roster entry")
+    setp.add_argument("name")
+    setp.add_argument("--role", choices=ROLES)
+    for parser in (add, setp):  # the roster entry served at /v1/analysts
+        parser.add_argument("--full-name", help="as the roster shows it, e.g. 'Mei Tan'")
+        parser.add_argument("--email")
+        parser.add_argument("--languages", help="comma-separated, e.g. en,zh")
+        parser.add_argument("--markets", help="comma-separated, e.g. SG,MY")
     tok = usub.add_parser("token", help="another token for an analyst (printed once)")
     tok.add_argument("name")
     rev = usub.add_parser("revoke", help="revoke an analyst and every token of theirs")
@@ -109,7 +132,8 @@ def main(argv: Sequence[str], data_dir_override: str | None = None) -> int:
             raise HubStoreError("Serving needs the hub's extra: pip install "
                                 f"'rr-desktop[hub]' ({exc.name} is missing).") from exc
         return serve(url, args.host, args.port, log_level=args.log_level,
-                     slow_ms=args.slow_request_ms, shutdown_timeout=args.shutdown_timeout)
+                     slow_ms=args.slow_request_ms, shutdown_timeout=args.shutdown_timeout,
+                     intake=_intake_options(args, data_dir_override))
     except (HubStoreError, TokenError) as exc:
         print(f"rr-desktop hub: error: {exc}", file=sys.stderr)
         return 1
@@ -117,6 +141,27 @@ def main(argv: Sequence[str], data_dir_override: str | None = None) -> int:
         print(f"rr-desktop hub: error: {exc.strerror or exc}"
               + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
         return 1
+
+
+def _intake_options(args: argparse.Namespace, override: str | None
+                    ) -> tuple[Path, float] | None:
+    """Where the intake's cache is and how often it syncs; None: no intake (the default
+    dir holds no cache). Selects the secrets file first (secrets.py)."""
+    from .. import secrets
+    from ..paths import db_path
+    from .store import HubStoreError
+
+    if not 1.0 <= args.sync_interval <= 86_400:
+        raise HubStoreError("--sync-interval must be between 1 and 86400 seconds.")
+    if args.secrets:
+        try:
+            secrets.use_file(args.secrets)
+        except secrets.SecretStoreError as exc:
+            raise HubStoreError(str(exc)) from None
+    if args.intake:
+        return Path(args.intake).expanduser().resolve(), args.sync_interval
+    default = data_dir(override) / INTAKE_DIR_NAME
+    return (default, args.sync_interval) if db_path(default).exists() else None
 
 
 def _users(store: HubStore, args: argparse.Namespace) -> int:
@@ -138,14 +183,39 @@ def _users(store: HubStore, args: argparse.Namespace) -> int:
         print(f"Revoked {args.name} ({count} token{'s' if count != 1 else ''}): "
               "their requests get 401 from now on.")
         return 0
+    profile = _profile(args)
+    if args.action == "set":
+        if not profile and args.role is None:
+            print("Nothing to change: give --role, --full-name, --email, --languages or "
+                  "--markets.", file=sys.stderr)
+            return 1
+        with store.write() as conn:
+            tokens.set_profile(conn, args.name, profile, args.role)
+        print(f"Updated {args.name}; desktops see it at their next roster refresh.")
+        return 0
     with store.write() as conn:
         token = tokens.add_analyst(conn, args.name, args.role) if args.action == "add" \
             else tokens.new_token(conn, args.name)
+        if profile:
+            tokens.set_profile(conn, args.name, profile)
     print(token)
     print(f"This is {args.name}'s token; it is shown only now (the hub keeps a hash). "
           "Add the hub on their desktop as an rr_api channel with it.", file=sys.stderr)
     return 0
 
+
+def _profile(args: argparse.Namespace) -> dict[str, object]:
+    """The roster fields given on the command line."""
+    out: dict[str, object] = {}
+    if getattr(args, "full_name", None):
+        out["name"] = args.full_name.strip()
+    if getattr(args, "email", None):
+        out["email"] = args.email.strip()
+    for field in ("languages", "markets"):
+        raw = getattr(args, field, None)
+        if raw:
+            out[field] = [part.strip() for part in raw.split(",") if part.strip()]
+    return out
 
 
 def _backup_or_restore(url: str, args: argparse.Namespace) -> int:

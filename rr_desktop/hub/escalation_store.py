@@ -9,6 +9,12 @@ its history row, the audit row (who and from which desktop: hub/caller.py) and, 
 its place in the changes feed. An escalation's `seq` is the feed seq of its latest
 change, so the rr_api feed (`/v1/escalations?cursor=`) is a range scan on one index.
 
+A desktop's change of an escalation that comes from a source (not LOCAL_SOURCE) goes to
+that source first when the hub runs an intake (`forwarder`, hub/intake.py; docs/hub.md,
+"Channel sync on the hub"): the hub applies what the source took (200), answers a conflict
+with the source's record (412) and a refusal with its sentence (422), and applies a change
+the source did not answer in time as pending (202), its op still queued.
+
 Writes by analysts follow their role (docs/hub.md, "Roles"): an analyst may change an
 escalation nobody holds or that they hold, and may take it or release it; giving it to
 someone else, or changing one somebody else holds, is a lead's.
@@ -32,6 +38,7 @@ from ..demo.state import (
 )
 from ..demo.wire import iso
 from . import audit, caller, feed
+from .intake_outcome import PENDING_KEY, Forwarder
 from .schema import change, escalation, escalation_note, escalation_op, idempotency, meta
 from .store import HubStore, utc_stamp
 
@@ -48,8 +55,9 @@ def _dumps(value: Any) -> str:
 class HubEscalations:
     """The escalation routes' store on the hub's database."""
 
-    def __init__(self, store: HubStore) -> None:
+    def __init__(self, store: HubStore, forwarder: Forwarder | None = None) -> None:
         self.store = store
+        self.forwarder = forwarder
         with store.read() as conn:
             self.instance = str(conn.execute(
                 select(meta.c.value).where(meta.c.name == "instance")).scalar_one())
@@ -187,6 +195,9 @@ class HubEscalations:
         """A desktop's change if `base_version` is current (else VersionMismatch with the
         record now), within the caller's role (else caller.Forbidden)."""
         who = caller.current.get()
+        if self._forwarded(escalation_id):
+            from .escalation_forward import forward_patch
+            return forward_patch(self, escalation_id, base_version, fields, who)
         with self.store.write() as conn:
             row = _row(conn, escalation_id, lock=True)
             if row is None:
@@ -210,6 +221,14 @@ class HubEscalations:
                  idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
         """Append an evolving fact (a change of the record); `(record, created)`."""
         who = caller.current.get()
+        if self._forwarded(escalation_id):
+            from .escalation_forward import forward_fact
+            return forward_fact(self, escalation_id, text, author, idempotency_key, who)
+        return self._store_fact(escalation_id, text, author, idempotency_key, who)
+
+    def _store_fact(self, escalation_id: str, text: str, author: str,
+                    idempotency_key: str | None, who: caller.Caller,
+                    pending: bool = False) -> tuple[dict[str, Any], bool]:
         scope = f"{escalation_id}/facts"
         with self.store.write() as conn:
             row = _row(conn, escalation_id, lock=True)
@@ -222,7 +241,8 @@ class HubEscalations:
                      {"at": iso(int(time.time())), "text": text, "author": author}]
             audit.record(conn, who.analyst, "escalation.fact", escalation_id,
                          {"author": author, "chars": len(text)}, desktop=who.desktop)
-            record = _change(conn, row, current, {"facts": facts}, "fact", who)
+            change = {"facts": facts, PENDING_KEY: True} if pending else {"facts": facts}
+            record = _change(conn, row, current, change, "fact", who)
             if idempotency_key:  # after the feed append: one small insert, same commit
                 _remember(conn, scope, idempotency_key, {"version": record["version"]})
             return record, True
@@ -231,8 +251,16 @@ class HubEscalations:
                  idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
         """Post a note or reply; `(note, created)`. A repeated key answers the first note
         and stores nothing."""
-        prefix = NOTE_PREFIX[kind]
         who = caller.current.get()
+        if self._forwarded(escalation_id):
+            from .escalation_forward import forward_note
+            return forward_note(self, escalation_id, kind, text, author, idempotency_key, who)
+        return self._store_note(escalation_id, kind, text, author, idempotency_key, who)
+
+    def _store_note(self, escalation_id: str, kind: str, text: str, author: str,
+                    idempotency_key: str | None, who: caller.Caller
+                    ) -> tuple[dict[str, Any], bool]:
+        prefix = NOTE_PREFIX[kind]
         scope = f"{escalation_id}/{kind}"
         with self.store.write() as conn:
             if _row(conn, escalation_id, lock=True) is None:
@@ -257,6 +285,16 @@ class HubEscalations:
             feed.append_change(conn, prefix, f"{escalation_id}/{note['id']}", note,
                                actor=who.analyst, desktop=who.desktop, seq=seq)
             return note, True
+
+    # -- forwarding to the source (docs/hub.md, "Channel sync on the hub") -----------------
+
+    def _forwarded(self, escalation_id: str) -> bool:
+        """Whether a change of this escalation goes to its source first."""
+        if self.forwarder is None:
+            return False
+        with self.store.read() as conn:
+            row = _row(conn, escalation_id)
+        return row is not None and row.source != LOCAL_SOURCE
 
     # -- internals -------------------------------------------------------------------------
 

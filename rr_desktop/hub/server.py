@@ -20,8 +20,9 @@ import socket
 import threading
 import time
 from contextlib import ExitStack
+from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from sqlalchemy import text
@@ -36,6 +37,9 @@ from . import caller, feed, logs, tokens
 from .api import HubRoutes, answer, body_cap
 from .store import HubStore
 from .waker import WaitRoute, lifespan, wait_route
+
+if TYPE_CHECKING:
+    from .intake import Intake
 
 UNAUTHORIZED = {"error": "unauthorized", "message": "a valid hub token is required"}
 VERIFIED_FOR_S = 60.0
@@ -187,8 +191,10 @@ class _LoggedServer(uvicorn.Server):
 
 
 def serve(url: str, host: str, port: int, *, log_level: str = "info",
-          slow_ms: float = 1000.0, shutdown_timeout: int = 35) -> int:
+          slow_ms: float = 1000.0, shutdown_timeout: int = 35,
+          intake: tuple[Path, float] | None = None) -> int:
     """Open the store (migrating it), listen, print where, serve until SIGINT/SIGTERM.
+    `intake`: (data dir, interval) of the channels the hub syncs (hub/intake.py).
 
     On a signal uvicorn stops accepting, lets requests in flight answer for up to
     `shutdown_timeout` seconds (a transaction still running then is never cut: its
@@ -210,7 +216,11 @@ def serve(url: str, host: str, port: int, *, log_level: str = "info",
                    host=host, port=port)
         store = HubStore.open(url)
         stack.callback(store.close)
-        starlette_app = create_app(store)
+        routes = None
+        if intake is not None:  # stopped before the store is closed (LIFO)
+            syncing, routes = _start_intake(store, *intake)
+            stack.callback(syncing.stop)
+        starlette_app = create_app(store, routes)
         app = logs.RequestLog(starlette_app, slow_ms)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         # proto IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets
@@ -240,3 +250,24 @@ def serve(url: str, host: str, port: int, *, log_level: str = "info",
     logs.event(logging.INFO, "stop", pid=os.getpid(),
                uptime_s=round(time.monotonic() - started, 1))
     return 0
+
+
+def _start_intake(store: HubStore, directory: Path, interval: float
+                  ) -> tuple[Intake, HubRoutes]:
+    """Open the intake's cache and start syncing it (docs/hub.md, "Channel sync on the
+    hub"); a channel that cannot sync is logged with why, the others go on."""
+    from .intake import Intake, IntakeError
+    from .intake_routes import ForwardingRoutes
+    from .store import HubStoreError
+
+    syncing = Intake(store, directory, interval)
+    try:
+        problems = syncing.open()
+    except IntakeError as exc:
+        raise HubStoreError(str(exc)) from None
+    for problem in problems:
+        logs.event(logging.WARNING, "intake_channel_not_synced", problem=problem)
+    logs.event(logging.INFO, "intake", directory=str(directory),
+               channels=syncing.channel_names, interval_s=interval)
+    syncing.start()
+    return syncing, ForwardingRoutes(store, syncing)

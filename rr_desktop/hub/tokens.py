@@ -17,10 +17,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -103,6 +105,29 @@ def add_analyst(conn: Connection, name: str, role: str, actor: str = audit.CLI_A
                      .values(role=role, revoked_at=None))
     audit.record(conn, actor, "analyst.add", name, {"role": role})
     return new_token(conn, name, actor)
+
+
+PROFILE_FIELDS = ("name", "email", "languages", "markets")
+
+
+def set_profile(conn: Connection, name: str, profile: dict[str, Any],
+                role: str | None = None, actor: str = audit.CLI_ACTOR) -> None:
+    """Change an analyst's roster entry (the `PROFILE_FIELDS` given) and/or role; an
+    unknown analyst is a TokenError."""
+    row = conn.execute(select(analyst).where(analyst.c.id == name)).first()
+    if row is None:
+        raise TokenError(f"There is no analyst {name} on this hub.")
+    unknown = set(profile) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TokenError(f"A roster entry has no {sorted(unknown)[0]}.")
+    merged = {**json.loads(row.profile or "{}"), **profile}
+    values: dict[str, Any] = {"profile": json.dumps(merged, ensure_ascii=False,
+                                                    sort_keys=True)}
+    if role is not None:
+        values["role"] = _check_role(role)
+    conn.execute(update(analyst).where(analyst.c.id == name).values(**values))
+    audit.record(conn, actor, "analyst.set", name,
+                 {**profile, **({"role": role} if role else {})})
 
 
 def new_token(conn: Connection, name: str, actor: str = audit.CLI_ACTOR) -> str:

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -54,12 +54,14 @@ def hub_in_thread(store: HubStore, **app_kwargs: Any) -> Iterator[str]:
 class HubProcess:
     """`rr-desktop hub --db DB --port PORT` in its own process."""
 
-    def __init__(self, db: str, port: int = 0) -> None:
+    def __init__(self, db: str, port: int = 0, extra: Sequence[str] = ()) -> None:
+        """`extra`: more options of `rr-desktop hub` (e.g. --intake DIR --secrets FILE)."""
         self.db = db
         # The JSON log goes to a file: a pipe nobody reads would fill and stall the hub.
         self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in stop and kill)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rr_desktop", "hub", "--db", db, "--port", str(port)],
+            [sys.executable, "-m", "rr_desktop", "hub", "--db", db, "--port", str(port),
+             *extra],
             stdout=subprocess.PIPE, stderr=self.log, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         assert self.proc.stdout is not None
@@ -93,8 +95,8 @@ class HubProcess:
 
 
 @contextmanager
-def hub_process(db: str, port: int = 0) -> Iterator[HubProcess]:
-    hub = HubProcess(db, port)
+def hub_process(db: str, port: int = 0, extra: Sequence[str] = ()) -> Iterator[HubProcess]:
+    hub = HubProcess(db, port, extra)
     try:
         yield hub
     finally:

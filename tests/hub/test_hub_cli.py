@@ -62,3 +62,37 @@ def test_without_db_the_pilot_file_is_in_the_data_dir(
                         "mei.tan", "--role", "admin")
     assert code == 0 and tokens.parse(out.strip()) is not None
     assert (data_dir / "hub.sqlite3").is_file()
+
+
+def test_the_roster_desktops_see_comes_from_users_add_and_set(
+        sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from rr_desktop.channels.rr_api import RrApiChannel
+    from tests.hub.hub_rig import hub_in_thread
+
+    code, out, _ = _run(capsys, "hub", "--db", sqlite_url, "users", "add", "mei.tan",
+                        "--role", "analyst", "--full-name", "Mei Tan", "--markets", "SG, MY",
+                        "--languages", "en,zh")
+    assert code == 0
+    token = out.strip()
+    assert _run(capsys, "hub", "--db", sqlite_url, "users", "add", "raj.k", "--role",
+                "analyst")[0] == 0
+    code, out, _ = _run(capsys, "hub", "--db", sqlite_url, "users", "set", "raj.k",
+                        "--role", "lead", "--full-name", "Raj Kumar", "--email",
+                        "raj@example.org")
+    assert code == 0 and "Updated raj.k" in out
+    code, _, err = _run(capsys, "hub", "--db", sqlite_url, "users", "set", "nobody",
+                        "--email", "x@y")
+    assert code == 1 and "There is no analyst nobody" in err
+    assert _run(capsys, "hub", "--db", sqlite_url, "users", "set", "raj.k")[0] == 1
+    store = HubStore.open(sqlite_url)
+    try:
+        with hub_in_thread(store) as base:
+            roster = RrApiChannel("hub", base, token).analysts()
+        with store.read() as conn:
+            assert [(r.analyst, r.role) for r in tokens.list_analysts(conn)] == \
+                [("mei.tan", "analyst"), ("raj.k", "lead")]
+    finally:
+        store.close()
+    assert [(a.id, a.name, a.email, a.languages, a.markets) for a in roster] == [
+        ("mei.tan", "Mei Tan", "", ("en", "zh"), ("SG", "MY")),
+        ("raj.k", "Raj Kumar", "raj@example.org", (), ())]

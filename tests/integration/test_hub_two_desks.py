@@ -5,6 +5,9 @@ the second desk, with nothing lost (docs/hub.md)."""
 
 from __future__ import annotations
 
+import statistics
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,6 +67,64 @@ def _cached(desk: Desk, ext: str) -> tuple[int, str, str | None, str, int]:
     with desk.store.read() as db:
         return db.execute("SELECT id, status, assignee, severity, remote_version FROM "
                           "escalation WHERE external_id = ?", (ext,)).fetchone()
+
+
+class Watcher(threading.Thread):
+    """What the window does for an rr_api channel (gui/mailbox_watch.py): a long poll on
+    the hub; when the feed moves, a sync of that channel. The desk has no other sync."""
+
+    def __init__(self, desk: Desk) -> None:
+        super().__init__(daemon=True)
+        self.desk, self.stop, self.syncs = desk, threading.Event(), 0
+        self.synced = threading.Condition()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            if self.desk.online.idle_wait(5.0) and not self.stop.is_set():
+                self.desk.sync()
+                with self.synced:
+                    self.syncs += 1
+                    self.synced.notify_all()
+
+
+def test_an_accept_on_one_desk_shows_on_the_other_within_a_second(
+        tmp_path: Path, hub: tuple[HubProcess, HubStore, dict[str, str]]) -> None:
+    proc, store, tokens = hub
+    a, b = _desk(tmp_path, proc, tokens["a.tan"], "a.tan"), \
+        _desk(tmp_path, proc, tokens["b.s"], "b.s")
+    watcher = Watcher(b)
+    try:
+        assert not b.online.idle_wait(0.01)  # learns the head; nothing new yet
+        watcher.start()
+        free = [r["id"] for r in (HubEscalations(store).get(f"ESC-{n:06d}")
+                                  for n in range(1, 31))
+                if r and r["assignee"] is None and r["status"] != "triaged"][:5]
+        assert len(free) == 5
+        delays = []
+        for ext in free:
+            esc = _cached(a, ext)[0]
+            a.write(lambda db, esc=esc: ob.record_local_update(
+                db, esc, {"status": "triaged", "assignee": "a.tan"}, "a.tan", None,
+                utcnow()))
+            assert a.sync().pushed == 1  # the accept reached the hub
+            acked = time.monotonic()
+            assert HubEscalations(store).get(ext)["assignee"] == "a.tan"
+            with watcher.synced:
+                shown = watcher.synced.wait_for(
+                    lambda ext=ext: _cached(b, ext)[2] == "a.tan", timeout=10)
+            assert shown, f"{ext}: the accept never reached desk B"
+            delays.append(time.monotonic() - acked)
+            assert _cached(b, ext)[1] == "triaged"
+        # B never polled: each arrival came from its long poll. The issue's bound is a
+        # second; the median keeps one hiccup of a shared machine from deciding it.
+        print(f"accept -> other desk: {[round(d * 1000) for d in delays]} ms")
+        assert statistics.median(delays) < 1.0, delays
+        assert watcher.syncs >= 5
+    finally:
+        watcher.stop.set()
+        watcher.join(10)
+        for desk in (a, b):
+            desk.store.close()
 
 
 def test_both_edit_offline_the_second_gets_a_conflict_and_nothing_is_lost(
