@@ -326,12 +326,27 @@ class HubEscalations:
                                 "version": fields["version"], "at": stamp,
                                 "actor": who.analyst, "desktop": who.desktop,
                                 "payload": text})
-            conn.execute(insert(escalation), rows)
-            conn.execute(insert(escalation_op), [
-                {"escalation": r["api_id"], "seq": r["seq"], "kind": "add", "detail": "{}"}
-                for r in rows])
-            conn.execute(insert(change), changes)
+            ops = [{"escalation": r["api_id"], "seq": r["seq"], "kind": "add",
+                    "detail": "{}"} for r in rows]
+            for table, values in ((escalation, rows), (escalation_op, ops),
+                                  (change, changes)):
+                if self.store.dialect == "postgresql":
+                    _copy(conn, table.name, values)
+                else:
+                    conn.execute(insert(table), values)
         return len(rows)
+
+
+def _copy(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
+    """Rows into a PostgreSQL table by COPY, in the connection's transaction: a bulk
+    load's rows without SQLAlchemy rendering multi-row INSERTs (docs/hub.md, "Load")."""
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 def _row(conn: Connection, escalation_id: str, lock: bool = False) -> Any:
