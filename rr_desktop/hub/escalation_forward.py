@@ -22,15 +22,14 @@ from ..demo.state import NotFound, VersionMismatch
 from ..demo.wire import InvalidRequest
 from . import audit, caller
 from .escalation_store import (
-    _STATUS_CONTEXT,
     NOTE_PREFIX,
     HubEscalations,
     _change,
-    _check_role,
     _dumps,
     _remember,
     _replayed,
     _row,
+    checked_patch,
 )
 from .intake_outcome import PENDING_KEY, Forwarded, source_pending
 
@@ -51,15 +50,8 @@ def forward_patch(hub: HubEscalations, escalation_id: str, base_version: int,
     with hub.forwarder.serial(escalation_id):
         row = _source_of(hub, escalation_id)
         current = json.loads(row.fields)
-        if int(row.version) != base_version:
-            raise VersionMismatch(current)
-        _check_role(who, escalation_id, current, fields)
-        duplicate_of = fields.get("duplicate_of")
-        if duplicate_of is not None and (duplicate_of == escalation_id
-                                         or str(duplicate_of) not in hub):
-            raise NotFound(str(duplicate_of))
-        if "status" in fields:
-            fields = {**{k: None for k in _STATUS_CONTEXT}, **fields}
+        fields = checked_patch(who, escalation_id, current, int(row.version), base_version,
+                               fields, hub.__contains__)
         # The desktop's request: a retry carries the same If-Match and fields.
         digest = hashlib.sha256(_dumps(sorted(fields.items())).encode()).hexdigest()[:32]
         seen = current.get("source_version")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -204,15 +204,9 @@ class HubEscalations:
             if row is None:
                 raise NotFound(escalation_id)
             current = json.loads(row.fields)
-            if int(row.version) != base_version:
-                raise VersionMismatch(current)
-            _check_role(who, escalation_id, current, fields)
-            duplicate_of = fields.get("duplicate_of")
-            if duplicate_of is not None and (duplicate_of == escalation_id
-                                             or _row(conn, str(duplicate_of)) is None):
-                raise NotFound(str(duplicate_of))
-            if "status" in fields:  # a status change carries its own reason, or none
-                fields = {**{k: None for k in _STATUS_CONTEXT}, **fields}
+            fields = checked_patch(who, escalation_id, current, int(row.version),
+                                   base_version, fields,
+                                   lambda other: _row(conn, other) is not None)
             audit.record(conn, who.analyst, "escalation.patch", escalation_id,
                          {"fields": dict(fields), "base_version": base_version},
                          desktop=who.desktop)
@@ -431,6 +425,25 @@ def _replayed(conn: Connection, scope: str, key: str) -> dict[str, Any] | None:
 
 def _remember(conn: Connection, scope: str, key: str, answer: Mapping[str, Any]) -> None:
     conn.execute(insert(idempotency).values(scope=scope, key=key, answer=_dumps(dict(answer))))
+
+
+def checked_patch(who: caller.Caller, escalation_id: str, current: dict[str, Any],
+                  version: int, base_version: int, fields: Mapping[str, Any],
+                  exists: Callable[[str], bool]) -> Mapping[str, Any]:
+    """A desktop's PATCH as it will be applied: refused when `base_version` is not the
+    record's (VersionMismatch with the record now), outside the caller's role
+    (caller.Forbidden) or naming a duplicate that is not there (NotFound); a status
+    change carries its own reason, or none."""
+    if version != base_version:
+        raise VersionMismatch(current)
+    _check_role(who, escalation_id, current, fields)
+    duplicate_of = fields.get("duplicate_of")
+    if duplicate_of is not None and (duplicate_of == escalation_id
+                                     or not exists(str(duplicate_of))):
+        raise NotFound(str(duplicate_of))
+    if "status" in fields:
+        return {**{k: None for k in _STATUS_CONTEXT}, **fields}
+    return fields
 
 
 def _check_role(who: caller.Caller, escalation_id: str, current: Mapping[str, Any],

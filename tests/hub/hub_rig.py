@@ -17,9 +17,17 @@ from typing import Any
 
 import uvicorn
 
-from rr_desktop.hub import tokens
+from rr_desktop.channels.rr_api import RrApiChannel
+from rr_desktop.hub import caller, tokens
 from rr_desktop.hub.server import create_app
 from rr_desktop.hub.store import HubStore
+
+
+def hub_client(base: str, token: str, desktop: str = "desk-a") -> RrApiChannel:
+    """The desktop's real rr_api client on the hub, naming its desktop as the app does."""
+    client = RrApiChannel("hub", base, token)
+    client._http.session.headers[caller.DESKTOP_HEADER] = desktop
+    return client
 
 
 def add_user(store: HubStore, name: str, role: str = "analyst") -> str:

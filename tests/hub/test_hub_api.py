@@ -21,7 +21,7 @@ from rr_desktop.hub.api import contract
 from rr_desktop.hub.escalation_store import HubEscalations
 from rr_desktop.hub.schema import change
 from rr_desktop.hub.store import HubStore
-from tests.hub.hub_rig import add_user, hub_in_thread
+from tests.hub.hub_rig import add_user, hub_client, hub_in_thread
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
@@ -40,12 +40,6 @@ def hub(hub_url: str) -> Iterator[tuple[HubStore, str, dict[str, str]]]:
         store.close()
 
 
-def _client(base: str, token: str, desktop: str = "desk-a") -> RrApiChannel:
-    client = RrApiChannel("hub", base, token)
-    client._http.session.headers[caller.DESKTOP_HEADER] = desktop
-    return client
-
-
 def _all(client: RrApiChannel) -> dict[str, object]:
     cursor, seen = None, {}
     while True:
@@ -59,7 +53,7 @@ def _all(client: RrApiChannel) -> dict[str, object]:
 
 def test_the_desktop_client_reads_and_writes_through_the_hub(hub) -> None:
     store, base, tokens = hub
-    mei = _client(base, tokens["mei.tan"])
+    mei = hub_client(base, tokens["mei.tan"])
     items = _all(mei)
     assert len(items) == 20
     target = next(i for i in items.values() if i.record.assignee is None)
@@ -98,7 +92,7 @@ def test_the_desktop_client_reads_and_writes_through_the_hub(hub) -> None:
     assert kinds == ["add", "patch", "note", "fact"]
 
     # The other desktop sees the change in its feed; a stale version is a conflict.
-    raj = _client(base, tokens["raj.k"], "desk-b")
+    raj = hub_client(base, tokens["raj.k"], "desk-b")
     seen = _all(raj)[eid]
     assert seen.record.assignee == "mei.tan"
     with pytest.raises(VersionConflict) as conflict:
@@ -114,8 +108,8 @@ def test_an_analyst_works_their_own_items_a_lead_anyones(hub) -> None:
     free = [r for r in (esc.get(f"ESC-{n:06d}") for n in range(1, 21))
             if r is not None and r.get("assignee") is None]
     one, two = free[0], free[1]
-    mei, raj = _client(base, tokens["mei.tan"]), _client(base, tokens["raj.k"], "desk-b")
-    lead = _client(base, tokens["lead.li"], "desk-l")
+    mei, raj = hub_client(base, tokens["mei.tan"]), hub_client(base, tokens["raj.k"], "desk-b")
+    lead = hub_client(base, tokens["lead.li"], "desk-l")
     mei.push(Mutation("a", "update", one["id"], {"assignee": "mei.tan"}, one["version"]))
     held = esc.get(one["id"])
     with pytest.raises(Rejected, match=r"held by mei\.tan"):
@@ -152,7 +146,7 @@ def test_every_contract_route_answers_and_tokens_guard_them(hub) -> None:
 
 def test_roster_cursor_and_durability(hub, hub_url: str) -> None:
     store, base, tokens = hub
-    roster = _client(base, tokens["raj.k"]).analysts()
+    roster = hub_client(base, tokens["raj.k"]).analysts()
     assert [a.id for a in roster] == ["lead.li", "mei.tan", "raj.k"]
     auth = {"Authorization": f"Bearer {tokens['raj.k']}"}
     foreign = requests.get(f"{base}/v1/escalations?cursor=abc123.5", headers=auth,

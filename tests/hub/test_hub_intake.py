@@ -17,13 +17,12 @@ from sqlalchemy import func, select
 
 from rr_desktop.channels.contract import Mutation, VersionConflict
 from rr_desktop.channels.rr_api import RrApiChannel
-from rr_desktop.hub import caller
 from rr_desktop.hub.escalation_store import HubEscalations
 from rr_desktop.hub.intake_outcome import PENDING_KEY
 from rr_desktop.hub.intake_routes import ForwardingRoutes
 from rr_desktop.hub.schema import change
 from rr_desktop.hub.store import HubStore
-from tests.hub.hub_rig import add_user, hub_in_thread
+from tests.hub.hub_rig import add_user, hub_client, hub_in_thread
 from tests.hub.intake_rig import SOURCE, add_source, running_intake, secrets_file
 from tests.peers.reference_service import ReferenceService
 
@@ -52,12 +51,6 @@ def setup(tmp_path: Path, service: ReferenceService, hub_url: str
                        "intake_dir": intake_dir}
     finally:
         store.close()
-
-
-def _client(base: str, token: str, desktop: str = "desk-a") -> RrApiChannel:
-    client = RrApiChannel("hub", base, token)
-    client._http.session.headers[caller.DESKTOP_HEADER] = desktop
-    return client
 
 
 def _hub_items(client: RrApiChannel) -> dict[str, Any]:
@@ -96,7 +89,7 @@ def _wait(predicate: Any, timeout: float = 30.0) -> Any:
 
 
 def test_the_sources_escalations_are_on_the_hub_under_the_hubs_ids(setup, service) -> None:
-    lead = _client(setup["base"], setup["tokens"]["lead.li"])
+    lead = hub_client(setup["base"], setup["tokens"]["lead.li"])
     items = _hub_items(lead)
     source_ids = service.ids()
     assert sorted(items) == sorted(f"{SOURCE}:{i}" for i in source_ids)
@@ -112,7 +105,7 @@ def test_the_sources_escalations_are_on_the_hub_under_the_hubs_ids(setup, servic
 
 
 def test_a_desktops_patch_reaches_the_source_once(setup, service) -> None:
-    lead = _client(setup["base"], setup["tokens"]["lead.li"])
+    lead = hub_client(setup["base"], setup["tokens"]["lead.li"])
     eid = _open_source_id(service)
     hub_id = f"{SOURCE}:{eid}"
     mine = _hub_items(lead)[hub_id]
@@ -141,7 +134,7 @@ def test_a_desktops_patch_reaches_the_source_once(setup, service) -> None:
 
 
 def test_a_change_on_the_source_meanwhile_is_the_desktops_conflict(setup, service) -> None:
-    lead = _client(setup["base"], setup["tokens"]["lead.li"])
+    lead = hub_client(setup["base"], setup["tokens"]["lead.li"])
     eid = _open_source_id(service)
     hub_id = f"{SOURCE}:{eid}"
     seen = _hub_items(lead)[hub_id]
@@ -163,7 +156,7 @@ def test_a_change_on_the_source_meanwhile_is_the_desktops_conflict(setup, servic
 
 
 def test_notes_reach_the_source_once_per_idempotency_key(setup, service) -> None:
-    mei = _client(setup["base"], setup["tokens"]["mei.tan"])
+    mei = hub_client(setup["base"], setup["tokens"]["mei.tan"])
     eid = _open_source_id(service)
     note = Mutation("note-op-7", "note", f"{SOURCE}:{eid}",
                     {"text": "called the partner", "author": "Mei"}, 0)
@@ -324,7 +317,7 @@ def test_a_change_the_source_refuses_is_422_and_applied_nowhere(tmp_path: Path,
 
 
 def test_a_fact_reaches_the_source_once_and_comes_back_in_the_record(setup, service) -> None:
-    mei = _client(setup["base"], setup["tokens"]["mei.tan"])
+    mei = hub_client(setup["base"], setup["tokens"]["mei.tan"])
     eid = _open_source_id(service)
     fact = Mutation("fact-op-3", "fact", f"{SOURCE}:{eid}",
                     {"text": "views passed 1M", "author": "Mei"}, 0)
