@@ -323,7 +323,7 @@ def _add_channel(args: argparse.Namespace, store: Store) -> int:
         setup.save(store, draft)
     except setup.SetupError as exc:
         raise UserError(str(exc)) from None
-    stored = " and its secrets stored in the keyring" if draft.secret_values else ""
+    stored = f" and its secrets kept in {secrets.where()}" if draft.secret_values else ""
     print(f"added channel {draft.name} ({draft.kind}){stored}")
     return 0
 

@@ -63,6 +63,12 @@ def use_file(path: str | Path | None) -> None:
     _file = None if path is None else SecretsFile(Path(path))
 
 
+def where() -> str:
+    """Where credentials are kept, for a message: the keyring, or the secrets file."""
+    source = _from_env()
+    return "the keyring" if source is None else f"the secrets file {source.path}"
+
+
 def _from_env() -> SecretsFile | None:
     global _file
     if _file is None and os.environ.get(ENV_FILE):

@@ -87,3 +87,17 @@ def test_the_hub_refuses_a_readable_secrets_file_in_one_sentence(tmp_path: Path)
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "must be owned by this user and readable only by them" in done.stderr
     assert "tok-secret-99" not in done.stderr + done.stdout
+
+
+def test_channels_add_says_where_the_secret_is_kept(tmp_path: Path) -> None:
+    from tests.hub.intake_rig import rr_desktop, secrets_file
+
+    path = secrets_file(tmp_path, "tok-123", channel="team")
+    done = rr_desktop(["channels", "add", "rr_api", "team", "--url", "http://127.0.0.1:9"],
+                      tmp_path / "data", path, stdin="tok-123\n")
+    assert done.returncode == 0, done.stderr
+    assert f"its secrets kept in the secrets file {path}" in done.stdout
+    refused = rr_desktop(["channels", "add", "rr_api", "other", "--url",
+                          "http://127.0.0.1:9"], tmp_path / "data", path, stdin="x\n")
+    assert refused.returncode != 0 and "never writes" in refused.stderr
+    assert "Traceback" not in refused.stderr
