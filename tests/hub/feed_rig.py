@@ -162,3 +162,32 @@ def check(outcome: Outcome) -> None:
     missing = outcome.committed - set(keys)
     assert not missing, f"skipped: {sorted(missing)}"
     assert set(keys) <= outcome.committed, "a change seen that never committed"
+
+
+def escalation_design(store: HubStore) -> Design:
+    """The hub's real escalation write (`escalation_store._change`: on PostgreSQL one
+    statement takes the number and writes row, history and change) as a feed writer:
+    writer N changes escalation ESC-00000N (its own row, so only the feed's counter is
+    shared), tagging it with the change's key."""
+    import json
+
+    from rr_desktop.hub import caller
+    from rr_desktop.hub.escalation_store import HubEscalations, _change, _row
+
+    escalations = HubEscalations(store)
+    if escalations.get("ESC-000001") is None:
+        escalations.load({"id": f"ESC-{n:06d}", "title": f"writer {n}", "tags": []}
+                         for n in range(1, 5))
+
+    def append(conn: Connection, key: str) -> None:
+        writer = int(key.split("-w")[1].split("-")[0]) + 1
+        row = _row(conn, f"ESC-{writer:06d}", lock=True)
+        _change(conn, row, json.loads(row.fields), {"tags": [key]}, "patch",
+                caller.Caller("test", "lead"))
+
+    def read(conn: Connection, after: int, limit: int) -> list[tuple[int, str]]:
+        # The loaded escalations (no tag yet) come before any run's `after`.
+        return [(c.seq, (json.loads(c.payload)["tags"] or [""])[0])
+                for c in feed.read_changes(conn, after, limit, kinds=("escalation",))]
+
+    return Design("the hub's escalation write", append, read)

@@ -46,6 +46,18 @@ def test_a_paging_reader_sees_every_committed_change_once_in_order(
         assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
 
 
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(writers=writers, page=st.integers(1, 4), read_pause_ms=st.floats(0, 3))
+def test_escalation_writes_keep_the_same_promise(
+        store: HubStore, writers: list[list[Step]], page: int, read_pause_ms: float) -> None:
+    """The same property through the hub's real escalation write, which on PostgreSQL
+    numbers its change inside one statement (docs/hub.md, "Load")."""
+    outcome = feed_rig.run(store, feed_rig.escalation_design(store), writers, page,
+                           read_pause_ms, tag=f"es{next(_examples)}")
+    feed_rig.check(outcome)
+
+
 def _schedule(store: HubStore, design: feed_rig.Design) -> list[tuple[int, str]]:
     """The interleaving that breaks insert-time numbering: A appends and holds its
     transaction open; B appends and commits; the reader pages; A commits; the reader
