@@ -21,6 +21,7 @@ from typing import Any
 import requests
 
 from ...domain import Quarantined
+from ...playbooks.team import name_problem
 from ..contract import MalformedPage, Rejected, ServerError, TeamPlaybookChanged, TeamPlaybookSet
 from ..transport import Transport, path_segment
 from .incidents import service_message
@@ -87,6 +88,7 @@ def pull_playbooks(http: Transport, known_tag: str | None = None) -> TeamPlayboo
 def put_playbook(http: Transport, name: str, text: str, if_match: int | None
                  ) -> dict[str, Any]:
     """Store the team file `name` on the hub; the stored file."""
+    _check_name(http, name)
     headers = {} if if_match is None else {"If-Match": f'"{if_match}"'}
     resp = http.call("PUT", _path(name), write=True, ok=_REFUSALS, json={"text": text},
                      headers=headers)
@@ -107,9 +109,16 @@ def put_playbook(http: Transport, name: str, text: str, if_match: int | None
 
 def delete_playbook(http: Transport, name: str, if_match: int | None = None) -> None:
     """Remove the team file `name` from the hub."""
+    _check_name(http, name)
     headers = {} if if_match is None else {"If-Match": f'"{if_match}"'}
     resp = http.call("DELETE", _path(name), write=True, ok=_REFUSALS, headers=headers)
     _refused(http, resp, name)
+
+
+def _check_name(http: Transport, name: str) -> None:
+    why = name_problem(name)
+    if why is not None:
+        raise Rejected(f"{http.name}: {why}")
 
 
 def _refused(http: Transport, resp: requests.Response, name: str) -> None:
