@@ -312,12 +312,14 @@ class TeamPlaybookChanged(ChannelError):
 class TeamPlaybookSet:
     """The team hub's playbook files: `files` as {name, version, updated_by, updated_at,
     text}; `unchanged` when the hub said nothing changed since `tag` (then `files` is
-    empty); `malformed` one sentence per entry that could not be read."""
+    empty); `malformed` one sentence per entry that could not be read, `unread` the
+    names of those (a copy written earlier is kept)."""
 
     files: tuple[dict[str, Any], ...]
     tag: str | None
     unchanged: bool = False
     malformed: tuple[str, ...] = ()
+    unread: tuple[str, ...] = ()
 
 
 @runtime_checkable

@@ -69,11 +69,12 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_team_files(folder: Path, files: Iterable[Mapping[str, Any]],
-                     tag: str | None) -> list[str]:
+                     tag: str | None, unread: Iterable[str] = ()) -> list[str]:
     """Make `folder` hold the hub's `files` ({name, text, ...}); one sentence per file
-    not written. Raises OSError when the folder cannot be written."""
+    not written. `unread`: names the hub listed but sent unreadable (kept as they are).
+    Raises OSError when the folder cannot be written."""
     problems: list[str] = []
-    wanted: dict[str, str] = {}
+    wanted: dict[str, str] = dict.fromkeys(unread, "")
     for entry in files:
         name, text = str(entry["name"]), str(entry["text"])
         why = file_problem(name, text)

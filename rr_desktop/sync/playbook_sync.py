@@ -41,7 +41,8 @@ class PlaybookSync:
         for why in listing.malformed:
             log.warning("%s: %s", self.report.channel, why)
         try:
-            problems = write_team_files(self.folder, listing.files, listing.tag)
+            problems = write_team_files(self.folder, listing.files, listing.tag,
+                                        listing.unread)
         except OSError as exc:
             self.report.problems.append(f"the team playbooks cannot be saved in "
                                         f"{self.folder} ({exc.strerror or exc})")

@@ -80,3 +80,12 @@ def test_the_folder_holds_exactly_the_hubs_valid_files(tmp_path: Path) -> None:
     write_team_files(team, [_file("drill.yaml", good)], "t3")
     (team / "drill.yaml").unlink()
     assert known_tag(team) is None
+
+
+def test_a_file_the_hub_sent_unreadable_keeps_its_earlier_copy(tmp_path: Path) -> None:
+    team = team_folder(tmp_path)
+    good = BASE.format(id="drill", title="Drill")
+    write_team_files(team, [_file("drill.yaml", good), _file("b.yaml", good)], "t1")
+    write_team_files(team, [], "t2", unread=["drill.yaml"])
+    assert (team / "drill.yaml").read_text() == good
+    assert not (team / "b.yaml").exists()

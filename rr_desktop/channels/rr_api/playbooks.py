@@ -74,15 +74,19 @@ def pull_playbooks(http: Transport, known_tag: str | None = None) -> TeamPlayboo
         raise malformed("playbooks is not a list")
     files: list[dict[str, Any]] = []
     set_aside: list[str] = []
+    unread: list[str] = []
     for i, raw in enumerate(raws):
         why = entry_problem(raw)
         if why is None:
             files.append(dict(raw))
-        else:
-            name = raw.get("name") if isinstance(raw, dict) else None
-            shown = repr(name[:120]) if isinstance(name, str) else f"number {i + 1}"
-            set_aside.append(f"the team playbook {shown} is left out: {why}")
-    return TeamPlaybookSet(tuple(files), tag, malformed=tuple(set_aside))
+            continue
+        name = raw.get("name") if isinstance(raw, dict) else None
+        if isinstance(name, str):
+            unread.append(name)
+        shown = repr(name[:120]) if isinstance(name, str) else f"number {i + 1}"
+        set_aside.append(f"the team playbook {shown} is left out: {why}")
+    return TeamPlaybookSet(tuple(files), tag, malformed=tuple(set_aside),
+                           unread=tuple(unread))
 
 
 def put_playbook(http: Transport, name: str, text: str, if_match: int | None
