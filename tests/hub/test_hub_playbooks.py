@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import jsonschema
 import pytest
 import requests
+import yaml
 from sqlalchemy import insert
 
 from rr_desktop.channels.contract import Rejected, TeamPlaybookChanged
@@ -33,6 +35,7 @@ from rr_desktop.sync.engine import SyncEngine
 from tests.hub.hub_rig import add_user, hub_in_thread
 from tests.peers.reference_service import ReferenceService
 
+SPEC = yaml.safe_load((Path(__file__).parents[2] / "rr_desktop/hub/openapi.yaml").read_text())
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 DRILL = """\
 id: team-drill
@@ -149,6 +152,17 @@ def test_a_lead_edits_team_playbooks_an_analyst_only_reads_them(hub) -> None:
     assert (entry.actor, entry.action) == ("lead.li", "playbook.delete")
     unauthenticated = requests.get(f"{base}/v1/playbooks", timeout=10)
     assert unauthenticated.status_code == 401
+    # The answers are the documented shapes (hub/openapi.yaml).
+    served = requests.get(f"{base}/v1/playbooks", headers=auth, timeout=10)
+    listing_schema = SPEC["paths"]["/v1/playbooks"]["get"]["responses"]["200"]["content"][
+        "application/json"]["schema"]
+    jsonschema.validate(served.json(), {**listing_schema, "components": SPEC["components"]})
+    stale_answer = requests.put(f"{base}/v1/playbooks/team-drill.yaml", json={"text": DRILL},
+                                headers={**auth, "If-Match": '"1"'}, timeout=10)
+    assert stale_answer.status_code == 412
+    jsonschema.validate(stale_answer.json(), {
+        **SPEC["components"]["responses"]["PlaybookChanged"]["content"]["application/json"][
+            "schema"], "components": SPEC["components"]})
 
 
 def _desktop(tmp_path: Path, base: str, token: str) -> tuple[Store, SyncEngine, Path]:
