@@ -81,7 +81,8 @@ class Workspace:
                 server.stop()
             store.close()
             raise
-        return cls(data_dir, store, SyncEngine(store, clients), server, errors)
+        return cls(data_dir, store, SyncEngine(store, clients, data_dir=data_dir), server,
+                   errors)
 
     def close(self) -> None:
         for client in self.engine.clients.values():

@@ -297,3 +297,40 @@ def wire_value(record: Escalation, field: str) -> Any:
     if field == "assignee":
         return record.assignee
     raise KeyError(field)
+
+
+class TeamPlaybookChanged(ChannelError):
+    """A team playbook write found another version on the hub (412); `current` is the
+    hub's file now, None when it has none (docs/playbooks.md, "Team playbooks")."""
+
+    def __init__(self, message: str, current: dict[str, Any] | None) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+@dataclass(frozen=True, slots=True)
+class TeamPlaybookSet:
+    """The team hub's playbook files: `files` as {name, version, updated_by, updated_at,
+    text}; `unchanged` when the hub said nothing changed since `tag` (then `files` is
+    empty); `malformed` one sentence per entry that could not be read, `unread` the
+    names of those (a copy written earlier is kept)."""
+
+    files: tuple[dict[str, Any], ...]
+    tag: str | None
+    unchanged: bool = False
+    malformed: tuple[str, ...] = ()
+    unread: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class TeamPlaybooks(Protocol):
+    """A client of a team hub that keeps the team's playbooks: `pull_playbooks` reads
+    them (None: the server keeps none, like the reference service), `put_playbook` and
+    `delete_playbook` are a lead's edits (TeamPlaybookChanged on a 412, Rejected on a
+    refusal: 403 for an analyst, 422 for a file that fails the checks)."""
+
+    def pull_playbooks(self, known_tag: str | None = None) -> TeamPlaybookSet | None: ...
+
+    def put_playbook(self, name: str, text: str, if_match: int | None) -> dict[str, Any]: ...
+
+    def delete_playbook(self, name: str, if_match: int | None = None) -> None: ...

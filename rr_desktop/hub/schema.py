@@ -172,3 +172,15 @@ audit = Table(
     Column("detail", Text, nullable=False),  # JSON object
 )
 Index("ix_hub_audit_at", audit.c.at)
+
+# The team's playbook files (docs/hub.md, "Team playbooks"): `name` is the file's path
+# under a playbooks folder (`violent-event.yaml`, `overlays/JP.yaml`), `text` its YAML.
+playbook = Table(
+    "hub_playbook", metadata,
+    Column("name", String(128), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("version", BigInteger, nullable=False),  # 1 on create, +1 per write
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", String(24), nullable=False),
+    Column("seq", BigInteger, nullable=False, unique=True),  # its last write in the feed
+)

@@ -35,6 +35,7 @@ from starlette.routing import Route
 
 from . import caller, feed, logs, tokens
 from .api import HubRoutes, answer, body_cap
+from .playbook_routes import playbook_routes
 from .store import HubStore
 from .waker import WaitRoute, lifespan, wait_route
 
@@ -166,6 +167,7 @@ def create_app(store: HubStore, routes: HubRoutes | None = None) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/v1/changes", changes, methods=["GET"]),
         wait_route(store, gate),  # before the rr_api routes' catch-all
+        *playbook_routes(store, gate, _unauthorized),  # so are the team playbooks
         Route("/v1/{rest:path}", rr_api,
               methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
     ], lifespan=lifespan)

@@ -25,7 +25,7 @@ BUSY_TIMEOUT_S = 30.0
 PG_POOL = 30  # connections to PostgreSQL, at most (the server's thread pool has 40)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The hub's revisions, oldest first (a test checks it against the scripts).
-KNOWN_REVISIONS = ("h0001", "h0002")
+KNOWN_REVISIONS = ("h0001", "h0002", "h0003")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 VERSION_TABLE = "hub_alembic_version"
 

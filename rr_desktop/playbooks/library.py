@@ -1,11 +1,12 @@
-"""The playbook library: every base playbook and country overlay that loaded, bundled and
-the user's, with the problems of those that did not (docs/playbooks.md).
+"""The playbook library: every base playbook and country overlay that loaded, bundled, the
+team's (from the team hub) and the user's, with the problems of those that did not
+(docs/playbooks.md).
 
-A file with a problem is left out and its problem listed; the others load. A user file
-with the id (playbook) or market (overlay) of a bundled one replaces it, and the listing
-says so. In an overlay, a section for one playbook that does not fit that playbook (it
-replaces a step the playbook does not have) is left out alone: the rest of the overlay,
-its clocks and contacts, still applies.
+A file with a problem is left out and its problem listed; the others load. A team file
+with the id (playbook) or market (overlay) of a bundled one replaces it, a user file
+either, and the listing says so. In an overlay, a section for one playbook that does
+not fit that playbook (it replaces a step the playbook does not have) is left out alone:
+the rest of the overlay, its clocks and contacts, still applies.
 """
 
 from __future__ import annotations
@@ -58,16 +59,26 @@ def stakeholder_of(spec: StakeholderSpec, file: DataFile, overlay: str = "") -> 
 
 
 def _load_playbook(file: DataFile) -> Playbook:
-    spec = convert(read_yaml(file.path, file.label), PlaybookFile, file.label)
+    return playbook_of(read_yaml(file.path, file.label), file)
+
+
+def playbook_of(data: Mapping[str, object], file: DataFile) -> Playbook:
+    """A base playbook from a file's top-level mapping; FileInvalid with its problem."""
+    spec = convert(data, PlaybookFile, file.label)
     check_playbook(spec, file.label)
     return Playbook(spec, file.label, file.source)
 
 
 def _load_overlay(file: DataFile) -> tuple[Overlay, dict[str, object]]:
+    return overlay_of(read_yaml(file.path, file.label), file)
+
+
+def overlay_of(data: Mapping[str, object], file: DataFile
+               ) -> tuple[Overlay, dict[str, object]]:
     """The overlay without its per-playbook sections (checked later against the
-    playbooks), and those sections as written."""
+    playbooks), and those sections as written; FileInvalid with its problem."""
     label = file.label
-    spec = convert(read_yaml(file.path, label), OverlayFile, label)
+    spec = convert(data, OverlayFile, label)
     check_version(spec.schema_version, label)
     market = check_market(spec.market, label, "market")
     for i, contact in enumerate(spec.contacts):
@@ -95,14 +106,18 @@ def _keep(kind: str, key: str, title: str, file: DataFile, held: dict[str, Libra
         problems.append(Problem(file.label, "", f"has the {kind} {name} {key!r} that "
                                 f"{earlier.file} already has: this file is left out"))
         return False
-    replaced = earlier.file if earlier is not None else ""
-    held[key] = LibraryEntry(kind, key, title, file.label, file.source, replaced)
+    if earlier is None:
+        held[key] = LibraryEntry(kind, key, title, file.label, file.source)
+    else:
+        held[key] = LibraryEntry(kind, key, title, file.label, file.source, earlier.file,
+                                 earlier.source)
     return True
 
 
 def load_library(data_dir: Path | None, *, bundled_root: Path | None = None) -> PlaybookLibrary:
-    """Every playbook and overlay: bundled (under resources/playbooks/) and the user's
-    (`<data dir>/playbooks/`); `bundled_root` stands in for resources/ in tests."""
+    """Every playbook and overlay: bundled (under resources/playbooks/), the team's
+    (`<data dir>/playbooks/team/`) and the user's (`<data dir>/playbooks/`), later ones
+    replacing earlier ones; `bundled_root` stands in for resources/ in tests."""
     problems: list[Problem] = []
     playbooks: dict[str, Playbook] = {}
     held: dict[str, LibraryEntry] = {}

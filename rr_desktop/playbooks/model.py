@@ -11,9 +11,12 @@ from .schema import Channels, EveryPlaybookChanges, PlaybookChanges, PlaybookFil
 
 
 class Source(StrEnum):
-    """Where a file comes from; a user file replaces a bundled one with the same id."""
+    """Where a file comes from: bundled with the app, the team's (written from the team
+    hub into `<data dir>/playbooks/team/`) or the user's own. A team file replaces a
+    bundled one with the same id, a user file either."""
 
     BUNDLED = "bundled"
+    TEAM = "team"
     USER = "user"
 
 
@@ -84,12 +87,15 @@ class LibraryEntry:
     file: str
     source: Source
     replaced_file: str = ""
+    replaced_source: Source = Source.BUNDLED
 
     @property
     def replaces(self) -> bool:
         return bool(self.replaced_file)
 
     def describe(self) -> str:
-        mine = " (yours)" if self.source is Source.USER else ""
-        note = f", replaces the bundled {self.replaced_file}" if self.replaced_file else ""
+        mine = {Source.USER: " (yours)", Source.TEAM: " (the team's)"}.get(self.source, "")
+        whose = "the bundled " if self.replaced_source is Source.BUNDLED else \
+            "the team's " if self.replaced_source is Source.TEAM else ""
+        note = f", replaces {whose}{self.replaced_file}" if self.replaced_file else ""
         return f"{self.kind} {self.key}: {self.title}{mine} from {self.file}{note}"

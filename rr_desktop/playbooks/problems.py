@@ -76,6 +76,16 @@ def read_yaml(path: Path, label: str) -> dict[str, Any]:
     except OSError as exc:
         raise FileInvalid(Problem(label, "", f"cannot be read ({exc.strerror or exc})")) \
             from None
+    return parse_yaml(text, label)
+
+
+def parse_yaml(text: str, label: str) -> dict[str, Any]:
+    """`text`'s top-level mapping (a file's content, or one sent to the team hub);
+    FileInvalid with a sentence for anything else."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_BYTES:
+        raise FileInvalid(Problem(label, "", f"is {size} bytes, more than a data file "
+                                             f"may hold ({MAX_FILE_BYTES})"))
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 from ..channels.contract import (
@@ -29,9 +30,11 @@ from ..channels.contract import (
     Page,
     PostmortemStore,
     RateLimited,
+    TeamPlaybooks,
     TooSlow,
 )
 from ..domain.push import FIELD_PUSHES
+from ..playbooks.files import team_folder
 from ..run_deadline import run_deadline
 from ..store import channel_state as cs
 from ..store import fts
@@ -44,6 +47,7 @@ from .backoff import full_jitter
 from .incident_sync import IncidentSync, IncidentSyncReport
 from .limits import CursorWatch, RateLimitedUntil, RunClock, SyncLimits, clock_time, duration
 from .outbox_push import OutboxPusher
+from .playbook_sync import PlaybookSync
 from .postmortem_sync import PostmortemSync
 
 log = logging.getLogger("rr_desktop.sync")
@@ -146,8 +150,12 @@ class SyncEngine:
 
     def __init__(self, store: Store, clients: Mapping[str, ChannelClient],
                  clock: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
-                 owner: str | None = None, limits: SyncLimits | None = None) -> None:
+                 owner: str | None = None, limits: SyncLimits | None = None,
+                 data_dir: Path | None = None) -> None:
+        """`data_dir`: where the team hub's playbooks are written (playbooks/team/);
+        None syncs none."""
         self.store = store
+        self.data_dir = data_dir
         self.clients = dict(clients)
         self.clock = clock
         self.rng = rng or random.Random()
@@ -211,6 +219,9 @@ class SyncEngine:
                                                     progress).run()
                 if isinstance(client, PostmortemStore):
                     PostmortemSync(self, client, cid, report, cancel, progress).run()
+                if self.data_dir is not None and isinstance(client, TeamPlaybooks):
+                    PlaybookSync(self, client, cid, team_folder(self.data_dir), report,
+                                 cancel, progress).run()
             with self.store.write() as db:
                 cs.record_success(db, cid, self.clock(), None)
                 if report.problems:  # shown as the channel's state until a clean run

@@ -27,11 +27,13 @@ from ..contract import (
     PushResult,
     Rejected,
     ServerError,
+    TeamPlaybookSet,
     VersionConflict,
 )
 from ..transport import Transport, path_segment
 from .head_watch import HeadWatch
 from .incidents import pull_events, push_event
+from .playbooks import delete_playbook, pull_playbooks, put_playbook
 from .postmortems import pull_postmortems, put_postmortem
 from .records import as_text, decode_page, object_decoder, validate
 
@@ -218,3 +220,16 @@ class RrApiChannel:
     def pull_postmortems(self, after: int, limit: int) -> PostmortemPage:
         """The post-mortems changed on the service after `after` (contract.PostmortemStore)."""
         return pull_postmortems(self._http, after, limit)
+
+    def pull_playbooks(self, known_tag: str | None = None) -> TeamPlaybookSet | None:
+        """The team hub's playbook files; None when the server keeps none
+        (contract.TeamPlaybooks)."""
+        return pull_playbooks(self._http, known_tag)
+
+    def put_playbook(self, name: str, text: str, if_match: int | None) -> dict[str, Any]:
+        """A lead's edit of a team playbook file (contract.TeamPlaybooks)."""
+        return put_playbook(self._http, name, text, if_match)
+
+    def delete_playbook(self, name: str, if_match: int | None = None) -> None:
+        """A lead's removal of a team playbook file (contract.TeamPlaybooks)."""
+        delete_playbook(self._http, name, if_match)
