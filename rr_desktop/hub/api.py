@@ -45,7 +45,7 @@ def contract() -> dict[str, Any]:
     merged = dict(hub)
     merged["paths"] = {**service["paths"], **hub["paths"]}
     components: dict[str, Any] = {}
-    for part in ("schemas", "responses", "parameters", "headers", "securitySchemes"):
+    for part in sorted(set(service["components"]) | set(hub["components"])):
         mine, theirs = hub["components"].get(part, {}), service["components"].get(part, {})
         clash = set(mine) & set(theirs) - ({"bearer"} if part == "securitySchemes" else set())
         if clash:

@@ -178,3 +178,28 @@ def test_a_hostile_desktop_header_is_not_stored(hub) -> None:
     assert resp.status_code == 200, resp.text
     with store.read() as conn:
         assert audit.entries(conn, 1)[0].desktop is None
+
+
+def test_the_served_contract_resolves_every_reference() -> None:
+    """Every `$ref` in the hub's one document points at something in it (the reference
+    service's request bodies, responses and parameters came along)."""
+    spec = contract()
+    refs: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                refs.append(node["$ref"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    assert any("requestBodies" in r for r in refs)
+    for ref in refs:
+        target: object = spec
+        for part in ref.removeprefix("#/").split("/"):
+            assert isinstance(target, dict) and part in target, ref
+            target = target[part]
