@@ -239,10 +239,14 @@ def test_a_server_without_team_playbooks_means_none_quietly(tmp_path: Path) -> N
         with store.write() as db:
             cs.ensure_channel(db, Channel("demo", "rr_api", {"base_url": service.url}))
         try:
-            report = SyncEngine(store, {"demo": client}, data_dir=data).run("demo")
+            engine = SyncEngine(store, {"demo": client}, data_dir=data)
+            report = engine.run("demo")
+            assert engine.run("demo").error is None
+            asked = service.stats()["routes"].get("GET /v1/playbooks", 0)
         finally:
             client.close()
             store.close()
+    assert asked == 1  # the 404 is remembered: no extra request on every sync run
     assert report.error is None
     assert not [p for p in report.problems if "playbook" in p]
     assert not team_folder(data).exists()

@@ -8,6 +8,7 @@ its own (head_watch.py) so the GUI syncs the channel within a second of a change
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +32,7 @@ from ..contract import (
     VersionConflict,
 )
 from ..transport import Transport, path_segment
-from .head_watch import HeadWatch
+from .head_watch import NO_PUSH_RECHECK_S, HeadWatch
 from .incidents import pull_events, push_event
 from .playbooks import delete_playbook, pull_playbooks, put_playbook
 from .postmortems import pull_postmortems, put_postmortem
@@ -72,6 +73,7 @@ class RrApiChannel:
         self._watch: HeadWatch | None = None
         self._watch_lock = threading.Lock()
         self._closed = False
+        self._no_playbooks_until = 0.0  # a server without team playbooks, asked lately
         if desktop_id:
             self.name_desktop(desktop_id)
 
@@ -223,8 +225,15 @@ class RrApiChannel:
 
     def pull_playbooks(self, known_tag: str | None = None) -> TeamPlaybookSet | None:
         """The team hub's playbook files; None when the server keeps none
-        (contract.TeamPlaybooks)."""
-        return pull_playbooks(self._http, known_tag)
+        (contract.TeamPlaybooks). A server without the route (the reference service) is
+        remembered, like the missing wait route, and asked again after NO_PUSH_RECHECK_S:
+        not one 404 more on every sync run."""
+        if time.monotonic() < self._no_playbooks_until:
+            return None
+        found = pull_playbooks(self._http, known_tag)
+        if found is None:
+            self._no_playbooks_until = time.monotonic() + NO_PUSH_RECHECK_S
+        return found
 
     def put_playbook(self, name: str, text: str, if_match: int | None) -> dict[str, Any]:
         """A lead's edit of a team playbook file (contract.TeamPlaybooks)."""
