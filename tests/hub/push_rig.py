@@ -4,7 +4,6 @@ wait, whether the PostgreSQL listener is up) as readiness checks."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from rr_desktop.hub import feed, tokens
 from rr_desktop.hub.server import create_app
 from rr_desktop.hub.store import HubStore
 from rr_desktop.hub.waker import FeedWaker, WaitRoute
+from tests.hub.hub_rig import hub_process
 
 READY_S = 30.0
 
@@ -123,16 +123,5 @@ def running_hub(db: str) -> Iterator[tuple[str, str]]:
                            "add", "mei.tan", "--role", "analyst"],
                           capture_output=True, text=True, timeout=60, check=False)
     assert made.returncode == 0, made.stderr
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rr_desktop", "hub", "--db", db, "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()  # printed once it listens
-        assert line.startswith("rr-desktop hub: listening on http://"), (
-            line + (proc.stderr.read() if proc.stderr and proc.poll() is not None else ""))
-        yield line.split()[4], made.stdout.strip()
-    finally:
-        proc.terminate()
-        proc.wait(15)
+    with hub_process(db) as hub:
+        yield hub.base, made.stdout.strip()

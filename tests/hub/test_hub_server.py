@@ -5,7 +5,6 @@ test: the hub in its own process on the real PostgreSQL, a token made by
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from starlette.routing import Route
 from rr_desktop.hub import feed
 from rr_desktop.hub.server import UNAUTHORIZED, create_app
 from rr_desktop.hub.store import HubStore
+from tests.hub.hub_rig import hub_process
 from tests.peers.postgres import PostgresServer
 
 SPEC = yaml.safe_load((Path(__file__).parents[2] / "rr_desktop/hub/openapi.yaml").read_text())
@@ -49,20 +49,11 @@ def hub(postgres: PostgresServer) -> Iterator[tuple[str, str]]:
     """(base URL, database URL) of `rr-desktop hub` in its own process."""
     name = postgres.create_database()
     db = postgres.url(name, tcp=True)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rr_desktop", "hub", "--db", db, "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()  # printed once it listens (after migrating)
-        assert line.startswith("rr-desktop hub: listening on http://127.0.0.1:"), (
-            line + (proc.stderr.read() if proc.stderr and proc.poll() is not None else ""))
-        assert "rr@127.0.0.1" in line
-        yield line.split()[4], db
+        with hub_process(db) as hub:  # listening once it has migrated
+            assert "rr@127.0.0.1" in hub.line
+            yield hub.base, db
     finally:
-        proc.terminate()
-        proc.wait(15)
         postgres.drop_database(name)
 
 
