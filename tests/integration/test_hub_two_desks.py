@@ -119,7 +119,11 @@ def test_an_accept_on_one_desk_shows_on_the_other_within_a_second(
         # second; the median keeps one hiccup of a shared machine from deciding it.
         print(f"accept -> other desk: {[round(d * 1000) for d in delays]} ms")
         assert statistics.median(delays) < 1.0, delays
-        assert watcher.syncs >= 5
+        # The fifth arrival can be in B's cache while B's sync is still finishing its
+        # later steps; count the syncs once they are done.
+        with watcher.synced:
+            assert watcher.synced.wait_for(lambda: watcher.syncs >= 5, timeout=10), \
+                watcher.syncs
     finally:
         watcher.stop.set()
         watcher.join(10)
