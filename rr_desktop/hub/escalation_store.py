@@ -97,9 +97,9 @@ class HubEscalations:
         return f"{self.instance}.{seq}"
 
     def parse_cursor(self, cursor: str | None) -> int:
-        """The seq a cursor stands for (0 for none). A cursor of another hub database, or
-        ahead of this one (restored from an older backup), is CursorExpired: the desktop
-        reads again from the start."""
+        """The seq a cursor stands for (0 for none). A cursor of another hub database is
+        CursorExpired (the desktop reads again from the start); one ahead of this
+        database (restored from an older backup) is found by `page`, in its own read."""
         if not cursor:
             return 0
         prefix, dot, number = cursor.rpartition(".")
@@ -108,19 +108,20 @@ class HubEscalations:
             raise CursorMalformed("malformed cursor")
         if prefix != self.instance:
             raise CursorExpired("the cursor belongs to another hub database")
-        seq = int(number)
-        if seq > self.max_seq:
-            raise CursorExpired("the cursor is ahead of this hub")
-        return seq
+        return int(number)
 
     def page(self, after_seq: int, limit: int) -> FeedPage:
         """Up to `limit` escalations changed after `after_seq`, each once, at its latest
-        change, in feed order."""
+        change, in feed order. CursorExpired when `after_seq` is past every escalation's
+        change (a cursor only ever names one of those, or 0)."""
         with self.store.read() as conn:
             rows = conn.execute(
                 select(escalation.c.seq, escalation.c.fields)
                 .where(escalation.c.seq > after_seq)
                 .order_by(escalation.c.seq).limit(limit + 1)).all()
+            if not rows and after_seq and after_seq > int(conn.execute(
+                    select(func.coalesce(func.max(escalation.c.seq), 0))).scalar_one()):
+                raise CursorExpired("the cursor is ahead of this hub")
         shown = rows[:limit]
         last = int(shown[-1].seq) if shown else after_seq
         return FeedPage([r.fields.encode() for r in shown], last, len(rows) > limit)

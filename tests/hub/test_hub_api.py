@@ -152,6 +152,12 @@ def test_roster_cursor_and_durability(hub, hub_url: str) -> None:
     foreign = requests.get(f"{base}/v1/escalations?cursor=abc123.5", headers=auth,
                            timeout=10)
     assert foreign.status_code == 410
+    instance = HubEscalations(store).instance
+    ahead = requests.get(f"{base}/v1/escalations?cursor={instance}.999999", headers=auth,
+                         timeout=10)  # a database restored from an older backup
+    assert ahead.status_code == 410
+    caught_up = _all(hub_client(base, tokens["raj.k"]))  # its own cursors stay good
+    assert len(caught_up) == 20
     bad = requests.get(f"{base}/v1/escalations?cursor=%00", headers=auth, timeout=10)
     assert bad.status_code == 400
     huge = requests.post(f"{base}/v1/escalations/ESC-000001/notes", headers=auth,
