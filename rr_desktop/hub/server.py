@@ -96,6 +96,11 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     return int(raw)
 
 
+def _too_large(cap: int) -> JSONResponse:
+    return JSONResponse({"error": "too_large", "message": f"the body is over {cap} bytes"},
+                        status_code=413)
+
+
 def _unauthorized() -> JSONResponse:
     return JSONResponse(UNAUTHORIZED, status_code=401,
                         headers={"WWW-Authenticate": 'Bearer realm="rr-hub"'})
@@ -120,20 +125,17 @@ def create_app(store: HubStore, routes: HubRoutes | None = None) -> Starlette:
         cap = body_cap(method, path)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
-            return JSONResponse({"error": "too_large",
-                                 "message": f"the body is over {cap} bytes"}, status_code=413)
-        body = b""
+            return _too_large(cap)
+        body = bytearray()
         try:
             async for chunk in request.stream():
                 body += chunk
-                if len(body) > cap:
-                    return JSONResponse({"error": "too_large",
-                                         "message": f"the body is over {cap} bytes"},
-                                        status_code=413)
+                if len(body) > cap:  # a chunked body that says no length
+                    return _too_large(cap)
         except ClientDisconnect:
             return Response(status_code=400)
         result = await run_in_threadpool(answer, api, who, method, path,
-                                         request.url.query, request.headers, body)
+                                         request.url.query, request.headers, bytes(body))
         return Response(result.body, status_code=result.status, headers=result.headers,
                         media_type=result.content_type)
 
