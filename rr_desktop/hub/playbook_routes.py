@@ -61,11 +61,9 @@ def playbook_routes(store: HubStore, gate: TokenGate,
 
     def guarded(work: Callable[[Request, caller.Caller], Awaitable[Response]]) -> Endpoint:
         async def endpoint(request: Request) -> Response:
-            identity = await run_in_threadpool(gate.identify, request)
-            if identity is None:
+            who = await run_in_threadpool(gate.identify_caller, request)
+            if who is None:
                 return unauthorized()
-            who = caller.Caller(identity.analyst, identity.role, caller.desktop_id(
-                request.headers.get(caller.DESKTOP_HEADER)))
             try:
                 return await work(request, who)
             except SQLAlchemyError as exc:

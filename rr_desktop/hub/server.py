@@ -56,6 +56,15 @@ class TokenGate:
         self._verified: dict[str, tuple[bytes, float]] = {}
         self._lock = threading.Lock()
 
+    def identify_caller(self, request: Request) -> caller.Caller | None:
+        """The request's analyst and desktop (`X-RR-Desktop`), or None without a valid
+        token."""
+        identity = self.identify(request)
+        if identity is None:
+            return None
+        return caller.Caller(identity.analyst, identity.role,
+                             caller.desktop_id(request.headers.get(caller.DESKTOP_HEADER)))
+
     def identify(self, request: Request) -> tokens.Identity | None:
         header = request.headers.get("authorization", "")
         scheme, _, presented = header.partition(" ")
@@ -115,11 +124,10 @@ def create_app(store: HubStore, routes: HubRoutes | None = None) -> Starlette:
         a worker thread as the caller."""
         method, path = request.method, request.url.path
         if path != "/v1/openapi.yaml":
-            identity = await run_in_threadpool(gate.identify, request)
-            if identity is None:
+            found = await run_in_threadpool(gate.identify_caller, request)
+            if found is None:
                 return _unauthorized()
-            who = caller.Caller(identity.analyst, identity.role,
-                                caller.desktop_id(request.headers.get(caller.DESKTOP_HEADER)))
+            who = found
         else:
             who = caller.HUB_SELF
         cap = body_cap(method, path)

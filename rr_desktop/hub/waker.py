@@ -256,11 +256,10 @@ class WaitRoute(Route):
         super().__init__(WAIT_PATH, self.wait, methods=["GET"])
 
     async def wait(self, request: Request) -> Response:
-        from .server import UNAUTHORIZED, _bad_request
+        from .server import _bad_request, _unauthorized
 
         if await run_in_threadpool(self.gate.identify, request) is None:
-            return JSONResponse(UNAUTHORIZED, status_code=401,
-                                headers={"WWW-Authenticate": 'Bearer realm="rr-hub"'})
+            return _unauthorized()
         raw_after = request.query_params.get("after")
         after: int | None = None
         if raw_after is not None:
